@@ -1,0 +1,218 @@
+// Package autograd implements reverse-mode automatic differentiation over
+// tensors, defined by run: every operation on a Var computes its value at
+// once and, when some input needs a gradient, records its inputs and a
+// closure that turns the gradient of its result into gradients of its
+// inputs. Backward walks that record in reverse topological order.
+//
+//	w := autograd.Param(tensor.New([]float64{1, 2}, 2, 1))
+//	x := autograd.Const(tensor.New([]float64{3, 4}, 1, 2))
+//	loss := x.MatMul(w).Square().Sum()
+//	loss.Backward()
+//	fmt.Println(w.Grad) // 2·(x·w)·xᵀ = [[66] [88]]
+//
+// Gradients accumulate: a second Backward adds to w.Grad until ZeroGrad
+// clears it, as in PyTorch. Only leaves (Params) keep their gradient after
+// Backward; intermediate results drop theirs to save memory.
+//
+// Three kinds of leaf exist. A Param needs a gradient. A Const does not, but
+// operations that mix it with a Param are recorded. A NoGrad value marks a
+// whole computation as inference: every result that depends on it records
+// nothing, even when Params take part. That is how a validation pass runs
+// without building a graph, and because the mark travels with the data
+// rather than living in a global switch, any number of goroutines may
+// evaluate a model at once.
+//
+// GradCheck compares Backward with central finite differences for any
+// function of Vars; every operation in this package is tested with it.
+package autograd
+
+import (
+	"fmt"
+
+	"github.com/minidl/minidl/tensor"
+)
+
+// Var is a tensor value in a computation graph, with the gradient of a
+// scalar result with respect to it once Backward has run.
+type Var struct {
+	// Value is the tensor this Var holds. Optimizers update the Value of
+	// Params in place.
+	Value *tensor.Tensor
+	// Grad is the accumulated gradient, with Value's shape, or nil if no
+	// gradient has reached this Var since it was last zeroed.
+	Grad *tensor.Tensor
+
+	requiresGrad bool
+	noGrad       bool // results depending on this Var record no graph
+	parents      []*Var
+	backward     func(g *tensor.Tensor)
+}
+
+// Param returns a leaf that needs a gradient: a trainable parameter.
+func Param(t *tensor.Tensor) *Var { return &Var{Value: t, requiresGrad: true} }
+
+// Const returns a leaf that needs no gradient, such as a batch of inputs.
+func Const(t *tensor.Tensor) *Var { return &Var{Value: t} }
+
+// NoGrad returns a leaf that turns off recording for everything computed
+// from it: the results need no gradient whatever else they combine with.
+// Feed a model NoGrad inputs to evaluate it without building a graph.
+func NoGrad(t *tensor.Tensor) *Var { return &Var{Value: t, noGrad: true} }
+
+// RequiresGrad reports whether gradients flow to v.
+func (v *Var) RequiresGrad() bool { return v.requiresGrad }
+
+// IsLeaf reports whether v was made directly (Param, Const, NoGrad, Detach)
+// rather than computed by an operation that recorded a graph.
+func (v *Var) IsLeaf() bool { return v.backward == nil }
+
+// Shape returns the shape of v's value.
+func (v *Var) Shape() []int { return v.Value.Shape() }
+
+// Item returns the only element of a one-element Var.
+func (v *Var) Item() float64 { return v.Value.Item() }
+
+// String formats v's value.
+func (v *Var) String() string { return v.Value.String() }
+
+// Detach returns a Const that shares v's value and is cut off from its
+// graph.
+func (v *Var) Detach() *Var { return Const(v.Value) }
+
+// ZeroGrad clears v's gradient (sets it to nil, as PyTorch's
+// zero_grad(set_to_none=True) does).
+func (v *Var) ZeroGrad() { v.Grad = nil }
+
+// accumulate adds g to v's gradient. If owned, v may keep g itself instead of
+// a copy; an operation passes owned only for a tensor no one else holds.
+func (v *Var) accumulate(g *tensor.Tensor, owned bool) {
+	if !v.requiresGrad {
+		return
+	}
+	if v.Grad == nil {
+		if !owned {
+			g = g.Clone()
+		}
+		v.Grad = g
+		return
+	}
+	v.Grad.AddScaled(1, g)
+}
+
+// record returns a Var holding value that, when some input needs a gradient
+// and none is NoGrad, remembers its inputs and the backward closure.
+func record(value *tensor.Tensor, backward func(g *tensor.Tensor), inputs ...*Var) *Var {
+	out := &Var{Value: value}
+	for _, in := range inputs {
+		if in.noGrad {
+			out.noGrad = true
+			return out
+		}
+		if in.requiresGrad {
+			out.requiresGrad = true
+		}
+	}
+	if out.requiresGrad {
+		out.parents = inputs
+		out.backward = backward
+	}
+	return out
+}
+
+// needsGrad reports whether the result of an operation on these inputs will
+// record a graph, so that operations can skip preparing for a backward pass.
+func needsGrad(inputs ...*Var) bool {
+	needed := false
+	for _, in := range inputs {
+		if in.noGrad {
+			return false
+		}
+		needed = needed || in.requiresGrad
+	}
+	return needed
+}
+
+// Custom records an operation defined outside this package, as
+// torch.autograd.Function does. value is the result computed from the
+// inputs' values; backward receives the gradient of the result and returns
+// one gradient per input, each with that input's shape, or nil for an input
+// that needs none (check inputs[i].RequiresGrad to skip work). Custom lets
+// fused operations, such as a loss computed in one pass, join the graph.
+func Custom(value *tensor.Tensor, backward func(g *tensor.Tensor) []*tensor.Tensor, inputs ...*Var) *Var {
+	return record(value, func(g *tensor.Tensor) {
+		grads := backward(g)
+		if len(grads) != len(inputs) {
+			panic(&tensor.Error{Op: "autograd.Custom", Detail: "backward returned the wrong number of gradients"})
+		}
+		for i, gi := range grads {
+			if gi == nil || !inputs[i].requiresGrad {
+				continue
+			}
+			if !gi.SameShape(inputs[i].Value) {
+				panic(&tensor.Error{Op: "autograd.Custom", Detail: "gradient shape differs from its input's"})
+			}
+			inputs[i].accumulate(gi, false)
+		}
+	}, inputs...)
+}
+
+// Backward computes the gradient of v, which must hold a single element,
+// with respect to every Var it depends on, adding it to their Grad fields.
+func (v *Var) Backward() {
+	if v.Value.Size() != 1 {
+		panic(&tensor.Error{Op: "Backward", Detail: "result of shape " + shapeString(v.Value) + " is not a scalar: use BackwardWith and a seed gradient"})
+	}
+	v.BackwardWith(tensor.Ones(v.Value.Shape()...))
+}
+
+// BackwardWith is Backward for a result of any shape: seed is the gradient
+// of the final scalar with respect to v, with v's shape.
+func (v *Var) BackwardWith(seed *tensor.Tensor) {
+	if !seed.SameShape(v.Value) {
+		panic(&tensor.Error{Op: "BackwardWith", Detail: "seed of shape " + shapeString(seed) + " for result of shape " + shapeString(v.Value)})
+	}
+	if !v.requiresGrad {
+		return
+	}
+	order := topoOrder(v)
+	v.accumulate(seed, false)
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		if n.backward == nil || n.Grad == nil {
+			continue
+		}
+		g := n.Grad
+		n.Grad = nil // intermediate gradients are not kept, as in PyTorch
+		n.backward(g)
+	}
+}
+
+// topoOrder returns the Vars that v depends on and that need a gradient,
+// each after all of its inputs, found without recursion so that graphs of
+// any depth work.
+func topoOrder(v *Var) []*Var {
+	type frame struct {
+		v    *Var
+		next int
+	}
+	var order []*Var
+	seen := map[*Var]bool{v: true}
+	stack := []frame{{v: v}}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.next < len(top.v.parents) {
+			p := top.v.parents[top.next]
+			top.next++
+			if p.requiresGrad && !seen[p] {
+				seen[p] = true
+				stack = append(stack, frame{v: p})
+			}
+			continue
+		}
+		order = append(order, top.v)
+		stack = stack[:len(stack)-1]
+	}
+	return order
+}
+
+func shapeString(t *tensor.Tensor) string { return fmt.Sprint(t.Shape()) }

@@ -1,0 +1,3 @@
+module github.com/minidl/minidl
+
+go 1.26

@@ -1,0 +1,306 @@
+package tensor
+
+import (
+	"math"
+	"slices"
+)
+
+// Reductions take the axes to reduce (none means all of them). The plain
+// forms drop the reduced axes; the KeepDims forms keep them with size 1, so
+// that the result broadcasts against the input. Negative axes count from the
+// end.
+
+// Sum returns the sum over the given axes (all if none).
+func (t *Tensor) Sum(axes ...int) *Tensor { return t.SumKeepDims(axes...).Reshape(t.dropped("Sum", axes)...) }
+
+// SumKeepDims is Sum keeping the reduced axes with size 1.
+func (t *Tensor) SumKeepDims(axes ...int) *Tensor {
+	out := Zeros(t.kept("Sum", axes)...)
+	sumInto(out, t)
+	return out
+}
+
+// Mean returns the mean over the given axes (all if none).
+func (t *Tensor) Mean(axes ...int) *Tensor {
+	return t.MeanKeepDims(axes...).Reshape(t.dropped("Mean", axes)...)
+}
+
+// MeanKeepDims is Mean keeping the reduced axes with size 1.
+func (t *Tensor) MeanKeepDims(axes ...int) *Tensor {
+	out := t.SumKeepDims(axes...)
+	return out.Scale(float64(out.Size()) / float64(t.Size()))
+}
+
+// Max returns the largest element over the given axes (all if none). A NaN
+// anywhere in a reduced run makes its result NaN.
+func (t *Tensor) Max(axes ...int) *Tensor { return t.MaxKeepDims(axes...).Reshape(t.dropped("Max", axes)...) }
+
+// MaxKeepDims is Max keeping the reduced axes with size 1.
+func (t *Tensor) MaxKeepDims(axes ...int) *Tensor { return t.extreme("Max", axes, maxKernel) }
+
+// Min returns the smallest element over the given axes (all if none). A NaN
+// anywhere in a reduced run makes its result NaN.
+func (t *Tensor) Min(axes ...int) *Tensor { return t.MinKeepDims(axes...).Reshape(t.dropped("Min", axes)...) }
+
+// MinKeepDims is Min keeping the reduced axes with size 1.
+func (t *Tensor) MinKeepDims(axes ...int) *Tensor { return t.extreme("Min", axes, minKernel) }
+
+// Var returns the variance over the given axes (all if none) with Bessel's
+// correction (dividing by N−1), as torch.var does by default.
+func (t *Tensor) Var(axes ...int) *Tensor { return t.VarKeepDims(axes...).Reshape(t.dropped("Var", axes)...) }
+
+// VarKeepDims is Var keeping the reduced axes with size 1.
+func (t *Tensor) VarKeepDims(axes ...int) *Tensor {
+	mean := t.MeanKeepDims(axes...)
+	d := t.Sub(mean)
+	out := d.Mul(d).SumKeepDims(axes...)
+	n := t.Size() / max(out.Size(), 1)
+	return out.Scale(1 / float64(n-1))
+}
+
+// SumTo sums t over the axes along which shape was broadcast to t's shape,
+// returning a tensor of the given shape. It is how the gradient of a
+// broadcasting operation is returned to an input's shape.
+func (t *Tensor) SumTo(shape ...int) *Tensor {
+	if b, ok := BroadcastShapes(shape, t.shape); !ok || !slices.Equal(b, t.shape) {
+		panic(errorf("SumTo", "%v to %v: target does not broadcast to the source", t.shape, shape))
+	}
+	if slices.Equal(shape, t.shape) {
+		return t.Clone()
+	}
+	out := Zeros(shape...)
+	sumInto(out, t)
+	return out
+}
+
+// sumInto adds every element of in into the element of out it broadcasts
+// from. out's shape must broadcast to in's.
+func sumInto(out, in *Tensor) {
+	if len(in.data) == 0 {
+		return
+	}
+	eachRun(in.shape, in.shape, out.shape, func(o, _, ib, n, _, sb int) {
+		src := in.data[o : o+n]
+		if sb == 1 {
+			dst := out.data[ib : ib+n]
+			for j, v := range src {
+				dst[j] += v
+			}
+			return
+		}
+		s := 0.0
+		for _, v := range src {
+			s += v
+		}
+		out.data[ib] += s
+	})
+}
+
+// extreme computes Max or Min with the reduced axes kept.
+func (t *Tensor) extreme(op string, axes []int, k kernel) *Tensor {
+	if len(t.data) == 0 {
+		panic(errorf(op, "shape %v: no elements to reduce", t.shape))
+	}
+	out := Full(math.NaN(), t.kept(op, axes)...)
+	first := Zeros(out.shape...) // 1 once an output element has a value
+	eachRun(t.shape, t.shape, out.shape, func(o, _, ib, n, _, sb int) {
+		src := t.data[o : o+n]
+		if sb == 1 {
+			dst := out.data[ib : ib+n]
+			if first.data[ib] == 0 {
+				copy(dst, src)
+				for j := range n {
+					first.data[ib+j] = 1
+				}
+				return
+			}
+			k.vv(dst, dst, src)
+			return
+		}
+		acc := out.data[ib : ib+1]
+		start := 0
+		if first.data[ib] == 0 {
+			acc[0], start = src[0], 1
+			first.data[ib] = 1
+		}
+		for _, v := range src[start:] {
+			k.vs(acc, acc, v)
+		}
+	})
+	return out
+}
+
+// axesSet normalizes axes (none means all) into a membership mask.
+func (t *Tensor) axesSet(op string, axes []int) []bool {
+	set := make([]bool, len(t.shape))
+	if len(axes) == 0 {
+		for i := range set {
+			set[i] = true
+		}
+		return set
+	}
+	for _, a := range axes {
+		a = t.axis(op, a)
+		if set[a] {
+			panic(errorf(op, "axis %d repeated in %v", a, axes))
+		}
+		set[a] = true
+	}
+	return set
+}
+
+// kept returns t's shape with the reduced axes set to 1.
+func (t *Tensor) kept(op string, axes []int) []int {
+	shape := slices.Clone(t.shape)
+	for i, r := range t.axesSet(op, axes) {
+		if r {
+			shape[i] = 1
+		}
+	}
+	return shape
+}
+
+// dropped returns t's shape without the reduced axes.
+func (t *Tensor) dropped(op string, axes []int) []int {
+	shape := []int{}
+	for i, r := range t.axesSet(op, axes) {
+		if !r {
+			shape = append(shape, t.shape[i])
+		}
+	}
+	return shape
+}
+
+// ArgMax returns the index of the largest element along axis, as float64
+// values in a tensor without that axis. Ties go to the first index; a NaN
+// counts as the largest, as torch.argmax does.
+func (t *Tensor) ArgMax(axis int) *Tensor {
+	axis = t.axis("ArgMax", axis)
+	if t.shape[axis] == 0 {
+		panic(errorf("ArgMax", "shape %v: axis %d is empty", t.shape, axis))
+	}
+	outer, inner := splitAt(t.shape, axis)
+	n := t.shape[axis]
+	out := Zeros(t.dropped("ArgMax", []int{axis})...)
+	for i := range outer {
+		for j := range inner {
+			base := i*n*inner + j
+			best, bi := t.data[base], 0
+			for q := 1; q < n && best == best; q++ {
+				if v := t.data[base+q*inner]; v > best || v != v {
+					best, bi = v, q
+				}
+			}
+			out.data[i*inner+j] = float64(bi)
+		}
+	}
+	return out
+}
+
+// Softmax returns exp(t) normalized to sum to 1 along axis, computed by
+// subtracting each run's maximum first so that no exponential overflows.
+func (t *Tensor) Softmax(axis int) *Tensor {
+	out := t.Clone()
+	axis = t.axis("Softmax", axis)
+	eachLine(out, axis, func(line []float64, stride int) {
+		m := lineMax(line, stride)
+		s := 0.0
+		for q := 0; q < len(line); q += stride {
+			line[q] = math.Exp(line[q] - m)
+			s += line[q]
+		}
+		for q := 0; q < len(line); q += stride {
+			line[q] /= s
+		}
+	})
+	return out
+}
+
+// LogSoftmax returns the logarithm of Softmax along axis, computed as
+// x − max − log Σ exp(x − max), which stays finite where Softmax underflows.
+func (t *Tensor) LogSoftmax(axis int) *Tensor {
+	out := t.Clone()
+	axis = t.axis("LogSoftmax", axis)
+	eachLine(out, axis, func(line []float64, stride int) {
+		lse := lineLogSumExp(line, stride)
+		for q := 0; q < len(line); q += stride {
+			line[q] -= lse
+		}
+	})
+	return out
+}
+
+// LogSumExp returns log Σ exp(t) along axis, without the axis, computed
+// stably.
+func (t *Tensor) LogSumExp(axis int) *Tensor {
+	axis = t.axis("LogSumExp", axis)
+	out := Zeros(t.dropped("LogSumExp", []int{axis})...)
+	i := 0
+	eachLine(t, axis, func(line []float64, stride int) {
+		out.data[i] = lineLogSumExp(line, stride)
+		i++
+	})
+	return out
+}
+
+// eachLine calls f for every line of t along axis, in the row-major order of
+// the other axes; a line is line[0], line[stride], … within the slice.
+func eachLine(t *Tensor, axis int, f func(line []float64, stride int)) {
+	outer, inner := splitAt(t.shape, axis)
+	n := t.shape[axis]
+	if n == 0 {
+		return
+	}
+	for i := range outer {
+		for j := range inner {
+			base := i*n*inner + j
+			f(t.data[base:base+(n-1)*inner+1], inner)
+		}
+	}
+}
+
+func lineMax(line []float64, stride int) float64 {
+	m := math.Inf(-1)
+	for q := 0; q < len(line); q += stride {
+		if v := line[q]; v > m || v != v {
+			m = v
+		}
+	}
+	return m
+}
+
+func lineLogSumExp(line []float64, stride int) float64 {
+	m := lineMax(line, stride)
+	if math.IsInf(m, 0) {
+		return m // all −Inf gives −Inf; any +Inf gives +Inf
+	}
+	s := 0.0
+	for q := 0; q < len(line); q += stride {
+		s += math.Exp(line[q] - m)
+	}
+	return m + math.Log(s)
+}
+
+// BroadcastTo returns t repeated along the axes where it broadcasts to shape,
+// as a new tensor of that shape.
+func (t *Tensor) BroadcastTo(shape ...int) *Tensor {
+	if b, ok := BroadcastShapes(t.shape, shape); !ok || !slices.Equal(b, shape) {
+		panic(errorf("BroadcastTo", "%v to %v: shapes do not broadcast", t.shape, shape))
+	}
+	out := Zeros(shape...)
+	if len(out.data) == 0 {
+		return out
+	}
+	eachRun(shape, shape, t.shape, func(o, _, ib, n, _, sb int) {
+		dst := out.data[o : o+n]
+		if sb == 1 {
+			copy(dst, t.data[ib:ib+n])
+			return
+		}
+		v := t.data[ib]
+		for j := range dst {
+			dst[j] = v
+		}
+	})
+	return out
+}

@@ -1,0 +1,231 @@
+package tensor
+
+import (
+	"slices"
+)
+
+// T returns the transpose of a 2-D tensor as a new tensor.
+func (t *Tensor) T() *Tensor {
+	if len(t.shape) != 2 {
+		panic(errorf("T", "shape %v: want a 2-D tensor (use Permute for more axes)", t.shape))
+	}
+	return t.Permute(1, 0)
+}
+
+// Permute returns a new tensor whose axis i is axis axes[i] of t, as
+// torch.permute. axes must be a permutation of 0 … Dims()−1.
+func (t *Tensor) Permute(axes ...int) *Tensor {
+	n := len(t.shape)
+	if len(axes) != n {
+		panic(errorf("Permute", "axes %v for shape %v: want %d axes", axes, t.shape, n))
+	}
+	seen := make([]bool, n)
+	shape := make([]int, n)
+	for i, a := range axes {
+		if a < 0 || a >= n || seen[a] {
+			panic(errorf("Permute", "axes %v for shape %v: not a permutation", axes, t.shape))
+		}
+		seen[a] = true
+		shape[i] = t.shape[a]
+	}
+	out := Zeros(shape...)
+	if len(t.data) == 0 {
+		return out
+	}
+	src := strides(t.shape)
+	// step[i] is how far a unit step along output axis i moves in t.
+	step := make([]int, n)
+	for i, a := range axes {
+		step[i] = src[a]
+	}
+	if n == 2 && axes[0] == 1 {
+		transpose2(t.data, out.data, t.shape[0], t.shape[1])
+		return out
+	}
+	idx := make([]int, n)
+	off := 0
+	for o := range out.data {
+		out.data[o] = t.data[off]
+		for k := n - 1; k >= 0; k-- {
+			idx[k]++
+			off += step[k]
+			if idx[k] < shape[k] {
+				break
+			}
+			off -= step[k] * shape[k]
+			idx[k] = 0
+		}
+	}
+	return out
+}
+
+// transpose2 writes the transpose of the r×c matrix src into dst, in tiles
+// so that both sides stay in cache.
+func transpose2(src, dst []float64, r, c int) {
+	const tile = 32
+	for i0 := 0; i0 < r; i0 += tile {
+		for j0 := 0; j0 < c; j0 += tile {
+			for i := i0; i < min(i0+tile, r); i++ {
+				for j := j0; j < min(j0+tile, c); j++ {
+					dst[j*r+i] = src[i*c+j]
+				}
+			}
+		}
+	}
+}
+
+// strides returns the row-major strides of shape.
+func strides(shape []int) []int {
+	s := make([]int, len(shape))
+	st := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		s[i] = st
+		st *= shape[i]
+	}
+	return s
+}
+
+// splitAt returns the product of the dimensions before axis and the product
+// of those after it.
+func splitAt(shape []int, axis int) (outer, inner int) {
+	outer, inner = 1, 1
+	for _, d := range shape[:axis] {
+		outer *= d
+	}
+	for _, d := range shape[axis+1:] {
+		inner *= d
+	}
+	return outer, inner
+}
+
+// Concat joins tensors along an existing axis. All other dimensions must
+// agree.
+func Concat(axis int, ts ...*Tensor) *Tensor {
+	if len(ts) == 0 {
+		panic(errorf("Concat", "no tensors"))
+	}
+	first := ts[0]
+	axis = first.axis("Concat", axis)
+	shape := slices.Clone(first.shape)
+	shape[axis] = 0
+	for _, t := range ts {
+		if len(t.shape) != len(first.shape) {
+			panic(errorf("Concat", "%v and %v: dimension counts differ", first.shape, t.shape))
+		}
+		for i, d := range t.shape {
+			if i != axis && d != first.shape[i] {
+				panic(errorf("Concat", "%v and %v along axis %d: other dimensions differ", first.shape, t.shape, axis))
+			}
+		}
+		shape[axis] += t.shape[axis]
+	}
+	out := Zeros(shape...)
+	outer, inner := splitAt(shape, axis)
+	o := 0
+	for i := range outer {
+		for _, t := range ts {
+			run := t.shape[axis] * inner
+			o += copy(out.data[o:], t.data[i*run:(i+1)*run])
+		}
+	}
+	return out
+}
+
+// Stack joins tensors of equal shape along a new axis inserted at axis.
+func Stack(axis int, ts ...*Tensor) *Tensor {
+	if len(ts) == 0 {
+		panic(errorf("Stack", "no tensors"))
+	}
+	n := len(ts[0].shape)
+	if axis < 0 {
+		axis += n + 1
+	}
+	if axis < 0 || axis > n {
+		panic(errorf("Stack", "axis out of range for %d tensors of shape %v", len(ts), ts[0].shape))
+	}
+	expanded := make([]*Tensor, len(ts))
+	for i, t := range ts {
+		if !slices.Equal(t.shape, ts[0].shape) {
+			panic(errorf("Stack", "%v and %v: shapes differ", ts[0].shape, t.shape))
+		}
+		expanded[i] = t.Reshape(slices.Insert(slices.Clone(t.shape), axis, 1)...)
+	}
+	return Concat(axis, expanded...)
+}
+
+// Slice returns the elements of t whose index along axis lies in
+// [start, end), as a new tensor.
+func (t *Tensor) Slice(axis, start, end int) *Tensor {
+	axis = t.axis("Slice", axis)
+	if start < 0 || end > t.shape[axis] || start > end {
+		panic(errorf("Slice", "[%d, %d) along axis %d of shape %v: out of range", start, end, axis, t.shape))
+	}
+	shape := slices.Clone(t.shape)
+	shape[axis] = end - start
+	out := Zeros(shape...)
+	outer, inner := splitAt(t.shape, axis)
+	run := (end - start) * inner
+	for i := range outer {
+		src := i*t.shape[axis]*inner + start*inner
+		copy(out.data[i*run:(i+1)*run], t.data[src:src+run])
+	}
+	return out
+}
+
+// IndexRows gathers the rows (entries along axis 0) at the given indices
+// into a new tensor, in order; indices may repeat. It is how a batch is cut
+// from a data set.
+func (t *Tensor) IndexRows(indices []int) *Tensor {
+	if len(t.shape) == 0 {
+		panic(errorf("IndexRows", "scalar has no rows"))
+	}
+	shape := slices.Clone(t.shape)
+	shape[0] = len(indices)
+	out := Zeros(shape...)
+	out.GatherRows(t, indices)
+	return out
+}
+
+// GatherRows copies the rows of src at the given indices into t, which must
+// have len(indices) rows of src's row shape, and returns t. It allocates
+// nothing.
+func (t *Tensor) GatherRows(src *Tensor, indices []int) *Tensor {
+	if len(src.shape) == 0 || len(t.shape) != len(src.shape) || t.shape[0] != len(indices) || !slices.Equal(t.shape[1:], src.shape[1:]) {
+		panic(errorf("GatherRows", "%v ← %d rows of %v: shapes differ", t.shape, len(indices), src.shape))
+	}
+	rows := src.shape[0]
+	row := 1
+	for _, d := range src.shape[1:] {
+		row *= d
+	}
+	for i, r := range indices {
+		if r < 0 || r >= rows {
+			panic(errorf("GatherRows", "row index %d out of range for shape %v", r, src.shape))
+		}
+		copy(t.data[i*row:(i+1)*row], src.data[r*row:(r+1)*row])
+	}
+	return t
+}
+
+// ScatterAddRows adds row i of src into row indices[i] of t for every i,
+// and returns t. It is the adjoint of GatherRows: rows named twice receive
+// both contributions.
+func (t *Tensor) ScatterAddRows(src *Tensor, indices []int) *Tensor {
+	if len(t.shape) == 0 || len(t.shape) != len(src.shape) || src.shape[0] != len(indices) || !slices.Equal(t.shape[1:], src.shape[1:]) {
+		panic(errorf("ScatterAddRows", "%v += %d rows of %v: shapes differ", t.shape, len(indices), src.shape))
+	}
+	row := 1
+	for _, d := range t.shape[1:] {
+		row *= d
+	}
+	for i, r := range indices {
+		if r < 0 || r >= t.shape[0] {
+			panic(errorf("ScatterAddRows", "row index %d out of range for shape %v", r, t.shape))
+		}
+		dst := t.data[r*row : (r+1)*row]
+		for j, v := range src.data[i*row : (i+1)*row] {
+			dst[j] += v
+		}
+	}
+	return t
+}

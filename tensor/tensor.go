@@ -1,0 +1,259 @@
+// Package tensor provides Tensor, an n-dimensional array of float64 values
+// stored contiguously in row-major order, and the kernels that work on it:
+// elementwise arithmetic with NumPy broadcasting, matrix products, shape
+// manipulation and reductions.
+//
+// A Tensor is a shape and a flat slice of data. Element (i, j, k) of a tensor
+// of shape [A B C] lives at Data()[i*B*C + j*C + k]. Every operation returns
+// a new tensor unless its name says otherwise: Reshape shares its receiver's
+// data, and the in-place helpers (AddScaled, Scale, Fill, CopyFrom) write
+// into their receiver and allocate nothing.
+//
+// Shape mistakes are programming errors: they panic with an *Error whose
+// message names the operation and the shapes involved, for example
+//
+//	tensor: MatMul: [2 3] × [4 5]: inner dimensions differ
+//
+// A scalar is a tensor of shape [] (zero dimensions, one element).
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Tensor is an n-dimensional array of float64 values in row-major order.
+// The zero value is not usable; build tensors with New, Zeros and friends.
+// A Tensor is safe for concurrent reads.
+type Tensor struct {
+	shape []int
+	data  []float64
+}
+
+// New returns a tensor of the given shape backed by data, which it uses
+// without copying. It panics if len(data) is not the product of shape.
+// New(data) with no shape gives a 1-D tensor of len(data) elements.
+func New(data []float64, shape ...int) *Tensor {
+	if len(shape) == 0 {
+		shape = []int{len(data)}
+	}
+	n := checkShape("New", shape)
+	if n != len(data) {
+		panic(errorf("New", "%d values do not fill shape %v (%d elements)", len(data), shape, n))
+	}
+	return &Tensor{shape: slices.Clone(shape), data: data}
+}
+
+// checkShape panics if a dimension is negative and returns the element count.
+func checkShape(op string, shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			panic(errorf(op, "negative dimension in shape %v", shape))
+		}
+		n *= d
+	}
+	return n
+}
+
+// Zeros returns a tensor of the given shape filled with zeros.
+func Zeros(shape ...int) *Tensor {
+	n := checkShape("Zeros", shape)
+	return &Tensor{shape: slices.Clone(shape), data: make([]float64, n)}
+}
+
+// Ones returns a tensor of the given shape filled with ones.
+func Ones(shape ...int) *Tensor { return Full(1, shape...) }
+
+// Full returns a tensor of the given shape with every element set to v.
+func Full(v float64, shape ...int) *Tensor {
+	t := Zeros(shape...)
+	t.Fill(v)
+	return t
+}
+
+// Scalar returns a zero-dimensional tensor holding v.
+func Scalar(v float64) *Tensor { return &Tensor{shape: []int{}, data: []float64{v}} }
+
+// Arange returns the 1-D tensor start, start+step, … up to but excluding
+// stop, as NumPy's arange does. It panics if step is zero.
+func Arange(start, stop, step float64) *Tensor {
+	if step == 0 || math.IsNaN(step) {
+		panic(errorf("Arange", "step must be non-zero, got %v", step))
+	}
+	n := int(math.Ceil((stop - start) / step))
+	n = max(n, 0)
+	t := Zeros(n)
+	for i := range t.data {
+		t.data[i] = start + float64(i)*step
+	}
+	return t
+}
+
+// Linspace returns n evenly spaced values from start to stop inclusive.
+func Linspace(start, stop float64, n int) *Tensor {
+	if n < 0 {
+		panic(errorf("Linspace", "negative count %d", n))
+	}
+	t := Zeros(n)
+	if n == 1 {
+		t.data[0] = start
+		return t
+	}
+	step := (stop - start) / float64(n-1)
+	for i := range t.data {
+		t.data[i] = start + float64(i)*step
+	}
+	if n > 1 {
+		t.data[n-1] = stop
+	}
+	return t
+}
+
+// Eye returns the n×n identity matrix.
+func Eye(n int) *Tensor {
+	t := Zeros(n, n)
+	for i := range n {
+		t.data[i*n+i] = 1
+	}
+	return t
+}
+
+// Normal returns a tensor of the given shape with values drawn from a normal
+// distribution with the given mean and standard deviation.
+func Normal(rng *rand.Rand, mean, std float64, shape ...int) *Tensor {
+	t := Zeros(shape...)
+	for i := range t.data {
+		t.data[i] = mean + std*rng.NormFloat64()
+	}
+	return t
+}
+
+// Uniform returns a tensor of the given shape with values drawn uniformly
+// from [lo, hi).
+func Uniform(rng *rand.Rand, lo, hi float64, shape ...int) *Tensor {
+	t := Zeros(shape...)
+	for i := range t.data {
+		t.data[i] = lo + (hi-lo)*rng.Float64()
+	}
+	return t
+}
+
+// Clone returns a deep copy of t.
+func (t *Tensor) Clone() *Tensor {
+	return &Tensor{shape: slices.Clone(t.shape), data: slices.Clone(t.data)}
+}
+
+// Shape returns a copy of t's dimensions.
+func (t *Tensor) Shape() []int { return slices.Clone(t.shape) }
+
+// Dims returns the number of dimensions of t.
+func (t *Tensor) Dims() int { return len(t.shape) }
+
+// Dim returns the size of dimension i; negative i counts from the end.
+func (t *Tensor) Dim(i int) int { return t.shape[t.axis("Dim", i)] }
+
+// Size returns the number of elements of t.
+func (t *Tensor) Size() int { return len(t.data) }
+
+// Data returns the backing slice of t in row-major order. Writing to it
+// changes t.
+func (t *Tensor) Data() []float64 { return t.data }
+
+// SameShape reports whether t and u have the same dimensions.
+func (t *Tensor) SameShape(u *Tensor) bool { return slices.Equal(t.shape, u.shape) }
+
+// Reshape returns a tensor with the given shape that shares t's data. One
+// dimension may be -1; it is inferred from the others.
+func (t *Tensor) Reshape(shape ...int) *Tensor {
+	shape = slices.Clone(shape)
+	infer, n := -1, 1
+	for i, d := range shape {
+		switch {
+		case d == -1 && infer < 0:
+			infer = i
+		case d < 0:
+			panic(errorf("Reshape", "%v to %v: at most one dimension may be -1 and none other negative", t.shape, shape))
+		default:
+			n *= d
+		}
+	}
+	if infer >= 0 {
+		if n == 0 || len(t.data)%n != 0 {
+			panic(errorf("Reshape", "%v to %v: cannot infer the -1 dimension", t.shape, shape))
+		}
+		shape[infer] = len(t.data) / n
+		n = len(t.data)
+	}
+	if n != len(t.data) {
+		panic(errorf("Reshape", "%v (%d elements) to %v (%d elements): sizes differ", t.shape, len(t.data), shape, n))
+	}
+	return &Tensor{shape: shape, data: t.data}
+}
+
+// offset turns an index into a position in data, panicking on a bad index.
+func (t *Tensor) offset(op string, idx []int) int {
+	if len(idx) != len(t.shape) {
+		panic(errorf(op, "index %v for shape %v: want %d indices", idx, t.shape, len(t.shape)))
+	}
+	off := 0
+	for i, x := range idx {
+		if x < 0 || x >= t.shape[i] {
+			panic(errorf(op, "index %v out of range for shape %v", idx, t.shape))
+		}
+		off = off*t.shape[i] + x
+	}
+	return off
+}
+
+// At returns the element at the given index.
+func (t *Tensor) At(idx ...int) float64 { return t.data[t.offset("At", idx)] }
+
+// Set stores v at the given index.
+func (t *Tensor) Set(v float64, idx ...int) { t.data[t.offset("Set", idx)] = v }
+
+// Item returns the only element of a one-element tensor.
+func (t *Tensor) Item() float64 {
+	if len(t.data) != 1 {
+		panic(errorf("Item", "shape %v has %d elements, want 1", t.shape, len(t.data)))
+	}
+	return t.data[0]
+}
+
+// axis normalizes a possibly negative axis and panics if it is out of range.
+func (t *Tensor) axis(op string, a int) int {
+	n := len(t.shape)
+	if a < 0 {
+		a += n
+	}
+	if a < 0 || a >= n {
+		panic(errorf(op, "axis %d out of range for shape %v", a, t.shape))
+	}
+	return a
+}
+
+// Equal reports whether a and b have the same shape and identical elements.
+// NaN is not equal to NaN, as with ==.
+func Equal(a, b *Tensor) bool {
+	return slices.Equal(a.shape, b.shape) && slices.Equal(a.data, b.data)
+}
+
+// AllClose reports whether a and b have the same shape and every pair of
+// elements satisfies |a−b| ≤ atol + rtol·|b|, as numpy.allclose does.
+// NaNs never compare close.
+func AllClose(a, b *Tensor, rtol, atol float64) bool {
+	if !slices.Equal(a.shape, b.shape) {
+		return false
+	}
+	for i, x := range a.data {
+		y := b.data[i]
+		if x == y {
+			continue // equal infinities
+		}
+		if !(math.Abs(x-y) <= atol+rtol*math.Abs(y)) {
+			return false
+		}
+	}
+	return true
+}
