@@ -1,0 +1,46 @@
+package tensor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+func BenchmarkMatMul(b *testing.B) {
+	for _, n := range []int{64, 256, 512} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			x, y := Normal(rng, 0, 1, n, n), Normal(rng, 0, 1, n, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				x.MatMul(y)
+			}
+			b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+func BenchmarkAddBroadcast(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, bias := Normal(rng, 0, 1, 64, 128), Normal(rng, 0, 1, 128)
+	b.ReportAllocs()
+	for b.Loop() {
+		x.Add(bias)
+	}
+}
+
+func BenchmarkSoftmax(b *testing.B) {
+	x := Normal(rand.New(rand.NewPCG(1, 2)), 0, 1, 64, 10)
+	b.ReportAllocs()
+	for b.Loop() {
+		x.LogSoftmax(1)
+	}
+}
+
+func BenchmarkSum(b *testing.B) {
+	x := Normal(rand.New(rand.NewPCG(1, 2)), 0, 1, 64, 128)
+	b.ReportAllocs()
+	for b.Loop() {
+		x.Sum(0)
+	}
+}
