@@ -1,0 +1,165 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/tensor"
+)
+
+// Linear is a fully connected layer, y = x·Wᵀ + b, with Weight of shape
+// out×in and Bias of shape out, as torch.nn.Linear stores them. Inputs are
+// [batch in] or [batch n in]. Set Bias to nil for a layer without one.
+type Linear struct {
+	Weight, Bias *autograd.Var
+}
+
+// NewLinear returns a Linear layer from in to out features initialized as
+// PyTorch does: the weight from Kaiming-uniform with a = √5, which is
+// U(−1/√in, 1/√in), and the bias from U(−1/√in, 1/√in).
+func NewLinear(rng *rand.Rand, in, out int) *Linear {
+	if in <= 0 || out <= 0 {
+		panic(&Error{Op: "NewLinear", Detail: fmt.Sprintf("in %d and out %d features must be positive", in, out)})
+	}
+	w := tensor.Zeros(out, in)
+	KaimingUniform(Kaiming{A: math.Sqrt(5)})(rng, w)
+	bound := 1 / math.Sqrt(float64(in))
+	b := tensor.Uniform(rng, -bound, bound, out)
+	return &Linear{Weight: autograd.Param(w), Bias: autograd.Param(b)}
+}
+
+// Forward returns x·Wᵀ + b.
+func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
+	y := x.MatMulT(l.Weight)
+	if l.Bias != nil {
+		y = y.Add(l.Bias)
+	}
+	return y
+}
+
+// Params returns "weight" and, if present, "bias".
+func (l *Linear) Params() []Param {
+	ps := []Param{{Name: "weight", Var: l.Weight}}
+	if l.Bias != nil {
+		ps = append(ps, Param{Name: "bias", Var: l.Bias})
+	}
+	return ps
+}
+
+// Parameters returns the parameter Vars, ready for an optimizer.
+func (l *Linear) Parameters() []*autograd.Var { return Parameters(l) }
+
+// String describes the layer as PyTorch prints it.
+func (l *Linear) String() string {
+	return fmt.Sprintf("Linear(in_features=%d, out_features=%d, bias=%t)", l.Weight.Value.Dim(1), l.Weight.Value.Dim(0), l.Bias != nil)
+}
+
+// Func is a layer without parameters that applies a function, such as an
+// activation.
+type Func struct {
+	Name string
+	F    func(*autograd.Var) *autograd.Var
+}
+
+// Forward applies the function.
+func (f *Func) Forward(x *autograd.Var) *autograd.Var { return f.F(x) }
+
+// Params returns nothing: a Func has no parameters.
+func (f *Func) Params() []Param { return nil }
+
+// String returns the layer's name.
+func (f *Func) String() string { return f.Name }
+
+// ReLU returns a layer computing max(x, 0).
+func ReLU() *Func { return &Func{Name: "ReLU()", F: (*autograd.Var).ReLU} }
+
+// LeakyReLU returns a layer computing x for x > 0 and slope·x otherwise.
+// PyTorch's default slope is 0.01.
+func LeakyReLU(slope float64) *Func {
+	return &Func{Name: fmt.Sprintf("LeakyReLU(negative_slope=%g)", slope), F: func(x *autograd.Var) *autograd.Var { return x.LeakyReLU(slope) }}
+}
+
+// Tanh returns a layer computing the hyperbolic tangent.
+func Tanh() *Func { return &Func{Name: "Tanh()", F: (*autograd.Var).Tanh} }
+
+// Sigmoid returns a layer computing the logistic function.
+func Sigmoid() *Func { return &Func{Name: "Sigmoid()", F: (*autograd.Var).Sigmoid} }
+
+// GELU returns a layer computing the exact Gaussian error linear unit
+// x·Φ(x), PyTorch's default form.
+func GELU() *Func { return &Func{Name: "GELU()", F: (*autograd.Var).GELU} }
+
+// Softmax returns a layer normalizing exp(x) along axis.
+func Softmax(axis int) *Func {
+	return &Func{Name: fmt.Sprintf("Softmax(dim=%d)", axis), F: func(x *autograd.Var) *autograd.Var { return x.Softmax(axis) }}
+}
+
+// LogSoftmax returns a layer computing log Softmax along axis.
+func LogSoftmax(axis int) *Func {
+	return &Func{Name: fmt.Sprintf("LogSoftmax(dim=%d)", axis), F: func(x *autograd.Var) *autograd.Var { return x.LogSoftmax(axis) }}
+}
+
+// Identity returns a layer that returns its input.
+func Identity() *Func {
+	return &Func{Name: "Identity()", F: func(x *autograd.Var) *autograd.Var { return x }}
+}
+
+// Flatten returns a layer reshaping [batch d1 d2 …] to [batch d1·d2·…], as
+// torch.nn.Flatten() does.
+func Flatten() *Func {
+	return &Func{Name: "Flatten()", F: func(x *autograd.Var) *autograd.Var {
+		if x.Value.Dims() < 1 {
+			panic(&Error{Op: "Flatten", Detail: "input is a scalar; want a batch"})
+		}
+		return x.Reshape(x.Value.Dim(0), -1)
+	}}
+}
+
+// Dropout zeroes each input element with probability P during training and
+// scales the survivors by 1/(1−P), so that evaluation, where it passes its
+// input through unchanged, needs no rescaling (inverted dropout, as
+// torch.nn.Dropout). It draws from its own *rand.Rand, so a Dropout layer
+// must not run in several goroutines at once while training.
+type Dropout struct {
+	P        float64
+	rng      *rand.Rand
+	training bool
+}
+
+// NewDropout returns a Dropout layer, in training mode, that drops with
+// probability p ∈ [0, 1] using rng.
+func NewDropout(rng *rand.Rand, p float64) *Dropout {
+	if !(p >= 0 && p <= 1) {
+		panic(&Error{Op: "NewDropout", Detail: fmt.Sprintf("probability %v outside [0, 1]", p)})
+	}
+	return &Dropout{P: p, rng: rng, training: true}
+}
+
+// Forward applies dropout in training mode and the identity otherwise.
+func (d *Dropout) Forward(x *autograd.Var) *autograd.Var {
+	if !d.training || d.P == 0 {
+		return x
+	}
+	mask := tensor.Zeros(x.Value.Shape()...)
+	if d.P < 1 {
+		keep := 1 / (1 - d.P)
+		m := mask.Data()
+		for i := range m {
+			if d.rng.Float64() >= d.P {
+				m[i] = keep
+			}
+		}
+	}
+	return x.Mul(autograd.Const(mask))
+}
+
+// Params returns nothing: Dropout has no parameters.
+func (d *Dropout) Params() []Param { return nil }
+
+// SetTraining switches dropout on (training) or off (evaluation).
+func (d *Dropout) SetTraining(training bool) { d.training = training }
+
+// String describes the layer as PyTorch prints it.
+func (d *Dropout) String() string { return fmt.Sprintf("Dropout(p=%g)", d.P) }

@@ -1,0 +1,265 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/tensor"
+)
+
+// Loss computes a scalar training objective from a model's output and the
+// targets. The plain loss functions of this package (MSE, CrossEntropy, …)
+// are Losses that average over the elements, PyTorch's default; the
+// constructors ending in Loss (MSELoss, CrossEntropyLoss, …) choose another
+// Reduction.
+//
+// Unlike PyTorch, the elementwise losses require pred and target to have the
+// same shape: a [N 1] prediction against a [N] target would otherwise
+// broadcast to [N N] and train on the wrong objective without a word.
+type Loss func(pred, target *autograd.Var) *autograd.Var
+
+// Reduction says how a loss combines the per-element losses.
+type Reduction int
+
+const (
+	// Mean averages the per-element losses (the default).
+	Mean Reduction = iota
+	// Sum adds them.
+	Sum
+	// None returns them unreduced, one per element (per example for
+	// CrossEntropy and NLL).
+	None
+)
+
+func (r Reduction) apply(v *autograd.Var) *autograd.Var {
+	switch r {
+	case Mean:
+		return v.Mean()
+	case Sum:
+		return v.Sum()
+	case None:
+		return v
+	}
+	panic(&Error{Op: "Reduction", Detail: fmt.Sprintf("unknown reduction %d", int(r))})
+}
+
+func sameShape(op string, pred, target *autograd.Var) {
+	if !pred.Value.SameShape(target.Value) {
+		panic(&Error{Op: op, Detail: fmt.Sprintf("prediction %v and target %v: shapes differ", pred.Value.Shape(), target.Value.Shape())})
+	}
+}
+
+// MSE is the mean squared error, mean((pred − target)²), as
+// torch.nn.MSELoss. It is twice the textbook least-squares cost
+// J(θ) = 1/(2m) Σ (h(x) − y)², which carries a factor ½ only to cancel the
+// 2 of the derivative: both have the same minimizer, and gradient descent on
+// MSE with learning rate α takes the steps that J would with 2α.
+func MSE(pred, target *autograd.Var) *autograd.Var { return MSELoss(Mean)(pred, target) }
+
+// MSELoss returns the squared error with the given reduction.
+func MSELoss(r Reduction) Loss {
+	return func(pred, target *autograd.Var) *autograd.Var {
+		sameShape("MSE", pred, target)
+		return r.apply(pred.Sub(target).Square())
+	}
+}
+
+// L1 is the mean absolute error, mean(|pred − target|), as torch.nn.L1Loss.
+func L1(pred, target *autograd.Var) *autograd.Var { return L1Loss(Mean)(pred, target) }
+
+// L1Loss returns the absolute error with the given reduction.
+func L1Loss(r Reduction) Loss {
+	return func(pred, target *autograd.Var) *autograd.Var {
+		sameShape("L1", pred, target)
+		return r.apply(pred.Sub(target).Abs())
+	}
+}
+
+// Huber is the Huber loss with δ = 1 and mean reduction, as
+// torch.nn.HuberLoss().
+func Huber(pred, target *autograd.Var) *autograd.Var { return HuberLoss(1, Mean)(pred, target) }
+
+// HuberLoss returns the Huber loss with threshold delta > 0: ½d² where
+// |d| < δ and δ(|d| − ½δ) elsewhere, for d = pred − target.
+func HuberLoss(delta float64, r Reduction) Loss {
+	if !(delta > 0) {
+		panic(&Error{Op: "HuberLoss", Detail: fmt.Sprintf("delta %v must be positive", delta)})
+	}
+	return func(pred, target *autograd.Var) *autograd.Var {
+		sameShape("Huber", pred, target)
+		d := pred.Value.Sub(target.Value)
+		loss := d.Map(func(x float64) float64 {
+			if z := math.Abs(x); z < delta {
+				return 0.5 * z * z
+			}
+			return delta * (math.Abs(x) - 0.5*delta)
+		})
+		return r.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
+			dp := g.Mul(d.Clip(-delta, delta))
+			return []*tensor.Tensor{dp, dp.Neg()}
+		}, pred, target))
+	}
+}
+
+// bceLogFloor is where PyTorch clamps the logarithms of BCE, so that a
+// probability of exactly 0 or 1 gives a loss of 100 rather than infinity.
+const bceLogFloor = -100
+
+// BCE is the binary cross-entropy of probabilities pred ∈ [0, 1] against
+// targets, −mean(t·log p + (1−t)·log(1−p)), with each logarithm clamped to
+// at least −100 as torch.nn.BCELoss does. Prefer BCEWithLogits on a model
+// without a final sigmoid: it is exact where this one saturates.
+func BCE(pred, target *autograd.Var) *autograd.Var { return BCELoss(Mean)(pred, target) }
+
+// BCELoss returns the binary cross-entropy on probabilities with the given
+// reduction.
+func BCELoss(r Reduction) Loss {
+	return func(pred, target *autograd.Var) *autograd.Var {
+		sameShape("BCE", pred, target)
+		p, t := pred.Value.Data(), target.Value.Data()
+		loss := tensor.Zeros(pred.Value.Shape()...)
+		logit := tensor.Zeros(pred.Value.Shape()...) // log p − log(1−p), clamped
+		for i, pi := range p {
+			if !(pi >= 0 && pi <= 1) {
+				panic(&Error{Op: "BCE", Detail: fmt.Sprintf("prediction %v at position %d is not a probability in [0, 1]", pi, i)})
+			}
+			lp, lq := max(math.Log(pi), bceLogFloor), max(math.Log1p(-pi), bceLogFloor)
+			loss.Data()[i] = -(t[i]*lp + (1-t[i])*lq)
+			logit.Data()[i] = lp - lq
+		}
+		return r.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
+			dp := tensor.Zeros(g.Shape()...)
+			for i, pi := range p {
+				// PyTorch's backward: (p − t) / max(p(1−p), 1e-12).
+				dp.Data()[i] = g.Data()[i] * (pi - t[i]) / max(pi*(1-pi), 1e-12)
+			}
+			return []*tensor.Tensor{dp, g.Mul(logit).Neg()}
+		}, pred, target))
+	}
+}
+
+// BCEWithLogits is the binary cross-entropy of sigmoid(pred) against
+// targets, computed from the logits as max(x, 0) − x·t + log(1 + e^−|x|),
+// which neither overflows nor loses precision for large |x|; mean reduction,
+// as torch.nn.BCEWithLogitsLoss.
+func BCEWithLogits(pred, target *autograd.Var) *autograd.Var {
+	return BCEWithLogitsLoss(Mean)(pred, target)
+}
+
+// BCEWithLogitsLoss returns the binary cross-entropy on logits with the
+// given reduction.
+func BCEWithLogitsLoss(r Reduction) Loss {
+	return func(pred, target *autograd.Var) *autograd.Var {
+		sameShape("BCEWithLogits", pred, target)
+		x, t := pred.Value, target.Value
+		loss := tensor.Zeros(x.Shape()...)
+		for i, xi := range x.Data() {
+			loss.Data()[i] = max(xi, 0) - xi*t.Data()[i] + math.Log1p(math.Exp(-math.Abs(xi)))
+		}
+		return r.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
+			return []*tensor.Tensor{g.Mul(x.Sigmoid().Sub(t)), g.Mul(x).Neg()}
+		}, pred, target))
+	}
+}
+
+// CrossEntropy is the cross-entropy of logits [N C] against class labels
+// [N] (whole numbers 0 … C−1 stored as float64), averaged over the batch, as
+// torch.nn.CrossEntropyLoss: mean(logsumexp(x) − x[label]), computed stably
+// from the logits. Targets of shape [N C] are read as class probabilities
+// instead.
+func CrossEntropy(logits, target *autograd.Var) *autograd.Var {
+	return CrossEntropyLoss(CrossEntropyOptions{})(logits, target)
+}
+
+// CrossEntropyOptions configures CrossEntropyLoss; the zero value is
+// PyTorch's default.
+type CrossEntropyOptions struct {
+	// LabelSmoothing ε ∈ [0, 1] mixes the target with the uniform
+	// distribution: the target becomes (1−ε)·target + ε/C.
+	LabelSmoothing float64
+	Reduction      Reduction
+}
+
+// CrossEntropyLoss returns the cross-entropy from logits with the given
+// label smoothing and reduction.
+func CrossEntropyLoss(o CrossEntropyOptions) Loss {
+	eps := o.LabelSmoothing
+	if !(eps >= 0 && eps <= 1) {
+		panic(&Error{Op: "CrossEntropyLoss", Detail: fmt.Sprintf("label smoothing %v outside [0, 1]", eps)})
+	}
+	return func(logits, target *autograd.Var) *autograd.Var {
+		x := logits.Value
+		if x.Dims() != 2 {
+			panic(&Error{Op: "CrossEntropy", Detail: fmt.Sprintf("logits of shape %v: want [batch classes]", x.Shape())})
+		}
+		n, c := x.Dim(0), x.Dim(1)
+		var q *tensor.Tensor // the target distribution, smoothed
+		if target.Value.SameShape(x) {
+			q = target.Value.MulScalar(1 - eps).AddScalar(eps / float64(c))
+		} else {
+			q = tensor.Full(eps/float64(c), n, c)
+			qd := q.Data()
+			for i, y := range classLabels("CrossEntropy", target.Value, n, c) {
+				qd[i*c+y] += 1 - eps
+			}
+		}
+		logp := x.LogSoftmax(1)
+		loss := logp.Mul(q).Sum(1).Neg()
+		return o.Reduction.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
+			gcol := g.Reshape(n, 1)
+			// d/dx = softmax·Σq − q, per row.
+			dx := logp.Exp().Mul(q.Sum(1).Reshape(n, 1)).Sub(q).Mul(gcol)
+			var dt *tensor.Tensor
+			if target.Value.SameShape(x) {
+				dt = logp.Mul(gcol).Scale(-(1 - eps))
+			}
+			return []*tensor.Tensor{dx, dt}
+		}, logits, target))
+	}
+}
+
+// NLL is the negative log-likelihood of log-probabilities [N C] (the output
+// of LogSoftmax) against class labels [N], averaged: mean(−logp[label]), as
+// torch.nn.NLLLoss.
+func NLL(logProbs, target *autograd.Var) *autograd.Var { return NLLLoss(Mean)(logProbs, target) }
+
+// NLLLoss returns the negative log-likelihood with the given reduction.
+func NLLLoss(r Reduction) Loss {
+	return func(logProbs, target *autograd.Var) *autograd.Var {
+		x := logProbs.Value
+		if x.Dims() != 2 {
+			panic(&Error{Op: "NLL", Detail: fmt.Sprintf("log-probabilities of shape %v: want [batch classes]", x.Shape())})
+		}
+		n, c := x.Dim(0), x.Dim(1)
+		labels := classLabels("NLL", target.Value, n, c)
+		loss := tensor.Zeros(n)
+		for i, y := range labels {
+			loss.Data()[i] = -x.Data()[i*c+y]
+		}
+		return r.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
+			dx := tensor.Zeros(n, c)
+			for i, y := range labels {
+				dx.Data()[i*c+y] = -g.Data()[i]
+			}
+			return []*tensor.Tensor{dx, nil}
+		}, logProbs, target))
+	}
+}
+
+// classLabels checks that t holds n whole-number labels in [0, c) and
+// returns them as ints.
+func classLabels(op string, t *tensor.Tensor, n, c int) []int {
+	if !slices.Equal(t.Shape(), []int{n}) {
+		panic(&Error{Op: op, Detail: fmt.Sprintf("labels of shape %v for %d examples of %d classes: want [%d] class indices or [%d %d] probabilities", t.Shape(), n, c, n, n, c)})
+	}
+	labels := make([]int, n)
+	for i, v := range t.Data() {
+		if v != math.Trunc(v) || v < 0 || v >= float64(c) {
+			panic(&Error{Op: op, Detail: fmt.Sprintf("label %v at position %d is not a class index in [0, %d)", v, i, c)})
+		}
+		labels[i] = int(v)
+	}
+	return labels
+}

@@ -1,0 +1,345 @@
+package nn
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/minidl/minidl/tensor"
+)
+
+// Checkpoints are safetensors files, which PyTorch (through the safetensors
+// package) and most other tools read:
+//
+//	8 bytes      N, the header length, unsigned little-endian
+//	N bytes      a JSON object: for each tensor, its name mapped to
+//	             {"dtype": "F64", "shape": [8, 2], "data_offsets": [begin, end]},
+//	             and optionally "__metadata__" mapped to an object of strings
+//	the rest     the tensors' bytes, little-endian, row-major; offsets count
+//	             from the end of the header
+//
+// Tensors are written as F64; F32 is accepted on reading too.
+
+// maxHeaderLen bounds the JSON header, as the reference implementation
+// does, so that a corrupt length cannot make a reader allocate without bound.
+const maxHeaderLen = 100 << 20
+
+// metadataKey is the reserved header entry holding string metadata.
+const metadataKey = "__metadata__"
+
+// FormatError reports a malformed safetensors file: what is wrong and, when
+// the problem lies with one tensor, its name.
+type FormatError struct {
+	File   string // the file name, if known
+	Tensor string // the tensor concerned, if any
+	Detail string
+}
+
+func (e *FormatError) Error() string {
+	s := "safetensors"
+	if e.File != "" {
+		s += " " + e.File
+	}
+	if e.Tensor != "" {
+		s += ": tensor " + strconv.Quote(e.Tensor)
+	}
+	return s + ": " + e.Detail
+}
+
+type headerEntry struct {
+	DType       string   `json:"dtype"`
+	Shape       []int64  `json:"shape"`
+	DataOffsets []uint64 `json:"data_offsets"`
+}
+
+// WriteSafetensors writes s, and metadata if not empty, to w in the
+// safetensors format, every tensor as F64 in s's order.
+func WriteSafetensors(w io.Writer, s *StateDict, metadata map[string]string) error {
+	var h bytes.Buffer
+	h.WriteByte('{')
+	if len(metadata) > 0 {
+		m, err := json.Marshal(metadata)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&h, "%q:%s", metadataKey, m)
+	}
+	var offset uint64
+	for i, name := range s.names {
+		if name == metadataKey {
+			return &FormatError{Tensor: name, Detail: "name is reserved for metadata"}
+		}
+		t := s.tensors[name]
+		if i > 0 || len(metadata) > 0 {
+			h.WriteByte(',')
+		}
+		key, _ := json.Marshal(name)
+		shape := t.Shape()
+		if shape == nil {
+			shape = []int{}
+		}
+		entry, _ := json.Marshal(map[string]any{
+			"dtype": "F64", "shape": shape, "data_offsets": []uint64{offset, offset + 8*uint64(t.Size())},
+		})
+		h.Write(key)
+		h.WriteByte(':')
+		h.Write(entry)
+		offset += 8 * uint64(t.Size())
+	}
+	h.WriteByte('}')
+	// Pad with spaces so that the data starts 8-byte aligned, as the
+	// reference writer does.
+	for h.Len()%8 != 0 {
+		h.WriteByte(' ')
+	}
+	bw := bufio.NewWriter(w)
+	var lenBuf [8]byte
+	binary.LittleEndian.PutUint64(lenBuf[:], uint64(h.Len()))
+	bw.Write(lenBuf[:])
+	bw.Write(h.Bytes())
+	var buf [8]byte
+	for _, name := range s.names {
+		for _, v := range s.tensors[name].Data() {
+			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
+			if _, err := bw.Write(buf[:]); err != nil {
+				return err
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+// ReadSafetensors parses a safetensors file held in b and returns its
+// tensors, in the order of their data, and its metadata. Everything is
+// checked before anything is allocated on the file's word: the header
+// length against the file size, the JSON, each dtype and shape against its
+// byte range, and the byte ranges against each other (inside the data, in
+// order, neither overlapping nor leaving gaps). Any violation is a
+// *FormatError.
+func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
+	fail := func(tensor, format string, args ...any) error {
+		return &FormatError{Tensor: tensor, Detail: fmt.Sprintf(format, args...)}
+	}
+	if len(b) < 8 {
+		return nil, nil, fail("", "file of %d bytes is shorter than the 8-byte header length", len(b))
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > maxHeaderLen {
+		return nil, nil, fail("", "header length %d exceeds the limit of %d bytes", n, maxHeaderLen)
+	}
+	if n > uint64(len(b)-8) {
+		return nil, nil, fail("", "header length %d exceeds the %d bytes after the length field", n, len(b)-8)
+	}
+	header, data := b[8:8+n], b[8+n:]
+	if len(bytes.TrimSpace(header)) == 0 || bytes.TrimSpace(header)[0] != '{' {
+		return nil, nil, fail("", "header is not a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(header))
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, fail("", "header is not valid JSON: %v", err)
+	}
+	type item struct {
+		name       string
+		dtype      string
+		shape      []int
+		begin, end uint64
+	}
+	var items []item
+	var metadata map[string]string
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, fail("", "header is not valid JSON: %v", err)
+		}
+		name, ok := tok.(string)
+		if !ok {
+			return nil, nil, fail("", "header key %v is not a string", tok)
+		}
+		if seen[name] {
+			return nil, nil, fail(name, "appears twice in the header")
+		}
+		seen[name] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, fail(name, "header is not valid JSON: %v", err)
+		}
+		if name == metadataKey {
+			if err := strictUnmarshal(raw, &metadata); err != nil {
+				return nil, nil, fail("", "metadata is not an object of strings: %v", err)
+			}
+			continue
+		}
+		var e headerEntry
+		if err := strictUnmarshal(raw, &e); err != nil {
+			return nil, nil, fail(name, "entry is not {dtype, shape, data_offsets}: %v", err)
+		}
+		if e.DType == "" || e.Shape == nil || e.DataOffsets == nil {
+			return nil, nil, fail(name, "entry lacks dtype, shape or data_offsets")
+		}
+		size := map[string]uint64{"F64": 8, "F32": 4}[e.DType]
+		if size == 0 {
+			return nil, nil, fail(name, "dtype %q is not supported (want F64 or F32)", e.DType)
+		}
+		if len(e.DataOffsets) != 2 || e.DataOffsets[0] > e.DataOffsets[1] {
+			return nil, nil, fail(name, "data_offsets %v: want [begin, end] with begin ≤ end", e.DataOffsets)
+		}
+		length := e.DataOffsets[1] - e.DataOffsets[0]
+		count := uint64(1)
+		shape := make([]int, len(e.Shape))
+		for i, d := range e.Shape {
+			if d < 0 {
+				return nil, nil, fail(name, "shape %v has a negative dimension", e.Shape)
+			}
+			// Compare before multiplying, so that the count cannot overflow.
+			if d > 0 && count > length/size/uint64(d) {
+				return nil, nil, fail(name, "shape %v needs more than the %d bytes of data_offsets %v", e.Shape, length, e.DataOffsets)
+			}
+			count *= uint64(d)
+			shape[i] = int(d)
+		}
+		if count*size != length {
+			return nil, nil, fail(name, "shape %v of %s needs %d bytes, data_offsets %v give %d", e.Shape, e.DType, count*size, e.DataOffsets, length)
+		}
+		items = append(items, item{name: name, dtype: e.DType, shape: shape, begin: e.DataOffsets[0], end: e.DataOffsets[1]})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, fail("", "header is not valid JSON: %v", err)
+	}
+	if rest, _ := io.ReadAll(dec.Buffered()); len(bytes.TrimSpace(rest)) > 0 || dec.More() {
+		return nil, nil, fail("", "header has data after its JSON object")
+	}
+	slices.SortStableFunc(items, func(a, b item) int {
+		switch {
+		case a.begin < b.begin:
+			return -1
+		case a.begin > b.begin:
+			return 1
+		}
+		return 0
+	})
+	var pos uint64
+	for i, it := range items {
+		switch {
+		case it.begin < pos:
+			return nil, nil, fail(it.name, "data_offsets [%d %d] overlap tensor %q", it.begin, it.end, items[i-1].name)
+		case it.begin > pos:
+			return nil, nil, fail(it.name, "data_offsets [%d %d] leave a gap of %d bytes before them", it.begin, it.end, it.begin-pos)
+		}
+		pos = it.end
+	}
+	if pos != uint64(len(data)) {
+		return nil, nil, fail("", "tensors cover %d bytes of data but the file holds %d", pos, len(data))
+	}
+	s := NewStateDict()
+	for _, it := range items {
+		raw := data[it.begin:it.end]
+		var vals []float64
+		if it.dtype == "F64" {
+			vals = make([]float64, len(raw)/8)
+			for i := range vals {
+				vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+			}
+		} else {
+			vals = make([]float64, len(raw)/4)
+			for i := range vals {
+				vals[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+			}
+		}
+		s.Set(it.name, tensor.New(vals, it.shape...))
+	}
+	return s, metadata, nil
+}
+
+// strictUnmarshal decodes JSON into v, refusing unknown fields.
+func strictUnmarshal(raw []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	return d.Decode(v)
+}
+
+// SaveFile writes s and metadata to path as a safetensors file, atomically:
+// the bytes go to a temporary file in the same folder, which is synced and
+// then renamed over path, so that a crash or an error at any point leaves
+// the previous file whole.
+func SaveFile(path string, s *StateDict, metadata map[string]string) error {
+	return writeFileAtomic(path, func(w io.Writer) error { return WriteSafetensors(w, s, metadata) })
+}
+
+// LoadFile reads a safetensors file. Errors name the file.
+func LoadFile(path string) (*StateDict, map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, meta, err := ReadSafetensors(b)
+	if fe, ok := errors.AsType[*FormatError](err); ok {
+		fe.File = path
+	}
+	return s, meta, err
+}
+
+// Save writes m's parameters to path as a safetensors checkpoint (see
+// SaveFile).
+func Save(path string, m Module, metadata map[string]string) error {
+	return SaveFile(path, StateOf(m), metadata)
+}
+
+// Load reads a safetensors checkpoint into m, strictly (see LoadState).
+func Load(path string, m Module) error {
+	s, _, err := LoadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := LoadState(m, s); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes a file through write, replacing path only once
+// everything has been written and synced.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = write(f); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	// Sync the folder so that the rename itself survives a crash; not every
+	// system allows it, and the data is safe either way.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+// Package optim provides the optimizers that update a model's parameters
+// from their gradients (SGD, Adam, AdamW, RMSprop, Adagrad), gradient
+// clipping, learning-rate schedules and the plateau rule that lowers the
+// learning rate when a metric stops improving.
+//
+// Every formula is PyTorch's, in PyTorch's order of operations: where the
+// weight decay enters, where eps is added, how bias correction is applied.
+// Porting a recipe gives the same numbers (the tests check several steps of
+// each optimizer against values computed by PyTorch 1.13 to 1e-12).
+//
+// A training step is
+//
+//	opt.ZeroGrad()
+//	loss := nn.MSE(model.Forward(x), y)
+//	loss.Backward()
+//	opt.Step()
+//
+// and, once its buffers exist, Step allocates nothing.
+//
+// Config structs follow one rule: a field whose zero value would be invalid
+// (a learning rate, a beta, eps) takes PyTorch's default when zero; a field
+// for which zero is a meaningful setting (momentum, weight decay, patience)
+// means zero.
+package optim
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/tensor"
+)
+
+// Optimizer updates parameters from their gradients.
+type Optimizer interface {
+	// Step updates every parameter that has a gradient.
+	Step()
+	// ZeroGrad clears the gradients of the parameters.
+	ZeroGrad()
+	// LR returns the current learning rate.
+	LR() float64
+	// SetLR sets the learning rate, for schedules and plateau rules.
+	SetLR(lr float64)
+	// State returns the optimizer's state (learning rate, step counts and
+	// per-parameter buffers) as a state dict, to be saved for resuming.
+	State() *nn.StateDict
+	// LoadState restores a state returned by State of an optimizer of the
+	// same kind over parameters of the same shapes.
+	LoadState(s *nn.StateDict) error
+}
+
+// Error is the value optim panics with when it is given an invalid
+// setting, such as a negative learning rate.
+type Error struct {
+	Op     string
+	Detail string
+}
+
+func (e *Error) Error() string { return "optim: " + e.Op + ": " + e.Detail }
+
+func check(op string, ok bool, format string, args ...any) {
+	if !ok {
+		panic(&Error{Op: op, Detail: fmt.Sprintf(format, args...)})
+	}
+}
+
+// orDefault returns def if v is zero.
+func orDefault(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// base holds what every optimizer shares: the parameters, the learning rate,
+// the per-parameter step counts and the named per-parameter buffers.
+type base struct {
+	kind    string
+	params  []*autograd.Var
+	lr      float64
+	steps   []float64 // per parameter, as PyTorch's state["step"]
+	buffers []buffer
+}
+
+// buffer is one named per-parameter state tensor, such as Adam's exp_avg.
+type buffer struct {
+	name string
+	t    []*tensor.Tensor
+}
+
+func newBase(kind string, params []*autograd.Var, lr float64, bufferNames ...string) base {
+	check(kind, lr >= 0, "learning rate %v is negative", lr)
+	b := base{kind: kind, params: params, lr: lr, steps: make([]float64, len(params))}
+	for _, name := range bufferNames {
+		buf := buffer{name: name, t: make([]*tensor.Tensor, len(params))}
+		for i, p := range params {
+			buf.t[i] = tensor.Zeros(p.Value.Shape()...)
+		}
+		b.buffers = append(b.buffers, buf)
+	}
+	return b
+}
+
+// ZeroGrad clears the gradients of the parameters.
+func (b *base) ZeroGrad() {
+	for _, p := range b.params {
+		p.ZeroGrad()
+	}
+}
+
+// LR returns the learning rate.
+func (b *base) LR() float64 { return b.lr }
+
+// SetLR sets the learning rate.
+func (b *base) SetLR(lr float64) {
+	check(b.kind, lr >= 0, "learning rate %v is negative", lr)
+	b.lr = lr
+}
+
+// State returns "lr", "<i>.step" and "<i>.<buffer>" for parameter i.
+func (b *base) State() *nn.StateDict {
+	s := nn.NewStateDict()
+	s.Set("lr", tensor.Scalar(b.lr))
+	for i := range b.params {
+		s.Set(fmt.Sprintf("%d.step", i), tensor.Scalar(b.steps[i]))
+		for _, buf := range b.buffers {
+			s.Set(fmt.Sprintf("%d.%s", i, buf.name), buf.t[i].Clone())
+		}
+	}
+	return s
+}
+
+// LoadState restores what State saved. Every entry must be present with the
+// right shape and nothing else may be; otherwise nothing changes.
+func (b *base) LoadState(s *nn.StateDict) error {
+	want := b.State()
+	var problems []string
+	for _, name := range want.Names() {
+		w, _ := want.Get(name)
+		got, ok := s.Get(name)
+		switch {
+		case !ok:
+			problems = append(problems, "missing "+name)
+		case !got.SameShape(w):
+			problems = append(problems, fmt.Sprintf("%s has shape %v, want %v", name, got.Shape(), w.Shape()))
+		}
+	}
+	for _, name := range s.Names() {
+		if _, ok := want.Get(name); !ok {
+			problems = append(problems, "unexpected "+name)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("optim: %s state does not fit: %s", b.kind, strings.Join(problems, "; "))
+	}
+	lr, _ := s.Get("lr")
+	b.lr = lr.Item()
+	for i := range b.params {
+		st, _ := s.Get(fmt.Sprintf("%d.step", i))
+		b.steps[i] = st.Item()
+		for _, buf := range b.buffers {
+			t, _ := s.Get(fmt.Sprintf("%d.%s", i, buf.name))
+			buf.t[i].CopyFrom(t)
+		}
+	}
+	return nil
+}
+
+// each calls f for every parameter that has a gradient, with its index,
+// value data and gradient data, after counting the step.
+func (b *base) each(f func(i int, p, g []float64)) {
+	for i, v := range b.params {
+		if v.Grad == nil {
+			continue
+		}
+		b.steps[i]++
+		f(i, v.Value.Data(), v.Grad.Data())
+	}
+}
+
+// buf returns the data of buffer k of parameter i.
+func (b *base) buf(k, i int) []float64 { return b.buffers[k].t[i].Data() }

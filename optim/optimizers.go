@@ -1,0 +1,317 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/minidl/minidl/autograd"
+)
+
+// SGDConfig configures SGD. The zero value is plain gradient descent with
+// learning rate 0.001, PyTorch's default.
+type SGDConfig struct {
+	LR          float64 // learning rate; 0 means 0.001
+	Momentum    float64 // momentum factor μ
+	Dampening   float64 // dampening τ of the momentum
+	Nesterov    bool    // Nesterov momentum (needs Momentum > 0 and no Dampening)
+	WeightDecay float64 // L2 penalty λ, added to the gradient
+}
+
+// SGD is stochastic gradient descent with optional momentum, as
+// torch.optim.SGD:
+//
+//	g ← g + λθ
+//	b ← g at the first step, μb + (1−τ)g after
+//	g ← g + μb with Nesterov, b without
+//	θ ← θ − αg
+type SGD struct {
+	base
+	cfg SGDConfig
+}
+
+// NewSGD returns an SGD optimizer over params. It panics on settings
+// PyTorch rejects.
+func NewSGD(params []*autograd.Var, cfg SGDConfig) *SGD {
+	cfg.LR = orDefault(cfg.LR, 1e-3)
+	check("SGD", cfg.Momentum >= 0, "momentum %v is negative", cfg.Momentum)
+	check("SGD", cfg.WeightDecay >= 0, "weight decay %v is negative", cfg.WeightDecay)
+	check("SGD", !cfg.Nesterov || (cfg.Momentum > 0 && cfg.Dampening == 0), "Nesterov momentum needs a momentum and zero dampening")
+	var bufs []string
+	if cfg.Momentum != 0 {
+		bufs = []string{"momentum_buffer"}
+	}
+	return &SGD{base: newBase("SGD", params, cfg.LR, bufs...), cfg: cfg}
+}
+
+// Step updates the parameters.
+func (o *SGD) Step() {
+	c, lr := o.cfg, o.lr
+	o.each(func(i int, p, g []float64) {
+		var b []float64
+		if c.Momentum != 0 {
+			b = o.buf(0, i)
+		}
+		first := o.steps[i] == 1
+		for j := range p {
+			d := g[j]
+			if c.WeightDecay != 0 {
+				d += c.WeightDecay * p[j]
+			}
+			if c.Momentum != 0 {
+				if first {
+					b[j] = d
+				} else {
+					b[j] = b[j]*c.Momentum + (1-c.Dampening)*d
+				}
+				if c.Nesterov {
+					d += c.Momentum * b[j]
+				} else {
+					d = b[j]
+				}
+			}
+			p[j] -= lr * d
+		}
+	})
+}
+
+// AdamConfig configures Adam and AdamW. The zero value is PyTorch's
+// default: learning rate 0.001, betas 0.9 and 0.999, eps 1e-8, and no
+// weight decay (AdamW: 0.01).
+type AdamConfig struct {
+	LR          float64 // learning rate α; 0 means 0.001
+	Beta1       float64 // decay of the first moment; 0 means 0.9
+	Beta2       float64 // decay of the second moment; 0 means 0.999
+	Eps         float64 // added to the denominator; 0 means 1e-8
+	WeightDecay float64 // Adam: L2 penalty added to the gradient; AdamW: decoupled decay, 0 means 0.01
+	AMSGrad     bool    // use the maximum of past second moments
+}
+
+func (c AdamConfig) withDefaults(kind string) AdamConfig {
+	c.LR = orDefault(c.LR, 1e-3)
+	c.Beta1 = orDefault(c.Beta1, 0.9)
+	c.Beta2 = orDefault(c.Beta2, 0.999)
+	c.Eps = orDefault(c.Eps, 1e-8)
+	check(kind, c.Beta1 > 0 && c.Beta1 < 1 && c.Beta2 > 0 && c.Beta2 < 1, "betas %v, %v outside (0, 1)", c.Beta1, c.Beta2)
+	check(kind, c.Eps > 0, "eps %v is not positive", c.Eps)
+	check(kind, c.WeightDecay >= 0, "weight decay %v is negative", c.WeightDecay)
+	return c
+}
+
+// Adam is the Adam optimizer of Kingma and Ba, as torch.optim.Adam:
+//
+//	g ← g + λθ
+//	m ← β₁m + (1−β₁)g
+//	v ← β₂v + (1−β₂)g²
+//	v̂ ← max(v̂, v) with AMSGrad, v without
+//	θ ← θ − (α / (1−β₁ᵗ)) · m / (√v̂ / √(1−β₂ᵗ) + ε)
+//
+// Note where ε goes: after the bias correction of √v̂, as in PyTorch.
+type Adam struct {
+	base
+	cfg       AdamConfig
+	decoupled bool // AdamW
+}
+
+// NewAdam returns an Adam optimizer over params.
+func NewAdam(params []*autograd.Var, cfg AdamConfig) *Adam {
+	cfg = cfg.withDefaults("Adam")
+	return &Adam{base: newBase("Adam", params, cfg.LR, adamBuffers(cfg)...), cfg: cfg}
+}
+
+// NewAdamW returns an AdamW optimizer over params: Adam with decoupled
+// weight decay (Loshchilov and Hutter), as torch.optim.AdamW, which first
+// shrinks θ ← θ(1 − αλ) and then takes the Adam step without λ in the
+// gradient. Its default weight decay is 0.01.
+func NewAdamW(params []*autograd.Var, cfg AdamConfig) *Adam {
+	cfg.WeightDecay = orDefault(cfg.WeightDecay, 1e-2)
+	cfg = cfg.withDefaults("AdamW")
+	return &Adam{base: newBase("AdamW", params, cfg.LR, adamBuffers(cfg)...), cfg: cfg, decoupled: true}
+}
+
+func adamBuffers(cfg AdamConfig) []string {
+	if cfg.AMSGrad {
+		return []string{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+	}
+	return []string{"exp_avg", "exp_avg_sq"}
+}
+
+// Step updates the parameters.
+func (o *Adam) Step() {
+	c, lr := o.cfg, o.lr
+	o.each(func(i int, p, g []float64) {
+		m, v := o.buf(0, i), o.buf(1, i)
+		var vmax []float64
+		if c.AMSGrad {
+			vmax = o.buf(2, i)
+		}
+		t := o.steps[i]
+		stepSize := lr / (1 - math.Pow(c.Beta1, t))
+		bc2Sqrt := math.Sqrt(1 - math.Pow(c.Beta2, t))
+		for j := range p {
+			d := g[j]
+			if o.decoupled {
+				p[j] *= 1 - lr*c.WeightDecay
+			} else if c.WeightDecay != 0 {
+				d += c.WeightDecay * p[j]
+			}
+			m[j] = m[j]*c.Beta1 + (1-c.Beta1)*d
+			v[j] = v[j]*c.Beta2 + (1-c.Beta2)*d*d
+			second := v[j]
+			if c.AMSGrad {
+				vmax[j] = max(vmax[j], v[j])
+				second = vmax[j]
+			}
+			p[j] -= stepSize * (m[j] / (math.Sqrt(second)/bc2Sqrt + c.Eps))
+		}
+	})
+}
+
+// RMSpropConfig configures RMSprop. The zero value is PyTorch's default:
+// learning rate 0.01, alpha 0.99, eps 1e-8, no momentum, not centered.
+type RMSpropConfig struct {
+	LR          float64 // learning rate; 0 means 0.01
+	Alpha       float64 // smoothing constant of the squared-gradient average; 0 means 0.99
+	Eps         float64 // added to the denominator; 0 means 1e-8
+	Momentum    float64
+	Centered    bool // normalize by the variance rather than the second moment
+	WeightDecay float64
+}
+
+// RMSprop divides the gradient by a running root mean square, as
+// torch.optim.RMSprop:
+//
+//	g ← g + λθ
+//	s ← αs + (1−α)g²
+//	ḡ ← αḡ + (1−α)g, and d ← √(s − ḡ²) + ε if centered; d ← √s + ε if not
+//	b ← μb + g/d and θ ← θ − ηb with momentum; θ ← θ − ηg/d without
+type RMSprop struct {
+	base
+	cfg RMSpropConfig
+}
+
+// NewRMSprop returns an RMSprop optimizer over params.
+func NewRMSprop(params []*autograd.Var, cfg RMSpropConfig) *RMSprop {
+	cfg.LR = orDefault(cfg.LR, 1e-2)
+	cfg.Alpha = orDefault(cfg.Alpha, 0.99)
+	cfg.Eps = orDefault(cfg.Eps, 1e-8)
+	check("RMSprop", cfg.Alpha > 0 && cfg.Alpha < 1, "alpha %v outside (0, 1)", cfg.Alpha)
+	check("RMSprop", cfg.Eps > 0, "eps %v is not positive", cfg.Eps)
+	check("RMSprop", cfg.Momentum >= 0 && cfg.WeightDecay >= 0, "momentum %v or weight decay %v is negative", cfg.Momentum, cfg.WeightDecay)
+	return &RMSprop{base: newBase("RMSprop", params, cfg.LR, "square_avg", "momentum_buffer", "grad_avg"), cfg: cfg}
+}
+
+// Step updates the parameters.
+func (o *RMSprop) Step() {
+	c, lr := o.cfg, o.lr
+	o.each(func(i int, p, g []float64) {
+		sq, buf, gavg := o.buf(0, i), o.buf(1, i), o.buf(2, i)
+		for j := range p {
+			d := g[j]
+			if c.WeightDecay != 0 {
+				d += c.WeightDecay * p[j]
+			}
+			sq[j] = sq[j]*c.Alpha + (1-c.Alpha)*d*d
+			var avg float64
+			if c.Centered {
+				gavg[j] = gavg[j]*c.Alpha + (1-c.Alpha)*d
+				avg = math.Sqrt(sq[j]-gavg[j]*gavg[j]) + c.Eps
+			} else {
+				avg = math.Sqrt(sq[j]) + c.Eps
+			}
+			if c.Momentum > 0 {
+				buf[j] = buf[j]*c.Momentum + d/avg
+				p[j] -= lr * buf[j]
+			} else {
+				p[j] -= lr * (d / avg)
+			}
+		}
+	})
+}
+
+// AdagradConfig configures Adagrad. The zero value is PyTorch's default:
+// learning rate 0.01, eps 1e-10, no decay, accumulators starting at 0.
+type AdagradConfig struct {
+	LR                 float64 // learning rate; 0 means 0.01
+	LRDecay            float64 // the rate at step t is LR / (1 + (t−1)·LRDecay)
+	Eps                float64 // added to the denominator; 0 means 1e-10
+	WeightDecay        float64
+	InitialAccumulator float64 // starting value of the sum of squares
+}
+
+// Adagrad scales each coordinate by the root of its summed squared
+// gradients, as torch.optim.Adagrad:
+//
+//	g ← g + λθ;  s ← s + g²;  θ ← θ − η/(1+(t−1)δ) · g/(√s + ε)
+type Adagrad struct {
+	base
+	cfg AdagradConfig
+}
+
+// NewAdagrad returns an Adagrad optimizer over params.
+func NewAdagrad(params []*autograd.Var, cfg AdagradConfig) *Adagrad {
+	cfg.LR = orDefault(cfg.LR, 1e-2)
+	cfg.Eps = orDefault(cfg.Eps, 1e-10)
+	check("Adagrad", cfg.LRDecay >= 0 && cfg.WeightDecay >= 0 && cfg.InitialAccumulator >= 0,
+		"lr decay %v, weight decay %v and initial accumulator %v must not be negative", cfg.LRDecay, cfg.WeightDecay, cfg.InitialAccumulator)
+	o := &Adagrad{base: newBase("Adagrad", params, cfg.LR, "sum"), cfg: cfg}
+	for _, t := range o.buffers[0].t {
+		t.Fill(cfg.InitialAccumulator)
+	}
+	return o
+}
+
+// Step updates the parameters.
+func (o *Adagrad) Step() {
+	c := o.cfg
+	o.each(func(i int, p, g []float64) {
+		sum := o.buf(0, i)
+		clr := o.lr / (1 + (o.steps[i]-1)*c.LRDecay)
+		for j := range p {
+			d := g[j]
+			if c.WeightDecay != 0 {
+				d += c.WeightDecay * p[j]
+			}
+			sum[j] += d * d
+			p[j] -= clr * (d / (math.Sqrt(sum[j]) + c.Eps))
+		}
+	})
+}
+
+// ClipGradNorm scales the gradients of params so that their global L2 norm,
+// taken over all of them as one vector, is at most maxNorm, and returns the
+// norm before clipping, as torch.nn.utils.clip_grad_norm_: every gradient is
+// multiplied by min(1, maxNorm/(norm + 1e-6)).
+func ClipGradNorm(params []*autograd.Var, maxNorm float64) float64 {
+	check("ClipGradNorm", maxNorm > 0, "max norm %v is not positive", maxNorm)
+	sq := 0.0
+	for _, p := range params {
+		if p.Grad != nil {
+			for _, g := range p.Grad.Data() {
+				sq += g * g
+			}
+		}
+	}
+	norm := math.Sqrt(sq)
+	if coef := maxNorm / (norm + 1e-6); coef < 1 || math.IsNaN(coef) {
+		for _, p := range params {
+			if p.Grad != nil {
+				p.Grad.Scale(coef)
+			}
+		}
+	}
+	return norm
+}
+
+// ClipGradValue limits every gradient element of params to [−limit, limit],
+// as torch.nn.utils.clip_grad_value_.
+func ClipGradValue(params []*autograd.Var, limit float64) {
+	check("ClipGradValue", limit > 0, "limit %v is not positive", limit)
+	for _, p := range params {
+		if p.Grad == nil {
+			continue
+		}
+		d := p.Grad.Data()
+		for j, g := range d {
+			d[j] = min(max(g, -limit), limit)
+		}
+	}
+}
