@@ -1,0 +1,346 @@
+package optim
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/tensor"
+)
+
+// The fixed least-squares problem of testdata/torch_optim.py.
+var (
+	problemX = tensor.New([]float64{0.5, -1.0, 2.0, 1.5, 0.25, -0.5, -1.0, 2.0, 0.75, 0.1, 0.2, 0.3}, 4, 3)
+	problemY = tensor.New([]float64{1.0, -2.0, 0.5, 0.0, -1.5, 2.5, 0.3, 0.7}, 4, 2)
+)
+
+func problemParams() (w, b *autograd.Var) {
+	return autograd.Param(tensor.New([]float64{0.1, -0.2, 0.3, -0.4, 0.5, -0.6}, 2, 3)),
+		autograd.Param(tensor.New([]float64{0.05, -0.05}))
+}
+
+func problemStep(opt Optimizer, w, b *autograd.Var) {
+	opt.ZeroGrad()
+	x := autograd.Const(problemX)
+	nn.MSE(x.MatMulT(w).Add(b), autograd.Const(problemY)).Backward()
+	opt.Step()
+}
+
+// TestPyTorchParity runs five steps of each optimizer and compares the
+// parameters with those PyTorch 1.13 reached (testdata/torch_optim.py).
+func TestPyTorchParity(t *testing.T) {
+	makers := map[string]func(ps []*autograd.Var) Optimizer{
+		"SGD": func(ps []*autograd.Var) Optimizer { return NewSGD(ps, SGDConfig{LR: 0.1}) },
+		"SGDMomentum": func(ps []*autograd.Var) Optimizer {
+			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9, Dampening: 0.1, WeightDecay: 0.01})
+		},
+		"SGDNesterov": func(ps []*autograd.Var) Optimizer {
+			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9, Nesterov: true})
+		},
+		"Adam": func(ps []*autograd.Var) Optimizer { return NewAdam(ps, AdamConfig{LR: 0.01, WeightDecay: 0.01}) },
+		"AdamAMSGrad": func(ps []*autograd.Var) Optimizer {
+			return NewAdam(ps, AdamConfig{LR: 0.05, Beta1: 0.8, Beta2: 0.9, AMSGrad: true})
+		},
+		"AdamW":   func(ps []*autograd.Var) Optimizer { return NewAdamW(ps, AdamConfig{LR: 0.01, WeightDecay: 0.1}) },
+		"RMSprop": func(ps []*autograd.Var) Optimizer { return NewRMSprop(ps, RMSpropConfig{LR: 0.01}) },
+		"RMSpropCentered": func(ps []*autograd.Var) Optimizer {
+			return NewRMSprop(ps, RMSpropConfig{LR: 0.01, Alpha: 0.9, Momentum: 0.5, Centered: true, WeightDecay: 0.01})
+		},
+		"Adagrad": func(ps []*autograd.Var) Optimizer {
+			return NewAdagrad(ps, AdagradConfig{LR: 0.1, LRDecay: 0.01, WeightDecay: 0.01, InitialAccumulator: 0.1})
+		},
+	}
+	want := []struct {
+		name string
+		vals []float64
+	}{
+		{"SGD", []float64{0.2946832840710228, -0.42010031930434794, 0.2102026888535668, -0.5021472940868437, 0.8113122084443459, -0.5025531157459112, 0.01799493540286294, 0.18887712683471414}},
+		{"SGDMomentum", []float64{0.5536021345204759, -0.7062375960064808, 0.08733556141469644, -0.6298774030913444, 1.2163509331681879, -0.3767114423022086, -0.018255450811435283, 0.5031297421904465}},
+		{"SGDNesterov", []float64{0.5679365980687848, -0.695752089807927, 0.07634873344901408, -0.6170046897279533, 1.2108954039919673, -0.42288937615079414, 0.014336839231265877, 0.5069686873208372}},
+		{"Adam", []float64{0.14987857423262985, -0.24982574358770135, 0.25053311873361767, -0.44976048963851906, 0.5498819623342204, -0.5503612901138523, 0.0014564401727883772, -0.00013385735706376162}},
+		{"AdamAMSGrad", []float64{0.3436054441173554, -0.44047575112403803, 0.10957623829558813, -0.6312419085738006, 0.7444793172565185, -0.391392348717317, -0.02765996369600093, 0.19341991906808412}},
+		{"AdamW", []float64{0.14928317695600907, -0.24873330444644726, 0.2491583289877314, -0.4476844001409744, 0.5472947240551357, -0.5474948482243824, 0.0013288079109147893, 1.3567925036555087e-05}},
+		{"RMSprop", []float64{0.3580351267749348, -0.4538521051175947, 0.12698236408096572, -0.6126735210062914, 0.7705404158776327, -0.4519697301346581, 0.04383479825188648, 0.21753509953490788}},
+		{"RMSpropCentered", []float64{0.28704565629022827, -0.3823496150950389, 0.15495398706250635, -0.5725625526231773, 0.6885500864586104, -0.44354713838123666, -0.01823029533285483, 0.13679126881365725}},
+		{"Adagrad", []float64{0.3347793287525885, -0.4352757944644202, 0.1558813434823256, -0.573501414875864, 0.7596566620511916, -0.4583266167458292, 0.014387055586795098, 0.19872862216144302}},
+	}
+	for _, tt := range want {
+		w, b := problemParams()
+		opt := makers[tt.name]([]*autograd.Var{w, b})
+		for range 5 {
+			problemStep(opt, w, b)
+		}
+		got := append(w.Value.Clone().Data(), b.Value.Data()...)
+		worst := 0.0
+		for i := range got {
+			worst = max(worst, math.Abs(got[i]-tt.vals[i])/math.Abs(tt.vals[i]))
+		}
+		t.Logf("%s: largest relative difference from PyTorch %.3g", tt.name, worst)
+		if worst > 1e-12 {
+			t.Errorf("%s: parameters differ from PyTorch's by %.3g relative\n got %v\nwant %v", tt.name, worst, got, tt.vals)
+		}
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	makers := map[string]func(o Optimizer) *Schedule{
+		"StepLR":            func(o Optimizer) *Schedule { return NewStepLR(o, 3, 0.5) },
+		"MultiStepLR":       func(o Optimizer) *Schedule { return NewMultiStepLR(o, []int{6, 2, 5}, 0.1) },
+		"ExponentialLR":     func(o Optimizer) *Schedule { return NewExponentialLR(o, 0.9) },
+		"CosineAnnealingLR": func(o Optimizer) *Schedule { return NewCosineAnnealingLR(o, 4, 0.05) },
+		"LinearLR":          func(o Optimizer) *Schedule { return NewLinearWarmup(o, 0.25, 1, 4) },
+	}
+	want := []struct {
+		name  string
+		rates []float64
+	}{
+		{"StepLR", []float64{0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125, 0.125, 0.125, 0.0625}},
+		{"MultiStepLR", []float64{0.5, 0.5, 0.05, 0.05, 0.05, 0.005000000000000001, 0.0005000000000000001, 0.0005000000000000001, 0.0005000000000000001, 0.0005000000000000001}},
+		{"ExponentialLR", []float64{0.5, 0.45, 0.405, 0.36450000000000005, 0.32805000000000006, 0.2952450000000001, 0.2657205000000001, 0.23914845000000007, 0.21523360500000008, 0.19371024450000007}},
+		{"CosineAnnealingLR", []float64{0.5, 0.4340990257669732, 0.275, 0.11590097423302684, 0.05, 0.1159009742330268, 0.275, 0.43409902576697335, 0.5000000000000002, 0.4340990257669734}},
+		{"LinearLR", []float64{0.125, 0.21875, 0.3125, 0.40625, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5}},
+	}
+	for _, tt := range want {
+		opt := NewSGD(nil, SGDConfig{LR: 0.5})
+		s := makers[tt.name](opt)
+		var got []float64
+		for range 10 {
+			got = append(got, opt.LR())
+			s.Step()
+		}
+		if diff := cmp.Diff(tt.rates, got, cmpopts.EquateApprox(1e-12, 0)); diff != "" {
+			t.Errorf("%s (-pytorch +minidl):\n%s", tt.name, diff)
+		}
+		if s.Epoch() != 10 {
+			t.Errorf("%s: Epoch() = %d", tt.name, s.Epoch())
+		}
+	}
+}
+
+func TestPlateauMatchesPyTorch(t *testing.T) {
+	metrics := []float64{1.0, 0.95, 0.94, 0.93, 0.92, 0.5, 0.49, 0.48, 0.47, 0.46, 0.45, 0.44, 0.43, 0.1, 0.2}
+	want := []float64{1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25}
+	opt := NewSGD(nil, SGDConfig{LR: 1})
+	p := NewPlateau(opt, PlateauConfig{Factor: 0.5, Patience: 2, Threshold: 0.1, Cooldown: 1, MinLR: 0.2})
+	var got []float64
+	for _, m := range metrics {
+		p.Step(m)
+		got = append(got, opt.LR())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("learning rates (-pytorch +minidl):\n%s", diff)
+	}
+	if p.Best() != 0.1 || !strings.Contains(p.String(), "best 0.1") {
+		t.Errorf("Best %v, %v", p.Best(), p)
+	}
+}
+
+func TestPlateauMaxAndMinLR(t *testing.T) {
+	opt := NewSGD(nil, SGDConfig{LR: 1})
+	p := NewPlateau(opt, PlateauConfig{Mode: Max, ThresholdMode: Abs, Threshold: 0.5, MinLR: 0.05})
+	steps := []struct {
+		metric  float64
+		reduced bool
+		lr      float64
+	}{
+		{1, false, 1},    // first value is the best
+		{1.5, true, 0.1}, // +0.5 exactly is not an improvement; patience 0
+		{3, false, 0.1},  // improvement
+		{2, true, 0.05},  // clipped at MinLR
+		{1, false, 0.05}, // a reduction smaller than Eps is skipped
+		{math.NaN(), false, 0.05},
+	}
+	for i, s := range steps {
+		if got := p.Step(s.metric); got != s.reduced || opt.LR() != s.lr {
+			t.Errorf("step %d (%v): reduced %v lr %v, want %v %v", i, s.metric, got, opt.LR(), s.reduced, s.lr)
+		}
+	}
+}
+
+func TestImprovement(t *testing.T) {
+	inf := math.Inf(1)
+	tests := []struct {
+		rule          Improvement
+		current, best float64
+		want          bool
+	}{
+		{Improvement{Mode: Min, ThresholdMode: Abs, Threshold: 0.1}, 0.9, 1, false}, // exactly min_delta
+		{Improvement{Mode: Min, ThresholdMode: Abs, Threshold: 0.1}, 0.89, 1, true},
+		{Improvement{Mode: Max, ThresholdMode: Abs, Threshold: 0.1}, 1.1, 1, false},
+		{Improvement{Mode: Max, ThresholdMode: Abs, Threshold: 0.1}, 1.11, 1, true},
+		{Improvement{Mode: Min, ThresholdMode: Rel, Threshold: 0.1}, -11.5, -10, true}, // negative values: |best|
+		{Improvement{Mode: Min, ThresholdMode: Rel, Threshold: 0.1}, -10.5, -10, false},
+		{Improvement{Mode: Min, ThresholdMode: Rel, Threshold: 0.1}, -9.5, -10, false}, // PyTorch would say true
+		{Improvement{Mode: Max, ThresholdMode: Rel, Threshold: 0.1}, -8.9, -10, true},
+		{Improvement{Mode: Min}, 5, inf, true},
+		{Improvement{Mode: Max, ThresholdMode: Rel, Threshold: 0.5}, -5, math.Inf(-1), true},
+		{Improvement{Mode: Min}, math.NaN(), inf, false},
+		{Improvement{Mode: Min}, 1, math.NaN(), true},
+		{Improvement{Mode: Min}, 1, 1, false}, // ties are not improvements
+	}
+	for _, tt := range tests {
+		if got := tt.rule.Better(tt.current, tt.best); got != tt.want {
+			t.Errorf("%+v.Better(%v, %v) = %v, want %v", tt.rule, tt.current, tt.best, got, tt.want)
+		}
+	}
+	if (Improvement{Mode: Max}).Worst() != math.Inf(-1) || (Improvement{}).Worst() != inf {
+		t.Error("Worst")
+	}
+	if Max.String() != "max" || Min.String() != "min" {
+		t.Error("Mode.String")
+	}
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	run := func(resume bool) []float64 {
+		w, b := problemParams()
+		opt := NewAdam([]*autograd.Var{w, b}, AdamConfig{LR: 0.05, AMSGrad: true})
+		for range 3 {
+			problemStep(opt, w, b)
+		}
+		if resume {
+			saved := opt.State()
+			opt = NewAdam([]*autograd.Var{w, b}, AdamConfig{LR: 0.05, AMSGrad: true})
+			if err := opt.LoadState(saved); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 3 {
+			problemStep(opt, w, b)
+		}
+		return append(w.Value.Clone().Data(), b.Value.Data()...)
+	}
+	if diff := cmp.Diff(run(false), run(true)); diff != "" {
+		t.Errorf("resumed run differs (-straight +resumed):\n%s", diff)
+	}
+	w, b := problemParams()
+	opt := NewSGD([]*autograd.Var{w, b}, SGDConfig{Momentum: 0.9})
+	s := opt.State()
+	s.Set("extra", tensor.Scalar(1))
+	s.Set("0.momentum_buffer", tensor.Zeros(3))
+	err := opt.LoadState(s)
+	if err == nil || !strings.Contains(err.Error(), "unexpected extra") || !strings.Contains(err.Error(), "0.momentum_buffer has shape [3], want [2 3]") {
+		t.Errorf("LoadState error %v", err)
+	}
+	if err := opt.LoadState(nn.NewStateDict()); err == nil || !strings.Contains(err.Error(), "missing lr") {
+		t.Errorf("LoadState of empty dict: %v", err)
+	}
+	opt.SetLR(0.25)
+	if opt.LR() != 0.25 {
+		t.Error("SetLR")
+	}
+}
+
+// TestStepAllocatesNothing checks the steady state of every optimizer.
+func TestStepAllocatesNothing(t *testing.T) {
+	w, b := problemParams()
+	ps := []*autograd.Var{w, b}
+	w.Grad, b.Grad = tensor.Ones(2, 3), tensor.Ones(2)
+	for _, opt := range []Optimizer{
+		NewSGD(ps, SGDConfig{Momentum: 0.9, WeightDecay: 0.1}),
+		NewAdam(ps, AdamConfig{AMSGrad: true}),
+		NewAdamW(ps, AdamConfig{}),
+		NewRMSprop(ps, RMSpropConfig{Centered: true, Momentum: 0.1}),
+		NewAdagrad(ps, AdagradConfig{}),
+	} {
+		opt.Step()
+		if n := testing.AllocsPerRun(100, opt.Step); n != 0 {
+			t.Errorf("%T.Step allocates %v times", opt, n)
+		}
+	}
+}
+
+func TestSkipsParamsWithoutGrad(t *testing.T) {
+	w, b := problemParams()
+	before := w.Value.Clone()
+	b.Grad = tensor.Ones(2)
+	NewAdam([]*autograd.Var{w, b}, AdamConfig{}).Step()
+	if !tensor.Equal(before, w.Value) {
+		t.Error("a parameter without a gradient was updated")
+	}
+}
+
+func TestClipping(t *testing.T) {
+	a, b := autograd.Param(tensor.Zeros(2)), autograd.Param(tensor.Zeros(1))
+	a.Grad, b.Grad = tensor.New([]float64{3, 0}), tensor.New([]float64{4})
+	ps := []*autograd.Var{a, b, autograd.Param(tensor.Zeros(1))}
+	if norm := ClipGradNorm(ps, 1); norm != 5 {
+		t.Errorf("norm %v, want 5", norm)
+	}
+	coef := 1 / (5 + 1e-6)
+	if diff := cmp.Diff([]float64{3 * coef, 0, 4 * coef}, append(a.Grad.Clone().Data(), b.Grad.Data()...), cmpopts.EquateApprox(1e-15, 0)); diff != "" {
+		t.Errorf("clipped (-want +got):\n%s", diff)
+	}
+	if norm := ClipGradNorm(ps, 10); math.Abs(norm-1) > 1e-6 || math.Abs(a.Grad.At(0)-3*coef) > 1e-15 {
+		t.Errorf("a norm below the limit changed the gradients: %v %v", norm, a.Grad)
+	}
+	a.Grad = tensor.New([]float64{-3, 0.5})
+	ClipGradValue(ps, 1)
+	if diff := cmp.Diff([]float64{-1, 0.5}, a.Grad.Data()); diff != "" {
+		t.Errorf("ClipGradValue (-want +got):\n%s", diff)
+	}
+}
+
+func TestInvalidSettingsPanic(t *testing.T) {
+	tests := []struct {
+		want string
+		f    func()
+	}{
+		{"SGD: learning rate -1 is negative", func() { NewSGD(nil, SGDConfig{LR: -1}) }},
+		{"SGD: Nesterov momentum needs", func() { NewSGD(nil, SGDConfig{Nesterov: true}) }},
+		{"SGD: momentum -1", func() { NewSGD(nil, SGDConfig{Momentum: -1}) }},
+		{"SGD: weight decay -1", func() { NewSGD(nil, SGDConfig{WeightDecay: -1}) }},
+		{"Adam: betas 1, 0.999", func() { NewAdam(nil, AdamConfig{Beta1: 1}) }},
+		{"Adam: eps -1", func() { NewAdam(nil, AdamConfig{Eps: -1}) }},
+		{"AdamW: weight decay -1", func() { NewAdamW(nil, AdamConfig{WeightDecay: -1}) }},
+		{"RMSprop: alpha 2", func() { NewRMSprop(nil, RMSpropConfig{Alpha: 2}) }},
+		{"RMSprop: eps -1", func() { NewRMSprop(nil, RMSpropConfig{Eps: -1}) }},
+		{"RMSprop: momentum -1", func() { NewRMSprop(nil, RMSpropConfig{Momentum: -1}) }},
+		{"Adagrad: lr decay -1", func() { NewAdagrad(nil, AdagradConfig{LRDecay: -1}) }},
+		{"ClipGradNorm: max norm 0", func() { ClipGradNorm(nil, 0) }},
+		{"ClipGradValue: limit -1", func() { ClipGradValue(nil, -1) }},
+		{"StepLR: step size 0", func() { NewStepLR(NewSGD(nil, SGDConfig{}), 0, 0.1) }},
+		{"CosineAnnealingLR: tMax 0", func() { NewCosineAnnealingLR(NewSGD(nil, SGDConfig{}), 0, 0) }},
+		{"LinearWarmup: factors 0 → 1", func() { NewLinearWarmup(NewSGD(nil, SGDConfig{}), 0, 1, 5) }},
+		{"LinearWarmup: total 0", func() { NewLinearWarmup(NewSGD(nil, SGDConfig{}), 0.5, 1, 0) }},
+		{"Plateau: factor 2", func() { NewPlateau(NewSGD(nil, SGDConfig{}), PlateauConfig{Factor: 2}) }},
+		{"Plateau: patience", func() { NewPlateau(NewSGD(nil, SGDConfig{}), PlateauConfig{Patience: -1}) }},
+		{"SGD: learning rate -2", func() { NewSGD(nil, SGDConfig{}).SetLR(-2) }},
+	}
+	for _, tt := range tests {
+		func() {
+			defer func() {
+				e, ok := recover().(*Error)
+				if !ok || !strings.Contains(e.Error(), tt.want) {
+					t.Errorf("panic %v, want *optim.Error containing %q", e, tt.want)
+				}
+			}()
+			tt.f()
+		}()
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	if lr := NewSGD(nil, SGDConfig{}).LR(); lr != 1e-3 {
+		t.Errorf("SGD default lr %v", lr)
+	}
+	a := NewAdam(nil, AdamConfig{})
+	if a.cfg.LR != 1e-3 || a.cfg.Beta1 != 0.9 || a.cfg.Beta2 != 0.999 || a.cfg.Eps != 1e-8 || a.cfg.WeightDecay != 0 {
+		t.Errorf("Adam defaults %+v", a.cfg)
+	}
+	if aw := NewAdamW(nil, AdamConfig{}); aw.cfg.WeightDecay != 0.01 {
+		t.Errorf("AdamW default weight decay %v", aw.cfg.WeightDecay)
+	}
+	r := NewRMSprop(nil, RMSpropConfig{})
+	if r.cfg.LR != 0.01 || r.cfg.Alpha != 0.99 || r.cfg.Eps != 1e-8 {
+		t.Errorf("RMSprop defaults %+v", r.cfg)
+	}
+	g := NewAdagrad(nil, AdagradConfig{})
+	if g.cfg.LR != 0.01 || g.cfg.Eps != 1e-10 {
+		t.Errorf("Adagrad defaults %+v", g.cfg)
+	}
+}
