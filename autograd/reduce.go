@@ -35,14 +35,18 @@ func (a *Var) MeanKeepDims(axes ...int) *Var {
 func (a *Var) Max(axes ...int) *Var { return a.MaxKeepDims(axes...).dropAxes(a, axes) }
 
 // MaxKeepDims is Max keeping the reduced axes with size 1.
-func (a *Var) MaxKeepDims(axes ...int) *Var { return a.extremeReduce(a.Value.MaxKeepDims(axes...), axes) }
+func (a *Var) MaxKeepDims(axes ...int) *Var {
+	return a.extremeReduce(a.Value.MaxKeepDims(axes...), axes)
+}
 
 // Min returns the smallest element over the given axes (all if none), with
 // the gradient shared among ties as Max does.
 func (a *Var) Min(axes ...int) *Var { return a.MinKeepDims(axes...).dropAxes(a, axes) }
 
 // MinKeepDims is Min keeping the reduced axes with size 1.
-func (a *Var) MinKeepDims(axes ...int) *Var { return a.extremeReduce(a.Value.MinKeepDims(axes...), axes) }
+func (a *Var) MinKeepDims(axes ...int) *Var {
+	return a.extremeReduce(a.Value.MinKeepDims(axes...), axes)
+}
 
 func (a *Var) extremeReduce(out *tensor.Tensor, axes []int) *Var {
 	return record(out, func(g *tensor.Tensor) {

@@ -107,6 +107,11 @@ func HuberLoss(delta float64, r Reduction) Loss {
 // probability of exactly 0 or 1 gives a loss of 100 rather than infinity.
 const bceLogFloor = -100
 
+// bceEps bounds the denominator p(1−p) of BCE's gradient. PyTorch writes it
+// as 1e-12 in single precision, hence the conversion: the gradient at p = 0
+// or 1 then matches PyTorch's to the last bit.
+const bceEps = float64(float32(1e-12))
+
 // BCE is the binary cross-entropy of probabilities pred ∈ [0, 1] against
 // targets, −mean(t·log p + (1−t)·log(1−p)), with each logarithm clamped to
 // at least −100 as torch.nn.BCELoss does. Prefer BCEWithLogits on a model
@@ -132,8 +137,8 @@ func BCELoss(r Reduction) Loss {
 		return r.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
 			dp := tensor.Zeros(g.Shape()...)
 			for i, pi := range p {
-				// PyTorch's backward: (p − t) / max(p(1−p), 1e-12).
-				dp.Data()[i] = g.Data()[i] * (pi - t[i]) / max(pi*(1-pi), 1e-12)
+				// PyTorch's backward: (p − t) / max(p(1−p), ε).
+				dp.Data()[i] = g.Data()[i] * (pi - t[i]) / max(pi*(1-pi), bceEps)
 			}
 			return []*tensor.Tensor{dp, g.Mul(logit).Neg()}
 		}, pred, target))
@@ -141,9 +146,9 @@ func BCELoss(r Reduction) Loss {
 }
 
 // BCEWithLogits is the binary cross-entropy of sigmoid(pred) against
-// targets, computed from the logits as max(x, 0) − x·t + log(1 + e^−|x|),
-// which neither overflows nor loses precision for large |x|; mean reduction,
-// as torch.nn.BCEWithLogitsLoss.
+// targets, computed from the logits x as PyTorch's
+// torch.nn.BCEWithLogitsLoss does, (1−t)·x + m + log(e^−m + e^(−x−m)) with
+// m = max(−x, 0), which cannot overflow for any x; mean reduction.
 func BCEWithLogits(pred, target *autograd.Var) *autograd.Var {
 	return BCEWithLogitsLoss(Mean)(pred, target)
 }
@@ -156,7 +161,8 @@ func BCEWithLogitsLoss(r Reduction) Loss {
 		x, t := pred.Value, target.Value
 		loss := tensor.Zeros(x.Shape()...)
 		for i, xi := range x.Data() {
-			loss.Data()[i] = max(xi, 0) - xi*t.Data()[i] + math.Log1p(math.Exp(-math.Abs(xi)))
+			m := max(-xi, 0)
+			loss.Data()[i] = (1-t.Data()[i])*xi + m + math.Log(math.Exp(-m)+math.Exp(-xi-m))
 		}
 		return r.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
 			return []*tensor.Tensor{g.Mul(x.Sigmoid().Sub(t)), g.Mul(x).Neg()}

@@ -201,8 +201,8 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 				return nil, nil, fail(name, "shape %v has a negative dimension", e.Shape)
 			}
 			// Compare before multiplying, so that the count cannot overflow.
-			if d > 0 && count > length/size/uint64(d) {
-				return nil, nil, fail(name, "shape %v needs more than the %d bytes of data_offsets %v", e.Shape, length, e.DataOffsets)
+			if d > 0 && count > math.MaxInt64/8/uint64(d) {
+				return nil, nil, fail(name, "shape %v is too large", e.Shape)
 			}
 			count *= uint64(d)
 			shape[i] = int(d)

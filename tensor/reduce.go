@@ -11,7 +11,9 @@ import (
 // end.
 
 // Sum returns the sum over the given axes (all if none).
-func (t *Tensor) Sum(axes ...int) *Tensor { return t.SumKeepDims(axes...).Reshape(t.dropped("Sum", axes)...) }
+func (t *Tensor) Sum(axes ...int) *Tensor {
+	return t.SumKeepDims(axes...).Reshape(t.dropped("Sum", axes)...)
+}
 
 // SumKeepDims is Sum keeping the reduced axes with size 1.
 func (t *Tensor) SumKeepDims(axes ...int) *Tensor {
@@ -33,21 +35,27 @@ func (t *Tensor) MeanKeepDims(axes ...int) *Tensor {
 
 // Max returns the largest element over the given axes (all if none). A NaN
 // anywhere in a reduced run makes its result NaN.
-func (t *Tensor) Max(axes ...int) *Tensor { return t.MaxKeepDims(axes...).Reshape(t.dropped("Max", axes)...) }
+func (t *Tensor) Max(axes ...int) *Tensor {
+	return t.MaxKeepDims(axes...).Reshape(t.dropped("Max", axes)...)
+}
 
 // MaxKeepDims is Max keeping the reduced axes with size 1.
 func (t *Tensor) MaxKeepDims(axes ...int) *Tensor { return t.extreme("Max", axes, maxKernel) }
 
 // Min returns the smallest element over the given axes (all if none). A NaN
 // anywhere in a reduced run makes its result NaN.
-func (t *Tensor) Min(axes ...int) *Tensor { return t.MinKeepDims(axes...).Reshape(t.dropped("Min", axes)...) }
+func (t *Tensor) Min(axes ...int) *Tensor {
+	return t.MinKeepDims(axes...).Reshape(t.dropped("Min", axes)...)
+}
 
 // MinKeepDims is Min keeping the reduced axes with size 1.
 func (t *Tensor) MinKeepDims(axes ...int) *Tensor { return t.extreme("Min", axes, minKernel) }
 
 // Var returns the variance over the given axes (all if none) with Bessel's
 // correction (dividing by N−1), as torch.var does by default.
-func (t *Tensor) Var(axes ...int) *Tensor { return t.VarKeepDims(axes...).Reshape(t.dropped("Var", axes)...) }
+func (t *Tensor) Var(axes ...int) *Tensor {
+	return t.VarKeepDims(axes...).Reshape(t.dropped("Var", axes)...)
+}
 
 // VarKeepDims is Var keeping the reduced axes with size 1.
 func (t *Tensor) VarKeepDims(axes ...int) *Tensor {

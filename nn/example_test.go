@@ -1,0 +1,60 @@
+package nn_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/tensor"
+)
+
+func Example() {
+	rng := rand.New(rand.NewPCG(1, 2))
+	model := nn.NewSequential(
+		nn.NewLinear(rng, 2, 8), nn.Tanh(),
+		nn.NewLinear(rng, 8, 1), nn.Sigmoid(),
+	)
+	for _, p := range model.Params() {
+		fmt.Println(p.Name, p.Var.Shape())
+	}
+	x := autograd.Const(tensor.New([]float64{0, 0, 0, 1, 1, 0, 1, 1}, 4, 2))
+	y := autograd.Const(tensor.New([]float64{0, 1, 1, 0}, 4, 1))
+	loss := nn.MSE(model.Forward(x), y)
+	loss.Backward()
+	fmt.Println(loss.Value.Shape(), model.Parameters()[0].Grad.Shape())
+	// Output:
+	// 0.weight [8 2]
+	// 0.bias [8]
+	// 2.weight [1 8]
+	// 2.bias [1]
+	// [] [8 2]
+}
+
+func ExampleCrossEntropy() {
+	logits := autograd.Const(tensor.New([]float64{2, 0, 0, 0, 0, 5}, 2, 3))
+	labels := autograd.Const(tensor.New([]float64{0, 2}))
+	fmt.Printf("%.4f\n", nn.CrossEntropy(logits, labels).Item())
+	// Output: 0.1265
+}
+
+func ExampleSave() {
+	dir, _ := os.MkdirTemp("", "minidl")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "model.safetensors")
+	rng := rand.New(rand.NewPCG(1, 2))
+	model := nn.NewSequential(nn.NewLinear(rng, 2, 3), nn.ReLU(), nn.NewLinear(rng, 3, 1))
+	if err := nn.Save(path, model, map[string]string{"epoch": "7"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	restored := nn.NewSequential(nn.NewLinear(rng, 2, 3), nn.ReLU(), nn.NewLinear(rng, 3, 1))
+	fmt.Println(nn.Load(path, restored))
+	wrong := nn.NewSequential(nn.NewLinear(rng, 2, 4), nn.ReLU(), nn.NewLinear(rng, 4, 1))
+	fmt.Println(nn.Load(path, wrong) != nil)
+	// Output:
+	// <nil>
+	// true
+}

@@ -1,0 +1,248 @@
+package nn
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/tensor"
+)
+
+// The fixed inputs of testdata/torch_losses.py.
+var (
+	lossPred   = []float64{0.3, -1.2, 2.5, 0.0, 40.0, -40.0}
+	lossTarget = []float64{0.5, -1.0, 0.0, 0.0, 1.0, 0.0}
+	lossProbs  = []float64{0.2, 0.9, 1e-20, 1.0, 0.0, 0.5}
+	lossPTarg  = []float64{0.0, 1.0, 1.0, 0.0, 1.0, 0.3}
+	lossLogits = []float64{2.0, -1.0, 0.5, 1000.0, 0.0, -1000.0, 0.1, 0.2, 0.3, -50.0, 50.0, 0.0}
+	lossLabels = []float64{0, 2, 1, 1}
+	lossSoft   = []float64{0.7, 0.2, 0.1, 0.0, 0.0, 1.0, 0.3, 0.3, 0.4, 0.5, 0.5, 0.0}
+)
+
+// TestLossesMatchPyTorch compares every loss and reduction with the value
+// and gradient PyTorch 1.13 computes on the same inputs, extremes included
+// (logits of ±1000, probabilities of exactly 0 and 1). The gradient is that
+// of Σ wᵢ·lossᵢ with weights 1, 2, 3, … so that each output counts apart.
+func TestLossesMatchPyTorch(t *testing.T) {
+	logProbs := tensor.New(lossLogits, 4, 3).LogSoftmax(1).Data()
+	inputs := map[string][2][]float64{
+		"MSE": {lossPred, lossTarget}, "L1": {lossPred, lossTarget}, "Huber": {lossPred, lossTarget}, "Huber2": {lossPred, lossTarget},
+		"BCE": {lossProbs, lossPTarg}, "BCEWithLogits": {lossPred, lossPTarg},
+		"CrossEntropy": {lossLogits, lossLabels}, "CrossEntropySmooth": {lossLogits, lossLabels},
+		"CrossEntropySoft": {lossLogits, lossSoft}, "CrossEntropySoftSmooth": {lossLogits, lossSoft},
+		"NLL": {logProbs, lossLabels},
+	}
+	losses := map[string]func(Reduction) Loss{
+		"MSE": MSELoss, "L1": L1Loss, "BCE": BCELoss, "BCEWithLogits": BCEWithLogitsLoss, "NLL": NLLLoss,
+		"Huber":  func(r Reduction) Loss { return HuberLoss(1, r) },
+		"Huber2": func(r Reduction) Loss { return HuberLoss(2, r) },
+		"CrossEntropy": func(r Reduction) Loss {
+			return CrossEntropyLoss(CrossEntropyOptions{Reduction: r})
+		},
+		"CrossEntropySmooth": func(r Reduction) Loss {
+			return CrossEntropyLoss(CrossEntropyOptions{LabelSmoothing: 0.1, Reduction: r})
+		},
+		"CrossEntropySoft": func(r Reduction) Loss {
+			return CrossEntropyLoss(CrossEntropyOptions{Reduction: r})
+		},
+		"CrossEntropySoftSmooth": func(r Reduction) Loss {
+			return CrossEntropyLoss(CrossEntropyOptions{LabelSmoothing: 0.2, Reduction: r})
+		},
+	}
+	want := []struct {
+		name      string
+		reduction Reduction
+		value     []float64
+		grad      []float64
+	}{
+		{"MSE", Mean, []float64{521.2216666666667}, []float64{-0.06666666666666667, -0.06666666666666665, 0.8333333333333333, 0.0, 13.0, -13.333333333333332}},
+		{"MSE", Sum, []float64{3127.33}, []float64{-0.4, -0.3999999999999999, 5.0, 0.0, 78.0, -80.0}},
+		{"MSE", None, []float64{0.04000000000000001, 0.03999999999999998, 6.25, 0.0, 1521.0, 1600.0}, []float64{-0.4, -0.7999999999999998, 15.0, 0.0, 390.0, -480.0}},
+		{"L1", Mean, []float64{13.65}, []float64{-0.16666666666666666, -0.16666666666666666, 0.16666666666666666, 0.0, 0.16666666666666666, -0.16666666666666666}},
+		{"L1", Sum, []float64{81.9}, []float64{-1.0, -1.0, 1.0, 0.0, 1.0, -1.0}},
+		{"L1", None, []float64{0.2, 0.19999999999999996, 2.5, 0.0, 39.0, 40.0}, []float64{-1.0, -2.0, 3.0, 0.0, 5.0, -6.0}},
+		{"Huber", Mean, []float64{13.339999999999998}, []float64{-0.03333333333333333, -0.033333333333333326, 0.16666666666666666, 0.0, 0.16666666666666666, -0.16666666666666666}},
+		{"Huber", Sum, []float64{80.03999999999999}, []float64{-0.2, -0.19999999999999996, 1.0, 0.0, 1.0, -1.0}},
+		{"Huber", None, []float64{0.020000000000000004, 0.01999999999999999, 2.0, 0.0, 38.5, 39.5}, []float64{-0.2, -0.3999999999999999, 3.0, 0.0, 5.0, -6.0}},
+		{"Huber2", Mean, []float64{26.173333333333336}, []float64{-0.03333333333333333, -0.033333333333333326, 0.3333333333333333, 0.0, 0.3333333333333333, -0.3333333333333333}},
+		{"Huber2", Sum, []float64{157.04000000000002}, []float64{-0.2, -0.19999999999999996, 2.0, 0.0, 2.0, -2.0}},
+		{"Huber2", None, []float64{0.020000000000000004, 0.01999999999999999, 3.0, 0.0, 76.0, 78.0}, []float64{-0.2, -0.3999999999999999, 6.0, 0.0, 10.0, -12.0}},
+		{"BCE", Mean, []float64{41.17889218456882}, []float64{0.2083333333333333, -0.1851851851851852, -166666667332.63382, 166666667332.63382, -166666667332.63382, 0.13333333333333333}},
+		{"BCE", Sum, []float64{247.07335310741288}, []float64{1.2499999999999998, -1.1111111111111112, -1000000003995.8029, 1000000003995.8029, -1000000003995.8029, 0.8}},
+		{"BCE", None, []float64{0.2231435513142097, 0.10536051565782628, 46.051701859880914, 100.0, 100.0, 0.6931471805599453}, []float64{1.2499999999999998, -2.2222222222222223, -3000000011987.408, 4000000015983.2114, -5000000019979.014, 4.800000000000001}},
+		{"BCEWithLogits", Mean, []float64{2.514945771109842}, []float64{0.09574041946860984, -0.12808746391650294, -0.012643030003540575, 0.08333333333333333, 0.0, -0.049999999999999996}},
+		{"BCEWithLogits", Sum, []float64{15.089674626659052}, []float64{0.574442516811659, -0.7685247834990176, -0.07585818002124345, 0.5, 0.0, -0.3}},
+		{"BCEWithLogits", None, []float64{0.854355244468527, 1.4632824673380314, 0.07888973429254957, 0.6931471805599453, 0.0, 12.0}, []float64{0.574442516811659, -1.5370495669980353, -0.22757454006373035, 2.0, 0.0, -1.7999999999999998}},
+		{"CrossEntropy", Mean, []float64{500.3358135362216}, []float64{-0.05360074135268103, 0.009778143317671862, 0.04382259803500917, 0.25, 0.0, -0.25, 0.07515240133893183, -0.16694375161666317, 0.09179135027773137, 9.30018994005209e-45, 0.0, 4.8218746199097946e-23}},
+		{"CrossEntropy", Sum, []float64{2001.3432541448865}, []float64{-0.21440296541072412, 0.03911257327068745, 0.1752903921400367, 1.0, 0.0, -1.0, 0.30060960535572734, -0.6677750064666527, 0.3671654011109255, 3.720075976020836e-44, 0.0, 1.9287498479639178e-22}},
+		{"CrossEntropy", None, []float64{0.24131129665715703, 2000.0, 1.101942848229244, -0.0}, []float64{-0.21440296541072412, 0.03911257327068745, 0.1752903921400367, 2.0, 0.0, -2.0, 0.901828816067182, -2.003325019399958, 1.1014962033327764, 1.4880303904083344e-43, 0.0, 7.714999391855671e-22}},
+		{"CrossEntropySmooth", Mean, []float64{476.62331353622164}, []float64{-0.03693407468601437, 0.0014448099843385291, 0.03548926470167584, 0.24166666666666667, -0.008333333333333333, -0.23333333333333334, 0.0668190680055985, -0.1502770849499965, 0.08345801694439804, -0.008333333333333333, 0.016666666666666663, -0.008333333333333333}},
+		{"CrossEntropySmooth", Sum, []float64{1906.4932541448866}, []float64{-0.14773629874405747, 0.0057792399373541165, 0.14195705880670337, 0.9666666666666667, -0.03333333333333333, -0.9333333333333333, 0.267276272022394, -0.601108339799986, 0.33383206777759217, -0.03333333333333333, 0.06666666666666665, -0.03333333333333333}},
+		{"CrossEntropySmooth", None, []float64{0.391311296657157, 1900.0, 1.101942848229244, 5.0}, []float64{-0.14773629874405747, 0.0057792399373541165, 0.14195705880670337, 1.9333333333333333, -0.06666666666666667, -1.8666666666666667, 0.8018288160671821, -1.8033250193999582, 1.0014962033327766, -0.13333333333333333, 0.2666666666666666, -0.13333333333333333}},
+		{"CrossEntropySoft", Mean, []float64{513.0208135362217}, []float64{0.02139925864731896, -0.04022185668232814, 0.01882259803500917, 0.25, 0.0, -0.25, 0.00015240133893183738, 0.008056248383336836, -0.008208649722268632, -0.125, 0.125, 4.8218746199097946e-23}},
+		{"CrossEntropySoft", Sum, []float64{2052.0832541448867}, []float64{0.08559703458927584, -0.16088742672931255, 0.07529039214003667, 1.0, 0.0, -1.0, 0.0006096053557273495, 0.032224993533347346, -0.03283459888907453, -0.5, 0.5, 1.9287498479639178e-22}},
+		{"CrossEntropySoft", None, []float64{0.9913112966571571, 2000.0, 1.0919428482292441, 50.0}, []float64{0.08559703458927584, -0.16088742672931255, 0.07529039214003667, 2.0, 0.0, -2.0, 0.001828816067182104, 0.09667498060004209, -0.0985037966672237, -2.0, 2.0, 7.714999391855671e-22}},
+		{"CrossEntropySoftSmooth", Mean, []float64{463.05881353622163}, []float64{0.03973259198065232, -0.04688852334899481, 0.007155931368342507, 0.23333333333333334, -0.016666666666666666, -0.21666666666666667, -0.0015142653277348261, 0.006389581716670173, -0.004875316388935305, -0.11666666666666667, 0.13333333333333333, -0.016666666666666666}},
+		{"CrossEntropySoftSmooth", Sum, []float64{1852.2352541448865}, []float64{0.15893036792260928, -0.18755409339597923, 0.028623725473370026, 0.9333333333333333, -0.06666666666666667, -0.8666666666666667, -0.0060570613109393046, 0.025558326866680692, -0.01950126555574122, -0.4666666666666667, 0.5333333333333333, -0.06666666666666667}},
+		{"CrossEntropySoftSmooth", None, []float64{1.141311296657157, 1800.0000000000002, 1.093942848229244, 50.0}, []float64{0.15893036792260928, -0.18755409339597923, 0.028623725473370026, 1.8666666666666667, -0.13333333333333333, -1.7333333333333334, -0.018171183932817914, 0.07667498060004208, -0.05850379666722366, -1.8666666666666667, 2.1333333333333333, -0.26666666666666666}},
+		{"NLL", Mean, []float64{500.3358135362216}, []float64{-0.25, 0.0, 0.0, 0.0, 0.0, -0.25, 0.0, -0.25, 0.0, 0.0, -0.25, 0.0}},
+		{"NLL", Sum, []float64{2001.3432541448865}, []float64{-1.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, -1.0, 0.0, 0.0, -1.0, 0.0}},
+		{"NLL", None, []float64{0.24131129665715703, 2000.0, 1.101942848229244, -0.0}, []float64{-1.0, 0.0, 0.0, 0.0, 0.0, -2.0, 0.0, -3.0, 0.0, 0.0, -4.0, 0.0}},
+	}
+	for _, tt := range want {
+		in := inputs[tt.name]
+		predShape, targetShape := []int{6}, []int{6}
+		if strings.HasPrefix(tt.name, "Cross") || tt.name == "NLL" {
+			predShape, targetShape = []int{4, 3}, []int{4}
+			if strings.Contains(tt.name, "Soft") {
+				targetShape = []int{4, 3}
+			}
+		}
+		pred := autograd.Param(tensor.New(append([]float64(nil), in[0]...), predShape...))
+		target := autograd.Const(tensor.New(in[1], targetShape...))
+		out := losses[tt.name](tt.reduction)(pred, target)
+		w := tensor.Arange(1, float64(out.Value.Size())+1, 1).Reshape(out.Value.Shape()...)
+		out.Mul(autograd.Const(w)).Sum().Backward()
+		worst := maxRelDiff(out.Value.Data(), tt.value)
+		worst = max(worst, maxRelDiff(pred.Grad.Data(), tt.grad))
+		if worst > 1e-12 {
+			t.Errorf("%s/%v: differs from PyTorch by %.3g\nvalue %v\n want %v\n grad %v\n want %v", tt.name, tt.reduction, worst, out.Value.Data(), tt.value, pred.Grad.Data(), tt.grad)
+		}
+	}
+}
+
+// maxRelDiff is the largest |a−b|/max(|b|, 1e-300) (0 for exact matches).
+func maxRelDiff(a, b []float64) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	worst := 0.0
+	for i := range a {
+		if a[i] == b[i] {
+			continue
+		}
+		worst = max(worst, math.Abs(a[i]-b[i])/max(math.Abs(b[i]), 1e-300))
+	}
+	return worst
+}
+
+func TestLossGradients(t *testing.T) {
+	target := tensor.New([]float64{0.1, 0.9, 0.5, 0.0, 1.0, 0.3}, 2, 3)
+	labels := tensor.New([]float64{2, 0})
+	x := tensor.New([]float64{0.3, -0.7, 1.2, 0.05, 2.2, -1.4}, 2, 3)
+	p := x.Sigmoid()
+	cases := []struct {
+		name string
+		f    func(v ...*autograd.Var) *autograd.Var
+		in   []*tensor.Tensor
+	}{
+		{"MSE", func(v ...*autograd.Var) *autograd.Var { return MSE(v[0], v[1]) }, []*tensor.Tensor{x, target}},
+		{"L1", func(v ...*autograd.Var) *autograd.Var { return L1(v[0], v[1]) }, []*tensor.Tensor{x, target}},
+		{"Huber", func(v ...*autograd.Var) *autograd.Var { return HuberLoss(0.5, Sum)(v[0], v[1]) }, []*tensor.Tensor{x, target}},
+		{"BCE", func(v ...*autograd.Var) *autograd.Var { return BCE(v[0], v[1]) }, []*tensor.Tensor{p, target}},
+		{"BCEWithLogits", func(v ...*autograd.Var) *autograd.Var { return BCEWithLogits(v[0], v[1]) }, []*tensor.Tensor{x, target}},
+		{"CrossEntropy", func(v ...*autograd.Var) *autograd.Var {
+			return CrossEntropyLoss(CrossEntropyOptions{LabelSmoothing: 0.1, Reduction: None})(v[0], autograd.Const(labels))
+		}, []*tensor.Tensor{x}},
+		{"CrossEntropySoft", func(v ...*autograd.Var) *autograd.Var {
+			return CrossEntropyLoss(CrossEntropyOptions{LabelSmoothing: 0.1})(v[0], v[1])
+		}, []*tensor.Tensor{x, target}},
+		{"NLL", func(v ...*autograd.Var) *autograd.Var { return NLL(v[0].LogSoftmax(1), autograd.Const(labels)) }, []*tensor.Tensor{x}},
+	}
+	for _, c := range cases {
+		if r := autograd.GradCheck(c.f, c.in...); r.MaxError > 1e-6 {
+			t.Errorf("%s: %v", c.name, r)
+		}
+	}
+}
+
+func TestLossExtremes(t *testing.T) {
+	// Huge logits must give finite, exact losses and gradients.
+	x := autograd.Param(tensor.New([]float64{1e4, -1e4}))
+	y := autograd.Const(tensor.New([]float64{0, 1}))
+	loss := BCEWithLogits(x, y)
+	loss.Backward()
+	if loss.Item() != 1e4 || !cmp.Equal(x.Grad.Data(), []float64{0.5, -0.5}) {
+		t.Errorf("BCEWithLogits at ±1e4: %v, grad %v", loss.Item(), x.Grad.Data())
+	}
+	// BCE clamps its logs: a confident wrong answer costs 100, not Inf.
+	if l := BCE(autograd.Const(tensor.New([]float64{0})), autograd.Const(tensor.New([]float64{1}))).Item(); l != 100 {
+		t.Errorf("BCE(0, 1) = %v, want 100", l)
+	}
+	ce := CrossEntropy(autograd.Const(tensor.New([]float64{1e300, -1e300}, 1, 2)), autograd.Const(tensor.New([]float64{1})))
+	if math.IsNaN(ce.Item()) || math.IsInf(ce.Item(), -1) {
+		t.Errorf("CrossEntropy on ±1e300: %v", ce.Item())
+	}
+}
+
+func TestLossPanics(t *testing.T) {
+	v := func(shape ...int) *autograd.Var { return autograd.Const(tensor.Zeros(shape...)) }
+	tests := []struct {
+		want string
+		f    func()
+	}{
+		{"MSE: prediction [4 1] and target [4]: shapes differ", func() { MSE(v(4, 1), v(4)) }},
+		{"L1: prediction", func() { L1(v(2), v(3)) }},
+		{"Huber: prediction", func() { Huber(v(2), v(3)) }},
+		{"BCE: prediction", func() { BCE(v(2), v(3)) }},
+		{"BCEWithLogits: prediction", func() { BCEWithLogits(v(2), v(3)) }},
+		{"BCE: prediction 2 at position 0 is not a probability", func() {
+			BCE(autograd.Const(tensor.New([]float64{2})), v(1))
+		}},
+		{"HuberLoss: delta 0", func() { HuberLoss(0, Mean) }},
+		{"CrossEntropyLoss: label smoothing 2", func() { CrossEntropyLoss(CrossEntropyOptions{LabelSmoothing: 2}) }},
+		{"CrossEntropy: logits of shape [3]", func() { CrossEntropy(v(3), v(3)) }},
+		{"CrossEntropy: labels of shape [2 1]", func() { CrossEntropy(v(2, 3), v(2, 1)) }},
+		{"CrossEntropy: label 3 at position 1 is not a class index in [0, 3)", func() {
+			CrossEntropy(v(2, 3), autograd.Const(tensor.New([]float64{0, 3})))
+		}},
+		{"NLL: label 0.5", func() { NLL(v(1, 3), autograd.Const(tensor.New([]float64{0.5}))) }},
+		{"NLL: log-probabilities of shape [3]", func() { NLL(v(3), v(3)) }},
+		{"Reduction: unknown reduction 7", func() { Reduction(7).apply(v(1)) }},
+	}
+	for _, tt := range tests {
+		mustPanic(t, tt.want, tt.f)
+	}
+}
+
+func mustPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		e, ok := recover().(*Error)
+		if !ok || !strings.Contains(e.Error(), want) {
+			t.Errorf("panic %v, want an *nn.Error containing %q", e, want)
+		}
+	}()
+	f()
+}
+
+func TestMetrics(t *testing.T) {
+	pred := tensor.New([]float64{0.1, 0.9, 0.8, 0.2, 0.3, 0.7}, 3, 2)
+	if got := Accuracy(pred, tensor.New([]float64{1, 0, 0})); math.Abs(got-2.0/3) > 1e-15 {
+		t.Errorf("Accuracy = %v, want 2/3", got)
+	}
+	if got := Accuracy(pred, tensor.New([]float64{0, 1, 1, 0, 0, 1}, 3, 2)); got != 1 {
+		t.Errorf("Accuracy one-hot = %v, want 1", got)
+	}
+	if got := Accuracy(tensor.Zeros(0, 2), tensor.Zeros(0)); got != 0 {
+		t.Errorf("Accuracy of nothing = %v", got)
+	}
+	bin := BinaryAccuracy(0.5)
+	if got := bin(tensor.New([]float64{0.2, 0.6, 0.5, 0.9}), tensor.New([]float64{0, 1, 1, 0})); got != 0.5 {
+		t.Errorf("BinaryAccuracy = %v, want 0.5", got)
+	}
+	if got := BinaryAccuracy(0)(tensor.New([]float64{-3, 2}), tensor.New([]float64{0, 1})); got != 1 {
+		t.Errorf("BinaryAccuracy on logits = %v", got)
+	}
+	if got := bin(tensor.Zeros(0), tensor.Zeros(0)); got != 0 {
+		t.Errorf("BinaryAccuracy of nothing = %v", got)
+	}
+	mustPanic(t, "Accuracy: predictions of shape [3]", func() { Accuracy(tensor.Zeros(3), tensor.Zeros(3)) })
+	mustPanic(t, "BinaryAccuracy: prediction [3] and target [2]", func() { bin(tensor.Zeros(3), tensor.Zeros(2)) })
+}
+
+var _ = cmpopts.EquateApprox
