@@ -1,0 +1,570 @@
+package data
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/minidl/minidl/tensor"
+)
+
+func rng(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 42)) }
+
+func rowsDataset(n int) *TensorDataset {
+	x := tensor.Arange(0, float64(n), 1).Reshape(n, 1)
+	return NewTensorDataset(x, x.MulScalar(10))
+}
+
+// firstColumn collects the example ids of each batch.
+func batches(l *Loader) [][]float64 {
+	var out [][]float64
+	for x, y := range l.All() {
+		if !tensor.Equal(y, x.MulScalar(10)) {
+			panic("inputs and targets out of step")
+		}
+		out = append(out, slices.Clone(x.Data()))
+	}
+	return out
+}
+
+func TestLoader(t *testing.T) {
+	ds := rowsDataset(5)
+	tests := []struct {
+		name string
+		cfg  LoaderConfig
+		want [][]float64
+		len  int
+	}{
+		{"default", LoaderConfig{}, [][]float64{{0}, {1}, {2}, {3}, {4}}, 5},
+		{"batch2", LoaderConfig{BatchSize: 2}, [][]float64{{0, 1}, {2, 3}, {4}}, 3},
+		{"droplast", LoaderConfig{BatchSize: 2, DropLast: true}, [][]float64{{0, 1}, {2, 3}}, 2},
+		{"big", LoaderConfig{BatchSize: 10}, [][]float64{{0, 1, 2, 3, 4}}, 1},
+		{"bigdrop", LoaderConfig{BatchSize: 10, DropLast: true}, nil, 0},
+	}
+	for _, tt := range tests {
+		l := NewLoader(ds, tt.cfg)
+		if diff := cmp.Diff(tt.want, batches(l)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+		if l.Len() != tt.len {
+			t.Errorf("%s: Len %d, want %d", tt.name, l.Len(), tt.len)
+		}
+	}
+	l := NewLoader(ds, LoaderConfig{BatchSize: 3})
+	if l.BatchSize() != 3 || l.Dataset() != ds {
+		t.Error("accessors")
+	}
+	for x := range l.All() { // stopping early must work
+		if x.Dim(0) != 3 {
+			t.Error("first batch size")
+		}
+		break
+	}
+}
+
+func TestLoaderShuffle(t *testing.T) {
+	ds := rowsDataset(50)
+	a := NewLoader(ds, LoaderConfig{BatchSize: 7, Shuffle: true, Rand: rng(1)})
+	b := NewLoader(ds, LoaderConfig{BatchSize: 7, Shuffle: true, Rand: rng(1)})
+	e1, e2 := batches(a), batches(a)
+	if diff := cmp.Diff(e1, batches(b)); diff != "" {
+		t.Errorf("same seed, different order:\n%s", diff)
+	}
+	if cmp.Equal(e1, e2) {
+		t.Error("two epochs in the same order")
+	}
+	var seen []float64
+	for _, batch := range e1 {
+		seen = append(seen, batch...)
+	}
+	slices.Sort(seen)
+	if !cmp.Equal(seen, tensor.Arange(0, 50, 1).Data()) {
+		t.Errorf("an epoch does not visit every example once: %v", seen)
+	}
+	mustPanic(t, "NewLoader: Shuffle needs a Rand", func() { NewLoader(ds, LoaderConfig{Shuffle: true}) })
+	mustPanic(t, "NewLoader: batch size -1 is negative", func() { NewLoader(ds, LoaderConfig{BatchSize: -1}) })
+	mustPanic(t, "NewTensorDataset: inputs [2 1] and targets [3]", func() { NewTensorDataset(tensor.Zeros(2, 1), tensor.Zeros(3)) })
+}
+
+// TestLoaderBatchAllocations checks that a batch costs a fixed number of
+// allocations, whatever its size: no allocation per example.
+func TestLoaderBatchAllocations(t *testing.T) {
+	var counts []float64
+	for _, bs := range []int{4, 64} {
+		ds := NewTensorDataset(tensor.Zeros(256, 10), tensor.Zeros(256))
+		idx := make([]int, bs)
+		counts = append(counts, testing.AllocsPerRun(50, func() { ds.Batch(idx) }))
+	}
+	if counts[0] != counts[1] || counts[0] > 8 {
+		t.Errorf("allocations for batches of 4 and 64: %v, want the same small number", counts)
+	}
+}
+
+func mustPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		e, ok := recover().(*Error)
+		if !ok || !strings.Contains(e.Error(), want) {
+			t.Errorf("panic %v, want a *data.Error containing %q", e, want)
+		}
+	}()
+	f()
+}
+
+func TestSplit(t *testing.T) {
+	train, val := SplitIndices(rng(1), 10, SplitConfig{ValFraction: 0.25})
+	if len(val) != 3 || len(train) != 7 { // ⌈2.5⌉
+		t.Errorf("sizes %d/%d, want 7/3", len(train), len(val))
+	}
+	all := append(slices.Clone(train), val...)
+	slices.Sort(all)
+	if !cmp.Equal(all, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) || !slices.IsSorted(train) || !slices.IsSorted(val) {
+		t.Errorf("not a partition in order: %v %v", train, val)
+	}
+	t2, v2 := SplitIndices(rng(1), 10, SplitConfig{ValFraction: 0.25})
+	if !cmp.Equal(train, t2) || !cmp.Equal(val, v2) {
+		t.Error("same seed, different split")
+	}
+	if _, v := SplitIndices(rng(1), 10, SplitConfig{ValCount: 4}); len(v) != 4 {
+		t.Errorf("ValCount: %d", len(v))
+	}
+	ds := rowsDataset(10)
+	tr, va := Split(rng(2), ds, SplitConfig{ValCount: 2})
+	if tr.Len() != 8 || va.Len() != 2 {
+		t.Errorf("Split sizes %d %d", tr.Len(), va.Len())
+	}
+	mustPanic(t, "set ValFraction or ValCount, not both", func() { SplitIndices(rng(1), 10, SplitConfig{ValFraction: 0.1, ValCount: 1}) })
+	mustPanic(t, "ValFraction 1.5 outside (0, 1)", func() { SplitIndices(rng(1), 10, SplitConfig{ValFraction: 1.5}) })
+	mustPanic(t, "0 validation examples of 10", func() { SplitIndices(rng(1), 10, SplitConfig{}) })
+	mustPanic(t, "10 validation examples of 10", func() { SplitIndices(rng(1), 10, SplitConfig{ValCount: 10}) })
+	mustPanic(t, "Stratify has 3 labels for 10", func() {
+		SplitIndices(rng(1), 10, SplitConfig{ValCount: 2, Stratify: tensor.Zeros(3)})
+	})
+}
+
+func TestStratifiedSplit(t *testing.T) {
+	// 60 of class 0, 30 of class 1, 10 of class 2.
+	labels := tensor.Zeros(100)
+	for i := 60; i < 100; i++ {
+		labels.Data()[i] = 1
+		if i >= 90 {
+			labels.Data()[i] = 2
+		}
+	}
+	count := func(idx []int) [3]int {
+		var c [3]int
+		for _, i := range idx {
+			c[int(labels.Data()[i])]++
+		}
+		return c
+	}
+	train, val := SplitIndices(rng(3), 100, SplitConfig{ValFraction: 0.2, Stratify: labels})
+	if got := count(val); got != [3]int{12, 6, 2} {
+		t.Errorf("validation classes %v, want [12 6 2]", got)
+	}
+	if got := count(train); got != [3]int{48, 24, 8} {
+		t.Errorf("training classes %v", got)
+	}
+	// 7 of 100: shares 4.2, 2.1, 0.7 → 4, 2, 0 plus one for the largest remainder (class 2).
+	_, val = SplitIndices(rng(3), 100, SplitConfig{ValCount: 7, Stratify: labels})
+	if got := count(val); got != [3]int{4, 2, 1} {
+		t.Errorf("largest remainder: %v, want [4 2 1]", got)
+	}
+}
+
+func TestKFold(t *testing.T) {
+	folds := KFold(nil, 7, 3)
+	want := []Fold{
+		{Train: []int{3, 4, 5, 6}, Val: []int{0, 1, 2}},
+		{Train: []int{0, 1, 2, 5, 6}, Val: []int{3, 4}},
+		{Train: []int{0, 1, 2, 3, 4}, Val: []int{5, 6}},
+	}
+	if diff := cmp.Diff(want, folds); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	seen := map[int]int{}
+	for _, f := range KFold(rng(1), 10, 4) {
+		if len(f.Train)+len(f.Val) != 10 {
+			t.Error("fold does not cover the data")
+		}
+		for _, i := range f.Val {
+			seen[i]++
+		}
+	}
+	if len(seen) != 10 {
+		t.Errorf("validation folds cover %d examples", len(seen))
+	}
+	mustPanic(t, "KFold: 1 folds of 5", func() { KFold(nil, 5, 1) })
+}
+
+func TestScalers(t *testing.T) {
+	x := tensor.New([]float64{1, 10, 5, 2, 20, 5, 3, 30, 5}, 3, 3)
+	s := FitStandard(x)
+	approx := cmpopts.EquateApprox(1e-12, 1e-12)
+	if diff := cmp.Diff([]float64{2, 20, 5}, s.Mean.Data(), approx); diff != "" {
+		t.Errorf("mean (-want +got):\n%s", diff)
+	}
+	sd := math.Sqrt(2.0 / 3)
+	if diff := cmp.Diff([]float64{sd, 10 * sd, 1}, s.Std.Data(), approx); diff != "" {
+		t.Errorf("std (-want +got):\n%s", diff)
+	}
+	z := s.Transform(x)
+	if diff := cmp.Diff([]float64{0, 0, 0}, z.Mean(0).Data(), approx); diff != "" {
+		t.Errorf("standardized mean (-want +got):\n%s", diff)
+	}
+	if !tensor.AllClose(s.InverseTransform(z), x, 1e-12, 1e-12) {
+		t.Error("StandardScaler round trip")
+	}
+	// Statistics come from the training data only.
+	other := tensor.New([]float64{2, 20, 5}, 1, 3)
+	if diff := cmp.Diff([]float64{0, 0, 0}, s.Transform(other).Data(), approx); diff != "" {
+		t.Errorf("transform of new data (-want +got):\n%s", diff)
+	}
+	m := FitMinMax(x, -1, 1)
+	if diff := cmp.Diff([]float64{-1, -1, -1, 0, 0, -1, 1, 1, -1}, m.Transform(x).Data(), approx); diff != "" {
+		t.Errorf("min-max (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]float64{3}, m.Transform(tensor.New([]float64{5, 50, 5}, 1, 3)).Data()[:1], approx); diff != "" {
+		t.Errorf("values outside the range must not be clipped (-want +got):\n%s", diff)
+	}
+	if !tensor.AllClose(m.InverseTransform(m.Transform(x)), x, 1e-12, 1e-12) {
+		t.Error("MinMaxScaler round trip")
+	}
+	mustPanic(t, "FitMinMax: range [1, 1] is empty", func() { FitMinMax(x, 1, 1) })
+	mustPanic(t, "FitStandard: inputs of shape [3]", func() { FitStandard(tensor.Zeros(3)) })
+	mustPanic(t, "StandardScaler.Transform: inputs of shape [2 2] for a scaler fitted on 3 features", func() { s.Transform(tensor.Zeros(2, 2)) })
+}
+
+func TestOneHot(t *testing.T) {
+	got := OneHot(tensor.New([]float64{2, 0}), 3)
+	if diff := cmp.Diff([]float64{0, 0, 1, 1, 0, 0}, got.Data()); diff != "" || !cmp.Equal(got.Shape(), []int{2, 3}) {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	mustPanic(t, "OneHot: label 3 at position 0", func() { OneHot(tensor.New([]float64{3}), 3) })
+	mustPanic(t, "OneHot: labels of shape [1 1]", func() { OneHot(tensor.Zeros(1, 1), 3) })
+}
+
+func TestReadCSV(t *testing.T) {
+	in := "a,b,label\n1,2,cat\n3, 4,dog\n5,6,cat\n"
+	d, err := ReadCSV(strings.NewReader(in), "pets.csv", CSVConfig{Header: true, Targets: []string{"label"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]float64{1, 2, 3, 4, 5, 6}, d.X.Data()); diff != "" {
+		t.Errorf("X (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]float64{0, 1, 0}, d.Y.Data()); diff != "" || d.Y.Dims() != 1 {
+		t.Errorf("Y %v (-want +got):\n%s", d.Y.Shape(), diff)
+	}
+	if !cmp.Equal(d.ClassNames, []string{"cat", "dog"}) || !cmp.Equal(d.Features, []string{"a", "b"}) || !cmp.Equal(d.Targets, []string{"label"}) {
+		t.Errorf("names %v %v %v", d.ClassNames, d.Features, d.Targets)
+	}
+	if d.Dataset().Len() != 3 {
+		t.Error("Dataset")
+	}
+	// No header, numeric regression target by index, another separator.
+	d, err = ReadCSV(strings.NewReader("1;2;3\n4;5;6\n"), "r.csv", CSVConfig{TargetColumns: []int{0}, Comma: ';'})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(d.Y.Shape(), []int{2, 1}) || !cmp.Equal(d.Y.Data(), []float64{1, 4}) || !cmp.Equal(d.Features, []string{"2", "3"}) {
+		t.Errorf("Y %v %v features %v", d.Y.Shape(), d.Y.Data(), d.Features)
+	}
+	// Numeric class labels.
+	d, err = ReadCSV(strings.NewReader("1,0\n2,2\n"), "c.csv", CSVConfig{Classes: true})
+	if err != nil || !cmp.Equal(d.Y.Shape(), []int{2}) || d.ClassNames != nil {
+		t.Errorf("numeric classes: %v %v", d, err)
+	}
+}
+
+func TestReadCSVErrors(t *testing.T) {
+	tests := []struct {
+		in   string
+		cfg  CSVConfig
+		want string
+	}{
+		{"", CSVConfig{}, "f.csv: no data rows"},
+		{"a,b\n", CSVConfig{Header: true}, "f.csv: no data rows"},
+		{"1,2\n3\n", CSVConfig{}, "f.csv:2: 1 fields, want 2 as in the first row"},
+		{"x,y\n1,2\nz,3\n", CSVConfig{Header: true}, `f.csv:3: column x: "z" is not a number`},
+		{"1,2\n1,\n", CSVConfig{}, `f.csv:2: column 2: "" is not a number`},
+		{"x,y\n1,2\n", CSVConfig{Header: true, Targets: []string{"q"}}, `no column "q"; the columns are x, y`},
+		{"1,2\n", CSVConfig{Targets: []string{"q"}}, "need a header"},
+		{"1,2\n", CSVConfig{TargetColumns: []int{5}}, "target column 5 outside the 2 columns"},
+		{"1,2\n", CSVConfig{Targets: []string{"a"}, TargetColumns: []int{0}}, "not both"},
+		{"1\n", CSVConfig{}, "1 column: want inputs and a target"},
+		{"1,2,3\n", CSVConfig{TargetColumns: []int{1, 2}, Classes: true}, "exactly one target column"},
+		{"1,a\n2,3\n", CSVConfig{}, `f.csv:1: column 2: "a" is not a number (a text target`},
+		{"1,a\n2,3\n", CSVConfig{Classes: true}, `f.csv:1: column 2: "a" is not a class index`},
+		{"1,-1\n", CSVConfig{Classes: true}, `"-1" is not a class index`},
+		{"1,\"2\n", CSVConfig{}, "f.csv:1: extraneous or missing"},
+	}
+	for _, tt := range tests {
+		_, err := ReadCSV(strings.NewReader(tt.in), "f.csv", tt.cfg)
+		var pe *ParseError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ReadCSV(%q): %v, want a *ParseError containing %q", tt.in, err, tt.want)
+		}
+	}
+	if _, err := LoadCSV(filepath.Join(t.TempDir(), "none.csv"), CSVConfig{}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// idxFile builds an IDX file by hand from the format's description.
+func idxFile(typ byte, dims []uint32, payload []byte) []byte {
+	var b bytes.Buffer
+	b.Write([]byte{0, 0, typ, byte(len(dims))})
+	for _, d := range dims {
+		binary.Write(&b, binary.BigEndian, d)
+	}
+	b.Write(payload)
+	return b.Bytes()
+}
+
+func gz(b []byte) []byte {
+	var out bytes.Buffer
+	w := gzip.NewWriter(&out)
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
+}
+
+func TestReadIDX(t *testing.T) {
+	be := func(v any) []byte {
+		var b bytes.Buffer
+		binary.Write(&b, binary.BigEndian, v)
+		return b.Bytes()
+	}
+	tests := []struct {
+		name string
+		file []byte
+		want *tensor.Tensor
+	}{
+		{"ubyte", idxFile(0x08, []uint32{2, 3}, []byte{0, 1, 2, 253, 254, 255}), tensor.New([]float64{0, 1, 2, 253, 254, 255}, 2, 3)},
+		{"sbyte", idxFile(0x09, []uint32{2}, []byte{0xff, 5}), tensor.New([]float64{-1, 5})},
+		{"int16", idxFile(0x0B, []uint32{2}, be([]int16{-300, 7})), tensor.New([]float64{-300, 7})},
+		{"int32", idxFile(0x0C, []uint32{1}, be([]int32{-70000})), tensor.New([]float64{-70000})},
+		{"float32", idxFile(0x0D, []uint32{1}, be([]float32{0.5})), tensor.New([]float64{0.5})},
+		{"float64", idxFile(0x0E, []uint32{1, 1}, be([]float64{-2.25})), tensor.New([]float64{-2.25}, 1, 1)},
+		{"gzip", gz(idxFile(0x08, []uint32{3}, []byte{7, 8, 9})), tensor.New([]float64{7, 8, 9})},
+		{"empty", idxFile(0x08, []uint32{0, 5}, nil), tensor.Zeros(0, 5)},
+	}
+	for _, tt := range tests {
+		got, err := ReadIDX(bytes.NewReader(tt.file), tt.name)
+		if err != nil || !tensor.Equal(got, tt.want) {
+			t.Errorf("%s: %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+	}
+}
+
+func TestReadIDXErrors(t *testing.T) {
+	corrupt := gz(idxFile(0x08, []uint32{2}, []byte{1, 2}))
+	corrupt[len(corrupt)-5] ^= 0xff // the CRC
+	tests := []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"empty", nil, "ends inside the 4-byte magic number"},
+		{"magic", []byte{1, 0, 8, 1}, "magic number 01000801"},
+		{"type", []byte{0, 0, 0x42, 1}, "unknown type code 0x42"},
+		{"nodims", []byte{0, 0, 8, 0}, "no dimensions"},
+		{"dims cut", []byte{0, 0, 8, 2, 0, 0, 0, 1}, "ends inside the dimensions (1 of 2 read)"},
+		{"absurd", idxFile(0x08, []uint32{1 << 31, 1 << 31}, nil), "hold more than 1073741824 values"},
+		{"truncated", idxFile(0x08, []uint32{4}, []byte{1, 2}), "truncated: dimensions [4] need 4 values, the file ends after 2"},
+		{"truncated big", idxFile(0x0E, []uint32{1 << 29}, make([]byte, 80)), "the file ends after 10"},
+		{"trailing", idxFile(0x08, []uint32{1}, []byte{1, 2}), "data continues after the 1 values"},
+		{"bad gzip", []byte{0x1f, 0x8b, 0, 0}, "bad gzip header"},
+		{"gzip crc", corrupt, "checksum"},
+	}
+	for _, tt := range tests {
+		_, err := ReadIDX(bytes.NewReader(tt.file), "f.idx")
+		var pe *ParseError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "f.idx: ") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want a *ParseError containing %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+// writeMNIST writes a small MNIST-shaped data set (n images) into dir.
+func writeMNIST(t *testing.T, dir, prefix string, n int, gzipped bool, labels []byte) {
+	t.Helper()
+	pix := make([]byte, n*28*28)
+	for i := range pix {
+		pix[i] = byte(i % 256)
+	}
+	img, lab := idxFile(0x08, []uint32{uint32(n), 28, 28}, pix), idxFile(0x08, []uint32{uint32(len(labels))}, labels)
+	ext := ""
+	if gzipped {
+		img, lab, ext = gz(img), gz(lab), ".gz"
+	}
+	os.WriteFile(filepath.Join(dir, prefix+"-images-idx3-ubyte"+ext), img, 0o644)
+	os.WriteFile(filepath.Join(dir, prefix+"-labels-idx1-ubyte"+ext), lab, 0o644)
+}
+
+func TestMNIST(t *testing.T) {
+	dir := t.TempDir()
+	writeMNIST(t, dir, "train", 3, true, []byte{5, 0, 9})
+	writeMNIST(t, dir, "t10k", 2, false, []byte{1, 2})
+	train, test, err := MNIST(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(train.X.Shape(), []int{3, 784}) || !cmp.Equal(test.Y.Data(), []float64{1, 2}) {
+		t.Errorf("shapes %v %v", train.X.Shape(), test.Y.Data())
+	}
+	if mx := train.X.Max().Item(); mx != 1 || train.X.Min().Item() != 0 || train.X.At(0, 1) != 1.0/255 {
+		t.Errorf("pixels not scaled to [0, 1]: max %v", mx)
+	}
+	bad := t.TempDir()
+	writeMNIST(t, bad, "train", 3, true, []byte{5, 0})
+	if _, _, err := MNIST(bad); err == nil || !strings.Contains(err.Error(), "labels of shape [2] for 3 images") {
+		t.Errorf("count mismatch: %v", err)
+	}
+	writeMNIST(t, bad, "train", 1, false, []byte{12})
+	os.Remove(filepath.Join(bad, "train-images-idx3-ubyte.gz"))
+	os.Remove(filepath.Join(bad, "train-labels-idx1-ubyte.gz"))
+	if _, _, err := MNIST(bad); err == nil || !strings.Contains(err.Error(), "label 12 at position 0 is not a digit") {
+		t.Errorf("bad label: %v", err)
+	}
+	os.WriteFile(filepath.Join(bad, "train-images-idx3-ubyte"), idxFile(0x08, []uint32{1, 4}, []byte{1, 2, 3, 4}), 0o644)
+	if _, _, err := MNIST(bad); err == nil || !strings.Contains(err.Error(), "want [N 28 28]") {
+		t.Errorf("bad image shape: %v", err)
+	}
+	if _, _, err := MNIST(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("empty folder: %v", err)
+	}
+	writeMNIST(t, dir, "t10k", 1, false, []byte{1, 2})
+	if _, _, err := MNIST(dir); err == nil {
+		t.Error("bad test set accepted")
+	}
+}
+
+func TestBuiltins(t *testing.T) {
+	x, y := XOR()
+	if !cmp.Equal(x.Data(), []float64{0, 0, 0, 1, 1, 0, 1, 1}) || !cmp.Equal(y.Data(), []float64{0, 1, 1, 0}) || !cmp.Equal(y.Shape(), []int{4, 1}) {
+		t.Error("XOR")
+	}
+	type gen func(r *rand.Rand) (*tensor.Tensor, *tensor.Tensor)
+	gens := map[string]struct {
+		f      gen
+		xshape []int
+		yshape []int
+	}{
+		"NoisyXOR":    {func(r *rand.Rand) (*tensor.Tensor, *tensor.Tensor) { return NoisyXOR(r, 40, 0.1) }, []int{40, 2}, []int{40, 1}},
+		"Moons":       {func(r *rand.Rand) (*tensor.Tensor, *tensor.Tensor) { return Moons(r, 41, 0.1) }, []int{41, 2}, []int{41}},
+		"Circles":     {func(r *rand.Rand) (*tensor.Tensor, *tensor.Tensor) { return Circles(r, 40, 0.05, 0.5) }, []int{40, 2}, []int{40}},
+		"Spirals":     {func(r *rand.Rand) (*tensor.Tensor, *tensor.Tensor) { return Spirals(r, 20, 3, 0.2) }, []int{60, 2}, []int{60}},
+		"NoisyLinear": {func(r *rand.Rand) (*tensor.Tensor, *tensor.Tensor) { return NoisyLinear(r, 30, 0.1) }, []int{30, 1}, []int{30, 1}},
+		"NoisySine":   {func(r *rand.Rand) (*tensor.Tensor, *tensor.Tensor) { return NoisySine(r, 30, 0.1) }, []int{30, 1}, []int{30, 1}},
+	}
+	for name, g := range gens {
+		x1, y1 := g.f(rng(7))
+		x2, y2 := g.f(rng(7))
+		if !tensor.Equal(x1, x2) || !tensor.Equal(y1, y2) {
+			t.Errorf("%s: same seed, different data", name)
+		}
+		if !cmp.Equal(x1.Shape(), g.xshape) || !cmp.Equal(y1.Shape(), g.yshape) {
+			t.Errorf("%s: shapes %v %v", name, x1.Shape(), y1.Shape())
+		}
+	}
+	// Noise-free sets lie where they should.
+	x, y = Circles(rng(1), 10, 0, 0.3)
+	for i := range 10 {
+		r := math.Hypot(x.At(i, 0), x.At(i, 1))
+		want := 1.0
+		if y.At(i) == 1 {
+			want = 0.3
+		}
+		if math.Abs(r-want) > 1e-12 {
+			t.Errorf("circle point %d at radius %v, class %v", i, r, y.At(i))
+		}
+	}
+	x, y = NoisyLinear(rng(1), 5, 0)
+	if !tensor.AllClose(y, x.MulScalar(2).AddScalar(-1), 1e-12, 1e-12) {
+		t.Error("NoisyLinear without noise is off the line")
+	}
+	x, y = NoisyXOR(rng(1), 8, 0)
+	for i := range 8 {
+		if float64(int(x.At(i, 0))^int(x.At(i, 1))) != y.At(i, 0) {
+			t.Error("NoisyXOR label")
+		}
+	}
+	mustPanic(t, "Moons: 0 points", func() { Moons(rng(1), 0, 0) })
+	mustPanic(t, "Circles: factor 1 outside", func() { Circles(rng(1), 4, 0, 1) })
+	mustPanic(t, "Spirals: 1 classes", func() { Spirals(rng(1), 4, 1, 0) })
+}
+
+func TestIris(t *testing.T) {
+	x, y := Iris()
+	if !cmp.Equal(x.Shape(), []int{150, 4}) || !cmp.Equal(y.Shape(), []int{150}) {
+		t.Fatalf("shapes %v %v", x.Shape(), y.Shape())
+	}
+	var counts [3]int
+	for _, c := range y.Data() {
+		counts[int(c)]++
+	}
+	if counts != [3]int{50, 50, 50} {
+		t.Errorf("class counts %v", counts)
+	}
+	// Fisher's first flower and the well-known column means.
+	if !cmp.Equal(x.Slice(0, 0, 1).Data(), []float64{5.1, 3.5, 1.4, 0.2}) {
+		t.Errorf("first row %v", x.Slice(0, 0, 1).Data())
+	}
+	means := x.Mean(0).Data()
+	for i, want := range []float64{5.8433, 3.0573, 3.758, 1.1993} {
+		if math.Abs(means[i]-want) > 1e-4 {
+			t.Errorf("mean of column %d = %v, want %v", i, means[i], want)
+		}
+	}
+}
+
+func FuzzReadCSV(f *testing.F) {
+	f.Add("a,b,label\n1,2,cat\n3,4,dog\n", true)
+	f.Add("1,2\n3,4\n", false)
+	f.Add("\"1\",2\n", false)
+	f.Fuzz(func(t *testing.T, in string, header bool) {
+		d, err := ReadCSV(strings.NewReader(in), "fuzz.csv", CSVConfig{Header: header})
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ParseError", err)
+			}
+			return
+		}
+		if d.X.Dim(0) != d.Y.Dim(0) || d.X.Dim(0) == 0 {
+			t.Fatalf("X %v and Y %v", d.X.Shape(), d.Y.Shape())
+		}
+	})
+}
+
+func FuzzReadIDX(f *testing.F) {
+	f.Add(idxFile(0x08, []uint32{2, 2}, []byte{1, 2, 3, 4}))
+	f.Add(gz(idxFile(0x0E, []uint32{1}, make([]byte, 8))))
+	f.Add(idxFile(0x0B, []uint32{3}, []byte{1, 2}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		x, err := ReadIDX(bytes.NewReader(b), "fuzz.idx")
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ParseError", err)
+			}
+			return
+		}
+		if x.Size() > len(b) {
+			t.Fatalf("%d values from %d bytes", x.Size(), len(b))
+		}
+	})
+}

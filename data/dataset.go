@@ -1,0 +1,149 @@
+// Package data feeds training: data sets held in memory, a Loader that cuts
+// them into (optionally shuffled) batches, train/validation splits and
+// k-fold indices, feature scalers, one-hot encoding, readers for CSV and IDX
+// (the MNIST format), and small built-in data sets (XOR, two moons, circles,
+// spirals, noisy regressions, Iris).
+//
+// Inputs and targets are tensors whose first axis indexes examples. Class
+// labels are stored as float64 class indices in a tensor of shape [N], the
+// form nn.CrossEntropy and nn.Accuracy take.
+//
+// Everything random takes an explicit *rand.Rand, so the same seed gives the
+// same batches, splits and data on every run. Readers return errors, never
+// panic, on malformed input, and never allocate more than the input holds.
+package data
+
+import (
+	"fmt"
+	"iter"
+	"math/rand/v2"
+
+	"github.com/minidl/minidl/tensor"
+)
+
+// Dataset is a collection of examples that can be gathered into batches.
+type Dataset interface {
+	// Len returns the number of examples.
+	Len() int
+	// Batch returns the inputs and targets of the examples at the given
+	// indices, stacked along a new first axis, in order.
+	Batch(indices []int) (x, y *tensor.Tensor)
+}
+
+// TensorDataset is a Dataset held in two tensors whose first axes index the
+// examples: X the inputs and Y the targets.
+type TensorDataset struct {
+	X, Y *tensor.Tensor
+}
+
+// NewTensorDataset returns the data set of the rows of x and y, which must
+// have the same number of rows.
+func NewTensorDataset(x, y *tensor.Tensor) *TensorDataset {
+	if x.Dims() == 0 || y.Dims() == 0 || x.Dim(0) != y.Dim(0) {
+		panic(&Error{Op: "NewTensorDataset", Detail: fmt.Sprintf("inputs %v and targets %v: want the same number of rows", x.Shape(), y.Shape())})
+	}
+	return &TensorDataset{X: x, Y: y}
+}
+
+// Len returns the number of examples.
+func (d *TensorDataset) Len() int { return d.X.Dim(0) }
+
+// Batch gathers the rows at indices: one copy into each result, no
+// allocation per example.
+func (d *TensorDataset) Batch(indices []int) (x, y *tensor.Tensor) {
+	return d.X.IndexRows(indices), d.Y.IndexRows(indices)
+}
+
+// Subset returns the examples at indices as a new TensorDataset.
+func (d *TensorDataset) Subset(indices []int) *TensorDataset {
+	x, y := d.Batch(indices)
+	return &TensorDataset{X: x, Y: y}
+}
+
+// LoaderConfig configures a Loader. The zero value gives batches of one
+// example in order, as torch.utils.data.DataLoader does by default.
+type LoaderConfig struct {
+	BatchSize int        // examples per batch; 0 means 1
+	Shuffle   bool       // a new random order every epoch, drawn from Rand
+	Rand      *rand.Rand // required with Shuffle
+	DropLast  bool       // drop the last batch if it is smaller than BatchSize
+}
+
+// Loader iterates over a Dataset in batches, one epoch per call to All.
+type Loader struct {
+	ds  Dataset
+	cfg LoaderConfig
+}
+
+// NewLoader returns a Loader over ds. It panics if the batch size is
+// negative or Shuffle is set without a Rand.
+func NewLoader(ds Dataset, cfg LoaderConfig) *Loader {
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 1
+	}
+	if cfg.BatchSize < 0 {
+		panic(&Error{Op: "NewLoader", Detail: fmt.Sprintf("batch size %d is negative", cfg.BatchSize)})
+	}
+	if cfg.Shuffle && cfg.Rand == nil {
+		panic(&Error{Op: "NewLoader", Detail: "Shuffle needs a Rand"})
+	}
+	return &Loader{ds: ds, cfg: cfg}
+}
+
+// Dataset returns the data set the loader reads.
+func (l *Loader) Dataset() Dataset { return l.ds }
+
+// BatchSize returns the number of examples per batch.
+func (l *Loader) BatchSize() int { return l.cfg.BatchSize }
+
+// Len returns the number of batches in one epoch.
+func (l *Loader) Len() int {
+	n, b := l.ds.Len(), l.cfg.BatchSize
+	if l.cfg.DropLast {
+		return n / b
+	}
+	return (n + b - 1) / b
+}
+
+// All returns an iterator over one epoch of batches:
+//
+//	for x, y := range loader.All() { … }
+//
+// With Shuffle, each call draws a new order from the loader's Rand. One
+// Loader must not be iterated by several goroutines at once when it
+// shuffles, since they would share its Rand.
+func (l *Loader) All() iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
+	return func(yield func(x, y *tensor.Tensor) bool) {
+		n, b := l.ds.Len(), l.cfg.BatchSize
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		if l.cfg.Shuffle {
+			l.cfg.Rand.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		for start := 0; start < n; start += b {
+			end := min(start+b, n)
+			if l.cfg.DropLast && end-start < b {
+				return
+			}
+			if !yield(l.ds.Batch(order[start:end])) {
+				return
+			}
+		}
+	}
+}
+
+// Error is the value data panics with when it is called with arguments that
+// cannot be right, such as a negative batch size. Problems with files are
+// returned as errors instead (see ParseError).
+type Error struct {
+	Op     string
+	Detail string
+}
+
+func (e *Error) Error() string { return "data: " + e.Op + ": " + e.Detail }
+
+func panicf(op, format string, args ...any) {
+	panic(&Error{Op: op, Detail: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,111 @@
+package data
+
+import (
+	"github.com/minidl/minidl/tensor"
+)
+
+// Scalers are fitted on the training inputs only and then applied, with the
+// same statistics, to validation and test inputs, so that nothing of those
+// leaks into training. They work per feature: on the last axis of [N …
+// features] inputs, over all other axes.
+
+// StandardScaler standardizes each feature to zero mean and unit variance:
+// (x − Mean) / Std. A constant feature keeps Std 1, as scikit-learn does,
+// rather than dividing by zero.
+type StandardScaler struct {
+	Mean, Std *tensor.Tensor // per feature
+}
+
+// FitStandard returns the StandardScaler of x, using the population
+// standard deviation (dividing by N), as scikit-learn does.
+func FitStandard(x *tensor.Tensor) *StandardScaler {
+	axes := featureAxes("FitStandard", x)
+	mean := x.Mean(axes...)
+	d := x.Sub(mean)
+	std := d.Mul(d).Mean(axes...).Sqrt()
+	for i, s := range std.Data() {
+		if s == 0 {
+			std.Data()[i] = 1
+		}
+	}
+	return &StandardScaler{Mean: mean, Std: std}
+}
+
+// Transform returns x standardized.
+func (s *StandardScaler) Transform(x *tensor.Tensor) *tensor.Tensor {
+	checkFeatures("StandardScaler.Transform", x, s.Mean)
+	return x.Sub(s.Mean).Div(s.Std)
+}
+
+// InverseTransform undoes Transform.
+func (s *StandardScaler) InverseTransform(x *tensor.Tensor) *tensor.Tensor {
+	checkFeatures("StandardScaler.InverseTransform", x, s.Mean)
+	return x.Mul(s.Std).Add(s.Mean)
+}
+
+// MinMaxScaler maps each feature linearly from [Min, Max] as seen in the
+// training data to [Lo, Hi]. Values outside the training range map outside
+// [Lo, Hi]; nothing is clipped. A constant feature maps to Lo.
+type MinMaxScaler struct {
+	Min, Max *tensor.Tensor // per feature
+	Lo, Hi   float64
+}
+
+// FitMinMax returns the MinMaxScaler of x onto [lo, hi] (scikit-learn's
+// default is [0, 1]).
+func FitMinMax(x *tensor.Tensor, lo, hi float64) *MinMaxScaler {
+	if !(lo < hi) {
+		panicf("FitMinMax", "range [%v, %v] is empty", lo, hi)
+	}
+	axes := featureAxes("FitMinMax", x)
+	return &MinMaxScaler{Min: x.Min(axes...), Max: x.Max(axes...), Lo: lo, Hi: hi}
+}
+
+// scale returns (Hi−Lo)/(Max−Min) per feature, with 0 for a constant one.
+func (s *MinMaxScaler) scale() *tensor.Tensor {
+	span := s.Max.Sub(s.Min)
+	out := tensor.Zeros(span.Shape()...)
+	for i, w := range span.Data() {
+		if w != 0 {
+			out.Data()[i] = (s.Hi - s.Lo) / w
+		}
+	}
+	return out
+}
+
+// Transform returns x mapped to [Lo, Hi].
+func (s *MinMaxScaler) Transform(x *tensor.Tensor) *tensor.Tensor {
+	checkFeatures("MinMaxScaler.Transform", x, s.Min)
+	return x.Sub(s.Min).Mul(s.scale()).AddScalar(s.Lo)
+}
+
+// InverseTransform undoes Transform (for a constant feature it returns the
+// constant).
+func (s *MinMaxScaler) InverseTransform(x *tensor.Tensor) *tensor.Tensor {
+	checkFeatures("MinMaxScaler.InverseTransform", x, s.Min)
+	inv := s.scale()
+	for i, v := range inv.Data() {
+		if v != 0 {
+			inv.Data()[i] = 1 / v
+		}
+	}
+	return x.SubScalar(s.Lo).Mul(inv).Add(s.Min)
+}
+
+// featureAxes returns every axis but the last, checking there is data.
+func featureAxes(op string, x *tensor.Tensor) []int {
+	if x.Dims() < 2 || x.Dim(0) == 0 {
+		panicf(op, "inputs of shape %v: want [N … features] with N > 0", x.Shape())
+	}
+	axes := make([]int, x.Dims()-1)
+	for i := range axes {
+		axes[i] = i
+	}
+	return axes
+}
+
+func checkFeatures(op string, x, stat *tensor.Tensor) {
+	if x.Dims() < 1 || x.Dim(-1) != stat.Size() {
+		panicf(op, "inputs of shape %v for a scaler fitted on %d features", x.Shape(), stat.Size())
+	}
+}
