@@ -1,0 +1,191 @@
+package callbacks
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CSVLogger appends each epoch's logs to a CSV file: a header row with
+// "epoch" and the log names in sorted order, then one row per epoch, as
+// Keras's CSVLogger. With Append, an existing file is continued: its header
+// is kept, not written again, and its columns are used, so that a resumed
+// run lines up with the rows before it (a name the header lacks is dropped,
+// a column the logs lack is written as NA).
+type CSVLogger struct {
+	Base
+	Path      string
+	Separator rune // 0 means ','
+	Append    bool
+
+	f       *os.File
+	w       *csv.Writer
+	columns []string
+}
+
+// NewCSVLogger returns a CSVLogger writing to path.
+func NewCSVLogger(path string, appendToFile bool) *CSVLogger {
+	return &CSVLogger{Path: path, Append: appendToFile}
+}
+
+// OnTrainBegin opens the file, reading the header of an existing one when
+// appending.
+func (c *CSVLogger) OnTrainBegin(*Run) error {
+	c.columns = nil
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if c.Append {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		if f, err := os.Open(c.Path); err == nil {
+			r := csv.NewReader(bufio.NewReader(f))
+			r.Comma = c.sep()
+			if header, err := r.Read(); err == nil {
+				c.columns = header
+			}
+			f.Close()
+		}
+	}
+	f, err := os.OpenFile(c.Path, flags, 0o644)
+	if err != nil {
+		return fmt.Errorf("callbacks: CSVLogger: %w", err)
+	}
+	c.f = f
+	c.w = csv.NewWriter(f)
+	c.w.Comma = c.sep()
+	return nil
+}
+
+func (c *CSVLogger) sep() rune {
+	if c.Separator == 0 {
+		return ','
+	}
+	return c.Separator
+}
+
+// OnEpochEnd writes the epoch's row, and the header first if the file has
+// none.
+func (c *CSVLogger) OnEpochEnd(_ *Run, epoch int, logs Logs) error {
+	if c.w == nil {
+		return fmt.Errorf("callbacks: CSVLogger: epoch end before train begin")
+	}
+	if c.columns == nil {
+		c.columns = append([]string{"epoch"}, slices.Sorted(maps.Keys(logs))...)
+		c.w.Write(c.columns)
+	}
+	row := make([]string, len(c.columns))
+	for i, col := range c.columns {
+		switch v, ok := logs[col]; {
+		case col == "epoch":
+			row[i] = strconv.Itoa(epoch)
+		case ok:
+			row[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		default:
+			row[i] = "NA"
+		}
+	}
+	c.w.Write(row)
+	c.w.Flush()
+	if err := c.w.Error(); err != nil {
+		return fmt.Errorf("callbacks: CSVLogger: %w", err)
+	}
+	return nil
+}
+
+// OnTrainEnd closes the file.
+func (c *CSVLogger) OnTrainEnd(*Run) error {
+	if c.f == nil {
+		return nil
+	}
+	err := c.f.Close()
+	c.f, c.w = nil, nil
+	if err != nil {
+		return fmt.Errorf("callbacks: CSVLogger: %w", err)
+	}
+	return nil
+}
+
+// ProgressBar reports progress. On a terminal it redraws a bar with the
+// batch count, the time left and the running loss as batches finish; on
+// anything else (a file, a pipe, CI's log) it writes one line per epoch.
+// Every epoch ends with a line of the epoch's logs.
+type ProgressBar struct {
+	Base
+	Out io.Writer
+	// Terminal says whether to draw the live bar; NewProgressBar sets it
+	// when Out is a character device.
+	Terminal bool
+
+	start    time.Time
+	lastDraw time.Time
+}
+
+// NewProgressBar returns a ProgressBar writing to w.
+func NewProgressBar(w io.Writer) *ProgressBar {
+	p := &ProgressBar{Out: w}
+	if f, ok := w.(*os.File); ok {
+		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+			p.Terminal = true
+		}
+	}
+	return p
+}
+
+// OnEpochBegin starts the epoch's clock.
+func (p *ProgressBar) OnEpochBegin(*Run, int) error {
+	p.start = time.Now()
+	p.lastDraw = time.Time{}
+	return nil
+}
+
+// OnBatchEnd redraws the bar on a terminal, at most ten times a second.
+func (p *ProgressBar) OnBatchEnd(r *Run, batch int, logs Logs) error {
+	if !p.Terminal || r.Steps == 0 {
+		return nil
+	}
+	done := batch + 1
+	if now := time.Now(); done < r.Steps && now.Sub(p.lastDraw) < 100*time.Millisecond {
+		return nil
+	}
+	p.lastDraw = time.Now()
+	const width = 30
+	filled := width * done / r.Steps
+	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
+	if filled < width {
+		bar = bar[:filled] + ">" + bar[filled+1:]
+	}
+	elapsed := time.Since(p.start)
+	eta := time.Duration(float64(elapsed) / float64(done) * float64(r.Steps-done))
+	fmt.Fprintf(p.Out, "\rEpoch %d/%d [%s] %d/%d ETA %s loss %.4g ", r.Epoch+1, r.Epochs, bar, done, r.Steps, eta.Round(time.Second), logs["loss"])
+	return nil
+}
+
+// OnEpochEnd writes the epoch's line.
+func (p *ProgressBar) OnEpochEnd(r *Run, epoch int, logs Logs) error {
+	var b strings.Builder
+	if p.Terminal {
+		b.WriteString("\r\033[K")
+	}
+	fmt.Fprintf(&b, "Epoch %d/%d %.1fs", epoch+1, r.Epochs, time.Since(p.start).Seconds())
+	for _, k := range slices.Sorted(maps.Keys(logs)) {
+		if k == "epoch_seconds" {
+			continue
+		}
+		fmt.Fprintf(&b, " %s %s", k, formatLog(logs[k]))
+	}
+	fmt.Fprintln(p.Out, b.String())
+	return nil
+}
+
+func formatLog(v float64) string {
+	if math.Abs(v) >= 1e-3 && math.Abs(v) < 1e5 {
+		return strconv.FormatFloat(v, 'f', 4, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}

@@ -1,0 +1,269 @@
+// Package train runs the training loop: Fit trains a model for a number of
+// epochs over a data.Loader, validates it after each epoch without building
+// a graph, logs the results and drives callbacks, Keras-style. Evaluate
+// computes the loss and metrics of a model over a data set.
+//
+// Fit is a convenience, not a cage: every piece it uses (the optimizer, the
+// loss, the loader, EarlyStopping) works on its own in a loop of your own.
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/callbacks"
+	"github.com/minidl/minidl/data"
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/optim"
+	"github.com/minidl/minidl/tensor"
+)
+
+// Config configures Fit.
+type Config struct {
+	Loss      nn.Loss         // required
+	Optimizer optim.Optimizer // required
+	Epochs    int             // 0 means 1, as Keras
+	Train     *data.Loader    // required
+	Val       *data.Loader    // optional: without it there is no val_loss
+
+	// Metrics are computed on every batch and averaged over the epoch,
+	// logged under their names and, on validation data, with the prefix
+	// "val_": Metrics: map[string]nn.Metric{"accuracy": nn.Accuracy}.
+	Metrics map[string]nn.Metric
+
+	Callbacks []callbacks.Callback
+
+	// ClipNorm, if positive, clips the gradients to this global L2 norm
+	// before each step; ClipValue, if positive, clips each gradient element
+	// to ±ClipValue.
+	ClipNorm, ClipValue float64
+
+	// Schedule, if set, is stepped once at the end of every epoch, after
+	// the callbacks (an *optim.Schedule, for example).
+	Schedule interface{ Step() }
+}
+
+// Fit trains model with the configuration and returns the history of the
+// run. Each epoch:
+//
+//  1. trains on every batch of Train: zero the gradients, forward, loss,
+//     backward, clip, step; callbacks see each batch's "loss" and metrics;
+//  2. evaluates on Val, if given, in evaluation mode and without a graph;
+//  3. logs "loss", each metric, "val_loss" and the "val_" metrics (means
+//     over the epoch's examples), "lr" (the rate used in the epoch) and
+//     "epoch_seconds", and calls the callbacks' OnEpochEnd.
+//
+// Training ends when the epochs run out or a callback stops it. A stop
+// asked at batch level ends the epoch's training early; its validation and
+// logs still happen, as in Keras. Cancelling ctx stops after the current
+// batch, skips the rest of the epoch, runs the callbacks' OnTrainEnd (so
+// that, for example, EarlyStopping still restores the best weights), and
+// returns the history so far with the context's error. The weights are
+// never left half-updated.
+//
+// Invalid configuration, a monitored name that no log will carry, or an
+// empty loader is reported as an error before the first epoch.
+func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, error) {
+	hist := &callbacks.History{StoppedEpoch: -1}
+	if err := validate(model, &cfg); err != nil {
+		return hist, err
+	}
+	names := slices.Sorted(maps.Keys(cfg.Metrics))
+	keys := []string{"loss", "lr", "epoch_seconds"}
+	keys = append(keys, names...)
+	if cfg.Val != nil {
+		keys = append(keys, "val_loss")
+		for _, n := range names {
+			keys = append(keys, "val_"+n)
+		}
+	}
+	run := &callbacks.Run{Model: model, Optimizer: cfg.Optimizer, Epochs: cfg.Epochs, Steps: cfg.Train.Len(), Keys: keys}
+	cbs := append([]callbacks.Callback{hist}, cfg.Callbacks...)
+
+	nn.SetTraining(model, true)
+	for _, cb := range cbs {
+		if err := cb.OnTrainBegin(run); err != nil {
+			return hist, err
+		}
+	}
+	// end runs every callback's OnTrainEnd and returns the first error.
+	end := func(err error) (*callbacks.History, error) {
+		nn.SetTraining(model, true)
+		for _, cb := range cbs {
+			if e := cb.OnTrainEnd(run); err == nil {
+				err = e
+			}
+		}
+		return hist, err
+	}
+	params := nn.Parameters(model)
+	for epoch := range cfg.Epochs {
+		run.Epoch = epoch
+		for _, cb := range cbs {
+			if err := cb.OnEpochBegin(run, epoch); err != nil {
+				return end(err)
+			}
+		}
+		start := time.Now()
+		lr := cfg.Optimizer.LR()
+		trainLogs, err := trainEpoch(ctx, model, params, cfg, names, run, cbs)
+		if err != nil {
+			return end(err)
+		}
+		if ctx.Err() != nil {
+			run.Stop(callbacks.StopCancelled, fmt.Sprintf("cancelled during epoch %d: %v", epoch, ctx.Err()))
+			return end(ctx.Err())
+		}
+		logs := callbacks.Logs{"lr": lr}
+		maps.Copy(logs, trainLogs)
+		if cfg.Val != nil {
+			for k, v := range Evaluate(model, cfg.Val, cfg.Loss, cfg.Metrics) {
+				logs["val_"+k] = v
+			}
+		}
+		logs["epoch_seconds"] = time.Since(start).Seconds()
+		for _, cb := range cbs {
+			if err := cb.OnEpochEnd(run, epoch, logs); err != nil {
+				return end(err)
+			}
+		}
+		if cfg.Schedule != nil {
+			cfg.Schedule.Step()
+		}
+		if run.Stopping() {
+			return end(nil)
+		}
+	}
+	run.Stop(callbacks.StopMaxEpochs, fmt.Sprintf("completed %d epochs", cfg.Epochs))
+	return end(nil)
+}
+
+// trainEpoch runs the training batches of one epoch and returns the mean
+// loss and metrics over its examples.
+func trainEpoch(ctx context.Context, model nn.Module, params []*autograd.Var, cfg Config, names []string, run *callbacks.Run, cbs []callbacks.Callback) (callbacks.Logs, error) {
+	sums := make(map[string]float64, len(names)+1)
+	seen := 0
+	batch := 0
+	for x, y := range cfg.Train.All() {
+		for _, p := range params {
+			p.ZeroGrad()
+		}
+		out := model.Forward(autograd.Const(x))
+		loss := cfg.Loss(out, autograd.Const(y))
+		loss.Backward()
+		if cfg.ClipValue > 0 {
+			optim.ClipGradValue(params, cfg.ClipValue)
+		}
+		if cfg.ClipNorm > 0 {
+			optim.ClipGradNorm(params, cfg.ClipNorm)
+		}
+		cfg.Optimizer.Step()
+
+		n := x.Dim(0)
+		batchLogs := callbacks.Logs{"loss": loss.Item()}
+		for _, name := range names {
+			batchLogs[name] = cfg.Metrics[name](out.Value, y)
+		}
+		for k, v := range batchLogs {
+			sums[k] += v * float64(n)
+		}
+		seen += n
+		for _, cb := range cbs {
+			if err := cb.OnBatchEnd(run, batch, batchLogs); err != nil {
+				return nil, err
+			}
+		}
+		batch++
+		if ctx.Err() != nil || run.Stopping() {
+			break
+		}
+	}
+	logs := callbacks.Logs{}
+	for k, s := range sums {
+		logs[k] = s / float64(seen)
+	}
+	return logs, nil
+}
+
+// Evaluate returns the mean loss ("loss") and metrics of model over every
+// example of loader, computed in evaluation mode without building a graph.
+// It leaves the model in evaluation mode; Fit switches it back.
+func Evaluate(model nn.Module, loader *data.Loader, loss nn.Loss, metrics map[string]nn.Metric) callbacks.Logs {
+	nn.SetTraining(model, false)
+	sums := callbacks.Logs{}
+	seen := 0
+	for x, y := range loader.All() {
+		out := model.Forward(autograd.NoGrad(x))
+		n := float64(x.Dim(0))
+		sums["loss"] += loss(out, autograd.NoGrad(y)).Item() * n
+		for name, m := range metrics {
+			sums[name] += m(out.Value, y) * n
+		}
+		seen += x.Dim(0)
+	}
+	for k := range sums {
+		sums[k] /= float64(seen)
+	}
+	return sums
+}
+
+// Predict returns the model's output for x, computed in evaluation mode
+// without building a graph. Like Evaluate, it leaves the model in
+// evaluation mode.
+func Predict(model nn.Module, x *tensor.Tensor) *tensor.Tensor {
+	nn.SetTraining(model, false)
+	return model.Forward(autograd.NoGrad(x)).Value
+}
+
+// validate checks the configuration and fills in defaults.
+func validate(model nn.Module, cfg *Config) error {
+	var problems []string
+	if model == nil {
+		problems = append(problems, "no model")
+	}
+	if cfg.Loss == nil {
+		problems = append(problems, "no Loss")
+	}
+	if cfg.Optimizer == nil {
+		problems = append(problems, "no Optimizer")
+	}
+	if cfg.Epochs == 0 {
+		cfg.Epochs = 1
+	}
+	if cfg.Epochs < 0 {
+		problems = append(problems, fmt.Sprintf("Epochs %d is negative", cfg.Epochs))
+	}
+	switch {
+	case cfg.Train == nil:
+		problems = append(problems, "no Train loader")
+	case cfg.Train.Len() == 0:
+		problems = append(problems, fmt.Sprintf("the Train loader yields no batches (%d examples, batch size %d)", cfg.Train.Dataset().Len(), cfg.Train.BatchSize()))
+	}
+	if cfg.Val != nil && cfg.Val.Len() == 0 {
+		problems = append(problems, fmt.Sprintf("the Val loader yields no batches (%d examples, batch size %d)", cfg.Val.Dataset().Len(), cfg.Val.BatchSize()))
+	}
+	for name, m := range cfg.Metrics {
+		switch {
+		case name == "" || strings.HasPrefix(name, "val_"):
+			problems = append(problems, fmt.Sprintf("metric name %q: want a name without the val_ prefix", name))
+		case name == "loss" || name == "lr" || name == "epoch_seconds":
+			problems = append(problems, fmt.Sprintf("metric name %q is taken by the loop's own logs", name))
+		case m == nil:
+			problems = append(problems, fmt.Sprintf("metric %q is nil", name))
+		}
+	}
+	if cfg.ClipNorm < 0 || cfg.ClipValue < 0 {
+		problems = append(problems, "ClipNorm and ClipValue must not be negative")
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return errors.New("train: invalid configuration: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
