@@ -315,8 +315,9 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 	if reason, msg := e.prechelt(); reason != NotStopped {
 		return e.stop(epoch, reason, msg), nil
 	}
-	if e.cfg.Patience >= 0 && e.wait >= e.cfg.Patience && epoch > 0 {
-		if e.cfg.Baseline != nil && !e.rule.Better(e.best, *e.cfg.Baseline) {
+	baselineUnbeaten := e.cfg.Baseline != nil && !e.rule.Better(e.best, *e.cfg.Baseline)
+	if e.cfg.Patience >= 0 && e.wait >= e.cfg.Patience && epoch > 0 && (!e.improved || baselineUnbeaten) {
+		if baselineUnbeaten {
 			return e.stop(epoch, StopBaseline, fmt.Sprintf("%s did not beat the baseline %g within %d epochs", e.monitor, *e.cfg.Baseline, e.wait)), nil
 		}
 		return e.stop(epoch, StopPatience, fmt.Sprintf("%s did not improve%s for %d epochs", e.monitor, e.deltaText(), e.wait)), nil

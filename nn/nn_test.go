@@ -340,6 +340,17 @@ func TestWriteSafetensorsBytes(t *testing.T) {
 	if !bytes.Equal(got.Bytes(), want.Bytes()) {
 		t.Errorf("bytes differ:\n got %q\nwant %q", got.Bytes(), want.Bytes())
 	}
+	back, meta, err := ReadSafetensors(got.Bytes())
+	if err != nil || meta["epoch"] != "3" {
+		t.Fatal(err, meta)
+	}
+	for _, name := range s.Names() {
+		a, _ := s.Get(name)
+		b, _ := back.Get(name)
+		if !tensor.Equal(a, b) {
+			t.Errorf("%s: wrote %v, read %v", name, a, b)
+		}
+	}
 	bad := NewStateDict()
 	bad.Set("__metadata__", tensor.Scalar(1))
 	if err := WriteSafetensors(io.Discard, bad, nil); err == nil {

@@ -255,6 +255,10 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 				vals[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
 			}
 		}
+		if len(it.shape) == 0 {
+			s.Set(it.name, tensor.Scalar(vals[0]))
+			continue
+		}
 		s.Set(it.name, tensor.New(vals, it.shape...))
 	}
 	return s, metadata, nil

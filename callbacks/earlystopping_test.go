@@ -1,0 +1,388 @@
+package callbacks
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/tensor"
+)
+
+// epochModel is a model with one parameter that the test loop sets to the
+// epoch number, so that restored weights tell which epoch they came from.
+type epochModel struct{ w *autograd.Var }
+
+func newEpochModel() *epochModel { return &epochModel{w: autograd.Param(tensor.Scalar(-1))} }
+
+func (m *epochModel) Forward(x *autograd.Var) *autograd.Var { return x.Mul(m.w) }
+func (m *epochModel) Params() []nn.Param                   { return []nn.Param{{Name: "w", Var: m.w}} }
+func (m *epochModel) epoch() int                           { return int(m.w.Value.Item()) }
+
+type outcome struct {
+	stopped  int        // the epoch the run stopped at, −1 if it ran out
+	reason   StopReason // the callback's reason after training
+	restored int        // the epoch whose weights the model holds at the end
+	best     int        // BestEpoch
+}
+
+// simulate runs callbacks over a sequence of monitored values the way Fit
+// does: at epoch e the model's weight is e and the logs carry val[e] (and
+// train[e] as "loss").
+func simulate(t *testing.T, val, trainErr []float64, cbs ...Callback) (*Run, *epochModel) {
+	t.Helper()
+	m := newEpochModel()
+	r := &Run{Model: m, Epochs: len(val), Keys: []string{"loss", "val_loss", "val_accuracy", "lr"}}
+	for _, cb := range cbs {
+		if err := cb.OnTrainBegin(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for e, v := range val {
+		r.Epoch = e
+		m.w.Value.Fill(float64(e))
+		logs := Logs{"val_loss": v, "val_accuracy": v, "lr": 0.1}
+		if trainErr != nil {
+			logs["loss"] = trainErr[e]
+		} else {
+			logs["loss"] = v
+		}
+		for _, cb := range cbs {
+			if err := cb.OnEpochEnd(r, e, logs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r.Stopping() {
+			break
+		}
+	}
+	if !r.Stopping() {
+		r.Stop(StopMaxEpochs, "")
+	}
+	for _, cb := range cbs {
+		if err := cb.OnTrainEnd(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r, m
+}
+
+func TestEarlyStoppingRules(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		name  string
+		cfg   EarlyStoppingConfig
+		val   []float64
+		train []float64
+		want  outcome
+	}{
+		{"patience 0 stops at the first non-improvement", EarlyStoppingConfig{},
+			[]float64{1, 0.9, 0.95, 0.5}, nil, outcome{2, StopPatience, 1, 1}},
+		{"patience 1", EarlyStoppingConfig{Patience: 1},
+			[]float64{1, 0.9, 0.95, 0.96}, nil, outcome{2, StopPatience, 1, 1}},
+		{"patience 2 with a recovery", EarlyStoppingConfig{Patience: 2},
+			[]float64{1, 0.9, 0.95, 0.85, 0.9, 0.91, 0.1}, nil, outcome{5, StopPatience, 3, 3}},
+		{"a change of exactly MinDelta is not an improvement", EarlyStoppingConfig{Patience: 1, MinDelta: 0.25},
+			[]float64{1, 0.75, 0.5}, nil, outcome{1, StopPatience, 0, 0}},
+		{"a change beyond MinDelta is", EarlyStoppingConfig{Patience: 1, MinDelta: 0.25},
+			[]float64{1, 0.7, 0.6}, nil, outcome{2, StopPatience, 1, 1}},
+		{"ties are not improvements", EarlyStoppingConfig{Patience: 1},
+			[]float64{1, 1, 1}, nil, outcome{1, StopPatience, 0, 0}},
+		{"NaN first stops at once", EarlyStoppingConfig{Patience: 5},
+			[]float64{nan, 0.5, 0.4}, nil, outcome{0, StopNonFinite, 0, -1}},
+		{"NaN later stops at once and restores the best", EarlyStoppingConfig{Patience: 5},
+			[]float64{1, 0.5, nan, 0.1}, nil, outcome{2, StopNonFinite, 1, 1}},
+		{"infinity stops too", EarlyStoppingConfig{Patience: 5},
+			[]float64{1, math.Inf(1)}, nil, outcome{1, StopNonFinite, 0, 0}},
+		{"NaN allowed never improves, even first", EarlyStoppingConfig{Patience: 2, AllowNonFinite: true},
+			[]float64{nan, 1, 0.5, nan, nan, 0.1}, nil, outcome{4, StopPatience, 2, 2}},
+		{"a baseline never beaten", EarlyStoppingConfig{Patience: 3, Baseline: new(0.5)},
+			[]float64{1, 0.9, 0.8, 0.7, 0.6}, nil, outcome{2, StopBaseline, 2, 2}},
+		{"a baseline beaten", EarlyStoppingConfig{Patience: 2, Baseline: new(0.5)},
+			[]float64{1, 0.4, 0.45, 0.46, 0.47}, nil, outcome{3, StopPatience, 1, 1}},
+		{"start_from_epoch ignores the warm-up", EarlyStoppingConfig{Patience: 1, StartFromEpoch: 2},
+			[]float64{0.1, 0.1, 1, 1.1, 1.2}, nil, outcome{3, StopPatience, 2, 2}},
+		{"max mode inferred from the name", EarlyStoppingConfig{Monitor: "val_accuracy", Patience: 2},
+			[]float64{0.5, 0.6, 0.6, 0.55, 0.9}, nil, outcome{3, StopPatience, 1, 1}},
+		{"relative delta with negative values", EarlyStoppingConfig{Patience: 2, MinDelta: 0.1, RelativeDelta: true},
+			[]float64{-10, -10.5, -11.5, -11.6, -11.7, -20}, nil, outcome{4, StopPatience, 2, 2}},
+		{"stopping threshold keeps the epoch that reached it", EarlyStoppingConfig{Patience: 10, StoppingThreshold: new(0.1)},
+			[]float64{1, 0.5, 0.09, 0.05}, nil, outcome{2, StopThreshold, 2, 2}},
+		{"a value equal to the stopping threshold is not below it", EarlyStoppingConfig{Patience: 10, StoppingThreshold: new(0.5)},
+			[]float64{1, 0.5, 0.4}, nil, outcome{2, StopThreshold, 2, 2}},
+		{"divergence threshold", EarlyStoppingConfig{Patience: 10, DivergenceThreshold: new(5.0)},
+			[]float64{1, 2, 6, 0}, nil, outcome{2, StopDivergence, 0, 0}},
+		{"MinEpochs holds back the rules", EarlyStoppingConfig{MinEpochs: 4},
+			[]float64{1, 2, 3, 4, 5}, nil, outcome{3, StopPatience, 0, 0}},
+		{"MinEpochs does not hold back the NaN check", EarlyStoppingConfig{MinEpochs: 4},
+			[]float64{1, nan, 3}, nil, outcome{1, StopNonFinite, 0, 0}},
+		{"max epochs, restoring the best", EarlyStoppingConfig{Patience: 10},
+			[]float64{1, 0.5, 0.7, 0.8}, nil, outcome{-1, StopMaxEpochs, 1, 1}},
+		{"GL", EarlyStoppingConfig{Patience: -1, GL: 10},
+			[]float64{1, 0.8, 0.85, 0.9, 0.1}, nil, outcome{3, StopGL, 1, 1}},
+		{"PQ at the end of a strip only", EarlyStoppingConfig{Patience: -1, PQ: 2.5, StripLength: 2},
+			[]float64{1, 0.8, 0.9, 0.95, 0.1}, []float64{1, 0.9, 0.8, 0.79, 0.7}, outcome{3, StopPQ, 1, 1}},
+		{"UP needs successive rising strips", EarlyStoppingConfig{Patience: -1, UP: 2, StripLength: 2},
+			[]float64{1, 0.9, 0.95, 1.0, 0.8, 1.1, 1.2, 1.3}, nil, outcome{5, StopUP, 4, 4}},
+		{"UP restarts when a strip falls", EarlyStoppingConfig{Patience: -1, UP: 2, StripLength: 1},
+			[]float64{1, 1.1, 0.9, 1.0, 1.2, 0.1}, nil, outcome{4, StopUP, 2, 2}},
+		{"patience off runs out the epochs", EarlyStoppingConfig{Patience: -1},
+			[]float64{1, 2, 3}, nil, outcome{-1, StopMaxEpochs, 0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.RestoreBestWeights = true
+			es := NewEarlyStopping(tt.cfg)
+			r, m := simulate(t, tt.val, tt.train, es)
+			got := outcome{r.StoppedEpoch(), es.StopReason(), m.epoch(), es.BestEpoch()}
+			if tt.want.restored == 0 && tt.want.best == -1 {
+				tt.want.restored = got.restored // nothing to restore: the weights stay as they were
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v (%s)", got, tt.want, es.Message())
+			}
+			if tt.want.stopped >= 0 && es.StoppedEpoch() != tt.want.stopped {
+				t.Errorf("StoppedEpoch %d, want %d", es.StoppedEpoch(), tt.want.stopped)
+			}
+		})
+	}
+}
+
+// TestPrecheltByHand checks GL and PQ against values worked out by hand.
+func TestPrecheltByHand(t *testing.T) {
+	es := NewEarlyStopping(EarlyStoppingConfig{Patience: -1, PQ: 2.9, StripLength: 2})
+	for e, v := range [][2]float64{{1, 1}, {0.8, 0.9}, {0.9, 0.8}} {
+		if stop, err := es.ObserveLogs(e, Logs{"val_loss": v[0], "loss": v[1]}); stop || err != nil {
+			t.Fatalf("stopped at %d: %v", e, err)
+		}
+	}
+	// Epoch 3 ends a strip: GL = 100·(0.95/0.8 − 1) = 18.75, the strip's
+	// training errors 0.8 and 0.79 give P = 1000·(1.59/1.58 − 1) = 6.3291…,
+	// and GL/P = 2.9625 > 2.9.
+	stop, _ := es.ObserveLogs(3, Logs{"val_loss": 0.95, "loss": 0.79})
+	if !stop || es.StopReason() != StopPQ || !strings.Contains(es.Message(), "= 2.962") {
+		t.Errorf("PQ: stop %v %v %q", stop, es.StopReason(), es.Message())
+	}
+	es = NewEarlyStopping(EarlyStoppingConfig{Patience: -1, PQ: 2.97, StripLength: 2})
+	for e, v := range [][2]float64{{1, 1}, {0.8, 0.9}, {0.9, 0.8}, {0.95, 0.79}} {
+		if stop, _ := es.ObserveLogs(e, Logs{"val_loss": v[0], "loss": v[1]}); stop {
+			t.Errorf("PQ with α just above 2.9625 stopped at %d", e)
+		}
+	}
+}
+
+func TestEarlyStoppingMessage(t *testing.T) {
+	var out bytes.Buffer
+	es := NewEarlyStopping(EarlyStoppingConfig{Patience: 2, MinDelta: 1e-6, RestoreBestWeights: true, Verbose: true, Out: &out})
+	simulate(t, []float64{0.5, 0.0132, 0.02, 0.03}, nil, es)
+	want := "Epoch 3: early stopping: val_loss did not improve by more than 1e-06 for 2 epochs; best 0.0132 at epoch 1; restored its weights"
+	if es.Message() != want {
+		t.Errorf("Message()\n got %q\nwant %q", es.Message(), want)
+	}
+	if strings.TrimSpace(out.String()) != want {
+		t.Errorf("verbose output %q", out.String())
+	}
+	es = NewEarlyStopping(EarlyStoppingConfig{Patience: 1})
+	simulate(t, []float64{1, 2}, nil, es)
+	if es.Message() != "Epoch 1: early stopping: val_loss did not improve for 1 epochs; best 1 at epoch 0" {
+		t.Errorf("Message() = %q", es.Message())
+	}
+	es = NewEarlyStopping(EarlyStoppingConfig{Patience: 1, MinDelta: 0.5, RelativeDelta: true})
+	simulate(t, []float64{1, 2}, nil, es)
+	if !strings.Contains(es.Message(), "by more than 0.5 relative") {
+		t.Errorf("Message() = %q", es.Message())
+	}
+	es = NewEarlyStopping(EarlyStoppingConfig{Patience: 9})
+	simulate(t, []float64{1, 2}, nil, es)
+	if es.Message() != "no early stop (max_epochs); best 1 at epoch 0" {
+		t.Errorf("Message() = %q", es.Message())
+	}
+}
+
+// TestTwoStoppingCallbacks: both want to stop at the same epoch; the run
+// takes the first one's reason and each reports its own.
+func TestTwoStoppingCallbacks(t *testing.T) {
+	a := NewEarlyStopping(EarlyStoppingConfig{Patience: 1})
+	b := NewEarlyStopping(EarlyStoppingConfig{Patience: 5, StoppingThreshold: new(0.6)})
+	r, _ := simulate(t, []float64{1, 0.5, 0.7}, nil, a, b)
+	if r.StopReason() != StopThreshold || r.StoppedEpoch() != 1 {
+		t.Errorf("run: %v at %d", r.StopReason(), r.StoppedEpoch())
+	}
+	if a.StopReason() != StopCallback || a.Stopped() {
+		t.Errorf("a: %v stopped %v", a.StopReason(), a.Stopped())
+	}
+	a2 := NewEarlyStopping(EarlyStoppingConfig{Patience: 1})
+	b2 := NewEarlyStopping(EarlyStoppingConfig{Patience: 1, Monitor: "loss"})
+	r, _ = simulate(t, []float64{1, 2}, nil, a2, b2)
+	if r.StopReason() != StopPatience || a2.StopReason() != StopPatience || b2.StopReason() != StopPatience || !a2.Stopped() || !b2.Stopped() {
+		t.Errorf("both at once: run %v, a %v, b %v", r.StopReason(), a2.StopReason(), b2.StopReason())
+	}
+}
+
+func TestEarlyStoppingReuse(t *testing.T) {
+	es := NewEarlyStopping(EarlyStoppingConfig{Patience: 1, RestoreBestWeights: true})
+	simulate(t, []float64{1, 2}, nil, es)
+	_, m := simulate(t, []float64{5, 4, 3, 3.5, 0}, nil, es)
+	if es.StoppedEpoch() != 3 || es.BestEpoch() != 2 || m.epoch() != 2 || es.Best() != 3 {
+		t.Errorf("second run: stopped %d best %d (%v) restored %d", es.StoppedEpoch(), es.BestEpoch(), es.Best(), m.epoch())
+	}
+}
+
+// TestHandWrittenLoop uses EarlyStopping without a Run, as the seed loop of
+// the design does.
+func TestHandWrittenLoop(t *testing.T) {
+	m := newEpochModel()
+	stop := NewEarlyStopping(EarlyStoppingConfig{Patience: 2, RestoreBestWeights: true})
+	stop.Watch(m)
+	vals := []float64{3, 2, 1, 1.5, 1.2, 0.1}
+	last := -1
+	for epoch, v := range vals {
+		m.w.Value.Fill(float64(epoch))
+		last = epoch
+		if stop.Observe(epoch, v) {
+			break
+		}
+		if epoch == 2 && !stop.Improved() {
+			t.Error("Improved false after an improvement")
+		}
+	}
+	if err := stop.RestoreBest(); err != nil {
+		t.Fatal(err)
+	}
+	if last != 4 || m.epoch() != 2 || stop.Wait() != 2 {
+		t.Errorf("stopped after epoch %d, restored %d, wait %d", last, m.epoch(), stop.Wait())
+	}
+	if !stop.Observe(5, 0.1) {
+		t.Error("Observe after a stop must keep saying stop")
+	}
+}
+
+func TestEarlyStoppingMissingMonitor(t *testing.T) {
+	es := NewEarlyStopping(EarlyStoppingConfig{Monitor: "val_mse"})
+	r := &Run{Model: newEpochModel(), Keys: []string{"loss", "lr"}}
+	err := es.OnTrainBegin(r)
+	if err == nil || !strings.Contains(err.Error(), `monitor "val_mse" will never be logged; the logs carry loss, lr`) {
+		t.Errorf("OnTrainBegin: %v", err)
+	}
+	if _, err := es.ObserveLogs(0, Logs{"loss": 1}); err == nil || !strings.Contains(err.Error(), `epoch 0: "val_mse" is not in the logs, which hold loss`) {
+		t.Errorf("ObserveLogs: %v", err)
+	}
+	pq := NewEarlyStopping(EarlyStoppingConfig{PQ: 1, TrainingMonitor: "train_err"})
+	if err := pq.OnTrainBegin(&Run{Keys: []string{"val_loss"}}); err == nil || !strings.Contains(err.Error(), `"train_err"`) {
+		t.Errorf("PQ OnTrainBegin: %v", err)
+	}
+	var out bytes.Buffer
+	lax := NewEarlyStopping(EarlyStoppingConfig{AllowMissing: true, Out: &out})
+	if err := lax.OnTrainBegin(r); err != nil {
+		t.Fatal(err)
+	}
+	for e := range 3 {
+		if stop, err := lax.ObserveLogs(e, Logs{"loss": 1, "lr": 0.1}); stop || err != nil {
+			t.Fatalf("non-strict: %v %v", stop, err)
+		}
+	}
+	if got := out.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, `"val_loss" is not in the logs, which hold loss, lr`) {
+		t.Errorf("warning %q, want one line naming the keys", got)
+	}
+	defer func() {
+		if e, ok := recover().(*ConfigError); !ok || !strings.Contains(e.Error(), "is not in the logs") {
+			t.Errorf("Observe with a PQ rule: panic %v", e)
+		}
+	}()
+	NewEarlyStopping(EarlyStoppingConfig{PQ: 1}).Observe(0, 1)
+}
+
+func TestEarlyStoppingConfigPanics(t *testing.T) {
+	tests := []struct {
+		cfg  EarlyStoppingConfig
+		want string
+	}{
+		{EarlyStoppingConfig{Monitor: "val_widgets"}, `cannot tell whether "val_widgets" should be minimized or maximized`},
+		{EarlyStoppingConfig{MinDelta: -1}, "MinDelta -1 is negative"},
+		{EarlyStoppingConfig{UP: -1}, "must not be negative"},
+		{EarlyStoppingConfig{Monitor: "val_accuracy", GL: 5}, "Prechelt's criteria need a quantity to minimize"},
+		{EarlyStoppingConfig{Mode: Mode(9)}, "unknown mode 9"},
+	}
+	for _, tt := range tests {
+		func() {
+			defer func() {
+				e, ok := recover().(*ConfigError)
+				if !ok || !strings.Contains(e.Error(), tt.want) {
+					t.Errorf("panic %v, want a *ConfigError containing %q", e, tt.want)
+				}
+			}()
+			NewEarlyStopping(tt.cfg)
+		}()
+	}
+	// Explicit modes work for any name.
+	NewEarlyStopping(EarlyStoppingConfig{Monitor: "val_widgets", Mode: Max})
+	NewEarlyStopping(EarlyStoppingConfig{Monitor: "widgets", Mode: Min})
+}
+
+func TestInferMode(t *testing.T) {
+	for name, want := range map[string]Mode{
+		"val_loss": Min, "loss": Min, "val_mse": Min, "error_rate": Min, "accuracy_loss": Min,
+		"val_accuracy": Max, "acc": Max, "val_auc": Max, "f1_score": Max, "val_recall": Max,
+	} {
+		got, err := Auto.resolve(name)
+		w, _ := want.resolve(name)
+		if err != nil || got != w {
+			t.Errorf("%s: %v %v, want %v", name, got, err, w)
+		}
+	}
+}
+
+// TestEarlyStoppingResume saves the state halfway through a run and
+// resumes in a fresh callback: it must stop where the straight run does,
+// with the same best weights.
+func TestEarlyStoppingResume(t *testing.T) {
+	vals := []float64{1, 0.8, 0.9, 0.7, 0.75, 0.76, 0.77}
+	cfg := EarlyStoppingConfig{Patience: 3, RestoreBestWeights: true, GL: 50}
+	straight := NewEarlyStopping(cfg)
+	_, ms := simulate(t, vals, nil, straight)
+
+	m := newEpochModel()
+	first := NewEarlyStopping(cfg)
+	first.Watch(m)
+	for e, v := range vals[:4] {
+		m.w.Value.Fill(float64(e))
+		first.Observe(e, v)
+	}
+	saved := first.State()
+	var buf bytes.Buffer
+	if err := nn.WriteSafetensors(&buf, saved, nil); err != nil {
+		t.Fatal(err)
+	}
+	loaded, _, err := nn.ReadSafetensors(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := NewEarlyStopping(cfg)
+	second.Watch(m)
+	if err := second.LoadState(loaded); err != nil {
+		t.Fatal(err)
+	}
+	stopped := -1
+	for e := 4; e < len(vals); e++ {
+		m.w.Value.Fill(float64(e))
+		if second.Observe(e, vals[e]) {
+			stopped = e
+			break
+		}
+	}
+	second.RestoreBest()
+	if stopped != straight.StoppedEpoch() || second.BestEpoch() != straight.BestEpoch() || m.epoch() != ms.epoch() {
+		t.Errorf("resumed: stopped %d best %d restored %d; straight: %d %d %d",
+			stopped, second.BestEpoch(), m.epoch(), straight.StoppedEpoch(), straight.BestEpoch(), ms.epoch())
+	}
+	bad := nn.NewStateDict()
+	if err := second.LoadState(bad); err == nil || !strings.Contains(err.Error(), `lacks "best"`) {
+		t.Errorf("LoadState of an empty dict: %v", err)
+	}
+	saved.Set("wait", tensor.Zeros(2))
+	if err := second.LoadState(saved); err == nil || !strings.Contains(err.Error(), `"wait" has shape [2]`) {
+		t.Errorf("LoadState with a bad shape: %v", err)
+	}
+}

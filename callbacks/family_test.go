@@ -1,0 +1,233 @@
+package callbacks
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/optim"
+)
+
+func TestModelCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	ck := NewModelCheckpoint(ModelCheckpointConfig{Path: filepath.Join(dir, "m-{epoch:02d}-{val_loss:.2f}.safetensors"), SaveBestOnly: true, KeepLast: 2})
+	simulate(t, []float64{1, 0.5, 0.7, 0.25, 0.125, 0.3}, nil, ck)
+	var names []string
+	for _, p := range ck.Written() {
+		names = append(names, filepath.Base(p))
+	}
+	if diff := cmp.Diff([]string{"m-04-0.25.safetensors", "m-05-0.12.safetensors"}, names); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("files on disk: %v", entries)
+	}
+	// The best file holds the weights of epoch 4 (saved as epoch 5) and says so.
+	m := newEpochModel()
+	s, meta, err := nn.LoadFile(filepath.Join(dir, "m-05-0.12.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nn.LoadState(m, s); err != nil || m.epoch() != 4 || meta["epoch"] != "4" || meta["val_loss"] != "0.125" {
+		t.Errorf("checkpoint holds epoch %d, metadata %v, %v", m.epoch(), meta, err)
+	}
+
+	every := NewModelCheckpoint(ModelCheckpointConfig{Path: filepath.Join(dir, "last.safetensors")})
+	simulate(t, []float64{1, 2, 3}, nil, every)
+	if len(every.Written()) != 1 {
+		t.Errorf("one path written %d times is listed %v", 3, every.Written())
+	}
+	if err := nn.Load(filepath.Join(dir, "last.safetensors"), m); err != nil || m.epoch() != 2 {
+		t.Errorf("last checkpoint: epoch %d, %v", m.epoch(), err)
+	}
+}
+
+func TestModelCheckpointErrors(t *testing.T) {
+	ck := NewModelCheckpoint(ModelCheckpointConfig{Path: "x-{val_acc}.safetensors"})
+	if err := ck.OnTrainBegin(&Run{Keys: []string{"loss", "val_loss"}}); err == nil || !strings.Contains(err.Error(), "path field {val_acc} will never be logged") {
+		t.Errorf("unknown field: %v", err)
+	}
+	best := NewModelCheckpoint(ModelCheckpointConfig{Path: "x.safetensors", SaveBestOnly: true, Monitor: "val_mse"})
+	if err := best.OnTrainBegin(&Run{Keys: []string{"loss"}}); err == nil || !strings.Contains(err.Error(), `monitor "val_mse" will never be logged`) {
+		t.Errorf("unknown monitor: %v", err)
+	}
+	for _, cfg := range []ModelCheckpointConfig{{}, {Path: "{epoch:.2f}"}, {Path: "{loss:q}"}, {Path: "p", KeepLast: -1}} {
+		func() {
+			defer func() {
+				if _, ok := recover().(*ConfigError); !ok {
+					t.Errorf("%+v did not panic with a *ConfigError", cfg)
+				}
+			}()
+			NewModelCheckpoint(cfg)
+		}()
+	}
+	dir := t.TempDir()
+	bad := NewModelCheckpoint(ModelCheckpointConfig{Path: filepath.Join(dir, "missing", "m.safetensors")})
+	r := &Run{Model: newEpochModel(), Keys: []string{"val_loss"}}
+	if err := bad.OnEpochEnd(r, 0, Logs{"val_loss": 1}); err == nil || !strings.Contains(err.Error(), "ModelCheckpoint") {
+		t.Errorf("unwritable path: %v", err)
+	}
+	if got := NewModelCheckpoint(ModelCheckpointConfig{Path: "{epoch}-{loss}-{acc:d}-{nothere}"}).Filename(2, Logs{"loss": 0.5, "acc": 2.6}); got != "3-0.5-3-{nothere}" {
+		t.Errorf("Filename = %q", got)
+	}
+}
+
+func TestReduceLROnPlateau(t *testing.T) {
+	opt := optim.NewSGD([]*autograd.Var{}, optim.SGDConfig{LR: 1})
+	var out bytes.Buffer
+	p := NewReduceLROnPlateau(ReduceLROnPlateauConfig{Factor: 0.5, Patience: 2, Cooldown: 1, MinLR: 0.2, MinDelta: 0.01, Verbose: true, Out: &out})
+	r := &Run{Optimizer: opt, Keys: []string{"val_loss"}}
+	if err := p.OnTrainBegin(r); err != nil {
+		t.Fatal(err)
+	}
+	// Keras's rules by hand: 1.005 is no improvement on 1 with MinDelta
+	// 0.01; bad epochs 1, 2 → 0.5. Keras spends the cooldown at the start of
+	// the next epoch, which then counts again: 1, 2 → 0.25; 1, 2 → max(0.125,
+	// 0.2); after that the rate is at MinLR and stays.
+	vals := []float64{1, 1.005, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2}
+	want := []float64{1, 1, 0.5, 0.5, 0.25, 0.25, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2}
+	var got []float64
+	for e, v := range vals {
+		p.OnEpochEnd(r, e, Logs{"val_loss": v})
+		got = append(got, opt.LR())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("learning rates (-want +got):\n%s", diff)
+	}
+	if strings.Count(out.String(), "learning rate") != 3 {
+		t.Errorf("verbose output:\n%s", out.String())
+	}
+	if err := p.OnTrainBegin(&Run{Keys: []string{"val_loss"}}); err == nil {
+		t.Error("no optimizer accepted")
+	}
+	if err := p.OnTrainBegin(&Run{Optimizer: opt, Keys: []string{"loss"}}); err == nil {
+		t.Error("missing monitor accepted")
+	}
+	if err := p.OnEpochEnd(r, 0, Logs{}); err != nil {
+		t.Error(err)
+	}
+	func() {
+		defer func() {
+			if _, ok := recover().(*ConfigError); !ok {
+				t.Error("factor 2 accepted")
+			}
+		}()
+		NewReduceLROnPlateau(ReduceLROnPlateauConfig{Factor: 2})
+	}()
+}
+
+func TestTerminateOnNaN(t *testing.T) {
+	r := &Run{Epoch: 3}
+	var cb TerminateOnNaN
+	cb.OnBatchEnd(r, 0, Logs{"loss": 1})
+	if r.Stopping() {
+		t.Fatal("stopped on a finite loss")
+	}
+	cb.OnBatchEnd(r, 7, Logs{"loss": math.NaN()})
+	if !r.Stopping() || r.StopReason() != StopNonFinite || r.StoppedEpoch() != 3 || !strings.Contains(r.StopMessage(), "batch 7: loss NaN") {
+		t.Errorf("after NaN: %v %v %q", r.Stopping(), r.StopReason(), r.StopMessage())
+	}
+}
+
+func TestHistoryAndLambda(t *testing.T) {
+	h := &History{}
+	var calls []string
+	l := &Lambda{
+		TrainBegin: func(*Run) error { calls = append(calls, "begin"); return nil },
+		EpochBegin: func(_ *Run, e int) error { calls = append(calls, "epoch"); return nil },
+		BatchEnd:   func(*Run, int, Logs) error { calls = append(calls, "batch"); return nil },
+		EpochEnd:   func(*Run, int, Logs) error { calls = append(calls, "end"); return nil },
+		TrainEnd:   func(*Run) error { calls = append(calls, "done"); return nil },
+	}
+	r := &Run{}
+	for _, cb := range []Callback{h, l, &Lambda{}, Base{}} {
+		cb.OnTrainBegin(r)
+		cb.OnEpochBegin(r, 0)
+		cb.OnBatchEnd(r, 0, Logs{"loss": 1})
+		cb.OnEpochEnd(r, 0, Logs{"loss": 1, "val_loss": 2})
+		cb.OnEpochEnd(r, 1, Logs{"loss": 0.5})
+		r.Stop(StopPatience, "why")
+		cb.OnTrainEnd(r)
+	}
+	if diff := cmp.Diff([]string{"begin", "epoch", "batch", "end", "end", "done"}, calls); diff != "" {
+		t.Errorf("Lambda calls (-want +got):\n%s", diff)
+	}
+	if !cmp.Equal(h.Keys(), []string{"loss", "val_loss"}) || h.StopReason != StopPatience || h.StoppedEpoch != 0 || h.StopMessage != "why" {
+		t.Errorf("history %+v", h)
+	}
+	v := h.Values("val_loss")
+	if v[0] != 2 || !math.IsNaN(v[1]) {
+		t.Errorf("Values %v", v)
+	}
+	for reason, name := range map[StopReason]string{NotStopped: "not_stopped", StopUP: "up", StopCallback: "callback", StopReason(99): "StopReason(99)"} {
+		if b, _ := reason.MarshalText(); string(b) != name {
+			t.Errorf("%d: %q", int(reason), b)
+		}
+	}
+}
+
+func TestCSVLogger(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.csv")
+	c := NewCSVLogger(path, false)
+	simulate(t, []float64{1, 0.5}, nil, c)
+	want := "epoch,loss,lr,val_accuracy,val_loss\n0,1,0.1,1,1\n1,0.5,0.1,0.5,0.5\n"
+	if b, _ := os.ReadFile(path); string(b) != want {
+		t.Errorf("file:\n%s\nwant:\n%s", b, want)
+	}
+	// Appending continues the file under its header, with its columns.
+	os.WriteFile(path, []byte("epoch,val_loss,gone\n0,9,9\n"), 0o644)
+	c = NewCSVLogger(path, true)
+	simulate(t, []float64{0.25}, nil, c)
+	want = "epoch,val_loss,gone\n0,9,9\n0,0.25,NA\n"
+	if b, _ := os.ReadFile(path); string(b) != want {
+		t.Errorf("appended file:\n%s\nwant:\n%s", b, want)
+	}
+	// A new file in append mode gets a header.
+	fresh := filepath.Join(t.TempDir(), "new.csv")
+	c = &CSVLogger{Path: fresh, Append: true, Separator: ';'}
+	simulate(t, []float64{2}, nil, c)
+	if b, _ := os.ReadFile(fresh); !strings.HasPrefix(string(b), "epoch;loss;lr") {
+		t.Errorf("fresh appended file:\n%s", b)
+	}
+	bad := NewCSVLogger(filepath.Join(t.TempDir(), "no", "such.csv"), false)
+	if err := bad.OnTrainBegin(&Run{}); err == nil {
+		t.Error("opened a file in a missing folder")
+	}
+	if err := bad.OnEpochEnd(&Run{}, 0, Logs{}); err == nil {
+		t.Error("epoch end without a file")
+	}
+	if err := bad.OnTrainEnd(&Run{}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestProgressBar(t *testing.T) {
+	var out bytes.Buffer
+	p := NewProgressBar(&out)
+	if p.Terminal {
+		t.Error("a buffer is not a terminal")
+	}
+	r := &Run{Epochs: 3, Steps: 2}
+	p.OnEpochBegin(r, 0)
+	p.OnBatchEnd(r, 0, Logs{"loss": 1})
+	p.OnEpochEnd(r, 0, Logs{"loss": 0.5, "val_loss": 0.25, "epoch_seconds": 1, "lr": 1e-5})
+	line := out.String()
+	if !strings.HasPrefix(line, "Epoch 1/3 ") || !strings.Contains(line, "loss 0.5000 lr 1e-05 val_loss 0.2500\n") || strings.Contains(line, "epoch_seconds") {
+		t.Errorf("line %q", line)
+	}
+	out.Reset()
+	p.Terminal = true
+	p.OnEpochBegin(r, 0)
+	p.OnBatchEnd(r, 0, Logs{"loss": 1})
+	p.OnBatchEnd(r, 1, Logs{"loss": 0.75})
+	if s := out.String(); !strings.Contains(s, "\rEpoch 1/3 [===============>              ] 1/2 ETA") || !strings.Contains(s, "2/2 ETA 0s loss 0.75") {
+		t.Errorf("bar %q", s)
+	}
+}
