@@ -1,0 +1,399 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/callbacks"
+	"github.com/minidl/minidl/data"
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/optim"
+	"github.com/minidl/minidl/tensor"
+)
+
+func xorSetup(seed uint64) (*nn.Sequential, Config) {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	x, y := data.XOR()
+	model := nn.NewSequential(nn.NewLinear(rng, 2, 8), nn.Tanh(), nn.NewLinear(rng, 8, 1), nn.Sigmoid())
+	ds := data.NewTensorDataset(x, y)
+	return model, Config{
+		Loss: nn.MSE, Optimizer: optim.NewAdam(model.Parameters(), optim.AdamConfig{LR: 0.05}), Epochs: 300,
+		Train:   data.NewLoader(ds, data.LoaderConfig{BatchSize: 4}),
+		Val:     data.NewLoader(ds, data.LoaderConfig{BatchSize: 4}),
+		Metrics: map[string]nn.Metric{"accuracy": nn.BinaryAccuracy(0.5)},
+	}
+}
+
+func TestFitXOR(t *testing.T) {
+	model, cfg := xorSetup(1)
+	stop := callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Patience: 50, MinDelta: 1e-6, RestoreBestWeights: true})
+	cfg.Callbacks = []callbacks.Callback{stop}
+	cfg.Epochs = 5000
+	hist, err := Fit(context.Background(), model, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(hist.Keys(), []string{"accuracy", "epoch_seconds", "loss", "lr", "val_accuracy", "val_loss"}) {
+		t.Errorf("keys %v", hist.Keys())
+	}
+	last := hist.Epochs[len(hist.Epochs)-1]
+	if hist.StopReason != callbacks.StopPatience || hist.StoppedEpoch != len(hist.Epochs)-1 || last["val_accuracy"] != 1 || last["lr"] != 0.05 {
+		t.Errorf("stopped %v at %d of %d epochs, last %v", hist.StopReason, hist.StoppedEpoch, len(hist.Epochs), last)
+	}
+	// The restored weights are those of the best epoch.
+	x, y := data.XOR()
+	final := nn.MSE(autograd.Const(Predict(model, x)), autograd.Const(y)).Item()
+	if best := hist.Values("val_loss")[stop.BestEpoch()]; final != best {
+		t.Errorf("final loss %v, best epoch's %v", final, best)
+	}
+}
+
+// TestFitLogs checks the epoch means against the batch logs and the
+// order of the callback calls.
+func TestFitLogs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	x, y := data.NoisyLinear(rng, 10, 0.1)
+	model := nn.NewSequential(nn.NewLinear(rng, 1, 1))
+	var events []string
+	var batchLoss, batchSeen float64
+	var epochMeans []float64
+	rec := &callbacks.Lambda{
+		TrainBegin: func(r *callbacks.Run) error { events = append(events, "begin"); return nil },
+		EpochBegin: func(r *callbacks.Run, e int) error {
+			events = append(events, "epoch")
+			batchLoss, batchSeen = 0, 0
+			return nil
+		},
+		BatchEnd: func(r *callbacks.Run, b int, logs callbacks.Logs) error {
+			events = append(events, "batch")
+			n := 4.0
+			if b == 2 {
+				n = 2 // 10 examples in batches of 4, 4, 2
+			}
+			batchLoss += logs["loss"] * n
+			batchSeen += n
+			return nil
+		},
+		EpochEnd: func(r *callbacks.Run, e int, logs callbacks.Logs) error {
+			events = append(events, "end")
+			epochMeans = append(epochMeans, batchLoss/batchSeen)
+			if r.Steps != 3 || r.Epochs != 2 {
+				t.Errorf("run steps %d epochs %d", r.Steps, r.Epochs)
+			}
+			return nil
+		},
+		TrainEnd: func(r *callbacks.Run) error { events = append(events, "done"); return nil },
+	}
+	sched := optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: 0.1})
+	hist, err := Fit(context.Background(), model, Config{
+		Loss: nn.MSE, Optimizer: sched, Epochs: 2,
+		Train:     data.NewLoader(data.NewTensorDataset(x, y), data.LoaderConfig{BatchSize: 4}),
+		Callbacks: []callbacks.Callback{rec},
+		Schedule:  optim.NewStepLR(sched, 1, 0.5),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"begin", "epoch", "batch", "batch", "batch", "end", "epoch", "batch", "batch", "batch", "end", "done"}
+	if diff := cmp.Diff(want, events); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	for e, m := range epochMeans {
+		if math.Abs(hist.Epochs[e]["loss"]-m) > 1e-15 {
+			t.Errorf("epoch %d: loss %v, weighted batch mean %v", e, hist.Epochs[e]["loss"], m)
+		}
+	}
+	if lrs := hist.Values("lr"); !cmp.Equal(lrs, []float64{0.1, 0.05}) || hist.StopReason != callbacks.StopMaxEpochs || hist.StoppedEpoch != -1 {
+		t.Errorf("lr %v, stop %v at %d", lrs, hist.StopReason, hist.StoppedEpoch)
+	}
+	if _, ok := hist.Epochs[0]["val_loss"]; ok {
+		t.Error("val_loss without a Val loader")
+	}
+}
+
+func TestFitInvalidConfig(t *testing.T) {
+	model, good := xorSetup(1)
+	emptyDS := data.NewTensorDataset(tensor.Zeros(0, 2), tensor.Zeros(0, 1))
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"no loss", func(c *Config) { c.Loss = nil }, "no Loss"},
+		{"no optimizer", func(c *Config) { c.Optimizer = nil }, "no Optimizer"},
+		{"no train", func(c *Config) { c.Train = nil }, "no Train loader"},
+		{"negative epochs", func(c *Config) { c.Epochs = -1 }, "Epochs -1 is negative"},
+		{"empty train", func(c *Config) { c.Train = data.NewLoader(emptyDS, data.LoaderConfig{}) }, "the Train loader yields no batches (0 examples, batch size 1)"},
+		{"drop-last leaves nothing", func(c *Config) {
+			c.Val = data.NewLoader(c.Train.Dataset(), data.LoaderConfig{BatchSize: 8, DropLast: true})
+		}, "the Val loader yields no batches (4 examples, batch size 8)"},
+		{"metric named loss", func(c *Config) { c.Metrics = map[string]nn.Metric{"loss": nn.Accuracy} }, `metric name "loss" is taken`},
+		{"metric with val_", func(c *Config) { c.Metrics = map[string]nn.Metric{"val_acc": nn.Accuracy} }, `metric name "val_acc"`},
+		{"nil metric", func(c *Config) { c.Metrics = map[string]nn.Metric{"acc": nil} }, `metric "acc" is nil`},
+		{"negative clip", func(c *Config) { c.ClipNorm = -1 }, "ClipNorm and ClipValue"},
+		{"monitor never logged", func(c *Config) {
+			c.Val = nil
+			c.Callbacks = []callbacks.Callback{callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{})}
+		}, `monitor "val_loss" will never be logged`},
+	}
+	for _, tt := range tests {
+		cfg := good
+		tt.mutate(&cfg)
+		before := nn.Snapshot(model)
+		hist, err := Fit(context.Background(), model, cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want it to contain %q", tt.name, err, tt.want)
+		}
+		if hist == nil || len(hist.Epochs) != 0 {
+			t.Errorf("%s: ran epochs", tt.name)
+		}
+		for _, p := range model.Params() {
+			if b, _ := before.Get(p.Name); !tensor.Equal(b, p.Var.Value) {
+				t.Errorf("%s: %s changed", tt.name, p.Name)
+			}
+		}
+	}
+	if _, err := Fit(context.Background(), nil, good); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("nil model: %v", err)
+	}
+}
+
+// TestFitCancel cancels in the middle of the second epoch: Fit returns the
+// context's error and the first epoch's history, and the weights are those
+// after the last completed step.
+func TestFitCancel(t *testing.T) {
+	model, cfg := xorSetup(2)
+	cfg.Train = data.NewLoader(cfg.Train.Dataset(), data.LoaderConfig{BatchSize: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var atCancel *nn.StateDict
+	cfg.Callbacks = []callbacks.Callback{&callbacks.Lambda{BatchEnd: func(r *callbacks.Run, b int, _ callbacks.Logs) error {
+		if r.Epoch == 1 && b == 1 {
+			cancel()
+			atCancel = nn.Snapshot(model)
+		}
+		return nil
+	}}}
+	hist, err := Fit(ctx, model, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if len(hist.Epochs) != 1 || hist.StopReason != callbacks.StopCancelled || hist.StoppedEpoch != 1 {
+		t.Errorf("history: %d epochs, %v at %d", len(hist.Epochs), hist.StopReason, hist.StoppedEpoch)
+	}
+	for _, p := range model.Params() {
+		if w, _ := atCancel.Get(p.Name); !tensor.Equal(w, p.Var.Value) {
+			t.Errorf("%s changed after the cancelling batch", p.Name)
+		}
+	}
+	// With RestoreBestWeights, cancelling still restores the best epoch.
+	model, cfg = xorSetup(2)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	stop := callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Patience: 100, RestoreBestWeights: true})
+	var best *nn.StateDict
+	cfg.Callbacks = []callbacks.Callback{stop, &callbacks.Lambda{EpochEnd: func(r *callbacks.Run, e int, _ callbacks.Logs) error {
+		if stop.Improved() {
+			best = nn.Snapshot(model)
+		}
+		if e == 20 {
+			cancel2()
+		}
+		return nil
+	}}}
+	if _, err := Fit(ctx2, model, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	for _, p := range model.Params() {
+		if w, _ := best.Get(p.Name); !tensor.Equal(w, p.Var.Value) {
+			t.Errorf("%s is not the best epoch's after a cancel", p.Name)
+		}
+	}
+	if stop.StopReason() != callbacks.StopCancelled {
+		t.Errorf("EarlyStopping reason %v", stop.StopReason())
+	}
+}
+
+// TestFitRestoresAtMaxEpochs: restore_best_weights applies when the epochs
+// run out, and when another callback stops the run.
+func TestFitRestoresAtMaxEpochs(t *testing.T) {
+	for _, other := range []bool{false, true} {
+		model, cfg := xorSetup(3)
+		cfg.Optimizer = optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: 30}) // noisy, so the last epoch is not the best
+		cfg.Epochs = 40
+		stop := callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Patience: 1000, RestoreBestWeights: true})
+		cfg.Callbacks = []callbacks.Callback{stop}
+		if other {
+			cfg.Callbacks = append(cfg.Callbacks, &callbacks.Lambda{EpochEnd: func(r *callbacks.Run, e int, _ callbacks.Logs) error {
+				if e == 30 {
+					r.Stop(callbacks.StopCallback, "enough")
+				}
+				return nil
+			}})
+		}
+		hist, err := Fit(context.Background(), model, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, y := data.XOR()
+		final := nn.MSE(autograd.Const(Predict(model, x)), autograd.Const(y)).Item()
+		vals := hist.Values("val_loss")
+		if final != vals[stop.BestEpoch()] || stop.BestEpoch() == len(vals)-1 {
+			t.Errorf("other=%v: final %v, best %v at %d of %d", other, final, vals[stop.BestEpoch()], stop.BestEpoch(), len(vals))
+		}
+		want := callbacks.StopMaxEpochs
+		if other {
+			want = callbacks.StopCallback
+		}
+		if stop.StopReason() != want || hist.StopReason != want {
+			t.Errorf("other=%v: reasons %v %v", other, stop.StopReason(), hist.StopReason)
+		}
+	}
+}
+
+func TestFitTerminateOnNaN(t *testing.T) {
+	model, cfg := xorSetup(4)
+	cfg.Train = data.NewLoader(cfg.Train.Dataset(), data.LoaderConfig{BatchSize: 1})
+	cfg.Loss = func(p, y *autograd.Var) *autograd.Var { return nn.MSE(p, y).MulScalar(math.NaN()) }
+	batches := 0
+	cfg.Callbacks = []callbacks.Callback{callbacks.TerminateOnNaN{}, &callbacks.Lambda{BatchEnd: func(*callbacks.Run, int, callbacks.Logs) error {
+		batches++
+		return nil
+	}}}
+	hist, err := Fit(context.Background(), model, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batches != 1 || len(hist.Epochs) != 1 || hist.StopReason != callbacks.StopNonFinite {
+		t.Errorf("%d batches, %d epochs, %v", batches, len(hist.Epochs), hist.StopReason)
+	}
+}
+
+// TestFitReuse runs one EarlyStopping through two Fit calls: the second
+// behaves as with a fresh callback.
+func TestFitReuse(t *testing.T) {
+	shared := callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Patience: 5, RestoreBestWeights: true})
+	run := func(stop *callbacks.EarlyStopping, seed uint64) *callbacks.History {
+		model, cfg := xorSetup(seed)
+		cfg.Callbacks = []callbacks.Callback{stop}
+		cfg.Optimizer = optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: 3})
+		h, err := Fit(context.Background(), model, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	run(shared, 1)
+	second := run(shared, 2)
+	fresh := run(callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Patience: 5, RestoreBestWeights: true}), 2)
+	if len(second.Epochs) != len(fresh.Epochs) || second.StoppedEpoch != fresh.StoppedEpoch {
+		t.Errorf("reused: %d epochs, stopped %d; fresh: %d, %d", len(second.Epochs), second.StoppedEpoch, len(fresh.Epochs), fresh.StoppedEpoch)
+	}
+}
+
+func TestFitTwoStoppers(t *testing.T) {
+	model, cfg := xorSetup(1)
+	a := callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Patience: 1000, StoppingThreshold: new(0.2)})
+	b := callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Monitor: "loss", Patience: 1000, StoppingThreshold: new(0.2)})
+	cfg.Callbacks = []callbacks.Callback{a, b}
+	hist, err := Fit(context.Background(), model, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hist.StopReason != callbacks.StopThreshold || !a.Stopped() || a.StoppedEpoch() != hist.StoppedEpoch {
+		t.Errorf("history %v at %d; a stopped %v at %d; b %v at %d", hist.StopReason, hist.StoppedEpoch, a.Stopped(), a.StoppedEpoch(), b.StopReason(), b.StoppedEpoch())
+	}
+	if b.Stopped() && b.StoppedEpoch() != a.StoppedEpoch() {
+		t.Errorf("b stopped at %d", b.StoppedEpoch())
+	}
+}
+
+func TestFitClipping(t *testing.T) {
+	model, cfg := xorSetup(1)
+	cfg.ClipNorm, cfg.ClipValue, cfg.Epochs = 0.01, 0.005, 3
+	cfg.Callbacks = []callbacks.Callback{&callbacks.Lambda{BatchEnd: func(r *callbacks.Run, _ int, _ callbacks.Logs) error {
+		sq := 0.0
+		for _, p := range nn.Parameters(r.Model) {
+			for _, g := range p.Grad.Data() {
+				if math.Abs(g) > 0.005 {
+					t.Fatalf("gradient element %v above the clip value", g)
+				}
+				sq += g * g
+			}
+		}
+		if math.Sqrt(sq) > 0.01+1e-9 {
+			t.Fatalf("gradient norm %v above the clip norm", math.Sqrt(sq))
+		}
+		return nil
+	}}}
+	if _, err := Fit(context.Background(), model, cfg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFitCallbackErrors(t *testing.T) {
+	boom := errors.New("boom")
+	for _, cb := range []*callbacks.Lambda{
+		{TrainBegin: func(*callbacks.Run) error { return boom }},
+		{EpochBegin: func(*callbacks.Run, int) error { return boom }},
+		{BatchEnd: func(*callbacks.Run, int, callbacks.Logs) error { return boom }},
+		{EpochEnd: func(*callbacks.Run, int, callbacks.Logs) error { return boom }},
+		{TrainEnd: func(*callbacks.Run) error { return boom }},
+	} {
+		model, cfg := xorSetup(1)
+		cfg.Callbacks = []callbacks.Callback{cb}
+		if _, err := Fit(context.Background(), model, cfg); !errors.Is(err, boom) {
+			t.Errorf("error %v, want the callback's", err)
+		}
+	}
+}
+
+// TestFitDeterministic trains twice from one seed, once on one thread and
+// once on two: the weights must be identical to the bit.
+func TestFitDeterministic(t *testing.T) {
+	run := func(procs int) *nn.StateDict {
+		prev := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(prev)
+		rng := rand.New(rand.NewPCG(11, 12))
+		x := tensor.Uniform(rng, 0, 1, 256, 100)
+		y := x.Slice(1, 0, 10).ArgMax(1)
+		model := nn.NewSequential(nn.NewLinear(rng, 100, 96), nn.ReLU(), nn.NewDropout(rng, 0.1), nn.NewLinear(rng, 96, 10))
+		_, err := Fit(context.Background(), model, Config{
+			Loss: nn.CrossEntropy, Optimizer: optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: 0.1, Momentum: 0.9}), Epochs: 2,
+			Train: data.NewLoader(data.NewTensorDataset(x, y), data.LoaderConfig{BatchSize: 128, Shuffle: true, Rand: rng}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nn.Snapshot(model)
+	}
+	one, two := run(1), run(2)
+	for _, name := range one.Names() {
+		a, _ := one.Get(name)
+		b, _ := two.Get(name)
+		if !tensor.Equal(a, b) {
+			t.Errorf("%s differs between GOMAXPROCS 1 and 2", name)
+		}
+	}
+}
+
+func TestEvaluateDropoutIsOff(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	model := nn.NewSequential(nn.NewLinear(rng, 2, 8), nn.NewDropout(rng, 0.5), nn.NewLinear(rng, 8, 1))
+	x, y := data.XOR()
+	loader := data.NewLoader(data.NewTensorDataset(x, y), data.LoaderConfig{BatchSize: 3})
+	a := Evaluate(model, loader, nn.MSE, map[string]nn.Metric{"acc": nn.BinaryAccuracy(0.5)})
+	b := Evaluate(model, loader, nn.MSE, nil)
+	if a["loss"] != b["loss"] {
+		t.Errorf("evaluation is not deterministic: %v %v", a, b)
+	}
+	if _, ok := a["acc"]; !ok {
+		t.Error("metric missing")
+	}
+}
