@@ -119,19 +119,6 @@ func record(value *tensor.Tensor, backward func(g *tensor.Tensor), inputs ...*Va
 	return out
 }
 
-// needsGrad reports whether the result of an operation on these inputs will
-// record a graph, so that operations can skip preparing for a backward pass.
-func needsGrad(inputs ...*Var) bool {
-	needed := false
-	for _, in := range inputs {
-		if in.noGrad {
-			return false
-		}
-		needed = needed || in.requiresGrad
-	}
-	return needed
-}
-
 // Custom records an operation defined outside this package, as
 // torch.autograd.Function does. value is the result computed from the
 // inputs' values; backward receives the gradient of the result and returns

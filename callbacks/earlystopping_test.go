@@ -18,8 +18,8 @@ type epochModel struct{ w *autograd.Var }
 func newEpochModel() *epochModel { return &epochModel{w: autograd.Param(tensor.Scalar(-1))} }
 
 func (m *epochModel) Forward(x *autograd.Var) *autograd.Var { return x.Mul(m.w) }
-func (m *epochModel) Params() []nn.Param                   { return []nn.Param{{Name: "w", Var: m.w}} }
-func (m *epochModel) epoch() int                           { return int(m.w.Value.Item()) }
+func (m *epochModel) Params() []nn.Param                    { return []nn.Param{{Name: "w", Var: m.w}} }
+func (m *epochModel) epoch() int                            { return int(m.w.Value.Item()) }
 
 type outcome struct {
 	stopped  int        // the epoch the run stopped at, −1 if it ran out

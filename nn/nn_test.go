@@ -247,7 +247,8 @@ func TestCustomModuleAndStateDict(t *testing.T) {
 	if s.Len() != 4 {
 		t.Errorf("Len %d", s.Len())
 	}
-	mustPanic(t, "JoinParams: want alternating", func() { JoinParams("a") })
+	odd := []any{"a"}
+	mustPanic(t, "JoinParams: want alternating", func() { JoinParams(odd...) })
 	mustPanic(t, "JoinParams: argument 0: want a name and a Module, got int", func() { JoinParams(1, m) })
 }
 

@@ -85,7 +85,7 @@ func History(w io.Writer, h *callbacks.History, o Options) error {
 			main.x+main.w-110, y-4, main.x+main.w-90, y-4, palette[i%len(palette)], main.x+main.w-85, y, html.EscapeString(name))
 	}
 	if showLR {
-		lrPanel := panel{x: main.x, y: main.y + main.h + 35, w: main.w, h: float64(o.Height-80) * 0.3 - 25}
+		lrPanel := panel{x: main.x, y: main.y + main.h + 35, w: main.w, h: float64(o.Height-80)*0.3 - 25}
 		lrPanel.setX(n)
 		lrPanel.setY([][]float64{lr}, false)
 		lrPanel.axes(bw, "epoch", "learning rate", false)
