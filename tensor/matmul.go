@@ -69,36 +69,72 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 	}
 }
 
-// Blocking of the general matrix product. C is computed in row blocks of mc
-// rows; each block is the sum, over depth blocks of kc, of the product of a
-// packed mc×kc slice of A and a packed kc×n slice of B, computed by the
-// micro-kernel mr×nr entries at a time. The row blocks are the unit of
-// parallel work: their boundaries depend only on the shapes, never on the
-// number of threads, and every entry of C sums its products in the same order
-// whoever computes it, so results are bitwise identical for any GOMAXPROCS.
+// Blocking of the general matrix product. For each depth block of kc, op(B)
+// is packed once into panels of nr columns; then C is computed in tiles of
+// rows × columns, each packing its rows of op(A) into panels of mr rows and
+// running the micro-kernel, which adds an mr×nr block of the product to C.
+//
+// Every entry of C is the sum, over the depth blocks in order, of a dot
+// product accumulated in depth order from zero; how C is cut into tiles and
+// which goroutine computes a tile never change that sum. Results are
+// therefore bitwise identical for any GOMAXPROCS (they can differ between
+// micro-kernels, which is to say between processors, since the assembly
+// kernels fuse each multiply-add).
 const (
-	mr = 4
-	nr = 4
 	kc = 256
-	mc = 64
+	mc = 96 // rows per tile: a multiple of every kernel's mr
 )
 
 // smallGemm is the size (m·n·k) below which packing costs more than it saves.
 const smallGemm = 16 * 16 * 16
 
-// parallelGemm is the size above which row blocks are shared among goroutines.
-const parallelGemm = 64 * 64 * 64
+// parallelGemm is the size above which tiles are shared among goroutines.
+const parallelGemm = 48 * 48 * 48
 
-// gemm sets c (m×n, row-major) to op(A)·op(B), where op(A) is m×k and op(B)
+// microKernel computes an mr×nr block of C from packed panels.
+type microKernel struct {
+	name   string
+	mr, nr int
+	run    func(k int, a, b, c []float64, ldc, mr, nr int)
+}
+
+var goKernel = microKernel{name: "go", mr: 4, nr: 4, run: func(k int, a, b, c []float64, ldc, _, _ int) {
+	kernel4x4(k, a, b, c, ldc)
+}}
+
+// kernels lists the micro-kernels this processor can run, fastest first.
+// It is set once, when the package is initialized, and only read after.
+var kernels = cpuKernels()
+
+// scratch recycles packing buffers, which would otherwise be allocated and
+// zeroed on every product. A sync.Pool is safe for concurrent use and holds
+// nothing that changes a result.
+var scratch = sync.Pool{New: func() any { return new([]float64) }}
+
+func getScratch(n int) *[]float64 {
+	p := scratch.Get().(*[]float64)
+	if cap(*p) < n {
+		*p = make([]float64, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+// gemm adds op(A)·op(B) to c (m×n, row-major), where op(A) is m×k and op(B)
 // is k×n; ta and tb say that a and b are stored transposed.
 func gemm(ta, tb bool, m, n, k int, a, b, c []float64) {
-	if m == 0 || n == 0 {
+	gemmWith(kernels[0], ta, tb, m, n, k, a, b, c)
+}
+
+func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64) {
+	if m == 0 || n == 0 || k == 0 {
 		return
 	}
 	if m*n*k <= smallGemm {
 		gemmSmall(ta, tb, m, n, k, a, b, c)
 		return
 	}
+	nr := kern.nr
 	lda, ldb := k, n
 	if ta {
 		lda = m
@@ -106,39 +142,56 @@ func gemm(ta, tb bool, m, n, k int, a, b, c []float64) {
 	if tb {
 		ldb = k
 	}
+	kb0 := min(kc, k)
 	np := (n + nr - 1) / nr * nr
-	bp := make([]float64, kc*np)
-	blocks := (m + mc - 1) / mc
-	workers := min(runtime.GOMAXPROCS(0), blocks)
+	bp := getScratch(kb0 * np)
+	defer scratch.Put(bp)
+
+	// Tiles: rows in blocks of mc; columns cut finer when there are too few
+	// row blocks to keep every thread busy.
+	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelGemm {
 		workers = 1
 	}
-	ap := make([][]float64, workers)
-	for w := range ap {
-		ap[w] = make([]float64, mc*kc)
+	rowBlocks := (m + mc - 1) / mc
+	nc := np
+	if want := 2 * workers; rowBlocks < want {
+		perRow := (want + rowBlocks - 1) / rowBlocks
+		nc = max(nr, (np/nr+perRow-1)/perRow*nr)
 	}
+	colBlocks := (n + nc - 1) / nc
+	tiles := rowBlocks * colBlocks
+	workers = min(workers, tiles)
+
 	for p := 0; p < k; p += kc {
 		kb := min(kc, k-p)
-		packB(tb, b, ldb, p, kb, n, bp)
+		packB(tb, b, ldb, p, kb, n, nr, *bp)
+		tile := func(t int, ap []float64) {
+			i, j := t/colBlocks*mc, t%colBlocks*nc
+			gemmTile(kern, ta, a, lda, i, min(mc, m-i), j, min(nc, n-j), n, p, kb, *bp, c, ap)
+		}
 		if workers == 1 {
-			for i := 0; i < m; i += mc {
-				gemmBlock(ta, a, lda, i, min(mc, m-i), p, kb, n, bp, c, ap[0])
+			ap := getScratch(mc * kb)
+			for t := range tiles {
+				tile(t, *ap)
 			}
+			scratch.Put(ap)
 			continue
 		}
 		var next atomic.Int64
 		var wg sync.WaitGroup
-		for w := range workers {
+		for range workers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				ap := getScratch(mc * kb)
+				defer scratch.Put(ap)
 				for {
-					blk := int(next.Add(1)) - 1
-					if blk >= blocks {
+					t := int(next.Add(1)) - 1
+					if t >= tiles {
 						return
 					}
-					i := blk * mc
-					gemmBlock(ta, a, lda, i, min(mc, m-i), p, kb, n, bp, c, ap[w])
+					tile(t, *ap)
 				}
 			}()
 		}
@@ -146,27 +199,29 @@ func gemm(ta, tb bool, m, n, k int, a, b, c []float64) {
 	}
 }
 
-// gemmBlock adds the product of rows [i, i+mb) of op(A), depth [p, p+kb),
-// with the packed B panel bp into c.
-func gemmBlock(ta bool, a []float64, lda, i, mb, p, kb, n int, bp, c, ap []float64) {
-	packA(ta, a, lda, i, mb, p, kb, ap)
-	var tile [mr * nr]float64
-	for ii := 0; ii < mb; ii += mr {
-		rows := min(mr, mb-ii)
-		apanel := ap[ii*kb : (ii+mr)*kb]
-		for j := 0; j < n; j += nr {
-			cols := min(nr, n-j)
-			bpanel := bp[j*kb : (j+nr)*kb]
+// gemmTile adds the product of rows [i, i+mb) of op(A) and columns
+// [j, j+nb) of the packed op(B), over depth [p, p+kb), into c.
+func gemmTile(kern microKernel, ta bool, a []float64, lda, i, mb, j, nb, n, p, kb int, bp, c, ap []float64) {
+	mr, nr := kern.mr, kern.nr
+	packA(ta, a, lda, i, mb, p, kb, mr, ap)
+	var tileBuf [16 * 16]float64
+	for jj := j; jj < j+nb; jj += nr {
+		cols := min(nr, j+nb-jj)
+		bpanel := bp[jj*kb : (jj+nr)*kb]
+		for ii := 0; ii < mb; ii += mr {
+			rows := min(mr, mb-ii)
+			apanel := ap[ii*kb : (ii+mr)*kb]
 			if rows == mr && cols == nr {
-				kernel4x4(kb, apanel, bpanel, c[(i+ii)*n+j:], n)
+				kern.run(kb, apanel, bpanel, c[(i+ii)*n+jj:], n, mr, nr)
 				continue
 			}
-			tile = [mr * nr]float64{}
-			kernel4x4(kb, apanel, bpanel, tile[:], nr)
+			t := tileBuf[:mr*nr]
+			clear(t)
+			kern.run(kb, apanel, bpanel, t, nr, mr, nr)
 			for r := range rows {
-				row := c[(i+ii+r)*n+j : (i+ii+r)*n+j+cols]
+				row := c[(i+ii+r)*n+jj : (i+ii+r)*n+jj+cols]
 				for q := range row {
-					row[q] += tile[r*nr+q]
+					row[q] += t[r*nr+q]
 				}
 			}
 		}
@@ -176,26 +231,28 @@ func gemmBlock(ta bool, a []float64, lda, i, mb, p, kb, n int, bp, c, ap []float
 // packA copies rows [i, i+mb) and depth [p, p+kb) of op(A) into ap as
 // panels of mr rows, each stored depth-major (the mr values of one depth
 // together), padding the last panel with zeros.
-func packA(ta bool, a []float64, lda, i, mb, p, kb int, ap []float64) {
+func packA(ta bool, a []float64, lda, i, mb, p, kb, mr int, ap []float64) {
 	for ii := 0; ii < mb; ii += mr {
 		panel := ap[ii*kb : (ii+mr)*kb]
-		for r := range mr {
-			row := i + ii + r
-			if ii+r >= mb {
-				for q := range kb {
-					panel[q*mr+r] = 0
-				}
-				continue
+		rows := min(mr, mb-ii)
+		if ta { // op(A) row r is column r of a: read along rows of a
+			for q := range kb {
+				dst := panel[q*mr : q*mr+mr]
+				src := a[(p+q)*lda+i+ii:]
+				copy(dst[:rows], src[:rows])
+				clear(dst[rows:])
 			}
-			if ta {
-				for q := range kb {
-					panel[q*mr+r] = a[(p+q)*lda+row]
-				}
-			} else {
-				src := a[row*lda+p : row*lda+p+kb]
-				for q, v := range src {
-					panel[q*mr+r] = v
-				}
+			continue
+		}
+		for r := range rows {
+			src := a[(i+ii+r)*lda+p : (i+ii+r)*lda+p+kb]
+			for q, v := range src {
+				panel[q*mr+r] = v
+			}
+		}
+		for r := rows; r < mr; r++ {
+			for q := range kb {
+				panel[q*mr+r] = 0
 			}
 		}
 	}
@@ -203,22 +260,28 @@ func packA(ta bool, a []float64, lda, i, mb, p, kb int, ap []float64) {
 
 // packB copies depth [p, p+kb) of op(B) (all n columns) into bp as panels of
 // nr columns, each stored depth-major, padding the last panel with zeros.
-func packB(tb bool, b []float64, ldb, p, kb, n int, bp []float64) {
+func packB(tb bool, b []float64, ldb, p, kb, n, nr int, bp []float64) {
 	for j := 0; j < n; j += nr {
 		panel := bp[j*kb : (j+nr)*kb]
 		cols := min(nr, n-j)
+		if tb { // op(B) column c is row c of b: read along rows of b
+			for c := range cols {
+				src := b[(j+c)*ldb+p : (j+c)*ldb+p+kb]
+				for q, v := range src {
+					panel[q*nr+c] = v
+				}
+			}
+			if cols < nr {
+				for q := range kb {
+					clear(panel[q*nr+cols : q*nr+nr])
+				}
+			}
+			continue
+		}
 		for q := range kb {
 			dst := panel[q*nr : q*nr+nr]
-			if tb {
-				for c := range cols {
-					dst[c] = b[(j+c)*ldb+p+q]
-				}
-			} else {
-				copy(dst, b[(p+q)*ldb+j:(p+q)*ldb+j+cols])
-			}
-			for c := cols; c < nr; c++ {
-				dst[c] = 0
-			}
+			copy(dst, b[(p+q)*ldb+j:(p+q)*ldb+j+cols])
+			clear(dst[cols:])
 		}
 	}
 }

@@ -471,3 +471,43 @@ func TestString(t *testing.T) {
 		t.Errorf("large tensor not elided: %q", s)
 	}
 }
+
+// TestKernels checks every micro-kernel this processor can run against the
+// naive product, on shapes with edges in every direction and both
+// transposes.
+func TestKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, kern := range kernels {
+		for _, sz := range [][3]int{{17, 33, 19}, {64, 300, 128}, {128, 64, 300}, {100, 260, 70}, {13, 2, 600}} {
+			m, k, n := sz[0], sz[1], sz[2]
+			a, b := Normal(rng, 0, 1, m, k), Normal(rng, 0, 1, k, n)
+			want := naiveMatMul(a, b)
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				ad, bd := a, b
+				if tr[0] {
+					ad = a.T()
+				}
+				if tr[1] {
+					bd = b.T()
+				}
+				got := Zeros(m, n)
+				gemmWith(kern, tr[0], tr[1], m, n, k, ad.Data(), bd.Data(), got.Data())
+				if !AllClose(got, want, 1e-12, 1e-12) {
+					t.Errorf("kernel %s, %v, transposes %v: differs from the naive product", kern.name, sz, tr)
+				}
+			}
+		}
+	}
+	if kernels[len(kernels)-1].name != "go" {
+		t.Error("the portable kernel is not the last resort")
+	}
+	t.Logf("kernels: %v", kernelNames())
+}
+
+func kernelNames() []string {
+	var names []string
+	for _, k := range kernels {
+		names = append(names, k.name)
+	}
+	return names
+}

@@ -1,0 +1,57 @@
+//go:build amd64 && !purego
+
+package tensor
+
+import "unsafe"
+
+// The assembly micro-kernels of gemm_amd64.s. They read k·mr values of a,
+// k·nr values of b and an mr×nr block of c with row stride ldc.
+
+//go:noescape
+func kernel12x16AVX512(k int, a, b, c *float64, ldc int)
+
+//go:noescape
+func kernel6x8AVX2(k int, a, b, c *float64, ldc int)
+
+func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv() (eax, edx uint32)
+
+// cpuKernels lists the micro-kernels this processor and operating system
+// can run, fastest first, ending with the portable one.
+func cpuKernels() []microKernel {
+	k := []microKernel{}
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 7 {
+		return append(k, goKernel)
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	_, ebx7, _, _ := cpuid(7, 0)
+	osxsave, fma := ecx1&(1<<27) != 0, ecx1&(1<<12) != 0
+	if !osxsave {
+		return append(k, goKernel)
+	}
+	xcr0, _ := xgetbv()
+	ymmState := xcr0&0x6 == 0x6   // SSE and AVX state saved by the OS
+	zmmState := xcr0&0xe6 == 0xe6 // and the AVX-512 opmask and ZMM state
+	if ymmState && zmmState && ebx7&(1<<16) != 0 { // AVX-512F
+		k = append(k, microKernel{name: "avx512", mr: 12, nr: 16, run: asmKernel(kernel12x16AVX512)})
+	}
+	if ymmState && fma && ebx7&(1<<5) != 0 { // AVX2
+		k = append(k, microKernel{name: "avx2", mr: 6, nr: 8, run: asmKernel(kernel6x8AVX2)})
+	}
+	return append(k, goKernel)
+}
+
+// asmKernel adapts an assembly kernel to the slice-based signature, checking
+// the lengths once so that the assembly can trust them.
+func asmKernel(f func(k int, a, b, c *float64, ldc int)) func(k int, a, b, c []float64, ldc, mr, nr int) {
+	return func(k int, a, b, c []float64, ldc, mr, nr int) {
+		if len(a) < k*mr || len(b) < k*nr || len(c) < (mr-1)*ldc+nr {
+			panic(errorf("gemm", "micro-kernel slices too short"))
+		}
+		if k == 0 {
+			return
+		}
+		f(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc)
+	}
+}
