@@ -81,7 +81,7 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 // micro-kernels, which is to say between processors, since the assembly
 // kernels fuse each multiply-add).
 const (
-	kc = 256
+	kc = 128
 	mc = 96 // rows per tile: a multiple of every kernel's mr
 )
 
@@ -89,7 +89,7 @@ const (
 const smallGemm = 16 * 16 * 16
 
 // parallelGemm is the size above which tiles are shared among goroutines.
-const parallelGemm = 48 * 48 * 48
+const parallelGemm = 96 * 96 * 96
 
 // microKernel computes an mr×nr block of C from packed panels.
 type microKernel struct {
@@ -155,7 +155,7 @@ func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64) {
 	}
 	rowBlocks := (m + mc - 1) / mc
 	nc := np
-	if want := 2 * workers; rowBlocks < want {
+	if want := 2 * workers; workers > 1 && rowBlocks < want {
 		perRow := (want + rowBlocks - 1) / rowBlocks
 		nc = max(nr, (np/nr+perRow-1)/perRow*nr)
 	}
@@ -205,12 +205,12 @@ func gemmTile(kern microKernel, ta bool, a []float64, lda, i, mb, j, nb, n, p, k
 	mr, nr := kern.mr, kern.nr
 	packA(ta, a, lda, i, mb, p, kb, mr, ap)
 	var tileBuf [16 * 16]float64
-	for jj := j; jj < j+nb; jj += nr {
-		cols := min(nr, j+nb-jj)
-		bpanel := bp[jj*kb : (jj+nr)*kb]
-		for ii := 0; ii < mb; ii += mr {
-			rows := min(mr, mb-ii)
-			apanel := ap[ii*kb : (ii+mr)*kb]
+	for ii := 0; ii < mb; ii += mr {
+		rows := min(mr, mb-ii)
+		apanel := ap[ii*kb : (ii+mr)*kb]
+		for jj := j; jj < j+nb; jj += nr {
+			cols := min(nr, j+nb-jj)
+			bpanel := bp[jj*kb : (jj+nr)*kb]
 			if rows == mr && cols == nr {
 				kern.run(kb, apanel, bpanel, c[(i+ii)*n+jj:], n, mr, nr)
 				continue
@@ -244,15 +244,28 @@ func packA(ta bool, a []float64, lda, i, mb, p, kb, mr int, ap []float64) {
 			}
 			continue
 		}
-		for r := range rows {
-			src := a[(i+ii+r)*lda+p : (i+ii+r)*lda+p+kb]
-			for q, v := range src {
-				panel[q*mr+r] = v
-			}
+		if rows < mr {
+			clear(panel)
 		}
-		for r := rows; r < mr; r++ {
+		// Read the rows side by side, so that the panel is written in order.
+		var src [16][]float64
+		for r := range rows {
+			src[r] = a[(i+ii+r)*lda+p : (i+ii+r)*lda+p+kb]
+		}
+		if rows == 12 {
+			s0, s1, s2, s3, s4, s5 := src[0], src[1], src[2], src[3], src[4], src[5]
+			s6, s7, s8, s9, s10, s11 := src[6], src[7], src[8], src[9], src[10], src[11]
 			for q := range kb {
-				panel[q*mr+r] = 0
+				d := panel[q*12 : q*12+12 : q*12+12]
+				d[0], d[1], d[2], d[3], d[4], d[5] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q]
+				d[6], d[7], d[8], d[9], d[10], d[11] = s6[q], s7[q], s8[q], s9[q], s10[q], s11[q]
+			}
+			continue
+		}
+		for q := range kb {
+			d := panel[q*mr : q*mr+rows]
+			for r := range d {
+				d[r] = src[r][q]
 			}
 		}
 	}

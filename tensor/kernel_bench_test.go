@@ -1,0 +1,35 @@
+package tensor
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkKernel runs each micro-kernel on panels that stay in cache: the
+// ceiling of the blocked product.
+func BenchmarkKernel(b *testing.B) {
+	for _, kern := range kernels {
+		b.Run(kern.name, func(b *testing.B) {
+			const k = 128
+			a, bp, c := make([]float64, k*kern.mr), make([]float64, k*kern.nr), make([]float64, kern.mr*kern.nr)
+			for b.Loop() {
+				kern.run(k, a, bp, c, kern.nr, kern.mr, kern.nr)
+			}
+			b.ReportMetric(2*float64(k*kern.mr*kern.nr)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+var _ = fmt.Sprint
+
+func BenchmarkPackA(b *testing.B) {
+	for _, ta := range []bool{false} {
+		b.Run(fmt.Sprint("ta=", ta), func(b *testing.B) {
+			a := make([]float64, 64*784)
+			ap := make([]float64, 96*128)
+			for b.Loop() {
+				packA(ta, a, 784, 0, 64, 0, 128, 12, ap)
+			}
+		})
+	}
+}
