@@ -262,7 +262,11 @@ func (a *Var) MatMul(b *Var) *Var {
 			a.accumulate(g.MatMulT(b.Value), true)
 		}
 		if b.requiresGrad { // dB = Aᵀ·G, summed over a shared B's batch
-			b.accumulate(flatIfShared(a.Value, b.Value).TMatMul(flatIfShared(g, b.Value)), true)
+			if b.Value.Dims() == 2 {
+				b.accumulateProduct(flatIfShared(a.Value, b.Value), flatIfShared(g, b.Value), true, false)
+			} else {
+				b.accumulate(a.Value.TMatMul(g), true)
+			}
 		}
 	}, a, b)
 }
@@ -275,7 +279,11 @@ func (a *Var) MatMulT(b *Var) *Var {
 			a.accumulate(g.MatMul(b.Value), true)
 		}
 		if b.requiresGrad { // dB = Gᵀ·A
-			b.accumulate(flatIfShared(g, b.Value).TMatMul(flatIfShared(a.Value, b.Value)), true)
+			if b.Value.Dims() == 2 {
+				b.accumulateProduct(flatIfShared(g, b.Value), flatIfShared(a.Value, b.Value), true, false)
+			} else {
+				b.accumulate(g.TMatMul(a.Value), true)
+			}
 		}
 	}, a, b)
 }

@@ -39,9 +39,12 @@ type Var struct {
 	// Params in place.
 	Value *tensor.Tensor
 	// Grad is the accumulated gradient, with Value's shape, or nil if no
-	// gradient has reached this Var since it was last zeroed.
+	// gradient has reached this Var since it was last zeroed. ZeroGrad
+	// keeps the tensor to write the next gradient into, so Clone a
+	// gradient you want to keep past ZeroGrad.
 	Grad *tensor.Tensor
 
+	spare        *tensor.Tensor // the gradient ZeroGrad cleared, for reuse
 	requiresGrad bool
 	noGrad       bool // results depending on this Var record no graph
 	parents      []*Var
@@ -79,9 +82,16 @@ func (v *Var) String() string { return v.Value.String() }
 // graph.
 func (v *Var) Detach() *Var { return Const(v.Value) }
 
-// ZeroGrad clears v's gradient (sets it to nil, as PyTorch's
-// zero_grad(set_to_none=True) does).
-func (v *Var) ZeroGrad() { v.Grad = nil }
+// ZeroGrad clears v's gradient: Grad becomes nil, as with PyTorch's
+// zero_grad(set_to_none=True), so an optimizer skips v until a gradient
+// reaches it again. The old tensor is kept and may be overwritten by the
+// next Backward, which saves allocating a large gradient on every step.
+func (v *Var) ZeroGrad() {
+	if v.Grad != nil {
+		v.spare = v.Grad
+	}
+	v.Grad = nil
+}
 
 // accumulate adds g to v's gradient. If owned, v may keep g itself instead of
 // a copy; an operation passes owned only for a tensor no one else holds.
@@ -97,6 +107,25 @@ func (v *Var) accumulate(g *tensor.Tensor, owned bool) {
 		return
 	}
 	v.Grad.AddScaled(1, g)
+}
+
+// accumulateProduct adds op(a)·op(b) to v's gradient, computing the product
+// straight into the gradient (or into the tensor ZeroGrad kept) rather than
+// through a temporary. v must be 2-D.
+func (v *Var) accumulateProduct(a, b *tensor.Tensor, ta, tb bool) {
+	if !v.requiresGrad {
+		return
+	}
+	if v.Grad != nil {
+		v.Grad.AddMatMul(a, b, ta, tb)
+		return
+	}
+	dst := v.spare
+	v.spare = nil
+	if dst == nil || !dst.SameShape(v.Value) {
+		dst = tensor.Zeros(v.Value.Shape()...)
+	}
+	v.Grad = dst.SetMatMul(a, b, ta, tb)
 }
 
 // record returns a Var holding value that, when some input needs a gradient

@@ -8,10 +8,10 @@ import "unsafe"
 // k·nr values of b and an mr×nr block of c with row stride ldc.
 
 //go:noescape
-func kernel12x16AVX512(k int, a, b, c *float64, ldc int)
+func kernel12x16AVX512(k int, a, b, c *float64, ldc int, add bool)
 
 //go:noescape
-func kernel6x8AVX2(k int, a, b, c *float64, ldc int)
+func kernel6x8AVX2(k int, a, b, c *float64, ldc int, add bool)
 
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
@@ -44,14 +44,11 @@ func cpuKernels() []microKernel {
 
 // asmKernel adapts an assembly kernel to the slice-based signature, checking
 // the lengths once so that the assembly can trust them.
-func asmKernel(f func(k int, a, b, c *float64, ldc int)) func(k int, a, b, c []float64, ldc, mr, nr int) {
-	return func(k int, a, b, c []float64, ldc, mr, nr int) {
+func asmKernel(f func(k int, a, b, c *float64, ldc int, add bool)) func(k int, a, b, c []float64, ldc, mr, nr int, add bool) {
+	return func(k int, a, b, c []float64, ldc, mr, nr int, add bool) {
 		if len(a) < k*mr || len(b) < k*nr || len(c) < (mr-1)*ldc+nr {
 			panic(errorf("gemm", "micro-kernel slices too short"))
 		}
-		if k == 0 {
-			return
-		}
-		f(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc)
+		f(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, add)
 	}
 }

@@ -23,16 +23,17 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 
 // The micro-kernels add the product of a packed panel of A (mr values per
 // depth step) and a packed panel of B (nr values per depth step) to an
-// mr×nr block of C with row stride ldc (in elements). Each entry of C sums
+// mr×nr block of C with row stride ldc (in elements), or, when add is
+// false, store it there without reading C. Each entry of C sums
 // its products in depth order, one fused multiply-add per step.
 
-// func kernel12x16AVX512(k int, a, b, c *float64, ldc int)
+// func kernel12x16AVX512(k int, a, b, c *float64, ldc int, add bool)
 //
 // 24 accumulators Z0-Z23: row r of the block is Z(2r) (columns 0-7) and
 // Z(2r+1) (columns 8-15). Each depth step loads 16 values of B into Z24,
 // Z25, broadcasts the 12 values of A in turn into Z26-Z31, and issues 24
 // fused multiply-adds; the loop does two steps per iteration.
-TEXT ·kernel12x16AVX512(SB), NOSPLIT, $0-40
+TEXT ·kernel12x16AVX512(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -194,6 +195,9 @@ tail512:
 	VFMADD231PD Z25, Z31, Z23
 
 store512:
+	MOVBLZX add+40(FP), R9
+	TESTL   R9, R9
+	JZ      set512
 	VADDPD  (DX), Z0, Z0
 	VADDPD  64(DX), Z1, Z1
 	VMOVUPD Z0, (DX)
@@ -256,12 +260,51 @@ store512:
 	VZEROUPPER
 	RET
 
-// func kernel6x8AVX2(k int, a, b, c *float64, ldc int)
+set512:
+	VMOVUPD Z0, (DX)
+	VMOVUPD Z1, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z2, (DX)
+	VMOVUPD Z3, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z4, (DX)
+	VMOVUPD Z5, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z6, (DX)
+	VMOVUPD Z7, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z8, (DX)
+	VMOVUPD Z9, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z10, (DX)
+	VMOVUPD Z11, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z12, (DX)
+	VMOVUPD Z13, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z14, (DX)
+	VMOVUPD Z15, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z16, (DX)
+	VMOVUPD Z17, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z18, (DX)
+	VMOVUPD Z19, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z20, (DX)
+	VMOVUPD Z21, 64(DX)
+	ADDQ    R8, DX
+	VMOVUPD Z22, (DX)
+	VMOVUPD Z23, 64(DX)
+	VZEROUPPER
+	RET
+
+// func kernel6x8AVX2(k int, a, b, c *float64, ldc int, add bool)
 //
 // 12 accumulators Y0-Y11: row r is Y(2r) (columns 0-3) and Y(2r+1)
 // (columns 4-7). Each step loads 8 values of B into Y12, Y13 and broadcasts
 // each of the 6 values of A into Y14 in turn.
-TEXT ·kernel6x8AVX2(SB), NOSPLIT, $0-40
+TEXT ·kernel6x8AVX2(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -312,6 +355,9 @@ loop256:
 	JNZ          loop256
 
 store256:
+	MOVBLZX add+40(FP), R9
+	TESTL   R9, R9
+	JZ      set256
 	VADDPD  (DX), Y0, Y0
 	VADDPD  32(DX), Y1, Y1
 	VMOVUPD Y0, (DX)
@@ -339,6 +385,27 @@ store256:
 	ADDQ    R8, DX
 	VADDPD  (DX), Y10, Y10
 	VADDPD  32(DX), Y11, Y11
+	VMOVUPD Y10, (DX)
+	VMOVUPD Y11, 32(DX)
+	VZEROUPPER
+	RET
+
+set256:
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPD Y2, (DX)
+	VMOVUPD Y3, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPD Y4, (DX)
+	VMOVUPD Y5, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPD Y6, (DX)
+	VMOVUPD Y7, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPD Y8, (DX)
+	VMOVUPD Y9, 32(DX)
+	ADDQ    R8, DX
 	VMOVUPD Y10, (DX)
 	VMOVUPD Y11, 32(DX)
 	VZEROUPPER

@@ -13,7 +13,7 @@ func BenchmarkKernel(b *testing.B) {
 			const k = 128
 			a, bp, c := make([]float64, k*kern.mr), make([]float64, k*kern.nr), make([]float64, kern.mr*kern.nr)
 			for b.Loop() {
-				kern.run(k, a, bp, c, kern.nr, kern.mr, kern.nr)
+				kern.run(k, a, bp, c, kern.nr, kern.mr, kern.nr, true)
 			}
 			b.ReportMetric(2*float64(k*kern.mr*kern.nr)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

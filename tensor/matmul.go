@@ -20,6 +20,42 @@ func (t *Tensor) MatMulT(u *Tensor) *Tensor { return matmul("MatMulT", t, u, fal
 // [m n]. Batched shapes follow MatMul, with the last two axes of t swapped.
 func (t *Tensor) TMatMul(u *Tensor) *Tensor { return matmul("TMatMul", t, u, true, false) }
 
+// SetMatMul sets t to op(a)·op(b), where op transposes its matrix when the
+// flag says so, and returns t. All three are 2-D and t must have the
+// product's shape; t's old contents are not read, and nothing is allocated
+// beyond scratch space that is recycled.
+func (t *Tensor) SetMatMul(a, b *Tensor, transA, transB bool) *Tensor {
+	return t.matMulInto("SetMatMul", a, b, transA, transB, false)
+}
+
+// AddMatMul adds op(a)·op(b) to t, as SetMatMul computes it, and returns t.
+// It is how a weight's gradient accumulates without a temporary.
+func (t *Tensor) AddMatMul(a, b *Tensor, transA, transB bool) *Tensor {
+	return t.matMulInto("AddMatMul", a, b, transA, transB, true)
+}
+
+func (t *Tensor) matMulInto(op string, a, b *Tensor, ta, tb, add bool) *Tensor {
+	if len(a.shape) != 2 || len(b.shape) != 2 || len(t.shape) != 2 {
+		panic(errorf(op, "%v = %v × %v: want 2-D matrices", t.shape, a.shape, b.shape))
+	}
+	m, k := a.shape[0], a.shape[1]
+	if ta {
+		m, k = k, m
+	}
+	k2, n := b.shape[0], b.shape[1]
+	if tb {
+		k2, n = n, k2
+	}
+	if k != k2 {
+		panic(errorf(op, "%v × %v: inner dimensions differ", a.shape, b.shape))
+	}
+	if t.shape[0] != m || t.shape[1] != n {
+		panic(errorf(op, "destination %v for a [%d %d] product", t.shape, m, n))
+	}
+	gemm(ta, tb, m, n, k, a.data, b.data, t.data, add)
+	return t
+}
+
 // matmul checks shapes and dispatches the 2-D, batched and broadcast cases
 // to gemm.
 func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
@@ -44,13 +80,13 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 	switch {
 	case ad == 2:
 		out := Zeros(m, n)
-		gemm(ta, tb, m, n, k, a.data, b.data, out.data)
+		gemm(ta, tb, m, n, k, a.data, b.data, out.data, false)
 		return out
 	case bd == 2 && !ta:
 		// A shared right-hand matrix: one product of the stacked rows.
 		batch := a.shape[0]
 		out := Zeros(batch, m, n)
-		gemm(false, tb, batch*m, n, k, a.data, b.data, out.data)
+		gemm(false, tb, batch*m, n, k, a.data, b.data, out.data, false)
 		return out
 	default:
 		batch := a.shape[0]
@@ -63,16 +99,17 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 			sb = 0
 		}
 		for i := range batch {
-			gemm(ta, tb, m, n, k, a.data[i*sa:(i+1)*sa], b.data[i*sb:i*sb+k*n], out.data[i*sc:(i+1)*sc])
+			gemm(ta, tb, m, n, k, a.data[i*sa:(i+1)*sa], b.data[i*sb:i*sb+k*n], out.data[i*sc:(i+1)*sc], false)
 		}
 		return out
 	}
 }
 
-// Blocking of the general matrix product. For each depth block of kc, op(B)
-// is packed once into panels of nr columns; then C is computed in tiles of
-// rows × columns, each packing its rows of op(A) into panels of mr rows and
-// running the micro-kernel, which adds an mr×nr block of the product to C.
+// Blocking of the general matrix product. C is cut into a few large tiles,
+// about one per thread; each tile walks the depth in blocks of kc, packing
+// its rows of op(A) into panels of mr rows and its columns of op(B) into
+// panels of nr columns, and runs the micro-kernel, which adds an mr×nr block
+// of the product to C.
 //
 // Every entry of C is the sum, over the depth blocks in order, of a dot
 // product accumulated in depth order from zero; how C is cut into tiles and
@@ -81,8 +118,8 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 // micro-kernels, which is to say between processors, since the assembly
 // kernels fuse each multiply-add).
 const (
-	kc = 128
-	mc = 96 // rows per tile: a multiple of every kernel's mr
+	kc          = 128
+	maxTileRows = 768 // a multiple of every kernel's mr
 )
 
 // smallGemm is the size (m·n·k) below which packing costs more than it saves.
@@ -95,10 +132,16 @@ const parallelGemm = 96 * 96 * 96
 type microKernel struct {
 	name   string
 	mr, nr int
-	run    func(k int, a, b, c []float64, ldc, mr, nr int)
+	// run adds the product to C, or with add false stores it, not reading C.
+	run func(k int, a, b, c []float64, ldc, mr, nr int, add bool)
 }
 
-var goKernel = microKernel{name: "go", mr: 4, nr: 4, run: func(k int, a, b, c []float64, ldc, _, _ int) {
+var goKernel = microKernel{name: "go", mr: 4, nr: 4, run: func(k int, a, b, c []float64, ldc, _, _ int, add bool) {
+	if !add {
+		for r := range 4 {
+			clear(c[r*ldc : r*ldc+4])
+		}
+	}
 	kernel4x4(k, a, b, c, ldc)
 }}
 
@@ -120,106 +163,135 @@ func getScratch(n int) *[]float64 {
 	return p
 }
 
-// gemm adds op(A)·op(B) to c (m×n, row-major), where op(A) is m×k and op(B)
-// is k×n; ta and tb say that a and b are stored transposed.
-func gemm(ta, tb bool, m, n, k int, a, b, c []float64) {
-	gemmWith(kernels[0], ta, tb, m, n, k, a, b, c)
+// gemm adds op(A)·op(B) to c (m×n, row-major), or with add false stores it
+// in c without reading c, where op(A) is m×k and op(B) is k×n; ta and tb say
+// that a and b are stored transposed.
+func gemm(ta, tb bool, m, n, k int, a, b, c []float64, add bool) {
+	gemmWith(kernels[0], ta, tb, m, n, k, a, b, c, add)
 }
 
-func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64) {
-	if m == 0 || n == 0 || k == 0 {
+func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64, add bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if !add && (k == 0 || m*n*k <= smallGemm) {
+		clear(c[:m*n])
+	}
+	if k == 0 {
 		return
 	}
 	if m*n*k <= smallGemm {
 		gemmSmall(ta, tb, m, n, k, a, b, c)
 		return
 	}
-	nr := kern.nr
-	lda, ldb := k, n
+	mr, nr := kern.mr, kern.nr
+	op := gemmOp{kern: kern, ta: ta, tb: tb, a: a, b: b, c: c, n: n, k: k, lda: k, ldb: n, add: add}
 	if ta {
-		lda = m
+		op.lda = m
 	}
 	if tb {
-		ldb = k
+		op.ldb = k
 	}
-	kb0 := min(kc, k)
-	np := (n + nr - 1) / nr * nr
-	bp := getScratch(kb0 * np)
-	defer scratch.Put(bp)
-
-	// Tiles: rows in blocks of mc; columns cut finer when there are too few
-	// row blocks to keep every thread busy.
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelGemm {
 		workers = 1
 	}
-	rowBlocks := (m + mc - 1) / mc
-	nc := np
-	if want := 2 * workers; workers > 1 && rowBlocks < want {
-		perRow := (want + rowBlocks - 1) / rowBlocks
-		nc = max(nr, (np/nr+perRow-1)/perRow*nr)
+	// Split the longer side until there is a tile per thread, keeping tiles
+	// short enough that a packed block of A stays in cache.
+	rowSplits, colSplits := (m+maxTileRows-1)/maxTileRows, 1
+	for rowSplits*colSplits < workers {
+		if m/rowSplits >= n/colSplits && m/(rowSplits+1) >= mr {
+			rowSplits++
+		} else if n/(colSplits+1) >= nr {
+			colSplits++
+		} else {
+			break
+		}
 	}
-	colBlocks := (n + nc - 1) / nc
-	tiles := rowBlocks * colBlocks
+	tileRows := ((m+rowSplits-1)/rowSplits + mr - 1) / mr * mr
+	tileCols := ((n+colSplits-1)/colSplits + nr - 1) / nr * nr
+	rowTiles, colTiles := (m+tileRows-1)/tileRows, (n+tileCols-1)/tileCols
+	tiles := rowTiles * colTiles
+	run := func(t int) {
+		i, j := t/colTiles*tileRows, t%colTiles*tileCols
+		op.tile(i, min(tileRows, m-i), j, min(tileCols, n-j))
+	}
 	workers = min(workers, tiles)
-
-	for p := 0; p < k; p += kc {
-		kb := min(kc, k-p)
-		packB(tb, b, ldb, p, kb, n, nr, *bp)
-		tile := func(t int, ap []float64) {
-			i, j := t/colBlocks*mc, t%colBlocks*nc
-			gemmTile(kern, ta, a, lda, i, min(mc, m-i), j, min(nc, n-j), n, p, kb, *bp, c, ap)
+	if workers == 1 {
+		for t := range tiles {
+			run(t)
 		}
-		if workers == 1 {
-			ap := getScratch(mc * kb)
-			for t := range tiles {
-				tile(t, *ap)
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	work := func() {
+		for {
+			t := int(next.Add(1)) - 1
+			if t >= tiles {
+				return
 			}
-			scratch.Put(ap)
-			continue
+			run(t)
 		}
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ap := getScratch(mc * kb)
-				defer scratch.Put(ap)
-				for {
-					t := int(next.Add(1)) - 1
-					if t >= tiles {
-						return
-					}
-					tile(t, *ap)
-				}
-			}()
-		}
-		wg.Wait()
+	}
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+}
+
+// gemmOp is one product being computed.
+type gemmOp struct {
+	kern     microKernel
+	ta, tb   bool
+	a, b, c  []float64
+	n, k     int // columns of C, depth
+	lda, ldb int
+	add      bool // add to C rather than overwrite it
+}
+
+// tile computes rows [i, i+mb) and columns [j, j+nb) of C over the whole
+// depth, a block of kc at a time.
+func (op *gemmOp) tile(i, mb, j, nb int) {
+	mr, nr := op.kern.mr, op.kern.nr
+	kb0 := min(kc, op.k)
+	ap := getScratch((mb + mr - 1) / mr * mr * kb0)
+	bp := getScratch((nb + nr - 1) / nr * nr * kb0)
+	defer scratch.Put(ap)
+	defer scratch.Put(bp)
+	for p := 0; p < op.k; p += kc {
+		kb := min(kc, op.k-p)
+		packA(op.ta, op.a, op.lda, i, mb, p, kb, mr, *ap)
+		packB(op.tb, op.b, op.ldb, p, kb, j, nb, nr, *bp)
+		gemmTile(op.kern, *ap, *bp, op.c, i, mb, j, nb, op.n, kb, op.add || p > 0)
 	}
 }
 
-// gemmTile adds the product of rows [i, i+mb) of op(A) and columns
-// [j, j+nb) of the packed op(B), over depth [p, p+kb), into c.
-func gemmTile(kern microKernel, ta bool, a []float64, lda, i, mb, j, nb, n, p, kb int, bp, c, ap []float64) {
+// gemmTile adds the product of the packed rows [i, i+mb) of op(A) and the
+// packed columns [j, j+nb) of op(B), over one depth block of kb, into c, or
+// stores it there if add is false.
+func gemmTile(kern microKernel, ap, bp, c []float64, i, mb, j, nb, n, kb int, add bool) {
 	mr, nr := kern.mr, kern.nr
-	packA(ta, a, lda, i, mb, p, kb, mr, ap)
 	var tileBuf [16 * 16]float64
-	for ii := 0; ii < mb; ii += mr {
-		rows := min(mr, mb-ii)
-		apanel := ap[ii*kb : (ii+mr)*kb]
-		for jj := j; jj < j+nb; jj += nr {
-			cols := min(nr, j+nb-jj)
-			bpanel := bp[jj*kb : (jj+nr)*kb]
+	for jj := 0; jj < nb; jj += nr {
+		cols := min(nr, nb-jj)
+		bpanel := bp[jj*kb : (jj+nr)*kb]
+		for ii := 0; ii < mb; ii += mr {
+			rows := min(mr, mb-ii)
+			apanel := ap[ii*kb : (ii+mr)*kb]
 			if rows == mr && cols == nr {
-				kern.run(kb, apanel, bpanel, c[(i+ii)*n+jj:], n, mr, nr)
+				kern.run(kb, apanel, bpanel, c[(i+ii)*n+j+jj:], n, mr, nr, add)
 				continue
 			}
 			t := tileBuf[:mr*nr]
-			clear(t)
-			kern.run(kb, apanel, bpanel, t, nr, mr, nr)
+			kern.run(kb, apanel, bpanel, t, nr, mr, nr, false)
 			for r := range rows {
-				row := c[(i+ii+r)*n+jj : (i+ii+r)*n+jj+cols]
+				row := c[(i+ii+r)*n+j+jj : (i+ii+r)*n+j+jj+cols]
+				if !add {
+					copy(row, t[r*nr:])
+					continue
+				}
 				for q := range row {
 					row[q] += t[r*nr+q]
 				}
@@ -271,22 +343,36 @@ func packA(ta bool, a []float64, lda, i, mb, p, kb, mr int, ap []float64) {
 	}
 }
 
-// packB copies depth [p, p+kb) of op(B) (all n columns) into bp as panels of
-// nr columns, each stored depth-major, padding the last panel with zeros.
-func packB(tb bool, b []float64, ldb, p, kb, n, nr int, bp []float64) {
-	for j := 0; j < n; j += nr {
-		panel := bp[j*kb : (j+nr)*kb]
-		cols := min(nr, n-j)
-		if tb { // op(B) column c is row c of b: read along rows of b
-			for c := range cols {
-				src := b[(j+c)*ldb+p : (j+c)*ldb+p+kb]
-				for q, v := range src {
-					panel[q*nr+c] = v
-				}
-			}
+// packB copies depth [p, p+kb) of columns [j0, j0+nb) of op(B) into bp as
+// panels of nr columns, each stored depth-major, padding the last panel with
+// zeros.
+func packB(tb bool, b []float64, ldb, p, kb, j0, nb, nr int, bp []float64) {
+	for jj := 0; jj < nb; jj += nr {
+		panel := bp[jj*kb : (jj+nr)*kb]
+		cols := min(nr, nb-jj)
+		j := j0 + jj
+		if tb { // op(B) column c is row c of b: read the rows side by side
 			if cols < nr {
+				clear(panel)
+			}
+			var src [16][]float64
+			for c := range cols {
+				src[c] = b[(j+c)*ldb+p : (j+c)*ldb+p+kb]
+			}
+			if cols == 16 {
+				s0, s1, s2, s3, s4, s5, s6, s7 := src[0], src[1], src[2], src[3], src[4], src[5], src[6], src[7]
+				s8, s9, s10, s11, s12, s13, s14, s15 := src[8], src[9], src[10], src[11], src[12], src[13], src[14], src[15]
 				for q := range kb {
-					clear(panel[q*nr+cols : q*nr+nr])
+					d := panel[q*16 : q*16+16 : q*16+16]
+					d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], s6[q], s7[q]
+					d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15] = s8[q], s9[q], s10[q], s11[q], s12[q], s13[q], s14[q], s15[q]
+				}
+				continue
+			}
+			for q := range kb {
+				d := panel[q*nr : q*nr+cols]
+				for c := range d {
+					d[c] = src[c][q]
 				}
 			}
 			continue

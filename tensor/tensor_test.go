@@ -149,6 +149,9 @@ func TestPanics(t *testing.T) {
 		{"ScatterAddRows: row index 3", func() { Zeros(2, 2).ScatterAddRows(Zeros(1, 2), []int{3}) }},
 		{"ScatterAddRows: [2 2] += 1 rows of [1 3]", func() { Zeros(2, 2).ScatterAddRows(Zeros(1, 3), []int{0}) }},
 		{"GatherRows: [1 3] ← 1 rows of [2 2]", func() { Zeros(1, 3).GatherRows(Zeros(2, 2), []int{0}) }},
+		{"SetMatMul: [2 2] = [2 3 1] × [3 2]: want 2-D", func() { Zeros(2, 2).SetMatMul(Zeros(2, 3, 1), Zeros(3, 2), false, false) }},
+		{"AddMatMul: [2 3] × [2 2]: inner dimensions differ", func() { Zeros(2, 2).AddMatMul(Zeros(2, 3), Zeros(2, 2), false, false) }},
+		{"SetMatMul: destination [2 2] for a [3 2] product", func() { Zeros(2, 2).SetMatMul(Zeros(2, 3), Zeros(2, 2), true, false) }},
 		{"Clip: lower bound 2 above upper bound 1", func() { Zeros(2).Clip(2, 1) }},
 		{"AddScaled: [2] += α·[3]", func() { Zeros(2).AddScaled(1, Zeros(3)) }},
 		{"CopyFrom: [2] ← [3]", func() { Zeros(2).CopyFrom(Zeros(3)) }},
@@ -327,6 +330,19 @@ func TestMatMul(t *testing.T) {
 		t.Error("3-D × 2-D MatMulT differs from MatMul")
 	}
 	check(t, "empty", Zeros(0, 3).MatMul(Zeros(3, 2)), []int{0, 2}, []float64{})
+	// Destination forms.
+	a2, b2 := Normal(rng, 0, 1, 30, 40), Normal(rng, 0, 1, 50, 40)
+	want2 := a2.MatMulT(b2)
+	dst := Full(math.NaN(), 30, 50)
+	if !AllClose(dst.SetMatMul(a2, b2, false, true), want2, 1e-12, 1e-12) {
+		t.Error("SetMatMul")
+	}
+	if !AllClose(dst.AddMatMul(a2.T(), b2.T(), true, false), want2.MulScalar(2), 1e-12, 1e-12) {
+		t.Error("AddMatMul")
+	}
+	if !AllClose(Ones(1, 1).AddMatMul(New([]float64{2, 3}, 1, 2), New([]float64{4, 5}, 2, 1), false, false), New([]float64{24}, 1, 1), 0, 0) {
+		t.Error("small AddMatMul")
+	}
 }
 
 // TestMatMulDeterministic checks that the product is bitwise identical
@@ -490,10 +506,14 @@ func TestKernels(t *testing.T) {
 				if tr[1] {
 					bd = b.T()
 				}
-				got := Zeros(m, n)
-				gemmWith(kern, tr[0], tr[1], m, n, k, ad.Data(), bd.Data(), got.Data())
+				got := Full(math.NaN(), m, n) // overwriting must not read C
+				gemmWith(kern, tr[0], tr[1], m, n, k, ad.Data(), bd.Data(), got.Data(), false)
 				if !AllClose(got, want, 1e-12, 1e-12) {
 					t.Errorf("kernel %s, %v, transposes %v: differs from the naive product", kern.name, sz, tr)
+				}
+				gemmWith(kern, tr[0], tr[1], m, n, k, ad.Data(), bd.Data(), got.Data(), true)
+				if !AllClose(got, want.MulScalar(2), 1e-12, 1e-12) {
+					t.Errorf("kernel %s, %v, transposes %v: accumulating differs", kern.name, sz, tr)
 				}
 			}
 		}
