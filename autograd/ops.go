@@ -211,7 +211,20 @@ func (a *Var) Sigmoid() *Var {
 
 // ReLU returns max(a, 0) elementwise; its gradient at 0 is 0.
 func (a *Var) ReLU() *Var {
-	return a.unary(a.Value.ReLU(), func(x, _ float64) float64 { return b2f(x > 0) })
+	return record(a.Value.ReLU(), func(g *tensor.Tensor) {
+		d := tensor.Zeros(g.Shape()...)
+		dd, gd, xd := d.Data(), g.Data(), a.Value.Data()
+		gd = gd[:len(dd)]
+		xd = xd[:len(dd)]
+		for i := range dd {
+			v := gd[i]
+			if !(xd[i] > 0) {
+				v = 0
+			}
+			dd[i] = v
+		}
+		a.accumulate(d, true)
+	}, a)
 }
 
 // LeakyReLU returns a where a > 0 and slope·a elsewhere.

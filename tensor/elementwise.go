@@ -394,10 +394,9 @@ func Sigmoid(x float64) float64 {
 // ReLU returns max(x, 0) elementwise. NaN stays NaN.
 func (t *Tensor) ReLU() *Tensor {
 	out := Zeros(t.shape...)
+	d := out.data[:len(t.data)]
 	for i, x := range t.data {
-		if x > 0 || x != x {
-			out.data[i] = x
-		}
+		d[i] = max(x, 0) // branch-free: the signs of activations are a coin toss
 	}
 	return out
 }

@@ -105,11 +105,14 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 	}
 }
 
-// Blocking of the general matrix product. C is cut into a few large tiles,
-// about one per thread; each tile walks the depth in blocks of kc, packing
-// its rows of op(A) into panels of mr rows and its columns of op(B) into
-// panels of nr columns, and runs the micro-kernel, which adds an mr×nr block
-// of the product to C.
+// Blocking of the general matrix product. Rows of C are taken in blocks of
+// up to maxRows. For each row block, op(A) is packed once, whole, into
+// panels of mr rows (depth-major within each block of kc); then the block's
+// columns are cut into narrow tiles that the threads take in turn, each
+// walking the depth a block of kc at a time, packing its columns of op(B)
+// into panels of nr columns and running the micro-kernel, which adds an
+// mr×nr block of the product to C. Narrow tiles let a second thread that
+// wakes late still find work, and packing A once keeps them cheap.
 //
 // Every entry of C is the sum, over the depth blocks in order, of a dot
 // product accumulated in depth order from zero; how C is cut into tiles and
@@ -118,8 +121,8 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 // micro-kernels, which is to say between processors, since the assembly
 // kernels fuse each multiply-add).
 const (
-	kc          = 128
-	maxTileRows = 768 // a multiple of every kernel's mr
+	kc      = 128
+	maxRows = 768 // a multiple of every kernel's mr
 )
 
 // smallGemm is the size (m·n·k) below which packing costs more than it saves.
@@ -185,55 +188,67 @@ func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64, add
 		return
 	}
 	mr, nr := kern.mr, kern.nr
-	op := gemmOp{kern: kern, ta: ta, tb: tb, a: a, b: b, c: c, n: n, k: k, lda: k, ldb: n, add: add}
-	if ta {
-		op.lda = m
-	}
+	op := gemmOp{kern: kern, tb: tb, b: b, c: c, n: n, k: k, ldb: n, add: add}
 	if tb {
 		op.ldb = k
+	}
+	lda := k
+	if ta {
+		lda = m
 	}
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelGemm {
 		workers = 1
 	}
-	// Split the longer side until there is a tile per thread, keeping tiles
-	// short enough that a packed block of A stays in cache.
-	rowSplits, colSplits := (m+maxTileRows-1)/maxTileRows, 1
-	for rowSplits*colSplits < workers {
-		if m/rowSplits >= n/colSplits && m/(rowSplits+1) >= mr {
-			rowSplits++
-		} else if n/(colSplits+1) >= nr {
-			colSplits++
-		} else {
-			break
-		}
-	}
-	tileRows := ((m+rowSplits-1)/rowSplits + mr - 1) / mr * mr
-	tileCols := ((n+colSplits-1)/colSplits + nr - 1) / nr * nr
-	rowTiles, colTiles := (m+tileRows-1)/tileRows, (n+tileCols-1)/tileCols
-	tiles := rowTiles * colTiles
-	run := func(t int) {
-		i, j := t/colTiles*tileRows, t%colTiles*tileCols
-		op.tile(i, min(tileRows, m-i), j, min(tileCols, n-j))
-	}
+	// Tiles of at least two panels, about four per thread.
+	op.tileCols = nr * max(2, (n+4*workers*nr-1)/(4*workers*nr))
+	tiles := (n + op.tileCols - 1) / op.tileCols
 	workers = min(workers, tiles)
-	if workers == 1 {
-		for t := range tiles {
-			run(t)
+	for i := 0; i < m; i += maxRows {
+		op.i, op.mb = i, min(maxRows, m-i)
+		mpad := (op.mb + mr - 1) / mr * mr
+		ap := getScratch(mpad * k)
+		for p := 0; p < k; p += kc {
+			kb := min(kc, k-p)
+			packA(ta, a, lda, i, op.mb, p, kb, mr, (*ap)[mpad*p:mpad*(p+kb)])
 		}
-		return
+		op.ap = *ap
+		op.run(tiles, workers)
+		scratch.Put(ap)
 	}
+}
+
+// gemmOp is one row block of a product being computed.
+type gemmOp struct {
+	kern     microKernel
+	tb       bool
+	b, c     []float64
+	ap       []float64 // the row block of op(A), packed for every depth block
+	i, mb    int       // the row block
+	n, k     int       // columns of C, depth
+	ldb      int
+	tileCols int
+	add      bool // add to C rather than overwrite it
+}
+
+// run computes the tiles, sharing them among workers goroutines.
+func (op *gemmOp) run(tiles, workers int) {
 	var next atomic.Int64
-	var wg sync.WaitGroup
 	work := func() {
 		for {
 			t := int(next.Add(1)) - 1
 			if t >= tiles {
 				return
 			}
-			run(t)
+			j := t * op.tileCols
+			op.tile(j, min(op.tileCols, op.n-j))
 		}
 	}
+	if workers == 1 {
+		work()
+		return
+	}
+	var wg sync.WaitGroup
 	for range workers - 1 {
 		wg.Go(work)
 	}
@@ -241,30 +256,17 @@ func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64, add
 	wg.Wait()
 }
 
-// gemmOp is one product being computed.
-type gemmOp struct {
-	kern     microKernel
-	ta, tb   bool
-	a, b, c  []float64
-	n, k     int // columns of C, depth
-	lda, ldb int
-	add      bool // add to C rather than overwrite it
-}
-
-// tile computes rows [i, i+mb) and columns [j, j+nb) of C over the whole
-// depth, a block of kc at a time.
-func (op *gemmOp) tile(i, mb, j, nb int) {
+// tile computes columns [j, j+nb) of the row block over the whole depth, a
+// block of kc at a time.
+func (op *gemmOp) tile(j, nb int) {
 	mr, nr := op.kern.mr, op.kern.nr
-	kb0 := min(kc, op.k)
-	ap := getScratch((mb + mr - 1) / mr * mr * kb0)
-	bp := getScratch((nb + nr - 1) / nr * nr * kb0)
-	defer scratch.Put(ap)
+	mpad := (op.mb + mr - 1) / mr * mr
+	bp := getScratch((nb + nr - 1) / nr * nr * min(kc, op.k))
 	defer scratch.Put(bp)
 	for p := 0; p < op.k; p += kc {
 		kb := min(kc, op.k-p)
-		packA(op.ta, op.a, op.lda, i, mb, p, kb, mr, *ap)
 		packB(op.tb, op.b, op.ldb, p, kb, j, nb, nr, *bp)
-		gemmTile(op.kern, *ap, *bp, op.c, i, mb, j, nb, op.n, kb, op.add || p > 0)
+		gemmTile(op.kern, op.ap[mpad*p:mpad*(p+kb)], *bp, op.c, op.i, op.mb, j, nb, op.n, kb, op.add || p > 0)
 	}
 }
 
