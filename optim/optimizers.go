@@ -45,6 +45,16 @@ func NewSGD(params []*autograd.Var, cfg SGDConfig) *SGD {
 // Step updates the parameters.
 func (o *SGD) Step() {
 	c, lr := o.cfg, o.lr
+	if c.Momentum == 0 && c.WeightDecay == 0 {
+		// Plain descent is one vectorized θ ← θ − αg per parameter.
+		for i, v := range o.params {
+			if v.Grad != nil {
+				o.steps[i]++
+				v.Value.AddScaled(-lr, v.Grad)
+			}
+		}
+		return
+	}
 	o.each(func(i int, p, g []float64) {
 		var b []float64
 		if c.Momentum != 0 {

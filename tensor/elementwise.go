@@ -416,10 +416,7 @@ func (t *Tensor) AddScaled(alpha float64, x *Tensor) *Tensor {
 	if !slices.Equal(t.shape, x.shape) {
 		panic(errorf("AddScaled", "%v += α·%v: shapes differ", t.shape, x.shape))
 	}
-	d := t.data
-	for i, v := range x.data[:len(d)] {
-		d[i] += alpha * v
-	}
+	axpy(alpha, x.data, t.data)
 	return t
 }
 

@@ -13,6 +13,9 @@ func kernel12x16AVX512(k int, a, b, c *float64, ldc int, add bool)
 //go:noescape
 func kernel6x8AVX2(k int, a, b, c *float64, ldc int, add bool)
 
+//go:noescape
+func axpyAVX2(alpha float64, x, y *float64, n int)
+
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
@@ -52,3 +55,28 @@ func asmKernel(f func(k int, a, b, c *float64, ldc int, add bool)) func(k int, a
 		f(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, add)
 	}
 }
+
+// axpy adds alpha·x to y, with AVX2 when the processor has it.
+func axpy(alpha float64, x, y []float64) {
+	x = x[:len(y)]
+	n := 0
+	if hasAVX2 {
+		n = len(y) &^ 15
+		if n > 0 {
+			axpyAVX2(alpha, unsafe.SliceData(x), unsafe.SliceData(y), n)
+		}
+	}
+	for i := n; i < len(y); i++ {
+		y[i] += alpha * x[i]
+	}
+}
+
+// hasAVX2 reports whether the AVX2 kernels run here; set once at start-up.
+var hasAVX2 = func() bool {
+	for _, k := range kernels {
+		if k.name == "avx2" {
+			return true
+		}
+	}
+	return false
+}()

@@ -410,3 +410,36 @@ set256:
 	VMOVUPD Y11, 32(DX)
 	VZEROUPPER
 	RET
+
+// func axpyAVX2(alpha float64, x, y *float64, n int)
+//
+// y[i] += alpha·x[i] for i < n, n a multiple of 16, with fused multiply-adds.
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	VBROADCASTSD alpha+0(FP), Y0
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DI
+	MOVQ         n+24(FP), CX
+	SHRQ         $4, CX
+	JZ           axpydone
+
+axpyloop:
+	VMOVUPD     (SI), Y1
+	VMOVUPD     32(SI), Y2
+	VMOVUPD     64(SI), Y3
+	VMOVUPD     96(SI), Y4
+	VFMADD213PD (DI), Y0, Y1
+	VFMADD213PD 32(DI), Y0, Y2
+	VFMADD213PD 64(DI), Y0, Y3
+	VFMADD213PD 96(DI), Y0, Y4
+	VMOVUPD     Y1, (DI)
+	VMOVUPD     Y2, 32(DI)
+	VMOVUPD     Y3, 64(DI)
+	VMOVUPD     Y4, 96(DI)
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         axpyloop
+
+axpydone:
+	VZEROUPPER
+	RET

@@ -4,3 +4,11 @@ package tensor
 
 // cpuKernels returns the portable micro-kernel: this build has no assembly.
 func cpuKernels() []microKernel { return []microKernel{goKernel} }
+
+// axpy adds alpha·x to y.
+func axpy(alpha float64, x, y []float64) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += alpha * x[i]
+	}
+}

@@ -379,6 +379,16 @@ func packB(tb bool, b []float64, ldb, p, kb, j0, nb, nr int, bp []float64) {
 			}
 			continue
 		}
+		if cols == nr {
+			for q := range kb {
+				src := b[(p+q)*ldb+j : (p+q)*ldb+j+nr]
+				dst := panel[q*nr : q*nr+nr]
+				for c, v := range src { // short rows: a loop beats a memmove call
+					dst[c] = v
+				}
+			}
+			continue
+		}
 		for q := range kb {
 			dst := panel[q*nr : q*nr+nr]
 			copy(dst, b[(p+q)*ldb+j:(p+q)*ldb+j+cols])

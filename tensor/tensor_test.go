@@ -266,6 +266,12 @@ func TestInPlace(t *testing.T) {
 	if &d[0] != &x.Data()[0] {
 		t.Error("in-place helper replaced the backing array")
 	}
+	// Long enough for the vector loop and its tail.
+	long, ones := Arange(0, 37, 1), Ones(37)
+	long.AddScaled(-2, ones)
+	if !AllClose(long, Arange(-2, 35, 1), 0, 0) {
+		t.Errorf("AddScaled on 37 elements: %v", long)
+	}
 	allocs := testing.AllocsPerRun(100, func() {
 		x.AddScaled(0.5, x).Scale(0.5).Fill(1).CopyFrom(x)
 	})
