@@ -34,8 +34,8 @@ func cpuKernels() []microKernel {
 		return append(k, goKernel)
 	}
 	xcr0, _ := xgetbv()
-	ymmState := xcr0&0x6 == 0x6   // SSE and AVX state saved by the OS
-	zmmState := xcr0&0xe6 == 0xe6 // and the AVX-512 opmask and ZMM state
+	ymmState := xcr0&0x6 == 0x6                    // SSE and AVX state saved by the OS
+	zmmState := xcr0&0xe6 == 0xe6                  // and the AVX-512 opmask and ZMM state
 	if ymmState && zmmState && ebx7&(1<<16) != 0 { // AVX-512F
 		k = append(k, microKernel{name: "avx512", mr: 12, nr: 16, run: asmKernel(kernel12x16AVX512)})
 	}
