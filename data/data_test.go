@@ -599,3 +599,15 @@ func TestFetchMNIST(t *testing.T) {
 		t.Errorf("no go command: %v", err)
 	}
 }
+
+func TestRange(t *testing.T) {
+	ds := rowsDataset(5)
+	r := ds.Range(1, 3)
+	if r.Len() != 2 || r.X.At(0, 0) != 1 || r.Y.At(1, 0) != 20 {
+		t.Errorf("Range: %v %v", r.X, r.Y)
+	}
+	r.X.Set(100, 0, 0)
+	if ds.X.At(1, 0) != 100 {
+		t.Error("Range copies")
+	}
+}

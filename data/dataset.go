@@ -60,6 +60,12 @@ func (d *TensorDataset) Subset(indices []int) *TensorDataset {
 	return &TensorDataset{X: x, Y: y}
 }
 
+// Range returns examples [start, end) as a TensorDataset that shares d's
+// tensors (see tensor.Rows): a split of a large data set costs no memory.
+func (d *TensorDataset) Range(start, end int) *TensorDataset {
+	return &TensorDataset{X: d.X.Rows(start, end), Y: d.Y.Rows(start, end)}
+}
+
 // LoaderConfig configures a Loader. The zero value gives batches of one
 // example in order, as torch.utils.data.DataLoader does by default.
 type LoaderConfig struct {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 
 	"github.com/minidl/minidl/tensor"
 )
@@ -91,24 +92,26 @@ func ReadIDX(r io.Reader, name string) (*tensor.Tensor, error) {
 		}
 		count *= int(d)
 	}
-	// Read in chunks, so that a header announcing more than the file holds
-	// costs no more memory than the file.
-	vals := make([]float64, 0, min(count, 1<<16))
-	buf := make([]byte, typ.size*min(count, 1<<16))
-	for len(vals) < count {
-		k := min(count-len(vals), len(buf)/typ.size)
-		chunk := buf[:k*typ.size]
-		if n, err := io.ReadFull(br, chunk); err != nil {
-			return nil, fail("truncated: dimensions %v need %d values, the file ends after %d", shape, count, len(vals)+n/typ.size)
+	// Read the raw bytes in chunks, so that a header announcing more than
+	// the file holds costs no more memory than the file; only once they are
+	// all there is the exact tensor allocated and decoded.
+	want := count * typ.size
+	raw := make([]byte, 0, min(want, 1<<20))
+	for len(raw) < want {
+		chunk := min(want-len(raw), max(len(raw), 1<<20))
+		raw = slices.Grow(raw, chunk)
+		n, err := io.ReadFull(br, raw[len(raw):len(raw)+chunk])
+		raw = raw[:len(raw)+n]
+		if err != nil {
+			return nil, fail("truncated: dimensions %v need %d values, the file ends after %d", shape, count, len(raw)/typ.size)
 		}
-		vals = appendIDX(vals, chunk, head[2])
 	}
 	if _, err := br.ReadByte(); err == nil {
 		return nil, fail("data continues after the %d values of dimensions %v", count, shape)
 	} else if !errors.Is(err, io.EOF) {
 		return nil, fail("%v", err) // such as a gzip checksum error
 	}
-	return tensor.New(vals, shape...), nil
+	return tensor.New(appendIDX(make([]float64, 0, count), raw, head[2]), shape...), nil
 }
 
 // appendIDX decodes big-endian values of the given IDX type.

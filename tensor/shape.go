@@ -172,6 +172,22 @@ func (t *Tensor) Slice(axis, start, end int) *Tensor {
 	return out
 }
 
+// Rows returns rows [start, end) of t (entries along axis 0) as a tensor
+// that shares t's data, as Reshape does: rows are contiguous, so no copy is
+// needed. Use Slice for a copy.
+func (t *Tensor) Rows(start, end int) *Tensor {
+	if len(t.shape) == 0 || start < 0 || end > t.shape[0] || start > end {
+		panic(errorf("Rows", "[%d, %d) of shape %v: out of range", start, end, t.shape))
+	}
+	row := 1
+	for _, d := range t.shape[1:] {
+		row *= d
+	}
+	shape := slices.Clone(t.shape)
+	shape[0] = end - start
+	return &Tensor{shape: shape, data: t.data[start*row : end*row : end*row]}
+}
+
 // IndexRows gathers the rows (entries along axis 0) at the given indices
 // into a new tensor, in order; indices may repeat. It is how a batch is cut
 // from a data set.

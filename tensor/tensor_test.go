@@ -537,3 +537,15 @@ func kernelNames() []string {
 	}
 	return names
 }
+
+func TestRows(t *testing.T) {
+	x := Arange(0, 12, 1).Reshape(4, 3)
+	r := x.Rows(1, 3)
+	check(t, "Rows", r, []int{2, 3}, []float64{3, 4, 5, 6, 7, 8})
+	r.Set(-1, 0, 0)
+	if x.At(1, 0) != -1 {
+		t.Error("Rows does not share data")
+	}
+	mustPanic(t, "Rows: [3, 5) of shape [4 3]", func() { x.Rows(3, 5) })
+	mustPanic(t, "Rows: [0, 1) of shape []", func() { Scalar(1).Rows(0, 1) })
+}
