@@ -82,7 +82,7 @@ func History(w io.Writer, h *callbacks.History, o Options) error {
 	for i, name := range names {
 		y := main.y + 14 + float64(i)*16
 		fmt.Fprintf(bw, `<g class="legend"><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"/><text x="%.1f" y="%.1f">%s</text></g>`+"\n",
-			main.x+main.w-110, y-4, main.x+main.w-90, y-4, palette[i%len(palette)], main.x+main.w-85, y, html.EscapeString(name))
+			main.x+10, y-4, main.x+30, y-4, palette[i%len(palette)], main.x+35, y, html.EscapeString(name))
 	}
 	if showLR {
 		lrPanel := panel{x: main.x, y: main.y + main.h + 35, w: main.w, h: float64(o.Height-80)*0.3 - 25}
