@@ -611,3 +611,37 @@ func TestRange(t *testing.T) {
 		t.Error("Range copies")
 	}
 }
+
+func TestLoaderReused(t *testing.T) {
+	ds := rowsDataset(5)
+	l := NewLoader(ds, LoaderConfig{BatchSize: 2, Shuffle: true, Rand: rng(3)})
+	l2 := NewLoader(ds, LoaderConfig{BatchSize: 2, Shuffle: true, Rand: rng(3)})
+	var fresh, reused [][]float64
+	var first *tensor.Tensor
+	n := 0
+	for x, y := range l.Reused() {
+		if !tensor.Equal(y, x.MulScalar(10)) {
+			t.Fatal("inputs and targets out of step")
+		}
+		reused = append(reused, slices.Clone(x.Data()))
+		if n == 0 {
+			first = x
+		} else if n == 1 && x != first {
+			t.Error("a full batch did not reuse the first batch's tensor")
+		}
+		n++
+	}
+	fresh = batches(l2)
+	if diff := cmp.Diff(fresh, reused); diff != "" {
+		t.Errorf("Reused and All differ (-All +Reused):\n%s", diff)
+	}
+	// A data set that cannot fill batches gets fresh ones.
+	plain := NewLoader(struct{ Dataset }{ds}, LoaderConfig{BatchSize: 2})
+	var seen []*tensor.Tensor
+	for x := range plain.Reused() {
+		seen = append(seen, x)
+	}
+	if len(seen) != 3 || seen[0] == seen[1] {
+		t.Error("a plain Dataset shares batch tensors")
+	}
+}

@@ -54,6 +54,19 @@ func (d *TensorDataset) Batch(indices []int) (x, y *tensor.Tensor) {
 	return d.X.IndexRows(indices), d.Y.IndexRows(indices)
 }
 
+// FillBatch gathers the rows at indices into x and y, which must have
+// len(indices) rows of the data set's row shapes, without allocating.
+func (d *TensorDataset) FillBatch(x, y *tensor.Tensor, indices []int) {
+	x.GatherRows(d.X, indices)
+	y.GatherRows(d.Y, indices)
+}
+
+// BatchFiller is implemented by data sets that can gather a batch into
+// tensors the caller provides, so that a Loader can reuse them.
+type BatchFiller interface {
+	FillBatch(x, y *tensor.Tensor, indices []int)
+}
+
 // Subset returns the examples at indices as a new TensorDataset.
 func (d *TensorDataset) Subset(indices []int) *TensorDataset {
 	x, y := d.Batch(indices)
@@ -118,8 +131,20 @@ func (l *Loader) Len() int {
 // With Shuffle, each call draws a new order from the loader's Rand. One
 // Loader must not be iterated by several goroutines at once when it
 // shuffles, since they would share its Rand.
-func (l *Loader) All() iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
+func (l *Loader) All() iter.Seq2[*tensor.Tensor, *tensor.Tensor] { return l.batches(false) }
+
+// Reused is All, except that every batch of a given size is gathered into
+// the same two tensors, so that a batch is valid only until the next one is
+// taken. It saves allocating and clearing a batch per step in loops that are
+// done with each batch before they take the next, as train.Fit is. Data
+// sets that are not BatchFillers get fresh tensors as with All.
+func (l *Loader) Reused() iter.Seq2[*tensor.Tensor, *tensor.Tensor] { return l.batches(true) }
+
+func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
+	filler, canFill := l.ds.(BatchFiller)
+	reuse = reuse && canFill
 	return func(yield func(x, y *tensor.Tensor) bool) {
+		var bufX, bufY [2]*tensor.Tensor // one pair per batch size: full and last
 		n, b := l.ds.Len(), l.cfg.BatchSize
 		order := make([]int, n)
 		for i := range order {
@@ -133,7 +158,23 @@ func (l *Loader) All() iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 			if l.cfg.DropLast && end-start < b {
 				return
 			}
-			if !yield(l.ds.Batch(order[start:end])) {
+			idx := order[start:end]
+			var x, y *tensor.Tensor
+			slot := 0
+			if end-start < b {
+				slot = 1
+			}
+			switch {
+			case reuse && bufX[slot] != nil:
+				x, y = bufX[slot], bufY[slot]
+				filler.FillBatch(x, y, idx)
+			default:
+				x, y = l.ds.Batch(idx)
+				if reuse {
+					bufX[slot], bufY[slot] = x, y
+				}
+			}
+			if !yield(x, y) {
 				return
 			}
 		}

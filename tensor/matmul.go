@@ -208,12 +208,13 @@ func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64, add
 		op.i, op.mb = i, min(maxRows, m-i)
 		mpad := (op.mb + mr - 1) / mr * mr
 		ap := getScratch(mpad * k)
-		for p := 0; p < k; p += kc {
-			kb := min(kc, k-p)
-			packA(ta, a, lda, i, op.mb, p, kb, mr, (*ap)[mpad*p:mpad*(p+kb)])
-		}
 		op.ap = *ap
-		op.run(tiles, workers)
+		op.run(tiles, workers, func() {
+			for p := 0; p < k; p += kc {
+				kb := min(kc, k-p)
+				packA(ta, a, lda, i, op.mb, p, kb, mr, (*ap)[mpad*p:mpad*(p+kb)])
+			}
+		})
 		scratch.Put(ap)
 	}
 }
@@ -231,8 +232,11 @@ type gemmOp struct {
 	add      bool // add to C rather than overwrite it
 }
 
-// run computes the tiles, sharing them among workers goroutines.
-func (op *gemmOp) run(tiles, workers int) {
+// run packs A with packA and then computes the tiles, sharing them among
+// workers goroutines. The helpers are started before A is packed: waking a
+// parked thread takes longer than packing, and this way the helpers are
+// ready when the tiles are.
+func (op *gemmOp) run(tiles, workers int, packA func()) {
 	var next atomic.Int64
 	work := func() {
 		for {
@@ -245,13 +249,22 @@ func (op *gemmOp) run(tiles, workers int) {
 		}
 	}
 	if workers == 1 {
+		packA()
 		work()
 		return
 	}
+	var packed atomic.Bool
 	var wg sync.WaitGroup
 	for range workers - 1 {
-		wg.Go(work)
+		wg.Go(func() {
+			for !packed.Load() {
+				runtime.Gosched()
+			}
+			work()
+		})
 	}
+	packA()
+	packed.Store(true)
 	work()
 	wg.Wait()
 }
@@ -327,8 +340,9 @@ func packA(ta bool, a []float64, lda, i, mb, p, kb, mr int, ap []float64) {
 			src[r] = a[(i+ii+r)*lda+p : (i+ii+r)*lda+p+kb]
 		}
 		if rows == 12 {
-			s0, s1, s2, s3, s4, s5 := src[0], src[1], src[2], src[3], src[4], src[5]
-			s6, s7, s8, s9, s10, s11 := src[6], src[7], src[8], src[9], src[10], src[11]
+			// Reslicing to kb lets the compiler drop the bounds checks below.
+			s0, s1, s2, s3, s4, s5 := src[0][:kb], src[1][:kb], src[2][:kb], src[3][:kb], src[4][:kb], src[5][:kb]
+			s6, s7, s8, s9, s10, s11 := src[6][:kb], src[7][:kb], src[8][:kb], src[9][:kb], src[10][:kb], src[11][:kb]
 			for q := range kb {
 				d := panel[q*12 : q*12+12 : q*12+12]
 				d[0], d[1], d[2], d[3], d[4], d[5] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q]
@@ -362,8 +376,8 @@ func packB(tb bool, b []float64, ldb, p, kb, j0, nb, nr int, bp []float64) {
 				src[c] = b[(j+c)*ldb+p : (j+c)*ldb+p+kb]
 			}
 			if cols == 16 {
-				s0, s1, s2, s3, s4, s5, s6, s7 := src[0], src[1], src[2], src[3], src[4], src[5], src[6], src[7]
-				s8, s9, s10, s11, s12, s13, s14, s15 := src[8], src[9], src[10], src[11], src[12], src[13], src[14], src[15]
+				s0, s1, s2, s3, s4, s5, s6, s7 := src[0][:kb], src[1][:kb], src[2][:kb], src[3][:kb], src[4][:kb], src[5][:kb], src[6][:kb], src[7][:kb]
+				s8, s9, s10, s11, s12, s13, s14, s15 := src[8][:kb], src[9][:kb], src[10][:kb], src[11][:kb], src[12][:kb], src[13][:kb], src[14][:kb], src[15][:kb]
 				for q := range kb {
 					d := panel[q*16 : q*16+16 : q*16+16]
 					d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], s6[q], s7[q]

@@ -150,7 +150,7 @@ func trainEpoch(ctx context.Context, model nn.Module, params []*autograd.Var, cf
 	sums := make(map[string]float64, len(names)+1)
 	seen := 0
 	batch := 0
-	for x, y := range cfg.Train.All() {
+	for x, y := range cfg.Train.Reused() { // each batch is done with before the next
 		for _, p := range params {
 			p.ZeroGrad()
 		}
@@ -198,7 +198,7 @@ func Evaluate(model nn.Module, loader *data.Loader, loss nn.Loss, metrics map[st
 	nn.SetTraining(model, false)
 	sums := callbacks.Logs{}
 	seen := 0
-	for x, y := range loader.All() {
+	for x, y := range loader.Reused() {
 		out := model.Forward(autograd.NoGrad(x))
 		n := float64(x.Dim(0))
 		sums["loss"] += loss(out, autograd.NoGrad(y)).Item() * n
