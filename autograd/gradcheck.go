@@ -28,6 +28,7 @@ type GradCheckReport struct {
 	Analytic, Numeric float64
 }
 
+// String describes the worst disagreement and where it occurred.
 func (r GradCheckReport) String() string {
 	return fmt.Sprintf("gradient error %.3g at input %d index %v: backward %.10g, finite differences %.10g",
 		r.MaxError, r.Input, r.Index, r.Analytic, r.Numeric)

@@ -122,18 +122,18 @@ func (r *Run) HasKey(name string) bool { return slices.Contains(r.Keys, name) }
 type StopReason int
 
 const (
-	NotStopped     StopReason = iota
-	StopPatience              // no improvement for Patience epochs
-	StopBaseline              // the baseline was not beaten within Patience epochs
-	StopThreshold             // the monitored value reached the stopping threshold
-	StopDivergence            // the monitored value crossed the divergence threshold
-	StopNonFinite             // the monitored value (or a batch loss) was NaN or infinite
-	StopGL                    // Prechelt's generalization-loss criterion GL_α
-	StopPQ                    // Prechelt's quotient criterion PQ_α
-	StopUP                    // Prechelt's criterion UP_s: validation error rose in s successive strips
-	StopCancelled             // the context was cancelled
-	StopMaxEpochs             // every epoch ran
-	StopCallback              // a callback other than the one asked stopped the run
+	NotStopped     StopReason = iota // the run goes on
+	StopPatience                     // no improvement for Patience epochs
+	StopBaseline                     // the baseline was not beaten within Patience epochs
+	StopThreshold                    // the monitored value reached the stopping threshold
+	StopDivergence                   // the monitored value crossed the divergence threshold
+	StopNonFinite                    // the monitored value (or a batch loss) was NaN or infinite
+	StopGL                           // Prechelt's generalization-loss criterion GL_α
+	StopPQ                           // Prechelt's quotient criterion PQ_α
+	StopUP                           // Prechelt's criterion UP_s: validation error rose in s successive strips
+	StopCancelled                    // the context was cancelled
+	StopMaxEpochs                    // every epoch ran
+	StopCallback                     // a callback other than the one asked stopped the run
 )
 
 var stopReasonNames = []string{"not_stopped", "patience", "baseline", "stopping_threshold", "divergence_threshold",
@@ -262,8 +262,8 @@ const (
 	// an error, since guessing wrong would stop training at the worst
 	// moment.
 	Auto Mode = iota
-	Min
-	Max
+	Min       // minimize
+	Max       // maximize
 )
 
 // resolve turns Auto into Min or Max for the monitored name.

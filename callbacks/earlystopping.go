@@ -172,6 +172,7 @@ type ConfigError struct {
 	Detail string
 }
 
+// Error returns the message, prefixed with the package and operation.
 func (e *ConfigError) Error() string { return "callbacks: " + e.Op + ": " + e.Detail }
 
 // Reset forgets everything observed, as at the start of training. Fit

@@ -22,6 +22,7 @@ type ParseError struct {
 	Err    error
 }
 
+// Error returns "file:line: column name: what is wrong".
 func (e *ParseError) Error() string {
 	s := e.File
 	if e.Line > 0 {
@@ -33,6 +34,7 @@ func (e *ParseError) Error() string {
 	return s + ": " + e.Err.Error()
 }
 
+// Unwrap returns the underlying error.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // CSVConfig says how to read a CSV file into inputs and targets.

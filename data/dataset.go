@@ -189,6 +189,7 @@ type Error struct {
 	Detail string
 }
 
+// Error returns the message, prefixed with the package and operation.
 func (e *Error) Error() string { return "data: " + e.Op + ": " + e.Detail }
 
 func panicf(op, format string, args ...any) {

@@ -19,8 +19,8 @@ type Initializer func(rng *rand.Rand, t *tensor.Tensor)
 type FanMode int
 
 const (
-	FanIn FanMode = iota
-	FanOut
+	FanIn  FanMode = iota // preserve the variance of the forward pass
+	FanOut                // preserve the variance of the backward pass
 )
 
 // Kaiming configures KaimingUniform and KaimingNormal. The zero value is

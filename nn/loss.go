@@ -45,6 +45,19 @@ func (r Reduction) apply(v *autograd.Var) *autograd.Var {
 	panic(&Error{Op: "Reduction", Detail: fmt.Sprintf("unknown reduction %d", int(r))})
 }
 
+// String returns "mean", "sum" or "none", PyTorch's names.
+func (r Reduction) String() string {
+	switch r {
+	case Mean:
+		return "mean"
+	case Sum:
+		return "sum"
+	case None:
+		return "none"
+	}
+	return fmt.Sprintf("Reduction(%d)", int(r))
+}
+
 func sameShape(op string, pred, target *autograd.Var) {
 	if !pred.Value.SameShape(target.Value) {
 		panic(&Error{Op: op, Detail: fmt.Sprintf("prediction %v and target %v: shapes differ", pred.Value.Shape(), target.Value.Shape())})

@@ -108,6 +108,7 @@ func TestLossesMatchPyTorch(t *testing.T) {
 		out.Mul(autograd.Const(w)).Sum().Backward()
 		worst := maxRelDiff(out.Value.Data(), tt.value)
 		worst = max(worst, maxRelDiff(pred.Grad.Data(), tt.grad))
+		t.Logf("%s/%v: largest relative difference from PyTorch %.3g", tt.name, tt.reduction, worst)
 		if worst > 1e-12 {
 			t.Errorf("%s/%v: differs from PyTorch by %.3g\nvalue %v\n want %v\n grad %v\n want %v", tt.name, tt.reduction, worst, out.Value.Data(), tt.value, pred.Grad.Data(), tt.grad)
 		}

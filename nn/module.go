@@ -107,6 +107,7 @@ type Error struct {
 	Detail string
 }
 
+// Error returns the message, prefixed with the package and operation.
 func (e *Error) Error() string { return "nn: " + e.Op + ": " + e.Detail }
 
 // Sequential applies its modules in order, feeding each one's output to the

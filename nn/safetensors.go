@@ -44,6 +44,7 @@ type FormatError struct {
 	Detail string
 }
 
+// Error returns the message, naming the file and tensor when known.
 func (e *FormatError) Error() string {
 	s := "safetensors"
 	if e.File != "" {

@@ -71,6 +71,7 @@ type StateDictError struct {
 	Mismatched []string // "name: checkpoint [8 2], model [8 3]"
 }
 
+// Error lists every missing, unexpected and mismatched entry.
 func (e *StateDictError) Error() string {
 	var parts []string
 	if len(e.Missing) > 0 {

@@ -57,6 +57,7 @@ type Error struct {
 	Detail string
 }
 
+// Error returns the message, prefixed with the package and operation.
 func (e *Error) Error() string { return "optim: " + e.Op + ": " + e.Detail }
 
 func check(op string, ok bool, format string, args ...any) {

@@ -92,10 +92,11 @@ func NewLinearWarmup(opt Optimizer, start, end float64, total int) *Schedule {
 type Mode int
 
 const (
-	Min Mode = iota
-	Max
+	Min Mode = iota // smaller is better
+	Max             // larger is better
 )
 
+// String returns "min" or "max".
 func (m Mode) String() string {
 	if m == Max {
 		return "max"

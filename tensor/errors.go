@@ -13,6 +13,7 @@ type Error struct {
 	Detail string // the shapes involved and what was expected
 }
 
+// Error returns the message: "tensor: Op: detail".
 func (e *Error) Error() string { return "tensor: " + e.Op + ": " + e.Detail }
 
 func errorf(op, format string, args ...any) *Error {
