@@ -10,6 +10,7 @@ import (
 	"html"
 	"io"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/minidl/minidl/callbacks"
@@ -31,6 +32,19 @@ type Options struct {
 }
 
 var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"}
+
+// Save writes the chart of h to the file at path (see History).
+func Save(path string, h *callbacks.History, o Options) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = History(f, h, o)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // History writes an SVG chart of h to w.
 func History(w io.Writer, h *callbacks.History, o Options) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -123,6 +124,18 @@ func TestHistorySVGEdgeCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	parse(t, buf.Bytes())
+	path := t.TempDir() + "/h.svg"
+	if err := Save(path, history(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil {
+		t.Fatal(err)
+	} else {
+		parse(t, b)
+	}
+	if err := Save(t.TempDir()+"/no/such/dir.svg", history(), Options{}); err == nil {
+		t.Error("saved into a missing folder")
+	}
 	if err := History(failWriter{}, history(), Options{}); err == nil {
 		t.Error("a failing writer reported no error")
 	}

@@ -190,17 +190,9 @@ func jsonLines(w io.Writer) callbacks.Callback {
 }
 
 func writePlot(path string, hist *callbacks.History, stop *callbacks.EarlyStopping) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
 	opts := plot.Options{Title: "MNIST MLP: loss per epoch"}
 	if stop.BestEpoch() >= 0 {
 		opts.BestEpoch = new(stop.BestEpoch())
 	}
-	err = plot.History(f, hist, opts)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return plot.Save(path, hist, opts)
 }

@@ -273,19 +273,11 @@ func printTable(w io.Writer, x, y, pred *tensor.Tensor) {
 }
 
 func writePlot(path string, hist *callbacks.History, stop *callbacks.EarlyStopping) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
 	opts := plot.Options{Title: "XOR: loss per epoch", LogScale: true}
 	if stop.BestEpoch() >= 0 {
 		opts.BestEpoch = new(stop.BestEpoch())
 	}
-	if err := plot.History(f, hist, opts); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return plot.Save(path, hist, opts)
 }
 
 func roundAll(v []float64) []float64 {
