@@ -301,6 +301,47 @@ func (a *Var) MatMulT(b *Var) *Var {
 	}, a, b)
 }
 
+// Linear returns x·wᵀ + b, as torch.nn.functional.linear: x is [n in] (or
+// [batch n in]), w is [out in], b is [out] or nil. It computes in one pass
+// what x.MatMulT(w).Add(b) computes in two, and its backward writes the
+// weight gradient straight into w's gradient.
+func (x *Var) Linear(w, b *Var) *Var {
+	if b == nil {
+		return x.MatMulT(w)
+	}
+	out, ok := linearForward(x.Value, w.Value, b.Value)
+	if !ok {
+		return x.MatMulT(w).Add(b)
+	}
+	return record(out, func(g *tensor.Tensor) {
+		g2 := g.Reshape(-1, g.Dim(-1))
+		if x.requiresGrad { // dX = G·W
+			x.accumulate(g.MatMul(w.Value), true)
+		}
+		if w.requiresGrad { // dW = Gᵀ·X
+			w.accumulateProduct(g2, x.Value.Reshape(-1, x.Value.Dim(-1)), true, false)
+		}
+		if b.requiresGrad { // db = Σ over rows of G
+			b.accumulate(g2.Sum(0), true)
+		}
+	}, x, w, b)
+}
+
+// linearForward computes x·wᵀ + b by filling the output with b and adding
+// the product into it. It reports false for shapes it does not cover, which
+// the caller then computes in two steps (with their shape errors).
+func linearForward(x, w, b *tensor.Tensor) (*tensor.Tensor, bool) {
+	if x.Dims() < 2 || x.Dims() > 3 || w.Dims() != 2 || b.Dims() != 1 || x.Dim(-1) != w.Dim(1) || b.Dim(0) != w.Dim(0) {
+		return nil, false
+	}
+	x2 := x.Reshape(-1, x.Dim(-1))
+	out := b.BroadcastTo(x2.Dim(0), w.Dim(0))
+	out.AddMatMul(x2, w, false, true)
+	shape := x.Shape()
+	shape[len(shape)-1] = w.Dim(0)
+	return out.Reshape(shape...), true
+}
+
 // flatIfShared turns a batch [n m k] into one matrix [n·m k] when it was
 // multiplied by a single 2-D matrix b, so that b's gradient sums the batch.
 func flatIfShared(t, b *tensor.Tensor) *tensor.Tensor {

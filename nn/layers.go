@@ -31,13 +31,7 @@ func NewLinear(rng *rand.Rand, in, out int) *Linear {
 }
 
 // Forward returns x·Wᵀ + b.
-func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
-	y := x.MatMulT(l.Weight)
-	if l.Bias != nil {
-		y = y.Add(l.Bias)
-	}
-	return y
-}
+func (l *Linear) Forward(x *autograd.Var) *autograd.Var { return x.Linear(l.Weight, l.Bias) }
 
 // Params returns "weight" and, if present, "bias".
 func (l *Linear) Params() []Param {
