@@ -33,3 +33,20 @@ func BenchmarkPackA(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkPackB(b *testing.B) {
+	for _, tb := range []bool{false, true} {
+		b.Run(fmt.Sprint("tb=", tb), func(b *testing.B) {
+			src := make([]float64, 128*784) // a weight matrix, out×in
+			bp := make([]float64, 128*128)
+			ldb := 784
+			if !tb {
+				ldb = 128 // a 784×128 matrix, read by rows
+			}
+			for b.Loop() {
+				packB(tb, src, ldb, 0, 128, 0, 128, 16, bp)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(128*128), "ns/elem")
+		})
+	}
+}

@@ -393,13 +393,12 @@ func packB(tb bool, b []float64, ldb, p, kb, j0, nb, nr int, bp []float64) {
 			}
 			continue
 		}
-		if cols == nr {
+		if cols == 16 {
 			for q := range kb {
-				src := b[(p+q)*ldb+j : (p+q)*ldb+j+nr]
-				dst := panel[q*nr : q*nr+nr]
-				for c, v := range src { // short rows: a loop beats a memmove call
-					dst[c] = v
-				}
+				src := b[(p+q)*ldb+j : (p+q)*ldb+j+16 : (p+q)*ldb+j+16]
+				dst := panel[q*16 : q*16+16 : q*16+16]
+				dst[0], dst[1], dst[2], dst[3], dst[4], dst[5], dst[6], dst[7] = src[0], src[1], src[2], src[3], src[4], src[5], src[6], src[7]
+				dst[8], dst[9], dst[10], dst[11], dst[12], dst[13], dst[14], dst[15] = src[8], src[9], src[10], src[11], src[12], src[13], src[14], src[15]
 			}
 			continue
 		}
