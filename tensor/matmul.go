@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // MatMul returns the matrix product t·u. Both may be 2-D ([m k]·[k n] gives
@@ -38,22 +39,38 @@ func (t *Tensor) matMulInto(op string, a, b *Tensor, ta, tb, add bool) *Tensor {
 	if len(a.shape) != 2 || len(b.shape) != 2 || len(t.shape) != 2 {
 		panic(errorf(op, "%v = %v × %v: want 2-D matrices", t.shape, a.shape, b.shape))
 	}
-	m, k := a.shape[0], a.shape[1]
-	if ta {
-		m, k = k, m
-	}
-	k2, n := b.shape[0], b.shape[1]
-	if tb {
-		k2, n = n, k2
-	}
+	m, k := opDims(a.shape, ta)
+	k2, n := opDims(b.shape, tb)
 	if k != k2 {
 		panic(errorf(op, "%v × %v: inner dimensions differ", a.shape, b.shape))
 	}
 	if t.shape[0] != m || t.shape[1] != n {
 		panic(errorf(op, "destination %v for a [%d %d] product", t.shape, m, n))
 	}
+	if overlap(t.data, a.data) || overlap(t.data, b.data) {
+		panic(errorf(op, "the destination shares memory with an operand"))
+	}
 	gemm(ta, tb, m, n, k, a.data, b.data, t.data, add)
 	return t
+}
+
+// opDims returns the rows and columns of the matrix in the last two axes of
+// shape, transposed if trans.
+func opDims(shape []int, trans bool) (rows, cols int) {
+	rows, cols = shape[len(shape)-2], shape[len(shape)-1]
+	if trans {
+		return cols, rows
+	}
+	return rows, cols
+}
+
+// overlap reports whether two slices share any element.
+func overlap(x, y []float64) bool {
+	if len(x) == 0 || len(y) == 0 {
+		return false
+	}
+	x0, y0 := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
+	return x0 < y0+uintptr(len(y))*8 && y0 < x0+uintptr(len(x))*8
 }
 
 // matmul checks shapes and dispatches the 2-D, batched and broadcast cases
@@ -66,14 +83,8 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 	if ad < 2 || ad > 3 || bd < 2 || bd > 3 || (ad == 2 && bd == 3) {
 		bad("want 2-D × 2-D, 3-D × 3-D or 3-D × 2-D")
 	}
-	m, k := a.shape[ad-2], a.shape[ad-1]
-	if ta {
-		m, k = k, m
-	}
-	k2, n := b.shape[bd-2], b.shape[bd-1]
-	if tb {
-		k2, n = n, k2
-	}
+	m, k := opDims(a.shape, ta)
+	k2, n := opDims(b.shape, tb)
 	if k != k2 {
 		bad("inner dimensions differ")
 	}

@@ -152,6 +152,7 @@ func TestPanics(t *testing.T) {
 		{"SetMatMul: [2 2] = [2 3 1] × [3 2]: want 2-D", func() { Zeros(2, 2).SetMatMul(Zeros(2, 3, 1), Zeros(3, 2), false, false) }},
 		{"AddMatMul: [2 3] × [2 2]: inner dimensions differ", func() { Zeros(2, 2).AddMatMul(Zeros(2, 3), Zeros(2, 2), false, false) }},
 		{"SetMatMul: destination [2 2] for a [3 2] product", func() { Zeros(2, 2).SetMatMul(Zeros(2, 3), Zeros(2, 2), true, false) }},
+		{"AddMatMul: the destination shares memory", func() { sq := Zeros(2, 2); sq.AddMatMul(sq, Eye(2), false, false) }},
 		{"Clip: lower bound 2 above upper bound 1", func() { Zeros(2).Clip(2, 1) }},
 		{"AddScaled: [2] += α·[3]", func() { Zeros(2).AddScaled(1, Zeros(3)) }},
 		{"CopyFrom: [2] ← [3]", func() { Zeros(2).CopyFrom(Zeros(3)) }},
