@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -86,7 +87,11 @@ func LoadCSV(path string, cfg CSVConfig) (*CSVData, error) {
 // differing lengths, a value that is not a number, or a target column that
 // does not exist is a *ParseError naming the file, line and column.
 func ReadCSV(r io.Reader, name string, cfg CSVConfig) (*CSVData, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
+		br.Discard(3) // the byte-order mark spreadsheets put before the first column's name
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1 // checked below, with a better message
 	cr.TrimLeadingSpace = true
 	if cfg.Comma != 0 {

@@ -282,6 +282,11 @@ func TestReadCSV(t *testing.T) {
 	if !cmp.Equal(d.Y.Shape(), []int{2, 1}) || !cmp.Equal(d.Y.Data(), []float64{1, 4}) || !cmp.Equal(d.Features, []string{"2", "3"}) {
 		t.Errorf("Y %v %v features %v", d.Y.Shape(), d.Y.Data(), d.Features)
 	}
+	// A byte-order mark and Windows line ends, as spreadsheets write them.
+	d, err = ReadCSV(strings.NewReader("\uFEFFx,y\r\n1,2\r\n"), "excel.csv", CSVConfig{Header: true, Targets: []string{"y"}})
+	if err != nil || !cmp.Equal(d.Features, []string{"x"}) || d.Y.At(0, 0) != 2 {
+		t.Errorf("BOM and CRLF: %v %v", d, err)
+	}
 	// Numeric class labels.
 	d, err = ReadCSV(strings.NewReader("1,0\n2,2\n"), "c.csv", CSVConfig{Classes: true})
 	if err != nil || !cmp.Equal(d.Y.Shape(), []int{2}) || d.ClassNames != nil {
