@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -320,6 +321,47 @@ func TestReadSafetensorsHandBuilt(t *testing.T) {
 	}
 }
 
+// TestReadSafetensorsDtypes builds one tensor of each dtype by hand.
+func TestReadSafetensorsDtypes(t *testing.T) {
+	le := binary.LittleEndian
+	tests := []struct {
+		dtype string
+		data  []byte
+		want  []float64
+	}{
+		{"F16", le.AppendUint16(le.AppendUint16(le.AppendUint16(le.AppendUint16(nil, 0x3c00), 0xc000), 0x0001), 0x7c00), []float64{1, -2, math.Ldexp(1, -24), math.Inf(1)}},
+		{"BF16", le.AppendUint16(le.AppendUint16(nil, 0x3f80), 0xc040), []float64{1, -3}},
+		{"I64", le.AppendUint64(le.AppendUint64(nil, 7), uint64(1<<64-2)), []float64{7, -2}},
+		{"I32", le.AppendUint32(nil, uint32(1<<32-5)), []float64{-5}},
+		{"I16", le.AppendUint16(nil, 300), []float64{300}},
+		{"I8", []byte{0xff, 3}, []float64{-1, 3}},
+		{"U8", []byte{0xff, 3}, []float64{255, 3}},
+		{"BOOL", []byte{0, 1, 2}, []float64{0, 1, 1}},
+	}
+	for _, tt := range tests {
+		header := fmt.Sprintf(`{"x":{"dtype":%q,"shape":[%d],"data_offsets":[0,%d]}}`, tt.dtype, len(tt.want), len(tt.data))
+		var b bytes.Buffer
+		binary.Write(&b, binary.LittleEndian, uint64(len(header)))
+		b.WriteString(header)
+		b.Write(tt.data)
+		s, _, err := ReadSafetensors(b.Bytes())
+		if err != nil {
+			t.Errorf("%s: %v", tt.dtype, err)
+			continue
+		}
+		x, _ := s.Get("x")
+		if diff := cmp.Diff(tt.want, x.Data()); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.dtype, diff)
+		}
+	}
+	if got := halfToFloat(0xfc01); !math.IsNaN(got) {
+		t.Errorf("half NaN decoded as %v", got)
+	}
+	if got := halfToFloat(0x8000); got != 0 || !math.Signbit(got) {
+		t.Errorf("half -0 decoded as %v", got)
+	}
+}
+
 func TestWriteSafetensorsBytes(t *testing.T) {
 	s := NewStateDict()
 	s.Set("w", tensor.New([]float64{1, 2}, 1, 2))
@@ -383,7 +425,7 @@ func TestReadSafetensorsErrors(t *testing.T) {
 		{"duplicate", file(`{"a":{"dtype":"F64","shape":[],"data_offsets":[0,8]},"a":{"dtype":"F64","shape":[],"data_offsets":[0,8]}}`, 8), `tensor "a": appears twice`},
 		{"unknown field", file(`{"a":{"dtype":"F64","shape":[],"data_offsets":[0,8],"x":1}}`, 8), `tensor "a": entry is not`},
 		{"missing field", file(`{"a":{"dtype":"F64","shape":[]}}`, 8), `tensor "a": entry lacks`},
-		{"dtype", file(`{"a":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}`, 8), `dtype "I64" is not supported`},
+		{"dtype", file(`{"a":{"dtype":"C64","shape":[],"data_offsets":[0,8]}}`, 8), `dtype "C64" is not supported`},
 		{"offsets order", file(`{"a":{"dtype":"F64","shape":[],"data_offsets":[8,0]}}`, 8), "want [begin, end]"},
 		{"negative dim", file(`{"a":{"dtype":"F64","shape":[-1],"data_offsets":[0,8]}}`, 8), "negative dimension"},
 		{"absurd shape", file(`{"a":{"dtype":"F64","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}}`, 8), "shape [4294967296 4294967296 4294967296] is too large"},

@@ -27,7 +27,8 @@ import (
 //	the rest     the tensors' bytes, little-endian, row-major; offsets count
 //	             from the end of the header
 //
-// Tensors are written as F64; F32 is accepted on reading too.
+// Tensors are written as F64; reading also accepts F32, F16, BF16 and the
+// integer and boolean dtypes, converted to float64.
 
 // maxHeaderLen bounds the JSON header, as the reference implementation
 // does, so that a corrupt length cannot make a reader allocate without bound.
@@ -120,7 +121,8 @@ func WriteSafetensors(w io.Writer, s *StateDict, metadata map[string]string) err
 }
 
 // ReadSafetensors parses a safetensors file held in b and returns its
-// tensors, in the order of their data, and its metadata. Everything is
+// tensors, in the order of their data and converted to float64, and its
+// metadata. Everything is
 // checked before anything is allocated on the file's word: the header
 // length against the file size, the JSON, each dtype and shape against its
 // byte range, and the byte ranges against each other (inside the data, in
@@ -187,9 +189,9 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 		if e.DType == "" || e.Shape == nil || e.DataOffsets == nil {
 			return nil, nil, fail(name, "entry lacks dtype, shape or data_offsets")
 		}
-		size := map[string]uint64{"F64": 8, "F32": 4}[e.DType]
+		size := dtypeSize[e.DType]
 		if size == 0 {
-			return nil, nil, fail(name, "dtype %q is not supported (want F64 or F32)", e.DType)
+			return nil, nil, fail(name, "dtype %q is not supported (want F64, F32, F16, BF16, I64, I32, I16, I8, U8 or BOOL)", e.DType)
 		}
 		if len(e.DataOffsets) != 2 || e.DataOffsets[0] > e.DataOffsets[1] {
 			return nil, nil, fail(name, "data_offsets %v: want [begin, end] with begin ≤ end", e.DataOffsets)
@@ -244,18 +246,7 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 	s := NewStateDict()
 	for _, it := range items {
 		raw := data[it.begin:it.end]
-		var vals []float64
-		if it.dtype == "F64" {
-			vals = make([]float64, len(raw)/8)
-			for i := range vals {
-				vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
-			}
-		} else {
-			vals = make([]float64, len(raw)/4)
-			for i := range vals {
-				vals[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
-			}
-		}
+		vals := decode(it.dtype, raw)
 		if len(it.shape) == 0 {
 			s.Set(it.name, tensor.Scalar(vals[0]))
 			continue
@@ -263,6 +254,63 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 		s.Set(it.name, tensor.New(vals, it.shape...))
 	}
 	return s, metadata, nil
+}
+
+// dtypeSize gives the bytes per element of the dtypes ReadSafetensors reads.
+var dtypeSize = map[string]uint64{"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
+
+// decode converts little-endian values of a dtype to float64. Integers
+// beyond 2⁵³ lose their last bits, as any conversion to float64 does.
+func decode(dtype string, raw []byte) []float64 {
+	n := len(raw) / int(dtypeSize[dtype])
+	vals := make([]float64, n)
+	le := binary.LittleEndian
+	for i := range vals {
+		switch dtype {
+		case "F64":
+			vals[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
+		case "F32":
+			vals[i] = float64(math.Float32frombits(le.Uint32(raw[4*i:])))
+		case "F16":
+			vals[i] = halfToFloat(le.Uint16(raw[2*i:]))
+		case "BF16":
+			vals[i] = float64(math.Float32frombits(uint32(le.Uint16(raw[2*i:])) << 16))
+		case "I64":
+			vals[i] = float64(int64(le.Uint64(raw[8*i:])))
+		case "I32":
+			vals[i] = float64(int32(le.Uint32(raw[4*i:])))
+		case "I16":
+			vals[i] = float64(int16(le.Uint16(raw[2*i:])))
+		case "I8":
+			vals[i] = float64(int8(raw[i]))
+		case "U8":
+			vals[i] = float64(raw[i])
+		case "BOOL":
+			if raw[i] != 0 {
+				vals[i] = 1
+			}
+		}
+	}
+	return vals
+}
+
+// halfToFloat converts an IEEE 754 half-precision number.
+func halfToFloat(h uint16) float64 {
+	sign := 1.0
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	exp, frac := int(h>>10&0x1f), float64(h&0x3ff)
+	switch exp {
+	case 0: // zero or subnormal
+		return sign * math.Ldexp(frac, -24)
+	case 0x1f:
+		if frac != 0 {
+			return math.NaN()
+		}
+		return sign * math.Inf(1)
+	}
+	return sign * math.Ldexp(1+frac/1024, exp-15)
 }
 
 // strictUnmarshal decodes JSON into v, refusing unknown fields.
