@@ -54,10 +54,11 @@ type EarlyStoppingConfig struct {
 	MinEpochs int
 
 	// StoppingThreshold, if set, stops training as soon as the monitored
-	// value is better than it: a target reached, as a loss tolerance.
+	// value is strictly better than it (MinDelta plays no part): a target
+	// reached, as a loss tolerance.
 	StoppingThreshold *float64
 	// DivergenceThreshold, if set, stops training as soon as the monitored
-	// value is worse than it: the run has gone astray.
+	// value is strictly worse than it: the run has gone astray.
 	DivergenceThreshold *float64
 	// AllowNonFinite turns off the check that stops training at once on a
 	// NaN or infinite value; such a value then simply never improves.
@@ -307,10 +308,10 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 	if epoch+1 < e.cfg.MinEpochs {
 		return false, nil
 	}
-	if t := e.cfg.StoppingThreshold; t != nil && e.rule.Better(current, *t) {
+	if t := e.cfg.StoppingThreshold; t != nil && e.beyond(current, *t) {
 		return e.stop(epoch, StopThreshold, fmt.Sprintf("%s = %.6g reached the stopping threshold %g", e.monitor, current, *t)), nil
 	}
-	if t := e.cfg.DivergenceThreshold; t != nil && e.worse(current, *t) {
+	if t := e.cfg.DivergenceThreshold; t != nil && e.beyond(*t, current) {
 		return e.stop(epoch, StopDivergence, fmt.Sprintf("%s = %.6g crossed the divergence threshold %g", e.monitor, current, *t)), nil
 	}
 	if reason, msg := e.prechelt(); reason != NotStopped {
@@ -326,12 +327,14 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 	return false, nil
 }
 
-// worse reports whether current is strictly worse than threshold.
-func (e *EarlyStopping) worse(current, threshold float64) bool {
+// beyond reports whether a is strictly better than b in the monitored
+// direction. Thresholds are compared as Lightning compares them: without
+// MinDelta, which is a margin for improvements, not for targets.
+func (e *EarlyStopping) beyond(a, b float64) bool {
 	if e.rule.Mode == optim.Max {
-		return current < threshold
+		return a > b
 	}
-	return current > threshold
+	return a < b
 }
 
 // prechelt evaluates GL, PQ and UP on the values seen so far.
