@@ -92,6 +92,13 @@ type buffer struct {
 
 func newBase(kind string, params []*autograd.Var, lr float64, bufferNames ...string) base {
 	check(kind, lr >= 0, "learning rate %v is negative", lr)
+	seen := make(map[*autograd.Var]int, len(params))
+	for i, p := range params {
+		check(kind, p != nil, "parameter %d is nil", i)
+		j, dup := seen[p]
+		check(kind, !dup, "parameters %d and %d are the same Var: it would be updated twice per step", j, i)
+		seen[p] = i
+	}
 	b := base{kind: kind, params: params, lr: lr, steps: make([]float64, len(params))}
 	for _, name := range bufferNames {
 		buf := buffer{name: name, t: make([]*tensor.Tensor, len(params))}

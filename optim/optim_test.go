@@ -310,6 +310,11 @@ func TestInvalidSettingsPanic(t *testing.T) {
 		{"Plateau: factor 2", func() { NewPlateau(NewSGD(nil, SGDConfig{}), PlateauConfig{Factor: 2}) }},
 		{"Plateau: patience", func() { NewPlateau(NewSGD(nil, SGDConfig{}), PlateauConfig{Patience: -1}) }},
 		{"SGD: learning rate -2", func() { NewSGD(nil, SGDConfig{}).SetLR(-2) }},
+		{"Adam: parameters 0 and 1 are the same Var", func() {
+			w := autograd.Param(tensor.Zeros(1))
+			NewAdam([]*autograd.Var{w, w}, AdamConfig{})
+		}},
+		{"SGD: parameter 0 is nil", func() { NewSGD([]*autograd.Var{nil}, SGDConfig{}) }},
 	}
 	for _, tt := range tests {
 		func() {
