@@ -45,6 +45,26 @@ func NewSGD(params []*autograd.Var, cfg SGDConfig) *SGD {
 // Step updates the parameters.
 func (o *SGD) Step() {
 	c, lr := o.cfg, o.lr
+	if c.Momentum != 0 && c.WeightDecay == 0 && !c.Nesterov {
+		// Momentum without decay, the usual recipe, without branches in the
+		// loop: b ← μb + (1−τ)g (b ← g at the first step); θ ← θ − αb.
+		o.each(func(i int, p, g []float64) {
+			b := o.buf(0, i)[:len(p)]
+			g = g[:len(p)]
+			if o.steps[i] == 1 {
+				copy(b, g)
+			} else {
+				mu, damp := c.Momentum, 1-c.Dampening
+				for j, d := range g {
+					b[j] = b[j]*mu + damp*d
+				}
+			}
+			for j, bj := range b {
+				p[j] -= lr * bj
+			}
+		})
+		return
+	}
 	if c.Momentum == 0 && c.WeightDecay == 0 {
 		// Plain descent is one vectorized θ ← θ − αg per parameter.
 		for i, v := range o.params {
@@ -156,6 +176,17 @@ func (o *Adam) Step() {
 		t := o.steps[i]
 		stepSize := lr / (1 - math.Pow(c.Beta1, t))
 		bc2Sqrt := math.Sqrt(1 - math.Pow(c.Beta2, t))
+		if !c.AMSGrad && c.WeightDecay == 0 && !o.decoupled {
+			// The common case, without a branch in the loop.
+			b1, b2, eps := c.Beta1, c.Beta2, c.Eps
+			m, v, g := m[:len(p)], v[:len(p)], g[:len(p)]
+			for j, d := range g {
+				m[j] = m[j]*b1 + (1-b1)*d
+				v[j] = v[j]*b2 + (1-b2)*d*d
+				p[j] -= stepSize * (m[j] / (math.Sqrt(v[j])/bc2Sqrt + eps))
+			}
+			return
+		}
 		for j := range p {
 			d := g[j]
 			if o.decoupled {
