@@ -112,6 +112,7 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 		}
 		start := time.Now()
 		lr := cfg.Optimizer.LR()
+		nn.SetTraining(model, true) // the last epoch's validation left it in evaluation mode
 		trainLogs, err := trainEpoch(ctx, model, params, cfg, names, run, cbs)
 		if err != nil {
 			return end(err)

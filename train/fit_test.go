@@ -397,3 +397,34 @@ func TestEvaluateDropoutIsOff(t *testing.T) {
 		t.Error("metric missing")
 	}
 }
+
+// modeProbe records whether it runs in training mode.
+type modeProbe struct {
+	inner    nn.Module
+	training bool
+	log      *[]bool
+}
+
+func (m *modeProbe) Forward(x *autograd.Var) *autograd.Var {
+	*m.log = append(*m.log, m.training)
+	return m.inner.Forward(x)
+}
+func (m *modeProbe) Params() []nn.Param        { return m.inner.Params() }
+func (m *modeProbe) SetTraining(training bool) { m.training = training }
+
+// TestFitModes checks that every training batch runs in training mode and
+// every validation batch in evaluation mode, in every epoch.
+func TestFitModes(t *testing.T) {
+	inner, cfg := xorSetup(1)
+	var log []bool
+	model := &modeProbe{inner: inner, log: &log}
+	cfg.Epochs = 3
+	cfg.Train = data.NewLoader(cfg.Train.Dataset(), data.LoaderConfig{BatchSize: 2})
+	if _, err := Fit(context.Background(), model, cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := []bool{true, true, false, true, true, false, true, true, false}
+	if diff := cmp.Diff(want, log); diff != "" {
+		t.Errorf("modes per forward pass (-want +got):\n%s", diff)
+	}
+}
