@@ -26,7 +26,7 @@ import (
 
 // Config configures Fit.
 type Config struct {
-	Loss      nn.Loss         // required
+	Loss      nn.Loss         // required; mean-reduced, since the logs weight each batch by its size
 	Optimizer optim.Optimizer // required
 	Epochs    int             // 0 means 1, as Keras
 	Train     *data.Loader    // required
@@ -87,8 +87,12 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 	cbs := append([]callbacks.Callback{hist}, cfg.Callbacks...)
 
 	nn.SetTraining(model, true)
-	for _, cb := range cbs {
+	for i, cb := range cbs {
 		if err := cb.OnTrainBegin(run); err != nil {
+			// Let the callbacks that began clean up (close files).
+			for _, began := range cbs[:i] {
+				began.OnTrainEnd(run)
+			}
 			return hist, err
 		}
 	}

@@ -428,3 +428,17 @@ func TestFitModes(t *testing.T) {
 		t.Errorf("modes per forward pass (-want +got):\n%s", diff)
 	}
 }
+
+// TestFitBeginFailureEndsBegun: when a callback fails at train begin, those
+// that began before it still end (a CSVLogger closes its file).
+func TestFitBeginFailureEndsBegun(t *testing.T) {
+	model, cfg := xorSetup(1)
+	ended := false
+	cfg.Callbacks = []callbacks.Callback{
+		&callbacks.Lambda{TrainEnd: func(*callbacks.Run) error { ended = true; return nil }},
+		&callbacks.Lambda{TrainBegin: func(*callbacks.Run) error { return errors.New("no") }},
+	}
+	if _, err := Fit(context.Background(), model, cfg); err == nil || !ended {
+		t.Errorf("error %v, first callback ended %v", err, ended)
+	}
+}
