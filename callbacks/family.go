@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -102,9 +103,8 @@ func (c *ModelCheckpoint) OnEpochEnd(r *Run, epoch int, logs Logs) error {
 	if err := nn.Save(path, r.Model, meta); err != nil {
 		return fmt.Errorf("callbacks: ModelCheckpoint: %w", err)
 	}
-	if n := len(c.written); n == 0 || c.written[n-1] != path {
-		c.written = append(c.written, path)
-	}
+	// A path written again is the newest file, wherever it stood before.
+	c.written = append(slices.DeleteFunc(c.written, func(p string) bool { return p == path }), path)
 	for c.cfg.KeepLast > 0 && len(c.written) > c.cfg.KeepLast {
 		old := c.written[0]
 		c.written = c.written[1:]

@@ -39,6 +39,18 @@ func TestModelCheckpoint(t *testing.T) {
 		t.Errorf("checkpoint holds epoch %d, metadata %v, %v", m.epoch(), meta, err)
 	}
 
+	// A name that comes back (the same rounded loss) is the newest file and
+	// must survive KeepLast.
+	again := t.TempDir()
+	ck = NewModelCheckpoint(ModelCheckpointConfig{Path: filepath.Join(again, "m-{val_loss:.0f}.safetensors"), KeepLast: 2})
+	simulate(t, []float64{1, 2, 1.2}, nil, ck)
+	if got := ck.Written(); len(got) != 2 || filepath.Base(got[0]) != "m-2.safetensors" || filepath.Base(got[1]) != "m-1.safetensors" {
+		t.Errorf("written %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(again, "m-1.safetensors")); err != nil {
+		t.Errorf("the newest checkpoint was deleted: %v", err)
+	}
+
 	every := NewModelCheckpoint(ModelCheckpointConfig{Path: filepath.Join(dir, "last.safetensors")})
 	simulate(t, []float64{1, 2, 3}, nil, every)
 	if len(every.Written()) != 1 {
