@@ -244,9 +244,9 @@ type gemmOp struct {
 }
 
 // run packs A with packA and then computes the tiles, sharing them among
-// workers goroutines. The helpers are started before A is packed: waking a
-// parked thread takes longer than packing, and this way the helpers are
-// ready when the tiles are.
+// the calling goroutine and workers−1 pooled helpers (see workers.go). The
+// helpers are handed their job before A is packed, so that one that has to
+// be woken is ready when the tiles are.
 func (op *gemmOp) run(tiles, workers int, packA func()) {
 	var next atomic.Int64
 	work := func() {
@@ -267,7 +267,9 @@ func (op *gemmOp) run(tiles, workers int, packA func()) {
 	var packed atomic.Bool
 	var wg sync.WaitGroup
 	for range workers - 1 {
-		wg.Go(func() {
+		wg.Add(1)
+		runHelper(func() {
+			defer wg.Done()
 			for !packed.Load() {
 				runtime.Gosched()
 			}

@@ -1,0 +1,71 @@
+package tensor
+
+import (
+	"runtime"
+	"sync"
+	"time"
+)
+
+// Helpers for parallel products come from a small pool of goroutines that,
+// after a job, keep polling for the next one for a short while before they
+// block. Waking a parked thread takes 50-100 µs on the virtual machines this
+// was measured on — a third of a 784×128 product — and a training step runs
+// such products back to back; a helper that is still polling starts at
+// once. (Measured with cmd/mnist, interleaved runs: medians of 53k
+// training samples/s with a new goroutine per product, 65k with helpers
+// polling 0.5 ms, 73k polling 2 ms.)
+//
+// This is the package's one piece of shared machinery besides the packing
+// buffers. It holds no data and changes no result: which goroutine computes
+// a tile never changes the tile. Products from different goroutines, say two
+// models training side by side, share the helpers, which is what one wants
+// on a machine with as many cores as helpers.
+var helpers struct {
+	once sync.Once
+	jobs chan func()
+}
+
+// helperPoll is how long an idle helper polls for work before it blocks.
+const helperPoll = 2 * time.Millisecond
+
+// runHelper runs job on a pooled helper goroutine, starting the pool (one
+// helper per processor but the caller's) on first use.
+func runHelper(job func()) {
+	helpers.once.Do(func() {
+		n := max(runtime.GOMAXPROCS(0)-1, 1)
+		helpers.jobs = make(chan func(), 4*n)
+		for range n {
+			go helperLoop()
+		}
+	})
+	helpers.jobs <- job
+}
+
+func helperLoop() {
+	for {
+		var job func()
+		select {
+		case job = <-helpers.jobs:
+		default:
+			job = pollJob()
+		}
+		job()
+	}
+}
+
+// pollJob polls for a job for up to helperPoll, yielding the processor
+// between polls, then waits for one.
+func pollJob() func() {
+	deadline := time.Now().Add(helperPoll)
+	for i := 0; ; i++ {
+		select {
+		case job := <-helpers.jobs:
+			return job
+		default:
+		}
+		if i%64 == 63 && time.Now().After(deadline) {
+			return <-helpers.jobs
+		}
+		runtime.Gosched()
+	}
+}
