@@ -106,10 +106,8 @@ type EarlyStoppingConfig struct {
 // patience. The first rule that fires gives the stop reason.
 type EarlyStopping struct {
 	Base
-	cfg     EarlyStoppingConfig
-	rule    optim.Improvement
-	monitor string
-	train   string
+	cfg  EarlyStoppingConfig
+	rule optim.Improvement
 
 	model       nn.Module
 	bestWeights *nn.StateDict
@@ -152,8 +150,7 @@ func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
 	if cfg.RelativeDelta {
 		tm = optim.Rel
 	}
-	e := &EarlyStopping{cfg: cfg, monitor: cfg.Monitor, train: cfg.TrainingMonitor,
-		rule: optim.Improvement{Mode: mode, ThresholdMode: tm, Threshold: cfg.MinDelta}}
+	e := &EarlyStopping{cfg: cfg, rule: optim.Improvement{Mode: mode, ThresholdMode: tm, Threshold: cfg.MinDelta}}
 	e.Reset()
 	return e
 }
@@ -181,7 +178,7 @@ func (e *ConfigError) Error() string { return "callbacks: " + e.Op + ": " + e.De
 // serve several runs.
 func (e *EarlyStopping) Reset() {
 	model := e.model
-	*e = EarlyStopping{cfg: e.cfg, rule: e.rule, monitor: e.monitor, train: e.train, model: model,
+	*e = EarlyStopping{cfg: e.cfg, rule: e.rule, model: model,
 		best: e.rule.Worst(), bestEpoch: -1, stoppedEpoch: -1, minVal: math.Inf(1)}
 }
 
@@ -197,11 +194,11 @@ func (e *EarlyStopping) OnTrainBegin(r *Run) error {
 	if e.cfg.AllowMissing {
 		return nil
 	}
-	if !r.HasKey(e.monitor) {
-		return &ConfigError{Op: "EarlyStopping", Detail: fmt.Sprintf("monitor %q will never be logged; the logs carry %s", e.monitor, strings.Join(r.Keys, ", "))}
+	if !r.HasKey(e.cfg.Monitor) {
+		return &ConfigError{Op: "EarlyStopping", Detail: fmt.Sprintf("monitor %q will never be logged; the logs carry %s", e.cfg.Monitor, strings.Join(r.Keys, ", "))}
 	}
-	if e.cfg.PQ > 0 && !r.HasKey(e.train) {
-		return &ConfigError{Op: "EarlyStopping", Detail: fmt.Sprintf("PQ needs the training error %q, which will never be logged", e.train)}
+	if e.cfg.PQ > 0 && !r.HasKey(e.cfg.TrainingMonitor) {
+		return &ConfigError{Op: "EarlyStopping", Detail: fmt.Sprintf("PQ needs the training error %q, which will never be logged", e.cfg.TrainingMonitor)}
 	}
 	return nil
 }
@@ -246,7 +243,7 @@ func (e *EarlyStopping) out() io.Writer {
 // training should stop, for hand-written loops. It panics if a rule needs
 // more than the one value (PQ needs the training error: use ObserveLogs).
 func (e *EarlyStopping) Observe(epoch int, value float64) bool {
-	stop, err := e.ObserveLogs(epoch, Logs{e.monitor: value})
+	stop, err := e.ObserveLogs(epoch, Logs{e.cfg.Monitor: value})
 	if err != nil {
 		panic(err)
 	}
@@ -265,12 +262,12 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 	if epoch < e.cfg.StartFromEpoch {
 		return false, nil
 	}
-	current, ok := logs[e.monitor]
-	trainErr, trainOK := logs[e.train]
+	current, ok := logs[e.cfg.Monitor]
+	trainErr, trainOK := logs[e.cfg.TrainingMonitor]
 	if !ok || (e.cfg.PQ > 0 && !trainOK) {
-		missing := e.monitor
+		missing := e.cfg.Monitor
 		if ok {
-			missing = e.train
+			missing = e.cfg.TrainingMonitor
 		}
 		if !e.cfg.AllowMissing {
 			return false, &ConfigError{Op: "EarlyStopping", Detail: fmt.Sprintf("epoch %d: %q is not in the logs, which hold %s", epoch, missing, keyList(logs))}
@@ -282,7 +279,7 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 		return false, nil
 	}
 	if !e.cfg.AllowNonFinite && (math.IsNaN(current) || math.IsInf(current, 0)) {
-		return e.stop(epoch, StopNonFinite, fmt.Sprintf("%s = %v is not finite", e.monitor, current)), nil
+		return e.stop(epoch, StopNonFinite, fmt.Sprintf("%s = %v is not finite", e.cfg.Monitor, current)), nil
 	}
 
 	// Bookkeeping: best value, best weights, epochs without improvement.
@@ -309,10 +306,10 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 		return false, nil
 	}
 	if t := e.cfg.StoppingThreshold; t != nil && e.beyond(current, *t) {
-		return e.stop(epoch, StopThreshold, fmt.Sprintf("%s = %.6g reached the stopping threshold %g", e.monitor, current, *t)), nil
+		return e.stop(epoch, StopThreshold, fmt.Sprintf("%s = %.6g reached the stopping threshold %g", e.cfg.Monitor, current, *t)), nil
 	}
 	if t := e.cfg.DivergenceThreshold; t != nil && e.beyond(*t, current) {
-		return e.stop(epoch, StopDivergence, fmt.Sprintf("%s = %.6g crossed the divergence threshold %g", e.monitor, current, *t)), nil
+		return e.stop(epoch, StopDivergence, fmt.Sprintf("%s = %.6g crossed the divergence threshold %g", e.cfg.Monitor, current, *t)), nil
 	}
 	if reason, msg := e.prechelt(); reason != NotStopped {
 		return e.stop(epoch, reason, msg), nil
@@ -320,9 +317,9 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 	baselineUnbeaten := e.cfg.Baseline != nil && !e.rule.Better(e.best, *e.cfg.Baseline)
 	if e.cfg.Patience >= 0 && e.wait >= e.cfg.Patience && epoch > 0 && (!e.improved || baselineUnbeaten) {
 		if baselineUnbeaten {
-			return e.stop(epoch, StopBaseline, fmt.Sprintf("%s did not beat the baseline %g within %d epochs", e.monitor, *e.cfg.Baseline, e.wait)), nil
+			return e.stop(epoch, StopBaseline, fmt.Sprintf("%s did not beat the baseline %g within %d epochs", e.cfg.Monitor, *e.cfg.Baseline, e.wait)), nil
 		}
-		return e.stop(epoch, StopPatience, fmt.Sprintf("%s did not improve%s for %d epochs", e.monitor, e.deltaText(), e.wait)), nil
+		return e.stop(epoch, StopPatience, fmt.Sprintf("%s did not improve%s for %d epochs", e.cfg.Monitor, e.deltaText(), e.wait)), nil
 	}
 	return false, nil
 }
@@ -368,7 +365,7 @@ func (e *EarlyStopping) prechelt() (StopReason, string) {
 			e.ups = 0
 		}
 		if e.ups >= e.cfg.UP {
-			return StopUP, fmt.Sprintf("%s rose in %d successive strips of %d epochs", e.monitor, e.ups, k)
+			return StopUP, fmt.Sprintf("%s rose in %d successive strips of %d epochs", e.cfg.Monitor, e.ups, k)
 		}
 	}
 	return NotStopped, ""
