@@ -14,6 +14,9 @@ func kernel12x16AVX512(k int, a, b, c *float64, ldc int, add bool)
 func kernel6x8AVX2(k int, a, b, c *float64, ldc int, add bool)
 
 //go:noescape
+func transpose8AVX512(kb int, src *float64, ld int, dst *float64, ldd int)
+
+//go:noescape
 func axpyAVX2(alpha float64, x, y *float64, n int)
 
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
@@ -70,6 +73,26 @@ func axpy(alpha float64, x, y []float64) {
 		y[i] += alpha * x[i]
 	}
 }
+
+// transpose8 sets dst[q·ldd+r] = src[r·ld+q] for the 8 rows r of src and
+// as many depth steps q < kb as come in whole blocks of 8, and returns that
+// count; without AVX-512 it does nothing and returns 0, leaving the work to
+// the caller's loop.
+func transpose8(kb int, src []float64, ld int, dst []float64, ldd int) int {
+	n := kb &^ 7
+	if !hasAVX512 || n == 0 {
+		return 0
+	}
+	if len(src) < 7*ld+n || len(dst) < (n-1)*ldd+8 {
+		panic(errorf("gemm", "transpose slices too short"))
+	}
+	transpose8AVX512(n, unsafe.SliceData(src), ld, unsafe.SliceData(dst), ldd)
+	return n
+}
+
+// hasAVX512 reports whether the AVX-512 kernels run here; set once at
+// start-up.
+var hasAVX512 = kernels[0].name == "avx512"
 
 // hasAVX2 reports whether the AVX2 kernels run here; set once at start-up.
 var hasAVX2 = func() bool {

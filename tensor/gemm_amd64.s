@@ -41,6 +41,46 @@ TEXT ·kernel12x16AVX512(SB), NOSPLIT, $0-41
 	MOVQ ldc+32(FP), R8
 	SHLQ $3, R8
 
+	// Ask for the block of C now, so that it is in cache when the sums are
+	// written: rows of C a page apart would otherwise stall the end of
+	// every call.
+	MOVQ DX, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -441,5 +481,85 @@ axpyloop:
 	JNZ         axpyloop
 
 axpydone:
+	VZEROUPPER
+	RET
+
+// func transpose8AVX512(kb int, src *float64, ld int, dst *float64, ldd int)
+//
+// Transposes an 8×kb block (8 rows of src, row stride ld) into kb rows of 8
+// at dst (row stride ldd): dst[q·ldd+r] = src[r·ld+q], kb a multiple of 8.
+// Each 8×8 block takes three rounds of shuffles: pairs of rows interleaved
+// by element, then by 128-bit lane twice.
+TEXT ·transpose8AVX512(SB), NOSPLIT, $0-40
+	MOVQ kb+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	MOVQ dst+24(FP), DI
+	MOVQ ldd+32(FP), R11
+	SHLQ $3, R8
+	SHLQ $3, R11
+	LEAQ (R8)(R8*2), R9     // 3 rows of src
+	LEAQ (SI)(R8*4), R10    // row 4 of src
+	LEAQ (R11)(R11*2), R12  // 3 rows of dst
+	LEAQ (DI)(R11*4), R13   // row 4 of dst
+	MOVQ R11, R14
+	SHLQ $3, R14            // 8 rows of dst
+	SHRQ $3, CX
+	JZ   t8done
+
+t8loop:
+	VMOVUPD (SI), Z0
+	VMOVUPD (SI)(R8*1), Z1
+	VMOVUPD (SI)(R8*2), Z2
+	VMOVUPD (SI)(R9*1), Z3
+	VMOVUPD (R10), Z4
+	VMOVUPD (R10)(R8*1), Z5
+	VMOVUPD (R10)(R8*2), Z6
+	VMOVUPD (R10)(R9*1), Z7
+
+	VUNPCKLPD Z1, Z0, Z8  // r0_0 r1_0 r0_2 r1_2 r0_4 r1_4 r0_6 r1_6
+	VUNPCKHPD Z1, Z0, Z9  // r0_1 r1_1 r0_3 r1_3 …
+	VUNPCKLPD Z3, Z2, Z10
+	VUNPCKHPD Z3, Z2, Z11
+	VUNPCKLPD Z5, Z4, Z12
+	VUNPCKHPD Z5, Z4, Z13
+	VUNPCKLPD Z7, Z6, Z14
+	VUNPCKHPD Z7, Z6, Z15
+
+	VSHUFF64X2 $0x88, Z10, Z8, Z0   // r0_0 r1_0 r0_4 r1_4 r2_0 r3_0 r2_4 r3_4
+	VSHUFF64X2 $0xDD, Z10, Z8, Z1   // the same for columns 2 and 6
+	VSHUFF64X2 $0x88, Z14, Z12, Z2  // rows 4-7, columns 0 and 4
+	VSHUFF64X2 $0xDD, Z14, Z12, Z3  // rows 4-7, columns 2 and 6
+	VSHUFF64X2 $0x88, Z11, Z9, Z4   // rows 0-3, columns 1 and 5
+	VSHUFF64X2 $0xDD, Z11, Z9, Z5   // rows 0-3, columns 3 and 7
+	VSHUFF64X2 $0x88, Z15, Z13, Z6  // rows 4-7, columns 1 and 5
+	VSHUFF64X2 $0xDD, Z15, Z13, Z7  // rows 4-7, columns 3 and 7
+
+	VSHUFF64X2 $0x88, Z2, Z0, Z16  // column 0
+	VSHUFF64X2 $0xDD, Z2, Z0, Z20  // column 4
+	VSHUFF64X2 $0x88, Z3, Z1, Z18  // column 2
+	VSHUFF64X2 $0xDD, Z3, Z1, Z22  // column 6
+	VSHUFF64X2 $0x88, Z6, Z4, Z17  // column 1
+	VSHUFF64X2 $0xDD, Z6, Z4, Z21  // column 5
+	VSHUFF64X2 $0x88, Z7, Z5, Z19  // column 3
+	VSHUFF64X2 $0xDD, Z7, Z5, Z23  // column 7
+
+	VMOVUPD Z16, (DI)
+	VMOVUPD Z17, (DI)(R11*1)
+	VMOVUPD Z18, (DI)(R11*2)
+	VMOVUPD Z19, (DI)(R12*1)
+	VMOVUPD Z20, (R13)
+	VMOVUPD Z21, (R13)(R11*1)
+	VMOVUPD Z22, (R13)(R11*2)
+	VMOVUPD Z23, (R13)(R12*1)
+
+	ADDQ $64, SI
+	ADDQ $64, R10
+	ADDQ R14, DI
+	ADDQ R14, R13
+	DECQ CX
+	JNZ  t8loop
+
+t8done:
 	VZEROUPPER
 	RET

@@ -353,10 +353,14 @@ func packA(ta bool, a []float64, lda, i, mb, p, kb, mr int, ap []float64) {
 			src[r] = a[(i+ii+r)*lda+p : (i+ii+r)*lda+p+kb]
 		}
 		if rows == 12 {
+			// Rows 0-7 and 4-11 in two 8-row transpositions (rows 4-7 are
+			// written twice, with the same values); the loop does the rest.
+			done := transpose8(kb, a[(i+ii)*lda+p:], lda, panel, 12)
+			transpose8(kb, a[(i+ii+4)*lda+p:], lda, panel[4:], 12)
 			// Reslicing to kb lets the compiler drop the bounds checks below.
 			s0, s1, s2, s3, s4, s5 := src[0][:kb], src[1][:kb], src[2][:kb], src[3][:kb], src[4][:kb], src[5][:kb]
 			s6, s7, s8, s9, s10, s11 := src[6][:kb], src[7][:kb], src[8][:kb], src[9][:kb], src[10][:kb], src[11][:kb]
-			for q := range kb {
+			for q := done; q < kb; q++ {
 				d := panel[q*12 : q*12+12 : q*12+12]
 				d[0], d[1], d[2], d[3], d[4], d[5] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q]
 				d[6], d[7], d[8], d[9], d[10], d[11] = s6[q], s7[q], s8[q], s9[q], s10[q], s11[q]
@@ -389,9 +393,11 @@ func packB(tb bool, b []float64, ldb, p, kb, j0, nb, nr int, bp []float64) {
 				src[c] = b[(j+c)*ldb+p : (j+c)*ldb+p+kb]
 			}
 			if cols == 16 {
+				done := transpose8(kb, b[j*ldb+p:], ldb, panel, 16)
+				transpose8(kb, b[(j+8)*ldb+p:], ldb, panel[8:], 16)
 				s0, s1, s2, s3, s4, s5, s6, s7 := src[0][:kb], src[1][:kb], src[2][:kb], src[3][:kb], src[4][:kb], src[5][:kb], src[6][:kb], src[7][:kb]
 				s8, s9, s10, s11, s12, s13, s14, s15 := src[8][:kb], src[9][:kb], src[10][:kb], src[11][:kb], src[12][:kb], src[13][:kb], src[14][:kb], src[15][:kb]
-				for q := range kb {
+				for q := done; q < kb; q++ {
 					d := panel[q*16 : q*16+16 : q*16+16]
 					d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], s6[q], s7[q]
 					d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15] = s8[q], s9[q], s10[q], s11[q], s12[q], s13[q], s14[q], s15[q]
