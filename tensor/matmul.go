@@ -211,21 +211,25 @@ func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64, add
 	if m*n*k < parallelGemm {
 		workers = 1
 	}
-	// Tiles of at least two panels, about four per thread.
-	op.tileCols = nr * max(2, (n+4*workers*nr-1)/(4*workers*nr))
+	// One thread takes wide tiles; several take tiles one panel wide, about
+	// sixteen each, so that they finish together however their speeds
+	// differ. The width changes no work: each tile packs only its own
+	// columns of op(B), and every tile streams the packed op(A) from cache.
+	panels := (n + nr - 1) / nr
+	perTile := max(2, (panels+3)/4)
+	if workers > 1 {
+		perTile = max(1, panels/(8*workers))
+	}
+	op.tileCols = nr * perTile
 	tiles := (n + op.tileCols - 1) / op.tileCols
 	workers = min(workers, tiles)
 	for i := 0; i < m; i += maxRows {
 		op.i, op.mb = i, min(maxRows, m-i)
-		mpad := (op.mb + mr - 1) / mr * mr
-		ap := getScratch(mpad * k)
+		op.mpad = (op.mb + mr - 1) / mr * mr
+		ap := getScratch(op.mpad * k)
 		op.ap = *ap
-		op.run(tiles, workers, func() {
-			for p := 0; p < k; p += kc {
-				kb := min(kc, k-p)
-				packA(ta, a, lda, i, op.mb, p, kb, mr, (*ap)[mpad*p:mpad*(p+kb)])
-			}
-		})
+		op.ta, op.a, op.lda = ta, a, lda
+		op.run(tiles, workers)
 		scratch.Put(ap)
 	}
 }
@@ -233,25 +237,45 @@ func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64, add
 // gemmOp is one row block of a product being computed.
 type gemmOp struct {
 	kern     microKernel
-	tb       bool
-	b, c     []float64
+	ta, tb   bool
+	a, b, c  []float64
+	lda, ldb int
 	ap       []float64 // the row block of op(A), packed for every depth block
 	i, mb    int       // the row block
+	mpad     int       // its rows rounded up to whole panels
 	n, k     int       // columns of C, depth
-	ldb      int
 	tileCols int
 	add      bool // add to C rather than overwrite it
 }
 
-// run packs A with packA and then computes the tiles, sharing them among
-// the calling goroutine and workers−1 pooled helpers (see workers.go). The
-// helpers are handed their job before A is packed, so that one that has to
-// be woken is ready when the tiles are.
-func (op *gemmOp) run(tiles, workers int, packA func()) {
-	var next atomic.Int64
+// aUnitRows is how many rows of op(A) one unit of packing covers, within
+// one depth block: a multiple of every kernel's mr.
+const aUnitRows = 48
+
+// run packs op(A) and computes the tiles, sharing both among the calling
+// goroutine and workers−1 pooled helpers (see workers.go): each takes units
+// of A to pack until none is left, waits until all are packed, then takes
+// tiles until none is left.
+func (op *gemmOp) run(tiles, workers int) {
+	rowUnits := (op.mb + aUnitRows - 1) / aUnitRows
+	units := rowUnits * ((op.k + kc - 1) / kc)
+	var nextUnit, packed, nextTile atomic.Int64
 	work := func() {
 		for {
-			t := int(next.Add(1)) - 1
+			u := int(nextUnit.Add(1)) - 1
+			if u >= units {
+				break
+			}
+			p, r := u/rowUnits*kc, u%rowUnits*aUnitRows
+			kb := min(kc, op.k-p)
+			packA(op.ta, op.a, op.lda, op.i+r, min(aUnitRows, op.mb-r), p, kb, op.kern.mr, op.ap[op.mpad*p+r*kb:])
+			packed.Add(1)
+		}
+		for packed.Load() < int64(units) {
+			runtime.Gosched()
+		}
+		for {
+			t := int(nextTile.Add(1)) - 1
 			if t >= tiles {
 				return
 			}
@@ -260,24 +284,17 @@ func (op *gemmOp) run(tiles, workers int, packA func()) {
 		}
 	}
 	if workers == 1 {
-		packA()
 		work()
 		return
 	}
-	var packed atomic.Bool
 	var wg sync.WaitGroup
 	for range workers - 1 {
 		wg.Add(1)
 		runHelper(func() {
 			defer wg.Done()
-			for !packed.Load() {
-				runtime.Gosched()
-			}
 			work()
 		})
 	}
-	packA()
-	packed.Store(true)
 	work()
 	wg.Wait()
 }
@@ -285,8 +302,7 @@ func (op *gemmOp) run(tiles, workers int, packA func()) {
 // tile computes columns [j, j+nb) of the row block over the whole depth, a
 // block of kc at a time.
 func (op *gemmOp) tile(j, nb int) {
-	mr, nr := op.kern.mr, op.kern.nr
-	mpad := (op.mb + mr - 1) / mr * mr
+	nr, mpad := op.kern.nr, op.mpad
 	bp := getScratch((nb + nr - 1) / nr * nr * min(kc, op.k))
 	defer scratch.Put(bp)
 	for p := 0; p < op.k; p += kc {
