@@ -217,11 +217,14 @@ func (a *Var) ReLU() *Var {
 		gd = gd[:len(dd)]
 		xd = xd[:len(dd)]
 		for i := range dd {
-			v := gd[i]
-			if !(xd[i] > 0) {
-				v = 0
+			// The signs of activations are a coin toss, so a branch would be
+			// mispredicted half the time; masking the bits of g compiles to
+			// a conditional move (and gives an exact 0 where g is ±Inf or NaN).
+			var keep uint64
+			if xd[i] > 0 {
+				keep = ^uint64(0)
 			}
-			dd[i] = v
+			dd[i] = math.Float64frombits(math.Float64bits(gd[i]) & keep)
 		}
 		a.accumulate(d, true)
 	}, a)
