@@ -273,6 +273,14 @@ func TestInPlace(t *testing.T) {
 	if !AllClose(long, Arange(-2, 35, 1), 0, 0) {
 		t.Errorf("AddScaled on 37 elements: %v", long)
 	}
+	// Long enough to be shared among threads, in chunks that do not divide it.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	n := 3*minSplit + 17
+	big, step := Arange(0, float64(n), 1), Full(0.25, n)
+	big.AddScaled(4, step)
+	if !AllClose(big, Arange(1, float64(n)+1, 1), 0, 0) {
+		t.Errorf("AddScaled on %d elements differs from the loop", n)
+	}
 	allocs := testing.AllocsPerRun(100, func() {
 		x.AddScaled(0.5, x).Scale(0.5).Fill(1).CopyFrom(x)
 	})

@@ -69,3 +69,31 @@ func pollJob() func() {
 		runtime.Gosched()
 	}
 }
+
+// splitWork calls body on consecutive chunks [lo, hi) that cover [0, n),
+// one per processor, on the calling goroutine and pooled helpers, and
+// returns when all are done. Chunks start at multiples of 64 elements (a
+// cache line of float64s times eight) so that no two threads write one
+// cache line; below minSplit elements the caller does it all.
+func splitWork(n int, body func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/minSplit)
+	if workers <= 1 {
+		body(0, n)
+		return
+	}
+	chunk := (n/workers + 63) &^ 63
+	var wg sync.WaitGroup
+	for lo := chunk; lo < n; lo += chunk {
+		wg.Add(1)
+		runHelper(func() {
+			defer wg.Done()
+			body(lo, min(lo+chunk, n))
+		})
+	}
+	body(0, chunk)
+	wg.Wait()
+}
+
+// minSplit is the fewest elements per thread for which splitWork shares an
+// elementwise loop: below it, handing work over costs more than it saves.
+const minSplit = 1 << 15
