@@ -420,7 +420,7 @@ func (t *Tensor) AddScaled(alpha float64, x *Tensor) *Tensor {
 		axpy(alpha, x.data, t.data)
 		return t
 	}
-	splitWork(len(t.data), 1, func(lo, hi int) { axpy(alpha, x.data[lo:hi], t.data[lo:hi]) })
+	splitWork(len(t.data), func(lo, hi int) { axpy(alpha, x.data[lo:hi], t.data[lo:hi]) })
 	return t
 }
 

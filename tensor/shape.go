@@ -214,27 +214,13 @@ func (t *Tensor) GatherRows(src *Tensor, indices []int) *Tensor {
 	for _, d := range src.shape[1:] {
 		row *= d
 	}
-	for _, r := range indices {
+	for i, r := range indices {
 		if r < 0 || r >= rows {
 			panic(errorf("GatherRows", "row index %d out of range for shape %v", r, src.shape))
 		}
+		copy(t.data[i*row:(i+1)*row], src.data[r*row:(r+1)*row])
 	}
-	if len(t.data) < 2*minSplit { // no closure to allocate
-		gatherRows(t.data, src.data, indices, row)
-		return t
-	}
-	// A batch of images is rows scattered over a large array: two threads
-	// wait for memory side by side.
-	splitWork(len(indices), row, func(lo, hi int) {
-		gatherRows(t.data[lo*row:hi*row], src.data, indices[lo:hi], row)
-	})
 	return t
-}
-
-func gatherRows(dst, src []float64, indices []int, row int) {
-	for i, r := range indices {
-		copy(dst[i*row:(i+1)*row], src[r*row:(r+1)*row])
-	}
 }
 
 // ScatterAddRows adds row i of src into row indices[i] of t for every i,

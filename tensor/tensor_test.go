@@ -558,23 +558,3 @@ func TestRows(t *testing.T) {
 	mustPanic(t, "Rows: [3, 5) of shape [4 3]", func() { x.Rows(3, 5) })
 	mustPanic(t, "Rows: [0, 1) of shape []", func() { Scalar(1).Rows(0, 1) })
 }
-
-// TestGatherRowsShared gathers a batch large enough to be shared among
-// threads, in chunks that do not divide it, and checks every row.
-func TestGatherRowsShared(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
-	const rows, cols = 500, 300
-	src := Arange(0, rows*cols, 1).Reshape(rows, cols)
-	indices := make([]int, 301)
-	for i := range indices {
-		indices[i] = (i * 7919) % rows
-	}
-	got := Zeros(len(indices), cols).GatherRows(src, indices)
-	for i, r := range indices {
-		for c := range cols {
-			if v := got.Data()[i*cols+c]; v != float64(r*cols+c) {
-				t.Fatalf("row %d (source row %d), column %d: got %v", i, r, c, v)
-			}
-		}
-	}
-}

@@ -72,20 +72,16 @@ func pollJob() func() {
 
 // splitWork calls body on consecutive chunks [lo, hi) that cover [0, n),
 // one per processor, on the calling goroutine and pooled helpers, and
-// returns when all are done. Each of the n units is size elements; a thread
-// gets at least minSplit elements, or the caller does it all. Chunks of
-// single elements start at multiples of 64, so that no two threads write
-// one cache line.
-func splitWork(n, size int, body func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), n*size/minSplit, n)
+// returns when all are done. Chunks start at multiples of 64 elements (a
+// cache line of float64s times eight) so that no two threads write one
+// cache line; below minSplit elements the caller does it all.
+func splitWork(n int, body func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/minSplit)
 	if workers <= 1 {
 		body(0, n)
 		return
 	}
-	chunk := (n + workers - 1) / workers
-	if size == 1 {
-		chunk = (chunk + 63) &^ 63
-	}
+	chunk := (n/workers + 63) &^ 63
 	var wg sync.WaitGroup
 	for lo := chunk; lo < n; lo += chunk {
 		wg.Add(1)
@@ -94,10 +90,10 @@ func splitWork(n, size int, body func(lo, hi int)) {
 			body(lo, min(lo+chunk, n))
 		})
 	}
-	body(0, min(chunk, n))
+	body(0, chunk)
 	wg.Wait()
 }
 
-// minSplit is the fewest elements per thread for which splitWork shares a
-// loop: below it, handing work over costs more than it saves.
+// minSplit is the fewest elements per thread for which splitWork shares an
+// elementwise loop: below it, handing work over costs more than it saves.
 const minSplit = 1 << 15
