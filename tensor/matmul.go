@@ -302,22 +302,24 @@ func (op *gemmOp) run(tiles, workers int) {
 // tile computes columns [j, j+nb) of the row block over the whole depth, a
 // block of kc at a time.
 func (op *gemmOp) tile(j, nb int) {
-	nr, mpad := op.kern.nr, op.mpad
-	bp := getScratch((nb + nr - 1) / nr * nr * min(kc, op.k))
-	defer scratch.Put(bp)
+	mr, nr, mpad := op.kern.mr, op.kern.nr, op.mpad
+	bsize := (nb + nr - 1) / nr * nr * min(kc, op.k)
+	scr := getScratch(bsize + mr*nr) // packed op(B), then a block for the edges of C
+	defer scratch.Put(scr)
+	bp, edge := (*scr)[:bsize], (*scr)[bsize:]
 	for p := 0; p < op.k; p += kc {
 		kb := min(kc, op.k-p)
-		packB(op.tb, op.b, op.ldb, p, kb, j, nb, nr, *bp)
-		gemmTile(op.kern, op.ap[mpad*p:mpad*(p+kb)], *bp, op.c, op.i, op.mb, j, nb, op.n, kb, op.add || p > 0)
+		packB(op.tb, op.b, op.ldb, p, kb, j, nb, nr, bp)
+		gemmTile(op.kern, op.ap[mpad*p:mpad*(p+kb)], bp, op.c, edge, op.i, op.mb, j, nb, op.n, kb, op.add || p > 0)
 	}
 }
 
 // gemmTile adds the product of the packed rows [i, i+mb) of op(A) and the
 // packed columns [j, j+nb) of op(B), over one depth block of kb, into c, or
-// stores it there if add is false.
-func gemmTile(kern microKernel, ap, bp, c []float64, i, mb, j, nb, n, kb int, add bool) {
+// stores it there if add is false. Blocks at the edges of C are computed
+// whole into edge (mr×nr) and the part inside C copied out.
+func gemmTile(kern microKernel, ap, bp, c, edge []float64, i, mb, j, nb, n, kb int, add bool) {
 	mr, nr := kern.mr, kern.nr
-	var tileBuf [16 * 16]float64
 	for jj := 0; jj < nb; jj += nr {
 		cols := min(nr, nb-jj)
 		bpanel := bp[jj*kb : (jj+nr)*kb]
@@ -328,7 +330,7 @@ func gemmTile(kern microKernel, ap, bp, c []float64, i, mb, j, nb, n, kb int, ad
 				kern.run(kb, apanel, bpanel, c[(i+ii)*n+j+jj:], n, mr, nr, add)
 				continue
 			}
-			t := tileBuf[:mr*nr]
+			t := edge[:mr*nr]
 			kern.run(kb, apanel, bpanel, t, nr, mr, nr, false)
 			for r := range rows {
 				row := c[(i+ii+r)*n+j+jj : (i+ii+r)*n+j+jj+cols]
