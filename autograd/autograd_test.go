@@ -68,6 +68,8 @@ func TestGradients(t *testing.T) {
 		{"Tanh", func(x ...*Var) *Var { return x[0].Tanh() }, []*tensor.Tensor{randn(1, 2, 3)}},
 		{"Sigmoid", func(x ...*Var) *Var { return x[0].Sigmoid() }, []*tensor.Tensor{randn(1, 2, 3)}},
 		{"ReLU", func(x ...*Var) *Var { return x[0].ReLU() }, []*tensor.Tensor{awayFromZero(1, 2, 3)}},
+		// ReLU masks its incoming gradient in place: reuse must not corrupt it.
+		{"ReLUReused", func(x ...*Var) *Var { r := x[0].ReLU(); return r.Mul(r).Add(r.ReLU()).Add(x[0]) }, []*tensor.Tensor{awayFromZero(1, 2, 3)}},
 		{"LeakyReLU", func(x ...*Var) *Var { return x[0].LeakyReLU(0.1) }, []*tensor.Tensor{awayFromZero(1, 2, 3)}},
 		{"GELU", func(x ...*Var) *Var { return x[0].GELU() }, []*tensor.Tensor{randn(1, 2, 3)}},
 		{"Clip", func(x ...*Var) *Var { return x[0].Clip(-0.5, 0.5) }, []*tensor.Tensor{awayFromZero(1, 2, 3)}},
@@ -195,6 +197,13 @@ func TestBackwardWithSeed(t *testing.T) {
 	}
 	mustPanic(t, "not a scalar", func() { y.Backward() })
 	mustPanic(t, "seed of shape [2]", func() { y.BackwardWith(tensor.Zeros(2)) })
+	// The seed is the caller's: ops that work on their gradient in place
+	// get a copy.
+	seed := tensor.New([]float64{1, -1, 1})
+	Param(tensor.New([]float64{1, 2, -3})).ReLU().BackwardWith(seed)
+	if diff := cmp.Diff([]float64{1, -1, 1}, seed.Data()); diff != "" {
+		t.Errorf("BackwardWith changed its seed (-want +got):\n%s", diff)
+	}
 	// Backward on something that needs no gradient does nothing.
 	Const(tensor.Scalar(1)).Backward()
 }

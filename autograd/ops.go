@@ -212,11 +212,11 @@ func (a *Var) Sigmoid() *Var {
 // ReLU returns max(a, 0) elementwise; its gradient at 0 is 0.
 func (a *Var) ReLU() *Var {
 	return record(a.Value.ReLU(), func(g *tensor.Tensor) {
-		d := tensor.Zeros(g.Shape()...)
-		dd, gd, xd := d.Data(), g.Data(), a.Value.Data()
-		gd = gd[:len(dd)]
-		xd = xd[:len(dd)]
-		for i := range dd {
+		// g belongs to this closure (see Add), so it is masked in place and
+		// handed on: no new tensor per step.
+		gd := g.Data()
+		xd := a.Value.Data()[:len(gd)]
+		for i := range gd {
 			// The signs of activations are a coin toss, so a branch would be
 			// mispredicted half the time; masking the bits of g compiles to
 			// a conditional move (and gives an exact 0 where g is ±Inf or NaN).
@@ -224,9 +224,9 @@ func (a *Var) ReLU() *Var {
 			if xd[i] > 0 {
 				keep = ^uint64(0)
 			}
-			dd[i] = math.Float64frombits(math.Float64bits(gd[i]) & keep)
+			gd[i] = math.Float64frombits(math.Float64bits(gd[i]) & keep)
 		}
-		a.accumulate(d, true)
+		a.accumulate(g, true)
 	}, a)
 }
 
