@@ -214,29 +214,56 @@ func CrossEntropyLoss(o CrossEntropyOptions) Loss {
 			panic(&Error{Op: "CrossEntropy", Detail: fmt.Sprintf("logits of shape %v: want [batch classes]", x.Shape())})
 		}
 		n, c := x.Dim(0), x.Dim(1)
-		var q *tensor.Tensor // the target distribution, smoothed
-		if target.Value.SameShape(x) {
-			q = target.Value.MulScalar(1 - eps).AddScalar(eps / float64(c))
-		} else {
-			q = tensor.Full(eps/float64(c), n, c)
-			qd := q.Data()
-			for i, y := range classLabels("CrossEntropy", target.Value, n, c) {
-				qd[i*c+y] += 1 - eps
-			}
+		if !target.Value.SameShape(x) {
+			return o.Reduction.apply(crossEntropyLabels(logits, classLabels("CrossEntropy", target.Value, n, c), eps))
 		}
+		q := target.Value.MulScalar(1 - eps).AddScalar(eps / float64(c)) // the target distribution, smoothed
 		logp := x.LogSoftmax(1)
 		loss := logp.Mul(q).Sum(1).Neg()
 		return o.Reduction.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
 			gcol := g.Reshape(n, 1)
 			// d/dx = softmax·Σq − q, per row.
 			dx := logp.Exp().Mul(q.Sum(1).Reshape(n, 1)).Sub(q).Mul(gcol)
-			var dt *tensor.Tensor
-			if target.Value.SameShape(x) {
-				dt = logp.Mul(gcol).Scale(-(1 - eps))
-			}
+			dt := logp.Mul(gcol).Scale(-(1 - eps))
 			return []*tensor.Tensor{dx, dt}
 		}, logits, target))
 	}
+}
+
+// crossEntropyLabels is the unreduced cross-entropy of logits [N C] against
+// class labels, with the targets smoothed by eps: per row
+// −(1−eps)·logp[y] − eps/C·Σ logp, and the gradient softmax − q, computed
+// in one pass each way. Labels are the common case of a training step, so
+// it builds no target matrix.
+func crossEntropyLabels(logits *autograd.Var, labels []int, eps float64) *autograd.Var {
+	logp := logits.Value.LogSoftmax(1)
+	n, c := logp.Dim(0), logp.Dim(1)
+	lp := logp.Data()
+	loss := tensor.Zeros(n)
+	ld := loss.Data()
+	for i, y := range labels {
+		row := lp[i*c : (i+1)*c]
+		ld[i] = -(1 - eps) * row[y]
+		if eps != 0 {
+			sum := 0.0
+			for _, v := range row {
+				sum += v
+			}
+			ld[i] -= eps / float64(c) * sum
+		}
+	}
+	return autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
+		dx := tensor.Zeros(n, c)
+		dd, gd := dx.Data(), g.Data()
+		for i, y := range labels {
+			row, out := lp[i*c:(i+1)*c], dd[i*c:(i+1)*c]
+			for j, v := range row {
+				out[j] = gd[i] * (math.Exp(v) - eps/float64(c))
+			}
+			out[y] -= gd[i] * (1 - eps)
+		}
+		return []*tensor.Tensor{dx}
+	}, logits)
 }
 
 // NLL is the negative log-likelihood of log-probabilities [N C] (the output
