@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -649,4 +650,67 @@ func TestLoaderReused(t *testing.T) {
 	if len(seen) != 3 || seen[0] == seen[1] {
 		t.Error("a plain Dataset shares batch tensors")
 	}
+}
+
+// TestLoaderPrefetch checks that prefetching yields the same batches in the
+// same order, with All and Reused, shuffled or not, with or without the last
+// short batch; that reused batches stay intact while the next one is
+// gathered; that stopping early returns; and that a data set's panic reaches
+// the caller.
+func TestLoaderPrefetch(t *testing.T) {
+	ds := rowsDataset(11)
+	for _, cfg := range []LoaderConfig{
+		{BatchSize: 3},
+		{BatchSize: 3, DropLast: true},
+		{BatchSize: 4, Shuffle: true},
+		{BatchSize: 20},
+	} {
+		plain, pre := cfg, cfg
+		if cfg.Shuffle {
+			plain.Rand, pre.Rand = rng(7), rng(7)
+		}
+		pre.Prefetch = true
+		want := batches(NewLoader(ds, plain))
+		if got := batches(NewLoader(ds, pre)); !cmp.Equal(want, got) {
+			t.Errorf("%+v: All with Prefetch gives %v, want %v", cfg, got, want)
+		}
+		if cfg.Shuffle {
+			plain.Rand, pre.Rand = rng(7), rng(7)
+		}
+		var got [][]float64
+		for x, y := range NewLoader(ds, pre).Reused() {
+			before := slices.Clone(x.Data())
+			time.Sleep(time.Millisecond) // the next batch is being gathered meanwhile
+			if !cmp.Equal(before, x.Data()) || !tensor.Equal(y, x.MulScalar(10)) {
+				t.Fatalf("%+v: a reused batch changed while the caller held it", cfg)
+			}
+			got = append(got, before)
+		}
+		if !cmp.Equal(want, got) {
+			t.Errorf("%+v: Reused with Prefetch gives %v, want %v", cfg, got, want)
+		}
+	}
+	n := 0
+	for range NewLoader(ds, LoaderConfig{BatchSize: 2, Prefetch: true}).Reused() {
+		n++
+		break
+	}
+	if n != 1 {
+		t.Errorf("break after one batch ran %d", n)
+	}
+	if got := batches(NewLoader(rowsDataset(0), LoaderConfig{Prefetch: true})); len(got) != 0 {
+		t.Errorf("an empty data set yields %v", got)
+	}
+	bad := NewLoader(panicky{ds}, LoaderConfig{BatchSize: 2, Prefetch: true})
+	mustPanic(t, "bad example", func() {
+		for range bad.All() {
+		}
+	})
+}
+
+// panicky is a data set whose batches panic.
+type panicky struct{ *TensorDataset }
+
+func (panicky) Batch([]int) (x, y *tensor.Tensor) {
+	panic(&Error{Op: "Batch", Detail: "bad example"})
 }

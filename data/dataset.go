@@ -86,6 +86,12 @@ type LoaderConfig struct {
 	Shuffle   bool       // a new random order every epoch, drawn from Rand
 	Rand      *rand.Rand // required with Shuffle
 	DropLast  bool       // drop the last batch if it is smaller than BatchSize
+	// Prefetch gathers each batch on another goroutine while the caller
+	// works on the one before, as a DataLoader with a worker does. The
+	// batches and their order are the same; the gather, which waits on
+	// memory, overlaps the caller's step. An iteration that stops early
+	// waits for the batch in flight before it returns.
+	Prefetch bool
 }
 
 // Loader iterates over a Dataset in batches, one epoch per call to All.
@@ -144,7 +150,6 @@ func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 	filler, canFill := l.ds.(BatchFiller)
 	reuse = reuse && canFill
 	return func(yield func(x, y *tensor.Tensor) bool) {
-		var bufX, bufY [2]*tensor.Tensor // one pair per batch size: full and last
 		n, b := l.ds.Len(), l.cfg.BatchSize
 		order := make([]int, n)
 		for i := range order {
@@ -153,28 +158,78 @@ func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 		if l.cfg.Shuffle {
 			l.cfg.Rand.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 		}
+		var batchIndices [][]int
 		for start := 0; start < n; start += b {
 			end := min(start+b, n)
 			if l.cfg.DropLast && end-start < b {
-				return
+				break
 			}
-			idx := order[start:end]
-			var x, y *tensor.Tensor
-			slot := 0
-			if end-start < b {
+			batchIndices = append(batchIndices, order[start:end])
+		}
+		// With reuse, batches go into buffers kept per batch size (full and
+		// last); prefetching alternates two sets, one being filled while the
+		// caller holds the other.
+		var bufX, bufY [2][2]*tensor.Tensor
+		gather := func(k int) (x, y *tensor.Tensor) {
+			idx := batchIndices[k]
+			slot, set := 0, 0
+			if len(idx) < b {
 				slot = 1
 			}
-			switch {
-			case reuse && bufX[slot] != nil:
-				x, y = bufX[slot], bufY[slot]
+			if l.cfg.Prefetch {
+				set = k % 2
+			}
+			if reuse && bufX[set][slot] != nil {
+				x, y = bufX[set][slot], bufY[set][slot]
 				filler.FillBatch(x, y, idx)
-			default:
-				x, y = l.ds.Batch(idx)
-				if reuse {
-					bufX[slot], bufY[slot] = x, y
+				return x, y
+			}
+			x, y = l.ds.Batch(idx)
+			if reuse {
+				bufX[set][slot], bufY[set][slot] = x, y
+			}
+			return x, y
+		}
+		if !l.cfg.Prefetch {
+			for k := range batchIndices {
+				if !yield(gather(k)) {
+					return
 				}
 			}
-			if !yield(x, y) {
+			return
+		}
+		type batch struct {
+			x, y  *tensor.Tensor
+			panic any // a panic of the data set, raised again in the caller
+		}
+		next := make(chan batch, 1)
+		fetch := func(k int) {
+			go func() {
+				var bt batch
+				defer func() {
+					if p := recover(); p != nil {
+						bt.panic = p
+					}
+					next <- bt
+				}()
+				bt.x, bt.y = gather(k)
+			}()
+		}
+		if len(batchIndices) > 0 {
+			fetch(0)
+		}
+		for k := range batchIndices {
+			bt := <-next
+			if bt.panic != nil {
+				panic(bt.panic)
+			}
+			if k+1 < len(batchIndices) {
+				fetch(k + 1)
+			}
+			if !yield(bt.x, bt.y) {
+				if k+1 < len(batchIndices) {
+					<-next // let the batch in flight land before returning
+				}
 				return
 			}
 		}

@@ -121,8 +121,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logf("training 784-%d-10 on %d images, validating on %d, batch %d, SGD lr %g\n", o.hidden, trainSet.Len(), valSet.Len(), o.batch, o.lr)
 	hist, err := train.Fit(ctx, model, train.Config{
 		Loss: nn.CrossEntropy, Optimizer: optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: o.lr}), Epochs: o.epochs,
-		Train:     data.NewLoader(trainSet, data.LoaderConfig{BatchSize: o.batch, Shuffle: true, Rand: rng}),
-		Val:       data.NewLoader(valSet, data.LoaderConfig{BatchSize: 1000}),
+		Train:     data.NewLoader(trainSet, data.LoaderConfig{BatchSize: o.batch, Shuffle: true, Rand: rng, Prefetch: true}),
+		Val:       data.NewLoader(valSet, data.LoaderConfig{BatchSize: 1000, Prefetch: true}),
 		Metrics:   map[string]nn.Metric{"accuracy": nn.Accuracy},
 		Callbacks: cbs,
 	})
