@@ -118,12 +118,15 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 
 // Blocking of the general matrix product. Rows of C are taken in blocks of
 // up to maxRows. For each row block, op(A) is packed once, whole, into
-// panels of mr rows (depth-major within each block of kc); then the block's
-// columns are cut into narrow tiles that the threads take in turn, each
-// walking the depth a block of kc at a time, packing its columns of op(B)
-// into panels of nr columns and running the micro-kernel, which adds an
-// mr×nr block of the product to C. Narrow tiles let a second thread that
-// wakes late still find work, and packing A once keeps them cheap.
+// panels of mr rows (depth-major within each block of kc), the threads
+// sharing the packing; then the block's columns are cut into narrow tiles
+// that the threads take in turn, each walking the depth a block of kc at a
+// time, packing its columns of op(B) into panels of nr columns and running
+// the micro-kernel, which adds an mr×nr block of the product to C. Narrow
+// tiles let a second thread that wakes late still find work, and packing A
+// once keeps them cheap. Packing transposes whenever the operand's depth
+// runs along its rows (op(A) = A, op(B) = Bᵀ); with AVX-512 that is done
+// 8×8 at a time in registers.
 //
 // Every entry of C is the sum, over the depth blocks in order, of a dot
 // product accumulated in depth order from zero; how C is cut into tiles and
