@@ -20,6 +20,21 @@ func BenchmarkMatMul(b *testing.B) {
 	}
 }
 
+// BenchmarkMatMulT is MatMul with the second operand stored transposed,
+// [n k]: the layout of a linear layer's weights.
+func BenchmarkMatMulT(b *testing.B) {
+	for _, n := range []int{64, 512} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			x, y := Normal(rng, 0, 1, n, n), Normal(rng, 0, 1, n, n)
+			for b.Loop() {
+				x.MatMulT(y)
+			}
+			b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
 func BenchmarkAddBroadcast(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	x, bias := Normal(rng, 0, 1, 64, 128), Normal(rng, 0, 1, 128)

@@ -11,6 +11,9 @@ import "unsafe"
 func kernel12x16AVX512(k int, a, b, c *float64, ldc int, add bool)
 
 //go:noescape
+func dot6x4AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, add bool)
+
+//go:noescape
 func kernel6x8AVX2(k int, a, b, c *float64, ldc int, add bool)
 
 //go:noescape
@@ -89,6 +92,19 @@ func transpose8(kb int, src []float64, ld int, dst []float64, ldd int) int {
 	transpose8AVX512(n, unsafe.SliceData(src), ld, unsafe.SliceData(dst), ldd)
 	return n
 }
+
+// dot6x4 sets (or with add, adds to) the 6×4 block of c (row stride ldc)
+// the products of 6 rows of a and 4 rows of b (row strides lda and ldb)
+// over depth k, a multiple of 8.
+func dot6x4(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, add bool) {
+	if len(a) < 5*lda+k || len(b) < 3*ldb+k || len(c) < 5*ldc+4 || k%8 != 0 {
+		panic(errorf("gemm", "dot kernel slices too short"))
+	}
+	dot6x4AVX512(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, add)
+}
+
+// hasDot reports whether dot6x4 runs here.
+var hasDot = hasAVX512
 
 // hasAVX512 reports whether the AVX-512 kernels run here; set once at
 // start-up.

@@ -563,3 +563,212 @@ t8loop:
 t8done:
 	VZEROUPPER
 	RET
+
+// func dot6x4AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, add bool)
+//
+// The product of a block of 6 rows of A and 4 rows of B, both stored with
+// the depth along the row (C = A·Bᵀ, as x·Wᵀ), needs no packing: each
+// accumulator Z(4r+j) sums 8 lanes of row r of A times row j of B, 8 depth
+// steps at a time (k a multiple of 8), and the end folds each row's four
+// accumulators into the four sums of C's row, lane pairs first, then
+// 128-bit lanes. add says whether the sums are added to C or stored.
+TEXT ·dot6x4AVX512(SB), NOSPLIT, $0-57
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $3, R8
+	SHLQ $3, R9
+	SHLQ $3, R10
+	LEAQ (R8)(R8*2), R11   // 3 rows of A
+	LEAQ (SI)(R11*1), R12  // row 3 of A
+	LEAQ (R9)(R9*2), R13   // 3 rows of B
+
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	VPXORQ Z16, Z16, Z16
+	VPXORQ Z17, Z17, Z17
+	VPXORQ Z18, Z18, Z18
+	VPXORQ Z19, Z19, Z19
+	VPXORQ Z20, Z20, Z20
+	VPXORQ Z21, Z21, Z21
+	VPXORQ Z22, Z22, Z22
+	VPXORQ Z23, Z23, Z23
+	SHRQ $3, CX
+	JZ   fold6x4
+
+loop6x4:
+	VMOVUPD (SI), Z24
+	VMOVUPD (SI)(R8*1), Z25
+	VMOVUPD (SI)(R8*2), Z26
+	VMOVUPD (R12), Z27
+	VMOVUPD (R12)(R8*1), Z28
+	VMOVUPD (R12)(R8*2), Z29
+	VMOVUPD (DI), Z30
+	VFMADD231PD Z30, Z24, Z0
+	VFMADD231PD Z30, Z25, Z4
+	VFMADD231PD Z30, Z26, Z8
+	VFMADD231PD Z30, Z27, Z12
+	VFMADD231PD Z30, Z28, Z16
+	VFMADD231PD Z30, Z29, Z20
+	VMOVUPD (DI)(R9*1), Z31
+	VFMADD231PD Z31, Z24, Z1
+	VFMADD231PD Z31, Z25, Z5
+	VFMADD231PD Z31, Z26, Z9
+	VFMADD231PD Z31, Z27, Z13
+	VFMADD231PD Z31, Z28, Z17
+	VFMADD231PD Z31, Z29, Z21
+	VMOVUPD (DI)(R9*2), Z30
+	VFMADD231PD Z30, Z24, Z2
+	VFMADD231PD Z30, Z25, Z6
+	VFMADD231PD Z30, Z26, Z10
+	VFMADD231PD Z30, Z27, Z14
+	VFMADD231PD Z30, Z28, Z18
+	VFMADD231PD Z30, Z29, Z22
+	VMOVUPD (DI)(R13*1), Z31
+	VFMADD231PD Z31, Z24, Z3
+	VFMADD231PD Z31, Z25, Z7
+	VFMADD231PD Z31, Z26, Z11
+	VFMADD231PD Z31, Z27, Z15
+	VFMADD231PD Z31, Z28, Z19
+	VFMADD231PD Z31, Z29, Z23
+	ADDQ $64, SI
+	ADDQ $64, R12
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  loop6x4
+
+fold6x4:
+	MOVBLZX add+56(FP), R14
+	// row 0
+	VUNPCKLPD Z1, Z0, Z24
+	VUNPCKHPD Z1, Z0, Z25
+	VADDPD    Z25, Z24, Z24          // sums of columns 0 and 1, lane pairs
+	VUNPCKLPD Z3, Z2, Z26
+	VUNPCKHPD Z3, Z2, Z27
+	VADDPD    Z27, Z26, Z26          // columns 2 and 3
+	VSHUFF64X2 $0x44, Z26, Z24, Z28  // low halves of both
+	VSHUFF64X2 $0xEE, Z26, Z24, Z29  // high halves
+	VADDPD    Z29, Z28, Z28
+	VSHUFF64X2 $0x88, Z28, Z28, Z29  // 128-bit lanes 0 and 2
+	VSHUFF64X2 $0xDD, Z28, Z28, Z30  // lanes 1 and 3
+	VADDPD    Z30, Z29, Z29          // the four sums in the low 256 bits
+	TESTL     R14, R14
+	JZ        set6x4r0
+	VADDPD    (DX), Y29, Y29
+set6x4r0:
+	VMOVUPD   Y29, (DX)
+	ADDQ      R10, DX
+	// row 1
+	VUNPCKLPD Z5, Z4, Z24
+	VUNPCKHPD Z5, Z4, Z25
+	VADDPD    Z25, Z24, Z24          // sums of columns 0 and 1, lane pairs
+	VUNPCKLPD Z7, Z6, Z26
+	VUNPCKHPD Z7, Z6, Z27
+	VADDPD    Z27, Z26, Z26          // columns 2 and 3
+	VSHUFF64X2 $0x44, Z26, Z24, Z28  // low halves of both
+	VSHUFF64X2 $0xEE, Z26, Z24, Z29  // high halves
+	VADDPD    Z29, Z28, Z28
+	VSHUFF64X2 $0x88, Z28, Z28, Z29  // 128-bit lanes 0 and 2
+	VSHUFF64X2 $0xDD, Z28, Z28, Z30  // lanes 1 and 3
+	VADDPD    Z30, Z29, Z29          // the four sums in the low 256 bits
+	TESTL     R14, R14
+	JZ        set6x4r1
+	VADDPD    (DX), Y29, Y29
+set6x4r1:
+	VMOVUPD   Y29, (DX)
+	ADDQ      R10, DX
+	// row 2
+	VUNPCKLPD Z9, Z8, Z24
+	VUNPCKHPD Z9, Z8, Z25
+	VADDPD    Z25, Z24, Z24          // sums of columns 0 and 1, lane pairs
+	VUNPCKLPD Z11, Z10, Z26
+	VUNPCKHPD Z11, Z10, Z27
+	VADDPD    Z27, Z26, Z26          // columns 2 and 3
+	VSHUFF64X2 $0x44, Z26, Z24, Z28  // low halves of both
+	VSHUFF64X2 $0xEE, Z26, Z24, Z29  // high halves
+	VADDPD    Z29, Z28, Z28
+	VSHUFF64X2 $0x88, Z28, Z28, Z29  // 128-bit lanes 0 and 2
+	VSHUFF64X2 $0xDD, Z28, Z28, Z30  // lanes 1 and 3
+	VADDPD    Z30, Z29, Z29          // the four sums in the low 256 bits
+	TESTL     R14, R14
+	JZ        set6x4r2
+	VADDPD    (DX), Y29, Y29
+set6x4r2:
+	VMOVUPD   Y29, (DX)
+	ADDQ      R10, DX
+	// row 3
+	VUNPCKLPD Z13, Z12, Z24
+	VUNPCKHPD Z13, Z12, Z25
+	VADDPD    Z25, Z24, Z24          // sums of columns 0 and 1, lane pairs
+	VUNPCKLPD Z15, Z14, Z26
+	VUNPCKHPD Z15, Z14, Z27
+	VADDPD    Z27, Z26, Z26          // columns 2 and 3
+	VSHUFF64X2 $0x44, Z26, Z24, Z28  // low halves of both
+	VSHUFF64X2 $0xEE, Z26, Z24, Z29  // high halves
+	VADDPD    Z29, Z28, Z28
+	VSHUFF64X2 $0x88, Z28, Z28, Z29  // 128-bit lanes 0 and 2
+	VSHUFF64X2 $0xDD, Z28, Z28, Z30  // lanes 1 and 3
+	VADDPD    Z30, Z29, Z29          // the four sums in the low 256 bits
+	TESTL     R14, R14
+	JZ        set6x4r3
+	VADDPD    (DX), Y29, Y29
+set6x4r3:
+	VMOVUPD   Y29, (DX)
+	ADDQ      R10, DX
+	// row 4
+	VUNPCKLPD Z17, Z16, Z24
+	VUNPCKHPD Z17, Z16, Z25
+	VADDPD    Z25, Z24, Z24          // sums of columns 0 and 1, lane pairs
+	VUNPCKLPD Z19, Z18, Z26
+	VUNPCKHPD Z19, Z18, Z27
+	VADDPD    Z27, Z26, Z26          // columns 2 and 3
+	VSHUFF64X2 $0x44, Z26, Z24, Z28  // low halves of both
+	VSHUFF64X2 $0xEE, Z26, Z24, Z29  // high halves
+	VADDPD    Z29, Z28, Z28
+	VSHUFF64X2 $0x88, Z28, Z28, Z29  // 128-bit lanes 0 and 2
+	VSHUFF64X2 $0xDD, Z28, Z28, Z30  // lanes 1 and 3
+	VADDPD    Z30, Z29, Z29          // the four sums in the low 256 bits
+	TESTL     R14, R14
+	JZ        set6x4r4
+	VADDPD    (DX), Y29, Y29
+set6x4r4:
+	VMOVUPD   Y29, (DX)
+	ADDQ      R10, DX
+	// row 5
+	VUNPCKLPD Z21, Z20, Z24
+	VUNPCKHPD Z21, Z20, Z25
+	VADDPD    Z25, Z24, Z24          // sums of columns 0 and 1, lane pairs
+	VUNPCKLPD Z23, Z22, Z26
+	VUNPCKHPD Z23, Z22, Z27
+	VADDPD    Z27, Z26, Z26          // columns 2 and 3
+	VSHUFF64X2 $0x44, Z26, Z24, Z28  // low halves of both
+	VSHUFF64X2 $0xEE, Z26, Z24, Z29  // high halves
+	VADDPD    Z29, Z28, Z28
+	VSHUFF64X2 $0x88, Z28, Z28, Z29  // 128-bit lanes 0 and 2
+	VSHUFF64X2 $0xDD, Z28, Z28, Z30  // lanes 1 and 3
+	VADDPD    Z30, Z29, Z29          // the four sums in the low 256 bits
+	TESTL     R14, R14
+	JZ        set6x4r5
+	VADDPD    (DX), Y29, Y29
+set6x4r5:
+	VMOVUPD   Y29, (DX)
+	VZEROUPPER
+	RET

@@ -558,3 +558,36 @@ func TestRows(t *testing.T) {
 	mustPanic(t, "Rows: [3, 5) of shape [4 3]", func() { x.Rows(3, 5) })
 	mustPanic(t, "Rows: [0, 1) of shape []", func() { Scalar(1).Rows(0, 1) })
 }
+
+// TestDotProducts checks A·Bᵀ, the layout that the dot-product kernel takes
+// when the processor has it, against the naive product: rows and columns
+// that are and are not multiples of its block, depths with and without a
+// remainder of 8 and of more than one pass, stored and accumulated, and
+// bitwise the same with one thread or three.
+func TestDotProducts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, sz := range [][3]int{{6, 4, 200}, {7, 5, 121}, {13, 10, 128}, {64, 128, 784}, {11, 9, 1100}, {100, 30, 301}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		a, b := Normal(rng, 0, 1, m, k), Normal(rng, 0, 1, n, k)
+		want := naiveMatMul(a, b.T())
+		got := Full(math.NaN(), m, n) // storing must not read C
+		gemm(false, true, m, n, k, a.Data(), b.Data(), got.Data(), false)
+		if !AllClose(got, want, 1e-12, 1e-12) {
+			t.Errorf("%v: A·Bᵀ differs from the naive product", sz)
+		}
+		gemm(false, true, m, n, k, a.Data(), b.Data(), got.Data(), true)
+		if !AllClose(got, want.MulScalar(2), 1e-12, 1e-12) {
+			t.Errorf("%v: accumulating A·Bᵀ differs", sz)
+		}
+		one := Zeros(m, n)
+		prev := runtime.GOMAXPROCS(1)
+		gemm(false, true, m, n, k, a.Data(), b.Data(), one.Data(), false)
+		runtime.GOMAXPROCS(3)
+		three := Zeros(m, n)
+		gemm(false, true, m, n, k, a.Data(), b.Data(), three.Data(), false)
+		runtime.GOMAXPROCS(prev)
+		if !Equal(one, three) {
+			t.Errorf("%v: one thread and three differ", sz)
+		}
+	}
+}
