@@ -8,7 +8,7 @@ import "unsafe"
 // k·nr values of b and an mr×nr block of c with row stride ldc.
 
 //go:noescape
-func kernel12x16AVX512(k int, a, b, c *float64, ldc int, add bool)
+func kernel12x16AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, add bool)
 
 //go:noescape
 func dot6x4AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, add bool)
@@ -43,7 +43,9 @@ func cpuKernels() []microKernel {
 	ymmState := xcr0&0x6 == 0x6                    // SSE and AVX state saved by the OS
 	zmmState := xcr0&0xe6 == 0xe6                  // and the AVX-512 opmask and ZMM state
 	if ymmState && zmmState && ebx7&(1<<16) != 0 { // AVX-512F
-		k = append(k, microKernel{name: "avx512", mr: 12, nr: 16, run: asmKernel(kernel12x16AVX512)})
+		k = append(k, microKernel{name: "avx512", mr: 12, nr: 16, run: asmKernel(func(k int, a, b, c *float64, ldc int, add bool) {
+			kernel12x16AVX512(k, a, 12, b, 16, c, ldc, add)
+		})})
 	}
 	if ymmState && fma && ebx7&(1<<5) != 0 { // AVX2
 		k = append(k, microKernel{name: "avx2", mr: 6, nr: 8, run: asmKernel(kernel6x8AVX2)})
@@ -103,8 +105,18 @@ func dot6x4(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc 
 	dot6x4AVX512(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, add)
 }
 
-// hasDot reports whether dot6x4 runs here.
-var hasDot = hasAVX512
+// kernel12x16 sets (or with add, adds to) the 12×16 block of c (row stride
+// ldc) the sum over k depth steps of 12 values of a times 16 values of b,
+// each step moving a by lda and b by ldb.
+func kernel12x16(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, add bool) {
+	if k < 1 || len(a) < (k-1)*lda+12 || len(b) < (k-1)*ldb+16 || len(c) < 11*ldc+16 {
+		panic(errorf("gemm", "micro-kernel slices too short"))
+	}
+	kernel12x16AVX512(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, add)
+}
+
+// hasDirect reports whether gemmDirect's kernels run here.
+var hasDirect = hasAVX512
 
 // hasAVX512 reports whether the AVX-512 kernels run here; set once at
 // start-up.

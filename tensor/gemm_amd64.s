@@ -27,18 +27,24 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 // false, store it there without reading C. Each entry of C sums
 // its products in depth order, one fused multiply-add per step.
 
-// func kernel12x16AVX512(k int, a, b, c *float64, ldc int, add bool)
+// func kernel12x16AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, add bool)
 //
 // 24 accumulators Z0-Z23: row r of the block is Z(2r) (columns 0-7) and
 // Z(2r+1) (columns 8-15). Each depth step loads 16 values of B into Z24,
 // Z25, broadcasts the 12 values of A in turn into Z26-Z31, and issues 24
-// fused multiply-adds; the loop does two steps per iteration.
-TEXT ·kernel12x16AVX512(SB), NOSPLIT, $0-41
+// fused multiply-adds; the loop does two steps per iteration. A depth step
+// moves a by lda and b by ldb elements: 12 and 16 for packed panels, a
+// matrix's row stride when the kernel reads one where it lies.
+TEXT ·kernel12x16AVX512(SB), NOSPLIT, $0-57
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ lda+16(FP), R11
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R12
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $3, R11
+	SHLQ $3, R12
 	SHLQ $3, R8
 
 	// Ask for the block of C now, so that it is in cache when the sums are
@@ -149,46 +155,48 @@ loop512:
 	VBROADCASTSD 88(SI), Z31
 	VFMADD231PD Z24, Z31, Z22
 	VFMADD231PD Z25, Z31, Z23
-	VMOVUPD 128(DI), Z24
-	VMOVUPD 192(DI), Z25
-	VBROADCASTSD 96(SI), Z26
+	ADDQ R11, SI
+	ADDQ R12, DI
+	VMOVUPD (DI), Z24
+	VMOVUPD 64(DI), Z25
+	VBROADCASTSD (SI), Z26
 	VFMADD231PD Z24, Z26, Z0
 	VFMADD231PD Z25, Z26, Z1
-	VBROADCASTSD 104(SI), Z27
+	VBROADCASTSD 8(SI), Z27
 	VFMADD231PD Z24, Z27, Z2
 	VFMADD231PD Z25, Z27, Z3
-	VBROADCASTSD 112(SI), Z28
+	VBROADCASTSD 16(SI), Z28
 	VFMADD231PD Z24, Z28, Z4
 	VFMADD231PD Z25, Z28, Z5
-	VBROADCASTSD 120(SI), Z29
+	VBROADCASTSD 24(SI), Z29
 	VFMADD231PD Z24, Z29, Z6
 	VFMADD231PD Z25, Z29, Z7
-	VBROADCASTSD 128(SI), Z30
+	VBROADCASTSD 32(SI), Z30
 	VFMADD231PD Z24, Z30, Z8
 	VFMADD231PD Z25, Z30, Z9
-	VBROADCASTSD 136(SI), Z31
+	VBROADCASTSD 40(SI), Z31
 	VFMADD231PD Z24, Z31, Z10
 	VFMADD231PD Z25, Z31, Z11
-	VBROADCASTSD 144(SI), Z26
+	VBROADCASTSD 48(SI), Z26
 	VFMADD231PD Z24, Z26, Z12
 	VFMADD231PD Z25, Z26, Z13
-	VBROADCASTSD 152(SI), Z27
+	VBROADCASTSD 56(SI), Z27
 	VFMADD231PD Z24, Z27, Z14
 	VFMADD231PD Z25, Z27, Z15
-	VBROADCASTSD 160(SI), Z28
+	VBROADCASTSD 64(SI), Z28
 	VFMADD231PD Z24, Z28, Z16
 	VFMADD231PD Z25, Z28, Z17
-	VBROADCASTSD 168(SI), Z29
+	VBROADCASTSD 72(SI), Z29
 	VFMADD231PD Z24, Z29, Z18
 	VFMADD231PD Z25, Z29, Z19
-	VBROADCASTSD 176(SI), Z30
+	VBROADCASTSD 80(SI), Z30
 	VFMADD231PD Z24, Z30, Z20
 	VFMADD231PD Z25, Z30, Z21
-	VBROADCASTSD 184(SI), Z31
+	VBROADCASTSD 88(SI), Z31
 	VFMADD231PD Z24, Z31, Z22
 	VFMADD231PD Z25, Z31, Z23
-	ADDQ $192, SI
-	ADDQ $256, DI
+	ADDQ R11, SI
+	ADDQ R12, DI
 	DECQ R9
 	JNZ  loop512
 
@@ -235,7 +243,7 @@ tail512:
 	VFMADD231PD Z25, Z31, Z23
 
 store512:
-	MOVBLZX add+40(FP), R9
+	MOVBLZX add+56(FP), R9
 	TESTL   R9, R9
 	JZ      set512
 	VADDPD  (DX), Z0, Z0

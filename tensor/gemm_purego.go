@@ -17,9 +17,14 @@ func axpy(alpha float64, x, y []float64) {
 // no assembly.
 func transpose8(kb int, src []float64, ld int, dst []float64, ldd int) int { return 0 }
 
-// hasDot is false: this build has no dot-product kernel, and gemm packs.
-const hasDot = false
+// hasDirect is false: this build has none of gemmDirect's kernels, and
+// every product packs.
+const hasDirect = false
 
 func dot6x4(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, add bool) {
 	panic(errorf("gemm", "no dot-product kernel in this build"))
+}
+
+func kernel12x16(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, add bool) {
+	panic(errorf("gemm", "no 12×16 kernel in this build"))
 }

@@ -184,116 +184,10 @@ func getScratch(n int) *[]float64 {
 // in c without reading c, where op(A) is m×k and op(B) is k×n; ta and tb say
 // that a and b are stored transposed.
 func gemm(ta, tb bool, m, n, k int, a, b, c []float64, add bool) {
-	if hasDot && !ta && tb && m >= dotRows && n >= dotCols && k >= dotMinDepth && m*n*k > smallGemm {
-		gemmDot(m, n, k, a, b, c, add)
+	if gemmDirect(ta, tb, m, n, k, a, b, c, add) {
 		return
 	}
 	gemmWith(kernels[0], ta, tb, m, n, k, a, b, c, add)
-}
-
-// The dot-product kernel computes a dotRows×dotCols block of A·Bᵀ when both
-// are stored with the depth along their rows — x·Wᵀ, a linear layer's
-// forward pass — straight from the operands: no packing, which for this
-// layout means transposing both, and no rows of padding. (x·W₁ᵀ for a batch
-// of 64 MNIST images: 48 → 71 GFLOP/s on one thread.) It needs some depth
-// to pay for folding its accumulators.
-const (
-	dotRows, dotCols = 6, 4
-	dotMinDepth      = 32
-	dotDepth         = 512 // the most depth per pass, so that 6 rows of A stay in L1
-)
-
-// gemmDot computes C (+)= A·Bᵀ with the dot-product kernel, for A m×k and
-// B n×k row-major, m ≥ dotRows, n ≥ dotCols. The rows and columns of C are
-// cut into blocks of dotRows×dotCols; where m or n is not a multiple, the
-// last block overlaps the one before and only its new rows or columns are
-// written. The depth goes in passes of a multiple of 8 up to dotDepth, and
-// the last k mod 8 steps are added by a loop. Threads share column tiles.
-// Every entry is summed in the same order whoever computes it.
-func gemmDot(m, n, k int, a, b, c []float64, add bool) {
-	k8 := k &^ 7
-	passes := (k8 + dotDepth - 1) / dotDepth
-	kb := ((k8+passes-1)/passes + 7) &^ 7
-	rowBlocks, colBlocks := (m+dotRows-1)/dotRows, (n+dotCols-1)/dotCols
-	workers := runtime.GOMAXPROCS(0)
-	if m*n*k < parallelGemm {
-		workers = 1
-	}
-	perTile := max(1, colBlocks/(4*workers))
-	tiles := (colBlocks + perTile - 1) / perTile
-	workers = min(workers, tiles)
-	var next atomic.Int64
-	work := func() {
-		var edge [dotRows * dotCols]float64
-		for {
-			t := int(next.Add(1)) - 1
-			if t >= tiles {
-				return
-			}
-			// A block of rows of A stays in L1 while the tile's rows of B,
-			// read from L2, pass by it.
-			for ib := range rowBlocks {
-				for jb := t * perTile; jb < min((t+1)*perTile, colBlocks); jb++ {
-					dotBlock(ib, jb, m, n, k, kb, a, b, c, edge[:], add)
-				}
-			}
-		}
-	}
-	if workers == 1 {
-		work()
-		return
-	}
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Add(1)
-		runHelper(func() {
-			defer wg.Done()
-			work()
-		})
-	}
-	work()
-	wg.Wait()
-}
-
-// dotBlock computes block (ib, jb) of gemmDot's C over the whole depth. A
-// block that overlaps its neighbour (the last of a row or column that is not
-// a multiple of the block) is computed into edge and only its new part
-// written.
-func dotBlock(ib, jb, m, n, k, kb int, a, b, c, edge []float64, add bool) {
-	i, j := min(ib*dotRows, m-dotRows), min(jb*dotCols, n-dotCols)
-	newRows, newCols := ib*dotRows-i, jb*dotCols-j // rows and columns an earlier block wrote
-	k8 := k &^ 7
-	dst, ldc, into := c[i*n+j:], n, add
-	if newRows > 0 || newCols > 0 {
-		dst, ldc, into = edge, dotCols, false
-	}
-	for p := 0; p < k8; p += kb { // k ≥ dotMinDepth: at least one pass
-		dot6x4(min(kb, k8-p), a[i*k+p:], k, b[j*k+p:], k, dst, ldc, into || p > 0)
-	}
-	if k > k8 {
-		for r := range dotRows {
-			for q := range dotCols {
-				s := dst[r*ldc+q]
-				for p := k8; p < k; p++ {
-					s += a[(i+r)*k+p] * b[(j+q)*k+p]
-				}
-				dst[r*ldc+q] = s
-			}
-		}
-	}
-	if newRows == 0 && newCols == 0 {
-		return
-	}
-	for r := newRows; r < dotRows; r++ {
-		row := c[(i+r)*n+j : (i+r)*n+j+dotCols]
-		for q := newCols; q < dotCols; q++ {
-			if add {
-				row[q] += edge[r*dotCols+q]
-			} else {
-				row[q] = edge[r*dotCols+q]
-			}
-		}
-	}
 }
 
 func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64, add bool) {
@@ -395,20 +289,7 @@ func (op *gemmOp) run(tiles, workers int) {
 			op.tile(j, min(op.tileCols, op.n-j))
 		}
 	}
-	if workers == 1 {
-		work()
-		return
-	}
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Add(1)
-		runHelper(func() {
-			defer wg.Done()
-			work()
-		})
-	}
-	work()
-	wg.Wait()
+	onWorkers(workers, work)
 }
 
 // tile computes columns [j, j+nb) of the row block over the whole depth, a

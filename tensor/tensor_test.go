@@ -559,35 +559,45 @@ func TestRows(t *testing.T) {
 	mustPanic(t, "Rows: [0, 1) of shape []", func() { Scalar(1).Rows(0, 1) })
 }
 
-// TestDotProducts checks A·Bᵀ, the layout that the dot-product kernel takes
-// when the processor has it, against the naive product: rows and columns
-// that are and are not multiples of its block, depths with and without a
-// remainder of 8 and of more than one pass, stored and accumulated, and
-// bitwise the same with one thread or three.
-func TestDotProducts(t *testing.T) {
+// TestDirectProducts checks A·Bᵀ and Aᵀ·B, the layouts that gemmDirect
+// computes without packing when the processor has its kernels, against the
+// naive product: rows and columns that are and are not multiples of the
+// kernels' blocks, depths odd and even, short and long (with a remainder of
+// 8, more than one pass, beyond what Aᵀ·B reads in place), stored and
+// accumulated, and bitwise the same with one thread or three.
+func TestDirectProducts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
-	for _, sz := range [][3]int{{6, 4, 200}, {7, 5, 121}, {13, 10, 128}, {64, 128, 784}, {11, 9, 1100}, {100, 30, 301}} {
-		m, n, k := sz[0], sz[1], sz[2]
-		a, b := Normal(rng, 0, 1, m, k), Normal(rng, 0, 1, n, k)
-		want := naiveMatMul(a, b.T())
-		got := Full(math.NaN(), m, n) // storing must not read C
-		gemm(false, true, m, n, k, a.Data(), b.Data(), got.Data(), false)
-		if !AllClose(got, want, 1e-12, 1e-12) {
-			t.Errorf("%v: A·Bᵀ differs from the naive product", sz)
-		}
-		gemm(false, true, m, n, k, a.Data(), b.Data(), got.Data(), true)
-		if !AllClose(got, want.MulScalar(2), 1e-12, 1e-12) {
-			t.Errorf("%v: accumulating A·Bᵀ differs", sz)
-		}
-		one := Zeros(m, n)
-		prev := runtime.GOMAXPROCS(1)
-		gemm(false, true, m, n, k, a.Data(), b.Data(), one.Data(), false)
-		runtime.GOMAXPROCS(3)
-		three := Zeros(m, n)
-		gemm(false, true, m, n, k, a.Data(), b.Data(), three.Data(), false)
-		runtime.GOMAXPROCS(prev)
-		if !Equal(one, three) {
-			t.Errorf("%v: one thread and three differ", sz)
+	for _, tr := range [][2]bool{{false, true}, {true, false}} {
+		for _, sz := range [][3]int{{6, 4, 200}, {7, 5, 121}, {13, 10, 128}, {12, 16, 29}, {64, 128, 784}, {128, 784, 64}, {11, 9, 1100}, {100, 30, 301}, {25, 33, 600}, {37, 70, 3}} {
+			m, n, k := sz[0], sz[1], sz[2]
+			a, b := Normal(rng, 0, 1, m, k), Normal(rng, 0, 1, k, n)
+			want := naiveMatMul(a, b)
+			ad, bd := a, b
+			if tr[0] {
+				ad = a.T()
+			}
+			if tr[1] {
+				bd = b.T()
+			}
+			product := func(c *Tensor, add bool) *Tensor {
+				gemm(tr[0], tr[1], m, n, k, ad.Data(), bd.Data(), c.Data(), add)
+				return c
+			}
+			got := product(Full(math.NaN(), m, n), false) // storing must not read C
+			if !AllClose(got, want, 1e-12, 1e-12) {
+				t.Errorf("%v, transposes %v: differs from the naive product", sz, tr)
+			}
+			if !AllClose(product(got, true), want.MulScalar(2), 1e-12, 1e-12) {
+				t.Errorf("%v, transposes %v: accumulating differs", sz, tr)
+			}
+			prev := runtime.GOMAXPROCS(1)
+			one := product(Zeros(m, n), false)
+			runtime.GOMAXPROCS(3)
+			three := product(Zeros(m, n), false)
+			runtime.GOMAXPROCS(prev)
+			if !Equal(one, three) {
+				t.Errorf("%v, transposes %v: one thread and three differ", sz, tr)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package tensor
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -74,6 +75,26 @@ func pollJob() func() {
 	}
 }
 
+// onWorkers runs work on the calling goroutine and on workers−1 pooled
+// helpers at once, and returns when all have returned. The work shares
+// itself out, typically by taking numbered pieces from an atomic counter.
+func onWorkers(workers int, work func()) {
+	if workers <= 1 {
+		work()
+		return
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Add(1)
+		runHelper(func() {
+			defer wg.Done()
+			work()
+		})
+	}
+	work()
+	wg.Wait()
+}
+
 // splitWork calls body on consecutive chunks [lo, hi) that cover [0, n),
 // one per processor, on the calling goroutine and pooled helpers, and
 // returns when all are done. Chunks start at multiples of 64 elements (a
@@ -81,21 +102,17 @@ func pollJob() func() {
 // cache line; below minSplit elements the caller does it all.
 func splitWork(n int, body func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), n/minSplit)
-	if workers <= 1 {
-		body(0, n)
-		return
-	}
-	chunk := (n/workers + 63) &^ 63
-	var wg sync.WaitGroup
-	for lo := chunk; lo < n; lo += chunk {
-		wg.Add(1)
-		runHelper(func() {
-			defer wg.Done()
+	chunk := (n/max(workers, 1) + 63) &^ 63
+	var next atomic.Int64
+	onWorkers(workers, func() {
+		for {
+			lo := int(next.Add(1)-1) * chunk
+			if lo >= n {
+				return
+			}
 			body(lo, min(lo+chunk, n))
-		})
-	}
-	body(0, chunk)
-	wg.Wait()
+		}
+	})
 }
 
 // minSplit is the fewest elements per thread for which splitWork shares an

@@ -1,0 +1,147 @@
+package tensor
+
+import (
+	"runtime"
+	"sync/atomic"
+)
+
+// Products that read their operands where they lie. Packing copies op(A)
+// and op(B) into panels so that the micro-kernel streams them; for the two
+// layouts a neural network multiplies most, the kernels can stream the
+// operands themselves, which saves the copies and, for x·Wᵀ, the
+// transposes and the padding rows of the last panel:
+//
+//   - A·Bᵀ (a linear layer's forward pass x·Wᵀ): both operands have the
+//     depth along their rows. dot6x4 takes 6 rows of A and 4 of B and sums
+//     8 depth steps per fused multiply-add, folding its accumulators at the
+//     end.
+//   - Aᵀ·B (a weight's gradient Gᵀ·x): both have the depth down their
+//     columns, so one depth step is a contiguous run of A's row and of B's;
+//     the 12×16 kernel reads them with the matrices' row strides.
+//
+// C is cut into blocks of the kernel's size. Where m or n is not a
+// multiple, the last block of a row or column overlaps the one before; it
+// is computed into a scratch block and only its new rows and columns are
+// written. The threads share tiles of consecutive column blocks. As with
+// packing, every entry of C is summed in an order fixed by its position,
+// whoever computes it.
+
+// gemmDirect computes the product as gemm does, without packing, and
+// reports true, when the layout, the shape and the processor allow it;
+// otherwise it does nothing and reports false.
+func gemmDirect(ta, tb bool, m, n, k int, a, b, c []float64, add bool) bool {
+	if !hasDirect || m*n*k <= smallGemm {
+		return false
+	}
+	switch {
+	case !ta && tb && m >= dotRows && n >= dotCols && k >= dotMinDepth:
+		k8 := k &^ 7
+		passes := (k8 + dotDepth - 1) / dotDepth
+		kb := ((k8+passes-1)/passes + 7) &^ 7
+		// Rows of A inside (a block of rows stays in L1 while the tile's
+		// rows of B, from L2, pass by it).
+		shareBlocks(m, n, k, dotRows, dotCols, c, add, false, func(i, j int, dst []float64, ldc int, into bool) {
+			dotBlock(i, j, k, kb, a, b, dst, ldc, into)
+		})
+	case ta && !tb && m >= 12 && n >= 16 && k <= outerMaxDepth:
+		// Columns of B outside (its 16 columns over the depth stay in L1
+		// while the blocks of A's columns, from L2, pass by).
+		shareBlocks(m, n, k, 12, 16, c, add, true, func(i, j int, dst []float64, ldc int, into bool) {
+			kernel12x16(k, a[i:], m, b[j:], n, dst, ldc, into)
+		})
+	default:
+		return false
+	}
+	return true
+}
+
+const (
+	dotRows, dotCols = 6, 4
+	dotMinDepth      = 32  // enough depth to pay for folding the accumulators
+	dotDepth         = 512 // the most depth per pass, so that 6 rows of A stay in L1
+	// outerMaxDepth bounds the depth of Aᵀ·B read in place: a batch, for a
+	// weight's gradient. Deeper products pack, which keeps the panels of B
+	// in L1 however deep they are.
+	outerMaxDepth = 512
+)
+
+// shareBlocks sets (or with add, adds to) C, m×n, in blocks of br×bc,
+// calling block(i, j, dst, ldc, into) to set (or with into, add to) the
+// block whose top-left entry is C[i][j] in dst with row stride ldc.
+// colsOuter says whether a tile walks its column blocks in the outer loop
+// or the inner one.
+func shareBlocks(m, n, k, br, bc int, c []float64, add, colsOuter bool, block func(i, j int, dst []float64, ldc int, into bool)) {
+	rowBlocks, colBlocks := (m+br-1)/br, (n+bc-1)/bc
+	workers := runtime.GOMAXPROCS(0)
+	if m*n*k < parallelGemm {
+		workers = 1
+	}
+	perTile := max(1, colBlocks/(4*workers))
+	tiles := (colBlocks + perTile - 1) / perTile
+	var next atomic.Int64
+	onWorkers(min(workers, tiles), func() {
+		edge := getScratch(br * bc)
+		defer scratch.Put(edge)
+		one := func(ib, jb int) {
+			i, j := min(ib*br, m-br), min(jb*bc, n-bc)
+			done, doneCols := ib*br-i, jb*bc-j // rows and columns an earlier block wrote
+			if done == 0 && doneCols == 0 {
+				block(i, j, c[i*n+j:], n, add)
+				return
+			}
+			block(i, j, *edge, bc, false)
+			for r := done; r < br; r++ {
+				row, e := c[(i+r)*n+j:(i+r)*n+j+bc], (*edge)[r*bc:(r+1)*bc]
+				for q := doneCols; q < bc; q++ {
+					if add {
+						row[q] += e[q]
+					} else {
+						row[q] = e[q]
+					}
+				}
+			}
+		}
+		for {
+			t := int(next.Add(1)) - 1
+			if t >= tiles {
+				return
+			}
+			j0, j1 := t*perTile, min((t+1)*perTile, colBlocks)
+			if colsOuter {
+				for jb := j0; jb < j1; jb++ {
+					for ib := range rowBlocks {
+						one(ib, jb)
+					}
+				}
+				continue
+			}
+			for ib := range rowBlocks {
+				for jb := j0; jb < j1; jb++ {
+					one(ib, jb)
+				}
+			}
+		}
+	})
+}
+
+// dotBlock sets (or with into, adds to) the 6×4 block dst (row stride ldc)
+// to rows [i, i+6) of A times rows [j, j+4) of B, transposed, over depth k,
+// in passes of kb; the last k mod 8 steps are added by a loop.
+func dotBlock(i, j, k, kb int, a, b, dst []float64, ldc int, into bool) {
+	k8 := k &^ 7
+	for p := 0; p < k8; p += kb { // k ≥ dotMinDepth: at least one pass
+		dot6x4(min(kb, k8-p), a[i*k+p:], k, b[j*k+p:], k, dst, ldc, into || p > 0)
+	}
+	if k == k8 {
+		return
+	}
+	for r := range dotRows {
+		for q := range dotCols {
+			s := dst[r*ldc+q]
+			for p := k8; p < k; p++ {
+				s += a[(i+r)*k+p] * b[(j+q)*k+p]
+			}
+			dst[r*ldc+q] = s
+		}
+	}
+}
