@@ -34,7 +34,10 @@ func gemmDirect(ta, tb bool, m, n, k int, a, b, c []float64, add bool) bool {
 		return false
 	}
 	switch {
-	case !ta && tb && m >= dotRows && n >= dotCols && k >= dotMinDepth:
+	case !ta && tb && m >= dotRows && n >= dotCols && k >= dotMinDepth && 4*k*(m+n) >= 5*m*n:
+		// Folding costs about as much per entry of C as packing costs per
+		// entry of the operands, k·(m+n)/(m·n) of them per entry of C: deep
+		// products and narrow ones go direct, shallow wide ones pack.
 		k8 := k &^ 7
 		passes := (k8 + dotDepth - 1) / dotDepth
 		kb := ((k8+passes-1)/passes + 7) &^ 7
