@@ -131,9 +131,11 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 // Every entry of C is the sum, over the depth blocks in order, of a dot
 // product accumulated in depth order from zero; how C is cut into tiles and
 // which goroutine computes a tile never change that sum. Results are
-// therefore bitwise identical for any GOMAXPROCS (they can differ between
-// micro-kernels, which is to say between processors, since the assembly
-// kernels fuse each multiply-add).
+// therefore bitwise identical for any GOMAXPROCS. They can differ in the
+// last bits between micro-kernels, which is to say between processors
+// (the assembly kernels fuse each multiply-add), and between this path and
+// the direct products of direct.go, whose choice depends only on the
+// layout, the shape and the processor.
 const (
 	kc      = 128
 	maxRows = 768 // a multiple of every kernel's mr
