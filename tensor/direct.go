@@ -41,15 +41,17 @@ func gemmDirect(ta, tb bool, m, n, k int, a, b, c []float64, add bool) bool {
 		k8 := k &^ 7
 		passes := (k8 + dotDepth - 1) / dotDepth
 		kb := ((k8+passes-1)/passes + 7) &^ 7
-		// Rows of A inside (a block of rows stays in L1 while the tile's
-		// rows of B, from L2, pass by it).
-		shareBlocks(m, n, k, dotRows, dotCols, c, add, false, func(i, j int, dst []float64, ldc int, into bool) {
+		// A block of rows of A stays in L1 while the tile's rows of B, from
+		// L2, pass by it. The threads split the longer side, so that
+		// neither streams the whole of a large A (a validation batch)
+		// again for every tile.
+		shareBlocks(m, n, k, dotRows, dotCols, c, add, m > n, false, func(i, j int, dst []float64, ldc int, into bool) {
 			dotBlock(i, j, k, kb, a, b, dst, ldc, into)
 		})
 	case ta && !tb && m >= 12 && n >= 16 && k <= outerMaxDepth:
 		// Columns of B outside (its 16 columns over the depth stay in L1
 		// while the blocks of A's columns, from L2, pass by).
-		shareBlocks(m, n, k, 12, 16, c, add, true, func(i, j int, dst []float64, ldc int, into bool) {
+		shareBlocks(m, n, k, 12, 16, c, add, false, true, func(i, j int, dst []float64, ldc int, into bool) {
 			kernel12x16(k, a[i:], m, b[j:], n, dst, ldc, into)
 		})
 	default:
@@ -70,17 +72,22 @@ const (
 
 // shareBlocks sets (or with add, adds to) C, m×n, in blocks of br×bc,
 // calling block(i, j, dst, ldc, into) to set (or with into, add to) the
-// block whose top-left entry is C[i][j] in dst with row stride ldc.
-// colsOuter says whether a tile walks its column blocks in the outer loop
-// or the inner one.
-func shareBlocks(m, n, k, br, bc int, c []float64, add, colsOuter bool, block func(i, j int, dst []float64, ldc int, into bool)) {
+// block whose top-left entry is C[i][j] in dst with row stride ldc. The
+// threads take tiles of consecutive column blocks, or of row blocks when
+// tileRows, and a tile walks its blocks row by row, or column by column when
+// colsOuter.
+func shareBlocks(m, n, k, br, bc int, c []float64, add, tileRows, colsOuter bool, block func(i, j int, dst []float64, ldc int, into bool)) {
 	rowBlocks, colBlocks := (m+br-1)/br, (n+bc-1)/bc
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelGemm {
 		workers = 1
 	}
-	perTile := max(1, colBlocks/(4*workers))
-	tiles := (colBlocks + perTile - 1) / perTile
+	split := colBlocks
+	if tileRows {
+		split = rowBlocks
+	}
+	perTile := max(1, split/(4*workers))
+	tiles := (split + perTile - 1) / perTile
 	var next atomic.Int64
 	onWorkers(min(workers, tiles), func() {
 		edge := getScratch(br * bc)
@@ -109,16 +116,19 @@ func shareBlocks(m, n, k, br, bc int, c []float64, add, colsOuter bool, block fu
 			if t >= tiles {
 				return
 			}
-			j0, j1 := t*perTile, min((t+1)*perTile, colBlocks)
+			i0, i1, j0, j1 := 0, rowBlocks, t*perTile, min((t+1)*perTile, colBlocks)
+			if tileRows {
+				i0, i1, j0, j1 = t*perTile, min((t+1)*perTile, rowBlocks), 0, colBlocks
+			}
 			if colsOuter {
 				for jb := j0; jb < j1; jb++ {
-					for ib := range rowBlocks {
+					for ib := i0; ib < i1; ib++ {
 						one(ib, jb)
 					}
 				}
 				continue
 			}
-			for ib := range rowBlocks {
+			for ib := i0; ib < i1; ib++ {
 				for jb := j0; jb < j1; jb++ {
 					one(ib, jb)
 				}
