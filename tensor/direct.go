@@ -22,9 +22,9 @@ import (
 // C is cut into blocks of the kernel's size. Where m or n is not a
 // multiple, the last block of a row or column overlaps the one before; it
 // is computed into a scratch block and only its new rows and columns are
-// written. The threads share tiles of consecutive column blocks. As with
-// packing, every entry of C is summed in an order fixed by its position,
-// whoever computes it.
+// written. The threads share tiles of consecutive column (or row) blocks.
+// As with packing, every entry of C is summed in an order fixed by its
+// position, whoever computes it.
 
 // gemmDirect computes the product as gemm does, without packing, and
 // reports true, when the layout, the shape and the processor allow it;
