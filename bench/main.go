@@ -257,13 +257,19 @@ func (b *bench) mnist(epochs int) {
 		return
 	}
 	bin := buildCmd("mnist")
-	var ours, torch, oursRSS, torchRSS, oursAcc, torchAcc []float64
+	var ours, ours1, torch, oursRSS, torchRSS, oursAcc, torchAcc []float64
 	for range b.rounds {
 		lines, rss := runJSON(exec.Command(bin, "-data", dir, "-epochs", strconv.Itoa(epochs), "-json"))
 		if s := summary(lines); s != nil {
 			ours = append(ours, s["train_samples_per_second"].(float64))
 			oursAcc = append(oursAcc, s["test_accuracy"].(float64))
 			oursRSS = append(oursRSS, rss)
+		}
+		// The same run on one thread, like for like with the reference.
+		one := exec.Command(bin, "-data", dir, "-epochs", strconv.Itoa(epochs), "-json")
+		one.Env = append(os.Environ(), "GOMAXPROCS=1")
+		if s := summary(linesOnly(runJSON(one))); s != nil {
+			ours1 = append(ours1, s["train_samples_per_second"].(float64))
 		}
 		if b.torch {
 			lines, rss := runJSON(exec.Command(b.python, filepath.Join(b.ref, "torch_mnist_mlp.py"), "--data", dir, "--epochs", strconv.Itoa(epochs)))
@@ -279,10 +285,14 @@ func (b *bench) mnist(epochs int) {
 	fmt.Println("| measure | minidl | PyTorch | minidl / PyTorch |")
 	fmt.Println("|---|---|---|---|")
 	fmt.Printf("| training samples/s | %.0f | %s | %s |\n", o, orDash(t), ratio(o, t))
+	fmt.Printf("| training samples/s, minidl on one thread | %.0f | %s | %s |\n", median(ours1), orDash(t), ratio(median(ours1), t))
 	fmt.Printf("| peak RSS, MB | %.0f | %s | %s |\n", median(oursRSS), orDash(median(torchRSS)), ratio(median(oursRSS), median(torchRSS)))
 	fmt.Printf("| test accuracy | %.4f | %s | |\n", median(oursAcc), orDashF(median(torchAcc)))
 	fmt.Println()
 }
+
+// linesOnly drops runJSON's peak RSS.
+func linesOnly(lines []map[string]any, _ float64) []map[string]any { return lines }
 
 func summary(lines []map[string]any) map[string]any {
 	for _, l := range lines {
