@@ -279,9 +279,7 @@ func (op *gemmOp) run(tiles, workers int) {
 			packA(op.ta, op.a, op.lda, op.i+r, min(aUnitRows, op.mb-r), p, kb, op.kern.mr, op.ap[op.mpad*p+r*kb:])
 			packed.Add(1)
 		}
-		for packed.Load() < int64(units) {
-			runtime.Gosched()
-		}
+		spinUntil(func() bool { return packed.Load() == int64(units) })
 		for {
 			t := int(nextTile.Add(1)) - 1
 			if t >= tiles {

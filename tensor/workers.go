@@ -83,16 +83,31 @@ func onWorkers(workers int, work func()) {
 		work()
 		return
 	}
-	var wg sync.WaitGroup
+	var running atomic.Int64
+	running.Store(int64(workers - 1))
 	for range workers - 1 {
-		wg.Add(1)
 		runHelper(func() {
-			defer wg.Done()
+			defer running.Add(-1)
 			work()
 		})
 	}
 	work()
-	wg.Wait()
+	// The helpers finish within microseconds of the caller: spin rather
+	// than park, since a parked goroutine takes a thread wake-up to resume
+	// (cmd/mnist 67-85k → 91-112k training samples/s in a busy hour,
+	// interleaved runs).
+	spinUntil(func() bool { return running.Load() == 0 })
+}
+
+// spinUntil polls done until it reports true, yielding the processor every
+// sixteenth poll so that goroutines waiting for it, such as the ones being
+// waited for, still run.
+func spinUntil(done func() bool) {
+	for i := 0; !done(); i++ {
+		if i%16 == 15 {
+			runtime.Gosched()
+		}
+	}
 }
 
 // splitWork calls body on consecutive chunks [lo, hi) that cover [0, n),
