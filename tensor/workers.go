@@ -95,7 +95,7 @@ func onWorkers(workers int, work func()) {
 	work()
 	// The helpers finish within microseconds of the caller: spin rather
 	// than park, since a parked goroutine takes a thread wake-up to resume
-	// (cmd/mnist 67-85k → 91-112k training samples/s in a busy hour,
+	// (the MNIST training loop: 67-85k → 91-112k samples/s in a busy hour,
 	// interleaved runs).
 	spinUntil(func() bool { return running.Load() == 0 })
 }
