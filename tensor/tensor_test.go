@@ -238,7 +238,7 @@ func TestElementwise(t *testing.T) {
 		{"Square", New([]float64{-4, 3}).Square(), []int{2}, []float64{16, 9}},
 		{"Tanh", New([]float64{0, 1}).Tanh(), []int{2}, []float64{0, math.Tanh(1)}},
 		{"Sigmoid", New([]float64{0, 1000, -1000, 2}).Sigmoid(), []int{4}, []float64{0.5, 1, 0, 1 / (1 + math.Exp(-2))}},
-		{"ReLU", New([]float64{-1, 0, 2, nan}).ReLU(), []int{4}, []float64{0, 0, 2, nan}},
+		{"ReLU", New([]float64{-1, 0, 2, nan, math.Copysign(0, -1), math.Inf(-1), math.Inf(1)}).ReLU(), []int{7}, []float64{0, 0, 2, nan, 0, 0, math.Inf(1)}},
 		{"Clip", New([]float64{-5, 0.5, 5}).Clip(0, 1), []int{3}, []float64{0, 0.5, 1}},
 		{"Map", row.Map(func(x float64) float64 { return x + 0.5 }), []int{3}, []float64{10.5, 20.5, 30.5}},
 	}
@@ -599,5 +599,14 @@ func TestDirectProducts(t *testing.T) {
 				t.Errorf("%v, transposes %v: one thread and three differ", sz, tr)
 			}
 		}
+	}
+}
+
+// TestReLUZeroSign checks that ReLU maps −0 and negatives to +0, as
+// max(x, 0) does, and keeps NaN.
+func TestReLUZeroSign(t *testing.T) {
+	out := New([]float64{math.Copysign(0, -1), -3, math.NaN()}).ReLU().Data()
+	if math.Signbit(out[0]) || math.Signbit(out[1]) || !math.IsNaN(out[2]) {
+		t.Errorf("ReLU(−0, −3, NaN) = %v (sign bits %v %v)", out, math.Signbit(out[0]), math.Signbit(out[1]))
 	}
 }
