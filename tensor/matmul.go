@@ -219,10 +219,10 @@ func gemmWith(kern microKernel, ta, tb bool, m, n, k int, a, b, c []float64, add
 	if m*n*k < parallelGemm {
 		workers = 1
 	}
-	// One thread takes wide tiles; several take tiles one panel wide, about
-	// sixteen each, so that they finish together however their speeds
-	// differ. The width changes no work: each tile packs only its own
-	// columns of op(B), and every tile streams the packed op(A) from cache.
+	// One thread takes wide tiles; several take narrow ones, about eight
+	// each, so that they finish together however their speeds differ. The
+	// width changes no work: each tile packs only its own columns of op(B),
+	// and every tile streams the packed op(A) from cache.
 	panels := (n + nr - 1) / nr
 	perTile := max(2, (panels+3)/4)
 	if workers > 1 {
