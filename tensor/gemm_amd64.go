@@ -4,8 +4,10 @@ package tensor
 
 import "unsafe"
 
-// The assembly micro-kernels of gemm_amd64.s. They read k·mr values of a,
-// k·nr values of b and an mr×nr block of c with row stride ldc.
+// The assembly of gemm_amd64.s. The micro-kernels read k depth steps of mr
+// values of a and nr values of b — packed panels, or for the 12×16 kernel
+// any row strides lda and ldb — and an mr×nr block of c with row stride
+// ldc; dot6x4 reads 6 rows of a and 4 of b along the depth.
 
 //go:noescape
 func kernel12x16AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, add bool)

@@ -21,11 +21,12 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL DX, edx+4(FP)
 	RET
 
-// The micro-kernels add the product of a packed panel of A (mr values per
-// depth step) and a packed panel of B (nr values per depth step) to an
-// mr×nr block of C with row stride ldc (in elements), or, when add is
-// false, store it there without reading C. Each entry of C sums
-// its products in depth order, one fused multiply-add per step.
+// The micro-kernels add the product of a panel of A (mr values per depth
+// step) and a panel of B (nr values per depth step) to an mr×nr block of C
+// with row stride ldc (in elements), or, when add is false, store it there
+// without reading C. Each entry of C sums its products in depth order, one
+// fused multiply-add per step. (dot6x4AVX512, at the end of the file, sums
+// along the depth instead.)
 
 // func kernel12x16AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, add bool)
 //
