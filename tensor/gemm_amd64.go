@@ -117,8 +117,17 @@ func kernel12x16(k int, a []float64, lda int, b []float64, ldb int, c []float64,
 	kernel12x16AVX512(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, add)
 }
 
-// hasDirect reports whether gemmDirect's kernels run here.
-var hasDirect = hasAVX512
+// hasDirect reports whether gemmDirect's kernels run here: besides
+// AVX-512F, dot6x4 writes its sums from 256-bit halves of the upper
+// registers, which takes AVX-512VL (every AVX-512 Xeon since Skylake has it).
+var hasDirect = func() bool {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if !hasAVX512 || maxLeaf < 7 {
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<31) != 0 // AVX-512VL
+}()
 
 // hasAVX512 reports whether the AVX-512 kernels run here; set once at
 // start-up.

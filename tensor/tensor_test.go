@@ -566,6 +566,7 @@ func TestRows(t *testing.T) {
 // 8, more than one pass, beyond what Aᵀ·B reads in place), stored and
 // accumulated, and bitwise the same with one thread or three.
 func TestDirectProducts(t *testing.T) {
+	t.Logf("direct kernels on this processor: %v", hasDirect)
 	rng := rand.New(rand.NewPCG(23, 24))
 	for _, tr := range [][2]bool{{false, true}, {true, false}} {
 		for _, sz := range [][3]int{{6, 4, 200}, {7, 5, 121}, {13, 10, 128}, {12, 16, 29}, {64, 128, 784}, {128, 784, 64}, {11, 9, 1100}, {100, 30, 301}, {25, 33, 600}, {37, 70, 3}} {
