@@ -89,8 +89,10 @@ type LoaderConfig struct {
 	// Prefetch gathers each batch on another goroutine while the caller
 	// works on the one before, as a DataLoader with a worker does. The
 	// batches and their order are the same; the gather, which waits on
-	// memory, overlaps the caller's step. An iteration that stops early
-	// waits for the batch in flight before it returns.
+	// memory, overlaps the caller's step. The data set is asked for one
+	// batch at a time, from that goroutine; a panic there reaches the
+	// caller, and an iteration that stops early waits for the batch in
+	// flight before it returns.
 	Prefetch bool
 }
 
@@ -199,8 +201,8 @@ func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 			return
 		}
 		type batch struct {
-			x, y  *tensor.Tensor
-			panic any // a panic of the data set, raised again in the caller
+			x, y     *tensor.Tensor
+			panicked any // a panic of the data set, raised again in the caller
 		}
 		next := make(chan batch, 1)
 		fetch := func(k int) {
@@ -208,7 +210,7 @@ func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 				var bt batch
 				defer func() {
 					if p := recover(); p != nil {
-						bt.panic = p
+						bt.panicked = p
 					}
 					next <- bt
 				}()
@@ -220,8 +222,8 @@ func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 		}
 		for k := range batchIndices {
 			bt := <-next
-			if bt.panic != nil {
-				panic(bt.panic)
+			if bt.panicked != nil {
+				panic(bt.panicked)
 			}
 			if k+1 < len(batchIndices) {
 				fetch(k + 1)
