@@ -5,7 +5,10 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -609,5 +612,51 @@ func TestReLUZeroSign(t *testing.T) {
 	out := New([]float64{math.Copysign(0, -1), -3, math.NaN()}).ReLU().Data()
 	if math.Signbit(out[0]) || math.Signbit(out[1]) || !math.IsNaN(out[2]) {
 		t.Errorf("ReLU(−0, −3, NaN) = %v (sign bits %v %v)", out, math.Signbit(out[0]), math.Signbit(out[1]))
+	}
+}
+
+// TestOnWorkers checks that the work is done once whoever does it, that
+// onWorkers returns without waiting for a helper that cannot start (every
+// helper of the pool is kept busy), and that such a helper, once free,
+// never runs the work after onWorkers has returned.
+func TestOnWorkers(t *testing.T) {
+	runHelper(func() {}) // start the pool
+	release := make(chan struct{})
+	var busy sync.WaitGroup
+	for range cap(helpers.jobs) / 4 { // one job per helper
+		busy.Add(1)
+		runHelper(func() {
+			busy.Done()
+			<-release
+		})
+	}
+	busy.Wait()
+	const pieces = 1000
+	var next, done, calls atomic.Int64
+	work := func() {
+		calls.Add(1)
+		for next.Add(1) <= pieces {
+			done.Add(1)
+		}
+	}
+	returned := make(chan struct{})
+	go func() {
+		onWorkers(3, work)
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("onWorkers waited for helpers that could not start")
+	}
+	close(release)
+	if done.Load() != pieces || calls.Load() != 1 {
+		t.Fatalf("%d pieces done in %d calls, want %d in 1", done.Load(), calls.Load(), pieces)
+	}
+	drained := make(chan struct{})
+	runHelper(func() { close(drained) }) // queued behind the called-off jobs
+	<-drained
+	if calls.Load() != 1 {
+		t.Fatalf("a helper ran the work after onWorkers returned (%d calls)", calls.Load())
 	}
 }

@@ -76,28 +76,44 @@ func pollJob() func() {
 	}
 }
 
-// onWorkers runs work on the calling goroutine and on workers−1 pooled
-// helpers at once, and returns when all have returned. The work shares
-// itself out, typically by taking numbered pieces from an atomic counter.
+// onWorkers runs work on the calling goroutine and on up to workers−1
+// pooled helpers at once, and returns when all that started have returned.
+// The work shares itself out, typically by taking numbered pieces from an
+// atomic counter, so that any of them can finish it alone: a helper that
+// has not started by the time the caller is done is called off rather than
+// waited for (the host may be running something else on its core).
 func onWorkers(workers int, work func()) {
 	if workers <= 1 {
 		work()
 		return
 	}
-	var running atomic.Int64
-	running.Store(int64(workers - 1))
-	for range workers - 1 {
+	const queued, running, finished, calledOff = 0, 1, 2, 3
+	states := make([]atomic.Int32, workers-1)
+	for i := range states {
+		state := &states[i]
 		runHelper(func() {
-			defer running.Add(-1)
-			work()
+			if state.CompareAndSwap(queued, running) {
+				work()
+				state.Store(finished)
+			}
 		})
 	}
 	work()
-	// The helpers finish within microseconds of the caller: spin rather
-	// than park, since a parked goroutine takes a thread wake-up to resume
-	// (the MNIST training loop: 67-85k → 91-112k samples/s in a busy hour,
-	// interleaved runs).
-	spinUntil(func() bool { return running.Load() == 0 })
+	for i := range states {
+		states[i].CompareAndSwap(queued, calledOff)
+	}
+	// The helpers that started finish within microseconds of the caller:
+	// spin rather than park, since a parked goroutine takes a thread
+	// wake-up to resume (the MNIST training loop: 67-85k → 91-112k
+	// samples/s in a busy hour, interleaved runs).
+	spinUntil(func() bool {
+		for i := range states {
+			if states[i].Load() == running {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // spinUntil polls done until it reports true, yielding the processor every
