@@ -129,9 +129,9 @@ func spinUntil(done func() bool) {
 
 // splitWork calls body on consecutive chunks [lo, hi) that cover [0, n),
 // one per processor, on the calling goroutine and pooled helpers, and
-// returns when all are done. Chunks start at multiples of 64 elements (a
-// cache line of float64s times eight) so that no two threads write one
-// cache line; below minSplit elements the caller does it all.
+// returns when all are done. Chunks start at multiples of 64 elements
+// (eight cache lines) so that no two threads write one cache line; below
+// minSplit elements the caller does it all.
 func splitWork(n int, body func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), n/minSplit)
 	chunk := (n/max(workers, 1) + 63) &^ 63
