@@ -3,6 +3,8 @@ package tensor
 import (
 	"math"
 	"slices"
+
+	"github.com/minidl/minidl/internal/gemm"
 )
 
 // Broadcasting follows NumPy: shapes are aligned at their last dimension and
@@ -416,11 +418,7 @@ func (t *Tensor) AddScaled(alpha float64, x *Tensor) *Tensor {
 	if !slices.Equal(t.shape, x.shape) {
 		panic(errorf("AddScaled", "%v += α·%v: shapes differ", t.shape, x.shape))
 	}
-	if len(t.data) < 2*minSplit { // no closure to allocate: in-place means allocation-free
-		axpy(alpha, x.data, t.data)
-		return t
-	}
-	splitWork(len(t.data), func(lo, hi int) { axpy(alpha, x.data[lo:hi], t.data[lo:hi]) })
+	gemm.Axpy(alpha, x.data, t.data)
 	return t
 }
 

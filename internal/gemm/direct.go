@@ -1,4 +1,4 @@
-package tensor
+package gemm
 
 import (
 	"runtime"
@@ -26,10 +26,12 @@ import (
 // As with packing, every entry of C is summed in an order fixed by its
 // position, whoever computes it.
 
-// gemmDirect computes the product as gemm does, without packing, and
-// reports true, when the layout, the shape and the processor allow it;
-// otherwise it does nothing and reports false.
-func gemmDirect(ta, tb bool, m, n, k int, a, b, c []float64, add bool) bool {
+// direct computes the product without packing, and reports true, when the
+// layout, the shape and the processor allow it; otherwise it does nothing
+// and reports false.
+func (p *product) direct() bool {
+	ta, tb, m, n, k := p.ta, p.tb, p.m, p.n, p.k
+	a, b, c, lda, ldb, ldc, add := p.a, p.b, p.c, p.lda, p.ldb, p.ldc, p.add
 	if !hasDirect || m*n*k <= smallGemm {
 		return false
 	}
@@ -45,14 +47,14 @@ func gemmDirect(ta, tb bool, m, n, k int, a, b, c []float64, add bool) bool {
 		// L2, pass by it. The threads split the longer side, so that
 		// neither streams the whole of a large A (a validation batch)
 		// again for every tile.
-		shareBlocks(m, n, k, dotRows, dotCols, c, add, m > n, false, func(i, j int, dst []float64, ldc int, into bool) {
-			dotBlock(i, j, k, kb, a, b, dst, ldc, into)
+		shareBlocks(m, n, k, dotRows, dotCols, c, ldc, add, m > n, false, func(i, j int, dst []float64, ldd int, into bool) {
+			dotBlock(i, j, k, kb, a, lda, b, ldb, dst, ldd, into)
 		})
 	case ta && !tb && m >= 12 && n >= 16 && k <= outerMaxDepth:
 		// Columns of B outside (its 16 columns over the depth stay in L1
 		// while the blocks of A's columns, from L2, pass by).
-		shareBlocks(m, n, k, 12, 16, c, add, false, true, func(i, j int, dst []float64, ldc int, into bool) {
-			kernel12x16(k, a[i:], m, b[j:], n, dst, ldc, into)
+		shareBlocks(m, n, k, 12, 16, c, ldc, add, false, true, func(i, j int, dst []float64, ldd int, into bool) {
+			kernel12x16(k, a[i:], lda, b[j:], ldb, dst, ldd, into)
 		})
 	default:
 		return false
@@ -70,13 +72,14 @@ const (
 	outerMaxDepth = 512
 )
 
-// shareBlocks sets (or with add, adds to) C, m×n, in blocks of br×bc,
-// calling block(i, j, dst, ldc, into) to set (or with into, add to) the
-// block whose top-left entry is C[i][j] in dst with row stride ldc. The
+// shareBlocks sets (or with add, adds to) C, m×n with row stride ldc, in
+// blocks of br×bc, calling block(i, j, dst, ldd, into) to set (or with
+// into, add to) the block whose top-left entry is C[i][j] in dst with row
+// stride ldd. The
 // threads take tiles of consecutive column blocks, or of row blocks when
 // tileRows, and a tile walks its blocks row by row, or column by column when
 // colsOuter.
-func shareBlocks(m, n, k, br, bc int, c []float64, add, tileRows, colsOuter bool, block func(i, j int, dst []float64, ldc int, into bool)) {
+func shareBlocks(m, n, k, br, bc int, c []float64, ldc int, add, tileRows, colsOuter bool, block func(i, j int, dst []float64, ldd int, into bool)) {
 	rowBlocks, colBlocks := (m+br-1)/br, (n+bc-1)/bc
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelGemm {
@@ -96,12 +99,12 @@ func shareBlocks(m, n, k, br, bc int, c []float64, add, tileRows, colsOuter bool
 			i, j := min(ib*br, m-br), min(jb*bc, n-bc)
 			done, doneCols := ib*br-i, jb*bc-j // rows and columns an earlier block wrote
 			if done == 0 && doneCols == 0 {
-				block(i, j, c[i*n+j:], n, add)
+				block(i, j, c[i*ldc+j:], ldc, add)
 				return
 			}
 			block(i, j, *edge, bc, false)
 			for r := done; r < br; r++ {
-				row, e := c[(i+r)*n+j:(i+r)*n+j+bc], (*edge)[r*bc:(r+1)*bc]
+				row, e := c[(i+r)*ldc+j:(i+r)*ldc+j+bc], (*edge)[r*bc:(r+1)*bc]
 				for q := doneCols; q < bc; q++ {
 					if add {
 						row[q] += e[q]
@@ -137,24 +140,24 @@ func shareBlocks(m, n, k, br, bc int, c []float64, add, tileRows, colsOuter bool
 	})
 }
 
-// dotBlock sets (or with into, adds to) the 6×4 block dst (row stride ldc)
+// dotBlock sets (or with into, adds to) the 6×4 block dst (row stride ldd)
 // to rows [i, i+6) of A times rows [j, j+4) of B, transposed, over depth k,
 // in passes of kb; the last k mod 8 steps are added by a loop.
-func dotBlock(i, j, k, kb int, a, b, dst []float64, ldc int, into bool) {
+func dotBlock(i, j, k, kb int, a []float64, lda int, b []float64, ldb int, dst []float64, ldd int, into bool) {
 	k8 := k &^ 7
 	for p := 0; p < k8; p += kb { // k ≥ dotMinDepth: at least one pass
-		dot6x4(min(kb, k8-p), a[i*k+p:], k, b[j*k+p:], k, dst, ldc, into || p > 0)
+		dot6x4(min(kb, k8-p), a[i*lda+p:], lda, b[j*ldb+p:], ldb, dst, ldd, into || p > 0)
 	}
 	if k == k8 {
 		return
 	}
 	for r := range dotRows {
 		for q := range dotCols {
-			s := dst[r*ldc+q]
+			s := dst[r*ldd+q]
 			for p := k8; p < k; p++ {
-				s += a[(i+r)*k+p] * b[(j+q)*k+p]
+				s += a[(i+r)*lda+p] * b[(j+q)*ldb+p]
 			}
-			dst[r*ldc+q] = s
+			dst[r*ldd+q] = s
 		}
 	}
 }

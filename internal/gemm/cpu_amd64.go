@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package tensor
+package gemm
 
 import "unsafe"
 
@@ -60,7 +60,7 @@ func cpuKernels() []microKernel {
 func asmKernel(f func(k int, a, b, c *float64, ldc int, add bool)) func(k int, a, b, c []float64, ldc, mr, nr int, add bool) {
 	return func(k int, a, b, c []float64, ldc, mr, nr int, add bool) {
 		if len(a) < k*mr || len(b) < k*nr || len(c) < (mr-1)*ldc+nr {
-			panic(errorf("gemm", "micro-kernel slices too short"))
+			panic("gemm: micro-kernel slices too short")
 		}
 		f(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, add)
 	}
@@ -91,7 +91,7 @@ func transpose8(kb int, src []float64, ld int, dst []float64, ldd int) int {
 		return 0
 	}
 	if len(src) < 7*ld+n || len(dst) < (n-1)*ldd+8 {
-		panic(errorf("gemm", "transpose slices too short"))
+		panic("gemm: transpose slices too short")
 	}
 	transpose8AVX512(n, unsafe.SliceData(src), ld, unsafe.SliceData(dst), ldd)
 	return n
@@ -102,7 +102,7 @@ func transpose8(kb int, src []float64, ld int, dst []float64, ldd int) int {
 // over depth k, a multiple of 8.
 func dot6x4(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, add bool) {
 	if len(a) < 5*lda+k || len(b) < 3*ldb+k || len(c) < 5*ldc+4 || k%8 != 0 {
-		panic(errorf("gemm", "dot kernel slices too short"))
+		panic("gemm: dot kernel slices too short")
 	}
 	dot6x4AVX512(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, add)
 }
@@ -112,7 +112,7 @@ func dot6x4(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc 
 // each step moving a by lda and b by ldb.
 func kernel12x16(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, add bool) {
 	if k < 1 || len(a) < (k-1)*lda+12 || len(b) < (k-1)*ldb+16 || len(c) < 11*ldc+16 {
-		panic(errorf("gemm", "micro-kernel slices too short"))
+		panic("gemm: micro-kernel slices too short")
 	}
 	kernel12x16AVX512(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, add)
 }

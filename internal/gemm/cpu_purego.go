@@ -1,6 +1,6 @@
 //go:build !amd64 || purego
 
-package tensor
+package gemm
 
 // cpuKernels returns the portable micro-kernel: this build has no assembly.
 func cpuKernels() []microKernel { return []microKernel{goKernel} }
@@ -22,9 +22,9 @@ func transpose8(kb int, src []float64, ld int, dst []float64, ldd int) int { ret
 const hasDirect = false
 
 func dot6x4(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, add bool) {
-	panic(errorf("gemm", "no dot-product kernel in this build"))
+	panic("gemm: no dot-product kernel in this build")
 }
 
 func kernel12x16(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, add bool) {
-	panic(errorf("gemm", "no 12×16 kernel in this build"))
+	panic("gemm: no 12×16 kernel in this build")
 }

@@ -1,4 +1,4 @@
-package tensor
+package gemm
 
 import (
 	"runtime"
@@ -9,47 +9,51 @@ import (
 
 // Helpers for parallel products come from a small pool of goroutines that,
 // after a job, keep polling for the next one for a short while before they
-// block. Waking a parked thread takes 50-100 µs on the virtual machines this
-// was measured on — a third of a 784×128 product — and a training step runs
-// such products back to back; a helper that is still polling starts at
-// once. (Measured with cmd/mnist, interleaved runs: medians of 53k
-// training samples/s with a new goroutine per product, 65k with helpers
-// polling 0.5 ms, 73k polling 2 ms.) For the same reason the caller waits
-// for its helpers by polling too (onWorkers).
+// block: waking a parked thread costs tens of microseconds, a sizeable part
+// of a training step's products, which run back to back. The pool grows to
+// one helper per processor but the caller's whenever GOMAXPROCS rises (a
+// helper beyond the current count just stays blocked), and every wait in
+// this file spins for a bounded time before it blocks or sleeps.
 //
-// This is the package's one piece of shared machinery besides the packing
-// buffers. It holds no data and changes no result: which goroutine computes
-// a tile never changes the tile. Products from different goroutines, say two
-// models training side by side, share the helpers, which is what one wants
-// on a machine with as many cores as helpers.
+// The pool is the one piece of package-level mutable state in minidl
+// (DESIGN.md says why it pays). It holds no data and changes no result:
+// which goroutine computes a tile never changes the tile.
 var helpers struct {
-	once sync.Once
-	jobs chan func()
+	mu      sync.Mutex
+	started int
+	jobs    chan func()
 }
 
 // helperPoll is how long an idle helper polls for work before it blocks.
 const helperPoll = 2 * time.Millisecond
 
-// runHelper runs job on a pooled helper goroutine, starting the pool (one
-// helper per processor but the caller's) on first use.
+// maxSpin bounds how long a caller spins for its helpers before it sleeps
+// between polls: long enough for any product's last tile, short enough that
+// a helper whose core the host has lent elsewhere costs no more CPU.
+const maxSpin = 5 * time.Millisecond
+
+// runHelper runs job on a pooled helper goroutine, starting helpers as
+// needed so that there is one per processor but the caller's.
 func runHelper(job func()) {
-	helpers.once.Do(func() {
-		n := max(runtime.GOMAXPROCS(0)-1, 1)
-		helpers.jobs = make(chan func(), 4*n)
-		for range n {
-			go helperLoop()
-		}
-	})
-	helpers.jobs <- job
+	helpers.mu.Lock()
+	if helpers.jobs == nil {
+		helpers.jobs = make(chan func(), 256)
+	}
+	for want := runtime.GOMAXPROCS(0) - 1; helpers.started < max(want, 1); helpers.started++ {
+		go helperLoop(helpers.jobs)
+	}
+	jobs := helpers.jobs
+	helpers.mu.Unlock()
+	jobs <- job
 }
 
-func helperLoop() {
+func helperLoop(jobs chan func()) {
 	for {
 		var job func()
 		select {
-		case job = <-helpers.jobs:
+		case job = <-jobs:
 		default:
-			job = pollJob()
+			job = pollJob(jobs)
 		}
 		job()
 	}
@@ -57,16 +61,16 @@ func helperLoop() {
 
 // pollJob polls for a job for up to helperPoll, now and then yielding the
 // processor, then waits for one.
-func pollJob() func() {
+func pollJob(jobs chan func()) func() {
 	deadline := time.Now().Add(helperPoll)
 	for i := 0; ; i++ {
 		select {
-		case job := <-helpers.jobs:
+		case job := <-jobs:
 			return job
 		default:
 		}
 		if i%64 == 63 && time.Now().After(deadline) {
-			return <-helpers.jobs
+			return <-jobs
 		}
 		// Yielding on every poll would take the scheduler's lock each time;
 		// every sixteenth keeps other goroutines running on this processor.
@@ -104,8 +108,7 @@ func onWorkers(workers int, work func()) {
 	}
 	// The helpers that started finish within microseconds of the caller:
 	// spin rather than park, since a parked goroutine takes a thread
-	// wake-up to resume (the MNIST training loop: 67-85k → 91-112k
-	// samples/s in a busy hour, interleaved runs).
+	// wake-up to resume.
 	spinUntil(func() bool {
 		for i := range states {
 			if states[i].Load() == running {
@@ -118,11 +121,23 @@ func onWorkers(workers int, work func()) {
 
 // spinUntil polls done until it reports true, yielding the processor every
 // sixteenth poll so that goroutines waiting for it, such as the ones being
-// waited for, still run.
+// waited for, still run; after maxSpin it sleeps between polls instead.
 func spinUntil(done func() bool) {
+	var deadline time.Time
 	for i := 0; !done(); i++ {
-		if i%16 == 15 {
-			runtime.Gosched()
+		if i%16 != 15 {
+			continue
+		}
+		runtime.Gosched()
+		if i%1024 != 1023 {
+			continue
+		}
+		now := time.Now()
+		switch {
+		case deadline.IsZero():
+			deadline = now.Add(maxSpin)
+		case now.After(deadline):
+			time.Sleep(50 * time.Microsecond)
 		}
 	}
 }
