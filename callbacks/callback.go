@@ -29,8 +29,6 @@
 package callbacks
 
 import (
-	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/minidl/minidl/nn"
@@ -118,90 +116,6 @@ func (r *Run) StoppedEpoch() int {
 // HasKey reports whether the epoch logs will carry name.
 func (r *Run) HasKey(name string) bool { return slices.Contains(r.Keys, name) }
 
-// StopReason says why a run ended.
-type StopReason int
-
-const (
-	NotStopped     StopReason = iota // the run goes on
-	StopPatience                     // no improvement for Patience epochs
-	StopBaseline                     // the baseline was not beaten within Patience epochs
-	StopThreshold                    // the monitored value reached the stopping threshold
-	StopDivergence                   // the monitored value crossed the divergence threshold
-	StopNonFinite                    // the monitored value (or a batch loss) was NaN or infinite
-	StopGL                           // Prechelt's generalization-loss criterion GL_α
-	StopPQ                           // Prechelt's quotient criterion PQ_α
-	StopUP                           // Prechelt's criterion UP_s: validation error rose in s successive strips
-	StopCancelled                    // the context was cancelled
-	StopMaxEpochs                    // every epoch ran
-	StopCallback                     // a callback other than the one asked stopped the run
-)
-
-var stopReasonNames = []string{"not_stopped", "patience", "baseline", "stopping_threshold", "divergence_threshold",
-	"non_finite", "gl", "pq", "up", "cancelled", "max_epochs", "callback"}
-
-// String returns the reason's name in snake case, such as "patience".
-func (s StopReason) String() string {
-	if int(s) < len(stopReasonNames) {
-		return stopReasonNames[s]
-	}
-	return fmt.Sprintf("StopReason(%d)", int(s))
-}
-
-// MarshalText encodes the reason by its name, for JSON.
-func (s StopReason) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// History records the logs of every epoch and how the run ended. train.Fit
-// returns one.
-type History struct {
-	Base
-	Epochs       []Logs     // the logs of each completed epoch
-	StoppedEpoch int        // the epoch in which the run was stopped, −1 if it ran every epoch
-	StopReason   StopReason // why the run ended
-	StopMessage  string     // the stopping callback's explanation
-}
-
-// OnTrainBegin clears the history.
-func (h *History) OnTrainBegin(*Run) error {
-	*h = History{StoppedEpoch: -1}
-	return nil
-}
-
-// OnEpochEnd records a copy of the epoch's logs.
-func (h *History) OnEpochEnd(_ *Run, _ int, logs Logs) error {
-	h.Epochs = append(h.Epochs, maps.Clone(logs))
-	return nil
-}
-
-// OnTrainEnd records how the run ended.
-func (h *History) OnTrainEnd(r *Run) error {
-	h.StoppedEpoch, h.StopReason, h.StopMessage = r.StoppedEpoch(), r.StopReason(), r.StopMessage()
-	return nil
-}
-
-// Values returns the value of key at every epoch (NaN where it is missing).
-func (h *History) Values(key string) []float64 {
-	out := make([]float64, len(h.Epochs))
-	for i, l := range h.Epochs {
-		v, ok := l[key]
-		if !ok {
-			v = nan
-		}
-		out[i] = v
-	}
-	return out
-}
-
-// Keys returns every name logged in any epoch, sorted.
-func (h *History) Keys() []string {
-	set := map[string]bool{}
-	for _, l := range h.Epochs {
-		for k := range l {
-			set[k] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
-}
-
 // Lambda is a callback made of functions; nil ones are skipped.
 type Lambda struct {
 	TrainBegin func(r *Run) error
@@ -249,35 +163,4 @@ func (l *Lambda) OnTrainEnd(r *Run) error {
 		return nil
 	}
 	return l.TrainEnd(r)
-}
-
-// Mode says whether a monitored quantity should fall or rise.
-type Mode int
-
-const (
-	// Auto infers the mode from the monitored name: names of accuracy-like
-	// scores (containing "acc", "auc", "f1", "precision" or "recall", such
-	// as "val_accuracy") are maximized; names of losses and errors
-	// ("loss", "error", "mse", "mae", …) are minimized; any other name is
-	// an error, since guessing wrong would stop training at the worst
-	// moment.
-	Auto Mode = iota
-	Min       // minimize
-	Max       // maximize
-)
-
-// resolve turns Auto into Min or Max for the monitored name.
-func (m Mode) resolve(monitor string) (optim.Mode, error) {
-	switch m {
-	case Min:
-		return optim.Min, nil
-	case Max:
-		return optim.Max, nil
-	case Auto:
-		if mode, ok := inferMode(monitor); ok {
-			return mode, nil
-		}
-		return 0, fmt.Errorf("cannot tell whether %q should be minimized or maximized: set Mode to Min or Max", monitor)
-	}
-	return 0, fmt.Errorf("unknown mode %d", int(m))
 }

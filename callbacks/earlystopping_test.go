@@ -2,12 +2,16 @@ package callbacks
 
 import (
 	"bytes"
+	"errors"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/minidl/minidl/autograd"
 	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/optim"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -292,12 +296,60 @@ func TestEarlyStoppingMissingMonitor(t *testing.T) {
 	if got := out.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, `"val_loss" is not in the logs, which hold loss, lr`) {
 		t.Errorf("warning %q, want one line naming the keys", got)
 	}
-	defer func() {
-		if e, ok := recover().(*ConfigError); !ok || !strings.Contains(e.Error(), "is not in the logs") {
-			t.Errorf("Observe with a PQ rule: panic %v", e)
+	// Observe follows the same policy as ObserveLogs: it stops, and Err
+	// says why.
+	pqHand := NewEarlyStopping(EarlyStoppingConfig{PQ: 1})
+	if !pqHand.Observe(0, 1) || pqHand.StopReason() != StopError || !errors.Is(pqHand.Err(), ErrConfig) ||
+		!strings.Contains(pqHand.Err().Error(), `"loss" is not in the logs`) {
+		t.Errorf("Observe with a PQ rule: stop reason %v, Err %v", pqHand.StopReason(), pqHand.Err())
+	}
+	if !pqHand.Observe(1, 1) || pqHand.Err() == nil {
+		t.Error("Observe after an error must keep saying stop")
+	}
+}
+
+// TestEarlyStoppingNeedsItsModel: RestoreBestWeights in a hand loop that
+// forgot Watch is an error at the first observation, not a silent no-op.
+func TestEarlyStoppingNeedsItsModel(t *testing.T) {
+	es := NewEarlyStopping(EarlyStoppingConfig{Patience: 3, RestoreBestWeights: true})
+	if !es.Observe(0, 1) || !strings.Contains(es.Err().Error(), "RestoreBestWeights needs the model: call Watch(model)") {
+		t.Errorf("without Watch: Err %v", es.Err())
+	}
+	if err := es.OnTrainBegin(&Run{Keys: []string{"val_loss"}}); err == nil || !errors.Is(err, ErrConfig) {
+		t.Errorf("OnTrainBegin without a model: %v", err)
+	}
+	es = NewEarlyStopping(EarlyStoppingConfig{Patience: 3, RestoreBestWeights: true})
+	es.Watch(newEpochModel())
+	if es.Observe(0, 1) || es.Err() != nil {
+		t.Errorf("with Watch: %v", es.Err())
+	}
+}
+
+// TestCustomRule plugs a rule of the user's own into EarlyStopping: it is
+// asked after the built-in ones, sees the progress, and gives its reason.
+func TestCustomRule(t *testing.T) {
+	var seen []int
+	rule := RuleFunc(func(p *Progress) (StopReason, string) {
+		seen = append(seen, len(p.Values))
+		if p.Value() < 0.5 && p.Improved && p.BestEpoch == p.Epoch {
+			return "good_enough", "below 0.5"
 		}
-	}()
-	NewEarlyStopping(EarlyStoppingConfig{PQ: 1}).Observe(0, 1)
+		return NotStopped, ""
+	})
+	es := NewEarlyStopping(EarlyStoppingConfig{Patience: 2, RestoreBestWeights: true, Rules: []Rule{rule}})
+	r, m := simulate(t, []float64{1, 0.9, 0.4, 0.3}, nil, es)
+	if r.StoppedEpoch() != 2 || es.StopReason() != "good_enough" || m.epoch() != 2 || !strings.Contains(es.Message(), "Epoch 2: early stopping: below 0.5") {
+		t.Errorf("stopped %d, %v, restored %d: %s", r.StoppedEpoch(), es.StopReason(), m.epoch(), es.Message())
+	}
+	if !slices.Equal(seen, []int{1, 2, 3}) {
+		t.Errorf("the rule saw %v values", seen)
+	}
+	// A built-in rule that fires first wins.
+	es = NewEarlyStopping(EarlyStoppingConfig{Patience: 0, Rules: []Rule{rule}})
+	simulate(t, []float64{1, 2, 0.1}, nil, es)
+	if es.StopReason() != StopPatience {
+		t.Errorf("patience first: %v", es.StopReason())
+	}
 }
 
 func TestEarlyStoppingConfigPanics(t *testing.T) {
@@ -305,7 +357,6 @@ func TestEarlyStoppingConfigPanics(t *testing.T) {
 		cfg  EarlyStoppingConfig
 		want string
 	}{
-		{EarlyStoppingConfig{Monitor: "val_widgets"}, `cannot tell whether "val_widgets" should be minimized or maximized`},
 		{EarlyStoppingConfig{MinDelta: -1}, "MinDelta -1 is negative"},
 		{EarlyStoppingConfig{UP: -1}, "must not be negative"},
 		{EarlyStoppingConfig{Monitor: "val_accuracy", GL: 5}, "Prechelt's criteria need a quantity to minimize"},
@@ -327,15 +378,42 @@ func TestEarlyStoppingConfigPanics(t *testing.T) {
 	NewEarlyStopping(EarlyStoppingConfig{Monitor: "widgets", Mode: Min})
 }
 
+// TestUninferableMode: a name whose mode cannot be told is an error when
+// training starts, after the check that it will be logged at all (a typo
+// says so first), or at the first observation of a hand-written loop.
+func TestUninferableMode(t *testing.T) {
+	es := NewEarlyStopping(EarlyStoppingConfig{Monitor: "val_widgets"})
+	err := es.OnTrainBegin(&Run{Keys: []string{"val_widgets"}})
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), `cannot tell whether "val_widgets" should be minimized or maximized`) {
+		t.Errorf("OnTrainBegin: %v", err)
+	}
+	typo := NewEarlyStopping(EarlyStoppingConfig{Monitor: "val_los"})
+	err = typo.OnTrainBegin(&Run{Keys: []string{"loss", "val_loss"}})
+	if err == nil || !strings.Contains(err.Error(), `monitor "val_los" will never be logged; the logs carry loss, val_loss`) {
+		t.Errorf("a typo: %v", err)
+	}
+	if !es.Observe(0, 1) || !strings.Contains(es.Err().Error(), "cannot tell whether") {
+		t.Errorf("Observe: %v", es.Err())
+	}
+	for _, cb := range []Callback{
+		NewReduceLROnPlateau(ReduceLROnPlateauConfig{Monitor: "val_widgets"}),
+		NewModelCheckpoint(ModelCheckpointConfig{Path: "x", Monitor: "val_widgets", SaveBestOnly: true}),
+	} {
+		err := cb.OnTrainBegin(&Run{Keys: []string{"val_widgets"}, Optimizer: optim.NewSGD(nil, optim.SGDConfig{})})
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "cannot tell whether") {
+			t.Errorf("%T: %v", cb, err)
+		}
+	}
+}
+
 func TestInferMode(t *testing.T) {
 	for name, want := range map[string]Mode{
 		"val_loss": Min, "loss": Min, "val_mse": Min, "error_rate": Min, "accuracy_loss": Min,
 		"val_accuracy": Max, "acc": Max, "val_auc": Max, "f1_score": Max, "val_recall": Max,
 	} {
-		got, err := Auto.resolve(name)
-		w, _ := want.resolve(name)
-		if err != nil || got != w {
-			t.Errorf("%s: %v %v, want %v", name, got, err, w)
+		got, err := resolveMode(Auto, name)
+		if err != nil || got != want {
+			t.Errorf("%s: %v %v, want %v", name, got, err, want)
 		}
 	}
 }
@@ -356,18 +434,18 @@ func TestEarlyStoppingResume(t *testing.T) {
 		m.w.Value.Fill(float64(e))
 		first.Observe(e, v)
 	}
-	saved := first.State()
+	saved, meta := first.State()
 	var buf bytes.Buffer
-	if err := nn.WriteSafetensors(&buf, saved, nil); err != nil {
+	if err := nn.WriteSafetensors(&buf, saved, meta); err != nil {
 		t.Fatal(err)
 	}
-	loaded, _, err := nn.ReadSafetensors(buf.Bytes())
+	loaded, loadedMeta, err := nn.ReadSafetensors(buf.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
 	second := NewEarlyStopping(cfg)
 	second.Watch(m)
-	if err := second.LoadState(loaded); err != nil {
+	if err := second.LoadState(loaded, loadedMeta); err != nil {
 		t.Fatal(err)
 	}
 	stopped := -1
@@ -383,12 +461,60 @@ func TestEarlyStoppingResume(t *testing.T) {
 		t.Errorf("resumed: stopped %d best %d restored %d; straight: %d %d %d",
 			stopped, second.BestEpoch(), m.epoch(), straight.StoppedEpoch(), straight.BestEpoch(), ms.epoch())
 	}
-	bad := nn.NewStateDict()
-	if err := second.LoadState(bad); err == nil || !strings.Contains(err.Error(), `lacks "best"`) {
-		t.Errorf("LoadState of an empty dict: %v", err)
+	if second.StopReason() != straight.StopReason() || second.Message() != straight.Message() {
+		t.Errorf("resumed: %v %q; straight: %v %q", second.StopReason(), second.Message(), straight.StopReason(), straight.Message())
 	}
-	saved.Set("wait", tensor.Zeros(2))
-	if err := second.LoadState(saved); err == nil || !strings.Contains(err.Error(), `"wait" has shape [2]`) {
-		t.Errorf("LoadState with a bad shape: %v", err)
+}
+
+// TestEarlyStoppingLoadStateRefuses checks that every field of a saved
+// state is validated, with an error naming it, and that a refused state
+// leaves the callback as it was.
+func TestEarlyStoppingLoadStateRefuses(t *testing.T) {
+	cfg := EarlyStoppingConfig{Patience: 3, RestoreBestWeights: true, PQ: 5}
+	es := NewEarlyStopping(cfg)
+	m := newEpochModel()
+	es.Watch(m)
+	for e, v := range []float64{1, 0.8, 0.9} {
+		es.ObserveLogs(e, Logs{"val_loss": v, "loss": v})
+	}
+	good, goodMeta := es.State()
+	tests := []struct {
+		field string
+		edit  func(s *nn.StateDict, meta map[string]string)
+	}{
+		{"reason", func(_ *nn.StateDict, meta map[string]string) { meta["reason"] = "-1" }},
+		{"reason", func(_ *nn.StateDict, meta map[string]string) { meta["reason"] = "patience" }}, // not stopped
+		{"wait", func(_ *nn.StateDict, meta map[string]string) { meta["wait"] = "NaN" }},
+		{"wait", func(_ *nn.StateDict, meta map[string]string) { meta["wait"] = "1e300" }},
+		{"wait", func(_ *nn.StateDict, meta map[string]string) { meta["wait"] = "99" }},
+		{"best_epoch", func(_ *nn.StateDict, meta map[string]string) { meta["best_epoch"] = "-7" }},
+		{"stopped_epoch", func(_ *nn.StateDict, meta map[string]string) { delete(meta, "stopped_epoch") }},
+		{"best", func(_ *nn.StateDict, meta map[string]string) { meta["best"] = "NaN" }},
+		{"best", func(_ *nn.StateDict, meta map[string]string) { meta["best"] = strings.Repeat("9", 1000) + "x" }},
+		{"values", func(s *nn.StateDict, _ map[string]string) { s.Set("values", tensor.Zeros(2, 2)) }},
+		{"train", func(s *nn.StateDict, _ map[string]string) { s.Set("train", tensor.Zeros(2)) }},
+		{"best_weights.", func(s *nn.StateDict, _ map[string]string) { s.Set("best_weights.w", tensor.Zeros(3)) }},
+		{"best_weights.", func(s *nn.StateDict, _ map[string]string) { s.Set("best_weights.extra", tensor.Zeros(1)) }},
+	}
+	for _, tt := range tests {
+		s, meta := good.Clone(), maps.Clone(goodMeta)
+		tt.edit(s, meta)
+		fresh := NewEarlyStopping(cfg)
+		fresh.Watch(m)
+		err := fresh.LoadState(s, meta)
+		var se *StateError
+		if !errors.As(err, &se) || se.Field != tt.field || !errors.Is(err, ErrState) {
+			t.Errorf("%s: %v", tt.field, err)
+			continue
+		}
+		if len(err.Error()) > 300 {
+			t.Errorf("%s: error of %d bytes quotes too much", tt.field, len(err.Error()))
+		}
+		if fresh.BestEpoch() != -1 || len(fresh.progress.Values) != 0 {
+			t.Errorf("%s: a refused state changed the callback", tt.field)
+		}
+	}
+	if err := NewEarlyStopping(cfg).LoadState(good, goodMeta); err != nil {
+		t.Errorf("the good state: %v", err)
 	}
 }

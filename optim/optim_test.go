@@ -169,37 +169,72 @@ func TestPlateauMaxAndMinLR(t *testing.T) {
 	}
 }
 
-func TestImprovement(t *testing.T) {
+func TestTracker(t *testing.T) {
 	inf := math.Inf(1)
 	tests := []struct {
-		rule          Improvement
+		tracker       Tracker
 		current, best float64
 		want          bool
 	}{
-		{Improvement{Mode: Min, ThresholdMode: Abs, Threshold: 0.1}, 0.9, 1, false}, // exactly min_delta
-		{Improvement{Mode: Min, ThresholdMode: Abs, Threshold: 0.1}, 0.89, 1, true},
-		{Improvement{Mode: Max, ThresholdMode: Abs, Threshold: 0.1}, 1.1, 1, false},
-		{Improvement{Mode: Max, ThresholdMode: Abs, Threshold: 0.1}, 1.11, 1, true},
-		{Improvement{Mode: Min, ThresholdMode: Rel, Threshold: 0.1}, -11.5, -10, true}, // negative values: |best|
-		{Improvement{Mode: Min, ThresholdMode: Rel, Threshold: 0.1}, -10.5, -10, false},
-		{Improvement{Mode: Min, ThresholdMode: Rel, Threshold: 0.1}, -9.5, -10, false}, // PyTorch would say true
-		{Improvement{Mode: Max, ThresholdMode: Rel, Threshold: 0.1}, -8.9, -10, true},
-		{Improvement{Mode: Min}, 5, inf, true},
-		{Improvement{Mode: Max, ThresholdMode: Rel, Threshold: 0.5}, -5, math.Inf(-1), true},
-		{Improvement{Mode: Min}, math.NaN(), inf, false},
-		{Improvement{Mode: Min}, 1, math.NaN(), true},
-		{Improvement{Mode: Min}, 1, 1, false}, // ties are not improvements
+		{Tracker{Mode: Min, MinDelta: 0.1}, 0.9, 1, false}, // exactly min_delta
+		{Tracker{Mode: Min, MinDelta: 0.1}, 0.89, 1, true},
+		{Tracker{Mode: Max, MinDelta: 0.1}, 1.1, 1, false},
+		{Tracker{Mode: Max, MinDelta: 0.1}, 1.11, 1, true},
+		{Tracker{Mode: Min, MinDelta: 0.1, Relative: true}, -11.5, -10, true}, // negative values: |best|
+		{Tracker{Mode: Min, MinDelta: 0.1, Relative: true}, -10.5, -10, false},
+		{Tracker{Mode: Min, MinDelta: 0.1, Relative: true}, -9.5, -10, false}, // PyTorch would say true
+		{Tracker{Mode: Max, MinDelta: 0.1, Relative: true}, -8.9, -10, true},
+		{Tracker{Mode: Min}, 5, inf, true},
+		{Tracker{Mode: Max, MinDelta: 0.5, Relative: true}, -5, math.Inf(-1), true},
+		{Tracker{Mode: Min}, math.NaN(), inf, false},
+		{Tracker{Mode: Min}, 1, math.NaN(), true},
+		{Tracker{Mode: Min}, 1, 1, false}, // ties are not improvements
+		{Tracker{}, 0.5, 1, true},         // Auto means Min
 	}
 	for _, tt := range tests {
-		if got := tt.rule.Better(tt.current, tt.best); got != tt.want {
-			t.Errorf("%+v.Better(%v, %v) = %v, want %v", tt.rule, tt.current, tt.best, got, tt.want)
+		if got := tt.tracker.Better(tt.current, tt.best); got != tt.want {
+			t.Errorf("%+v.Better(%v, %v) = %v, want %v", tt.tracker, tt.current, tt.best, got, tt.want)
 		}
 	}
-	if (Improvement{Mode: Max}).Worst() != math.Inf(-1) || (Improvement{}).Worst() != inf {
+	if (&Tracker{Mode: Max}).Worst() != math.Inf(-1) || (&Tracker{}).Worst() != inf {
 		t.Error("Worst")
 	}
-	if Max.String() != "max" || Min.String() != "min" {
+	if Max.String() != "max" || Min.String() != "min" || Auto.String() != "auto" || Mode(7).String() != "Mode(7)" {
 		t.Error("Mode.String")
+	}
+
+	// Observing: best, its epoch, the count since, and a baseline.
+	tr := Tracker{Baseline: new(0.5)}
+	type step struct {
+		v        float64
+		improved bool
+		best     float64
+		epoch    int
+		wait     int
+	}
+	for e, s := range []step{
+		{math.NaN(), false, inf, -1, 1},
+		{1, true, 1, 1, 2}, // an improvement that misses the baseline keeps counting
+		{0.9, true, 0.9, 2, 3},
+		{0.95, false, 0.9, 2, 4},
+		{0.4, true, 0.4, 4, 0}, // beats the baseline: the count restarts
+		{0.4, false, 0.4, 4, 1},
+	} {
+		if got := tr.Observe(e, s.v); got != s.improved || tr.Best() != s.best || tr.BestEpoch() != s.epoch || tr.Wait() != s.wait {
+			t.Errorf("epoch %d (%v): improved %v best %v at %d wait %d, want %+v", e, s.v, got, tr.Best(), tr.BestEpoch(), tr.Wait(), s)
+		}
+	}
+	if !tr.BaselineBeaten() || (&Tracker{Baseline: new(0.0)}).BaselineBeaten() {
+		t.Error("BaselineBeaten")
+	}
+	saved := tr
+	tr.Reset()
+	if tr.BestEpoch() != -1 || tr.Wait() != 0 || tr.Best() != inf {
+		t.Errorf("after Reset: %v at %d, wait %d", tr.Best(), tr.BestEpoch(), tr.Wait())
+	}
+	tr.Restore(saved.Best(), saved.BestEpoch(), saved.Wait())
+	if tr.Best() != 0.4 || tr.BestEpoch() != 4 || tr.Wait() != 1 {
+		t.Errorf("after Restore: %v at %d, wait %d", tr.Best(), tr.BestEpoch(), tr.Wait())
 	}
 }
 

@@ -178,9 +178,9 @@ func TestHistoryAndLambda(t *testing.T) {
 	if v[0] != 2 || !math.IsNaN(v[1]) {
 		t.Errorf("Values %v", v)
 	}
-	for reason, name := range map[StopReason]string{NotStopped: "not_stopped", StopUP: "up", StopCallback: "callback", StopReason(99): "StopReason(99)"} {
-		if b, _ := reason.MarshalText(); string(b) != name {
-			t.Errorf("%d: %q", int(reason), b)
+	for reason, name := range map[StopReason]string{NotStopped: "not_stopped", StopUP: "up", StopCallback: "callback", StopReason("my_rule"): "my_rule"} {
+		if b, _ := reason.MarshalText(); string(b) != name || reason.String() != name {
+			t.Errorf("%q: %q", string(reason), b)
 		}
 	}
 }

@@ -1,0 +1,150 @@
+package callbacks
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/optim"
+)
+
+// ModelCheckpointConfig configures ModelCheckpoint.
+type ModelCheckpointConfig struct {
+	// Path is the file name pattern. Fields in braces are filled in at each
+	// save: {epoch} is the epoch counted from 1, as Keras names its files,
+	// and any log name gives that value, with an optional format after a
+	// colon in Python's style: "ckpt-{epoch:03d}-{val_loss:.4f}.safetensors".
+	Path string
+	// Monitor is the quantity that decides the best model; "" means
+	// "val_loss". Mode and MinDelta are as for EarlyStopping.
+	Monitor  string
+	Mode     Mode
+	MinDelta float64
+	// SaveBestOnly saves only when Monitor improves on the best so far.
+	SaveBestOnly bool
+	// KeepLast, if positive, keeps only the newest KeepLast files this
+	// callback wrote and deletes the older ones.
+	KeepLast int
+}
+
+// ModelCheckpoint saves the model's weights as a safetensors file at the end
+// of every epoch, or only of the best ones. Each file is written atomically
+// (nn.SaveFile) and carries the epoch and the logs as metadata.
+type ModelCheckpoint struct {
+	Base
+	cfg     ModelCheckpointConfig
+	tracker optim.Tracker
+	fields  []string // the names in Path's braces
+	written []string
+}
+
+var pathField = regexp.MustCompile(`\{([^{}:]+)(?::([^{}]*))?\}`)
+
+// NewModelCheckpoint returns a ModelCheckpoint. It panics with a
+// *ConfigError if Path is empty, a format in it is not one of Go's verbs d,
+// f, e, g (with flags, width and precision), or a setting is negative.
+func NewModelCheckpoint(cfg ModelCheckpointConfig) *ModelCheckpoint {
+	cfg.Monitor = monitorOrDefault(cfg.Monitor)
+	check("NewModelCheckpoint", cfg.Path != "", "empty Path")
+	check("NewModelCheckpoint", cfg.MinDelta >= 0 && cfg.KeepLast >= 0, "MinDelta %v and KeepLast %d must not be negative", cfg.MinDelta, cfg.KeepLast)
+	check("NewModelCheckpoint", cfg.Mode >= Auto && cfg.Mode <= Max, "unknown mode %d", int(cfg.Mode))
+	c := &ModelCheckpoint{cfg: cfg, tracker: optim.Tracker{MinDelta: cfg.MinDelta}}
+	for _, m := range pathField.FindAllStringSubmatch(cfg.Path, -1) {
+		check("NewModelCheckpoint", validFormat(m[2]), "format %q of {%s} is not a number format such as 03d or .4f", m[2], m[1])
+		check("NewModelCheckpoint", m[1] != "epoch" || m[2] == "" || strings.HasSuffix(m[2], "d"), "{epoch} takes an integer format such as 03d")
+		c.fields = append(c.fields, m[1])
+	}
+	return c
+}
+
+var formatSpec = regexp.MustCompile(`^[-+ #0]*[0-9]*(\.[0-9]+)?[dfeEgG]$`)
+
+func validFormat(f string) bool { return f == "" || formatSpec.MatchString(f) }
+
+// OnTrainBegin checks that the path's fields and the monitor will be
+// logged, and resolves the mode.
+func (c *ModelCheckpoint) OnTrainBegin(r *Run) error {
+	c.tracker.Reset()
+	c.written = nil
+	for _, f := range c.fields {
+		if f != "epoch" {
+			if err := checkLogged("ModelCheckpoint", "path field {"+f+"}", f, r); err != nil {
+				return err
+			}
+		}
+	}
+	if !c.cfg.SaveBestOnly {
+		return nil
+	}
+	if err := checkLogged("ModelCheckpoint", fmt.Sprintf("monitor %q", c.cfg.Monitor), c.cfg.Monitor, r); err != nil {
+		return err
+	}
+	mode, err := resolveMode(c.cfg.Mode, c.cfg.Monitor)
+	if err != nil {
+		return configErrorf("ModelCheckpoint", "%v", err)
+	}
+	c.tracker.Mode = mode
+	return nil
+}
+
+// OnEpochEnd saves the model if it should.
+func (c *ModelCheckpoint) OnEpochEnd(r *Run, epoch int, logs Logs) error {
+	if c.cfg.SaveBestOnly {
+		current, ok := logs[c.cfg.Monitor]
+		if !ok || !c.tracker.Observe(epoch, current) {
+			return nil
+		}
+	}
+	path := c.Filename(epoch, logs)
+	meta := map[string]string{"epoch": strconv.Itoa(epoch)}
+	for k, v := range logs {
+		meta[k] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	if err := nn.Save(path, r.Model, meta); err != nil {
+		return fmt.Errorf("callbacks: ModelCheckpoint: %w", err)
+	}
+	// A path written again is the newest file, wherever it stood before.
+	c.written = append(slices.DeleteFunc(c.written, func(p string) bool { return p == path }), path)
+	for c.cfg.KeepLast > 0 && len(c.written) > c.cfg.KeepLast {
+		old := c.written[0]
+		c.written = c.written[1:]
+		if err := os.Remove(old); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("callbacks: ModelCheckpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// Filename returns the path of the checkpoint of the given epoch.
+func (c *ModelCheckpoint) Filename(epoch int, logs Logs) string {
+	return pathField.ReplaceAllStringFunc(c.cfg.Path, func(s string) string {
+		m := pathField.FindStringSubmatch(s)
+		name, format := m[1], m[2]
+		if name == "epoch" {
+			if format == "" {
+				format = "d"
+			}
+			return fmt.Sprintf("%"+format, epoch+1)
+		}
+		v, ok := logs[name]
+		if !ok {
+			return s
+		}
+		if format == "" {
+			return strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		if strings.HasSuffix(format, "d") {
+			return fmt.Sprintf("%"+format, int64(math.Round(v)))
+		}
+		return fmt.Sprintf("%"+format, v)
+	})
+}
+
+// Written returns the files this callback has written and kept, oldest
+// first.
+func (c *ModelCheckpoint) Written() []string { return append([]string(nil), c.written...) }

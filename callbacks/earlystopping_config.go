@@ -1,0 +1,136 @@
+package callbacks
+
+import (
+	"io"
+
+	"github.com/minidl/minidl/optim"
+)
+
+// EarlyStoppingConfig configures EarlyStopping. The zero value monitors
+// "val_loss", minimizing it, and stops at the first epoch without
+// improvement (Keras's defaults), stops at once on a NaN or infinite value
+// (Lightning's check_finite), and treats a monitored name missing from the
+// logs as an error (Lightning's strict).
+type EarlyStoppingConfig struct {
+	// Monitor is the log entry to watch; "" means "val_loss".
+	Monitor string
+	// Mode says whether Monitor should fall (Min) or rise (Max); Auto
+	// infers it from the name.
+	Mode Mode
+
+	// MinDelta is the margin an improvement must beat: a value improves on
+	// the best only if it is better by more than MinDelta (a change of
+	// exactly MinDelta is not an improvement, as in Keras). With
+	// RelativeDelta the margin is MinDelta·|best| instead, which stays
+	// meaningful for values of either sign.
+	MinDelta      float64
+	RelativeDelta bool
+
+	// Patience is the number of epochs without improvement after which
+	// training stops: it stops when the count of epochs since the last
+	// improvement reaches Patience (Keras counts the same way), and never at
+	// the first monitored epoch. A negative Patience turns this rule off,
+	// leaving the others to stop training.
+	Patience int
+	// Baseline, if set, must be beaten: the count of epochs without
+	// improvement restarts only on a value that improves on both the best
+	// and the baseline, so training stops after Patience epochs if the
+	// baseline is never beaten (Keras semantics).
+	Baseline *float64
+
+	// StartFromEpoch: epochs before it are not monitored at all (warm-up).
+	StartFromEpoch int
+	// MinEpochs: no rule stops training before this many epochs have run,
+	// except the non-finite check.
+	MinEpochs int
+
+	// StoppingThreshold, if set, stops training as soon as the monitored
+	// value is strictly better than it (MinDelta plays no part): a target
+	// reached, as a loss tolerance.
+	StoppingThreshold *float64
+	// DivergenceThreshold, if set, stops training as soon as the monitored
+	// value is strictly worse than it: the run has gone astray.
+	DivergenceThreshold *float64
+	// AllowNonFinite turns off the check that stops training at once on a
+	// NaN or infinite value; such a value then simply never improves.
+	AllowNonFinite bool
+	// AllowMissing makes a monitored name missing from the logs a warning,
+	// written once to Out and naming the keys that are there, after which
+	// such epochs are skipped; by default it is an error.
+	AllowMissing bool
+
+	// Prechelt's criteria ("Early Stopping — But When?", 1998), each off at
+	// zero; see prechelt.go for the formulas. They need Mode Min, and PQ
+	// needs the training error too. GL stops when the generalization loss
+	// exceeds GL percent; PQ when, at the end of a strip of StripLength
+	// epochs, the generalization loss per unit of training progress exceeds
+	// PQ; UP when the validation error has risen, strip end to strip end, UP
+	// times in a row.
+	GL, PQ float64
+	UP     int
+	// StripLength is Prechelt's k; 0 means 5.
+	StripLength int
+	// TrainingMonitor is the training error PQ reads; "" means "loss".
+	TrainingMonitor string
+
+	// Rules are stopping rules of your own, asked after the built-in ones.
+	Rules []Rule
+
+	// RestoreBestWeights restores, at the end of training, the weights of
+	// the best epoch, however training ended (as Keras 3 does): by this
+	// callback, by another, by cancellation or by running out of epochs.
+	RestoreBestWeights bool
+
+	// Verbose writes the stop message to Out when training ends.
+	Verbose bool
+	// Out receives warnings and messages; nil means os.Stderr.
+	Out io.Writer
+}
+
+// NewEarlyStopping returns an EarlyStopping with the given configuration.
+// It panics with a *ConfigError on settings that cannot work: a negative
+// MinDelta, StripLength, UP, GL or PQ, an unknown Mode, or Prechelt's
+// criteria on a maximized quantity.
+func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
+	cfg.Monitor = monitorOrDefault(cfg.Monitor)
+	if cfg.TrainingMonitor == "" {
+		cfg.TrainingMonitor = "loss"
+	}
+	if cfg.StripLength == 0 {
+		cfg.StripLength = 5
+	}
+	const op = "NewEarlyStopping"
+	check(op, cfg.Mode >= Auto && cfg.Mode <= Max, "unknown mode %d", int(cfg.Mode))
+	check(op, cfg.MinDelta >= 0, "MinDelta %v is negative", cfg.MinDelta)
+	check(op, cfg.StripLength > 0 && cfg.UP >= 0 && cfg.GL >= 0 && cfg.PQ >= 0,
+		"StripLength %d, UP %d, GL %v and PQ %v must not be negative", cfg.StripLength, cfg.UP, cfg.GL, cfg.PQ)
+	e := &EarlyStopping{cfg: cfg}
+	e.tracker = optim.Tracker{MinDelta: cfg.MinDelta, Relative: cfg.RelativeDelta, Baseline: cfg.Baseline}
+	if mode, err := resolveMode(cfg.Mode, cfg.Monitor); err == nil {
+		check(op, mode == Min || !e.usesPrechelt(), "Prechelt's criteria need a quantity to minimize, and %s is maximized", cfg.Monitor)
+		e.tracker.Mode = mode
+	}
+	if t := cfg.StoppingThreshold; t != nil {
+		e.rules = append(e.rules, stoppingThreshold(*t))
+	}
+	if t := cfg.DivergenceThreshold; t != nil {
+		e.rules = append(e.rules, divergenceThreshold(*t))
+	}
+	if cfg.GL > 0 {
+		e.rules = append(e.rules, generalizationLoss(cfg.GL))
+	}
+	if cfg.PQ > 0 {
+		e.rules = append(e.rules, progressQuotient{cfg.PQ, cfg.StripLength})
+	}
+	if cfg.UP > 0 {
+		e.rules = append(e.rules, upStrips{cfg.UP, cfg.StripLength})
+	}
+	if cfg.Patience >= 0 {
+		e.rules = append(e.rules, patience{cfg.Patience, deltaText(cfg.MinDelta, cfg.RelativeDelta)})
+	}
+	e.rules = append(e.rules, cfg.Rules...)
+	e.Reset()
+	return e
+}
+
+func (e *EarlyStopping) usesPrechelt() bool { return e.cfg.GL > 0 || e.cfg.PQ > 0 || e.cfg.UP > 0 }

@@ -1,0 +1,109 @@
+package callbacks
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/minidl/minidl/optim"
+)
+
+// ReduceLROnPlateauConfig configures ReduceLROnPlateau. Factor takes
+// Keras's default when zero; Keras's defaults for the others are Patience
+// 10 and MinDelta 1e-4, which must be set explicitly since zero is a valid
+// setting for each.
+type ReduceLROnPlateauConfig struct {
+	Monitor  string // "" means "val_loss"
+	Mode     Mode
+	Factor   float64 // multiplies the rate; 0 means 0.1
+	Patience int
+	MinDelta float64 // absolute margin of an improvement
+	Cooldown int     // epochs after a reduction before counting resumes
+	MinLR    float64
+	// Verbose writes a line to Out at each reduction; nil Out means
+	// os.Stderr.
+	Verbose bool
+	Out     io.Writer
+}
+
+// ReduceLROnPlateau multiplies the optimizer's learning rate by Factor when
+// Monitor has not improved for Patience epochs, with the rules of Keras's
+// ReduceLROnPlateau (which counts as EarlyStopping does: it reduces when
+// the count reaches Patience) and the improvement rule of optim.Tracker.
+// For PyTorch's variant of the rules, use optim.Plateau.
+type ReduceLROnPlateau struct {
+	Base
+	cfg      ReduceLROnPlateauConfig
+	tracker  optim.Tracker
+	cooldown int
+}
+
+// NewReduceLROnPlateau returns a ReduceLROnPlateau. It panics with a
+// *ConfigError on settings that cannot work.
+func NewReduceLROnPlateau(cfg ReduceLROnPlateauConfig) *ReduceLROnPlateau {
+	cfg.Monitor = monitorOrDefault(cfg.Monitor)
+	if cfg.Factor == 0 {
+		cfg.Factor = 0.1
+	}
+	check("NewReduceLROnPlateau", cfg.Factor > 0 && cfg.Factor < 1, "factor %v outside (0, 1)", cfg.Factor)
+	check("NewReduceLROnPlateau", cfg.Patience >= 0 && cfg.Cooldown >= 0 && cfg.MinDelta >= 0 && cfg.MinLR >= 0,
+		"patience, cooldown, min delta and min LR must not be negative")
+	check("NewReduceLROnPlateau", cfg.Mode >= Auto && cfg.Mode <= Max, "unknown mode %d", int(cfg.Mode))
+	return &ReduceLROnPlateau{cfg: cfg, tracker: optim.Tracker{MinDelta: cfg.MinDelta}}
+}
+
+// OnTrainBegin resets the state, checks the monitor and optimizer and
+// resolves the mode.
+func (p *ReduceLROnPlateau) OnTrainBegin(r *Run) error {
+	p.tracker.Reset()
+	p.cooldown = 0
+	if r.Optimizer == nil {
+		return configErrorf("ReduceLROnPlateau", "the run has no optimizer")
+	}
+	if err := checkLogged("ReduceLROnPlateau", fmt.Sprintf("monitor %q", p.cfg.Monitor), p.cfg.Monitor, r); err != nil {
+		return err
+	}
+	mode, err := resolveMode(p.cfg.Mode, p.cfg.Monitor)
+	if err != nil {
+		return configErrorf("ReduceLROnPlateau", "%v", err)
+	}
+	p.tracker.Mode = mode
+	return nil
+}
+
+// OnEpochEnd applies the plateau rule.
+func (p *ReduceLROnPlateau) OnEpochEnd(r *Run, epoch int, logs Logs) error {
+	current, ok := logs[p.cfg.Monitor]
+	if !ok {
+		return nil
+	}
+	if p.cooldown > 0 {
+		p.cooldown--
+		p.tracker.Restart()
+	}
+	if p.tracker.Observe(epoch, current) {
+		return nil
+	}
+	if p.cooldown > 0 { // Keras counts no bad epochs during a cooldown
+		p.tracker.Restart()
+		return nil
+	}
+	if p.tracker.Wait() < p.cfg.Patience {
+		return nil
+	}
+	old := r.Optimizer.LR()
+	if old > p.cfg.MinLR {
+		lr := max(old*p.cfg.Factor, p.cfg.MinLR)
+		r.Optimizer.SetLR(lr)
+		p.cooldown = p.cfg.Cooldown
+		p.tracker.Restart()
+		if p.cfg.Verbose {
+			out := p.cfg.Out
+			if out == nil {
+				out = os.Stderr
+			}
+			fmt.Fprintf(out, "Epoch %d: ReduceLROnPlateau: learning rate %g → %g\n", epoch, old, lr)
+		}
+	}
+	return nil
+}

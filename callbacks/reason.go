@@ -1,0 +1,33 @@
+package callbacks
+
+// StopReason says why a run ended, in snake case: "patience", "gl", … A
+// rule of your own (see Rule) may give a reason of its own, such as
+// StopReason("plateau_of_f1").
+type StopReason string
+
+const (
+	NotStopped     StopReason = ""                     // the run goes on
+	StopPatience   StopReason = "patience"             // no improvement for Patience epochs
+	StopBaseline   StopReason = "baseline"             // the baseline was not beaten within Patience epochs
+	StopThreshold  StopReason = "stopping_threshold"   // the monitored value reached the stopping threshold
+	StopDivergence StopReason = "divergence_threshold" // the monitored value crossed the divergence threshold
+	StopNonFinite  StopReason = "non_finite"           // the monitored value (or a batch loss) was NaN or infinite
+	StopGL         StopReason = "gl"                   // Prechelt's generalization-loss criterion GL_α
+	StopPQ         StopReason = "pq"                   // Prechelt's quotient criterion PQ_α
+	StopUP         StopReason = "up"                   // Prechelt's criterion UP_s: validation error rose in s successive strips
+	StopCancelled  StopReason = "cancelled"            // the context was cancelled
+	StopMaxEpochs  StopReason = "max_epochs"           // every epoch ran
+	StopCallback   StopReason = "callback"             // a callback other than the one asked stopped the run
+	StopError      StopReason = "error"                // an observation could not be made (see EarlyStopping.Err)
+)
+
+// String returns the reason, or "not_stopped" for NotStopped.
+func (s StopReason) String() string {
+	if s == NotStopped {
+		return "not_stopped"
+	}
+	return string(s)
+}
+
+// MarshalText encodes the reason as String does, for JSON.
+func (s StopReason) MarshalText() ([]byte, error) { return []byte(s.String()), nil }

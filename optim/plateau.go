@@ -1,0 +1,86 @@
+package optim
+
+import "fmt"
+
+// ThresholdMode says how PlateauConfig.Threshold measures a significant
+// change, with PyTorch's names.
+type ThresholdMode int
+
+const (
+	// Rel requires a change of more than Threshold·|best| (PyTorch's
+	// default).
+	Rel ThresholdMode = iota
+	// Abs requires a change of more than Threshold.
+	Abs
+)
+
+// PlateauConfig configures Plateau. Factor and Eps take PyTorch's defaults
+// when zero; PyTorch's defaults for the others are Patience 10 and
+// Threshold 1e-4 (Rel), which here must be set explicitly, since zero is a
+// valid setting for each.
+type PlateauConfig struct {
+	Mode          Mode    // Min or Max; Auto (the zero value) means Min
+	Factor        float64 // multiplies the rate on a plateau; 0 means 0.1
+	Patience      int     // bad epochs tolerated; the rate drops on the next one
+	Threshold     float64 // how much better counts as better (see Tracker)
+	ThresholdMode ThresholdMode
+	Cooldown      int     // epochs after a reduction during which bad epochs are not counted
+	MinLR         float64 // the rate never drops below this
+	Eps           float64 // reductions smaller than this are skipped; 0 means 1e-8
+}
+
+// Plateau lowers an optimizer's learning rate when a metric stops
+// improving, with the rules of torch.optim.lr_scheduler.ReduceLROnPlateau:
+// an epoch is bad if the metric does not improve on the best; after more
+// than Patience bad epochs in a row the rate becomes max(rate·Factor, MinLR)
+// (unless that changes it by less than Eps), the count restarts and the
+// next Cooldown epochs are not counted.
+type Plateau struct {
+	opt      Optimizer
+	cfg      PlateauConfig
+	tracker  Tracker // its Wait is PyTorch's num_bad_epochs
+	cooldown int
+	steps    int
+}
+
+// NewPlateau returns a Plateau rule driving opt's learning rate.
+func NewPlateau(opt Optimizer, cfg PlateauConfig) *Plateau {
+	cfg.Factor = orDefault(cfg.Factor, 0.1)
+	cfg.Eps = orDefault(cfg.Eps, 1e-8)
+	check("Plateau", cfg.Factor > 0 && cfg.Factor < 1, "factor %v outside (0, 1)", cfg.Factor)
+	check("Plateau", cfg.Patience >= 0 && cfg.Cooldown >= 0 && cfg.Threshold >= 0 && cfg.MinLR >= 0,
+		"patience, cooldown, threshold and min LR must not be negative")
+	tracker := Tracker{Mode: cfg.Mode, MinDelta: cfg.Threshold, Relative: cfg.ThresholdMode == Rel}
+	return &Plateau{opt: opt, cfg: cfg, tracker: tracker}
+}
+
+// Step takes the epoch's value of the metric, lowers the rate if the
+// plateau rule says so, and reports whether it did.
+func (p *Plateau) Step(metric float64) bool {
+	p.tracker.Observe(p.steps, metric)
+	p.steps++
+	if p.cooldown > 0 {
+		p.cooldown--
+		p.tracker.Restart()
+	}
+	if p.tracker.Wait() <= p.cfg.Patience {
+		return false
+	}
+	p.tracker.Restart()
+	p.cooldown = p.cfg.Cooldown
+	old := p.opt.LR()
+	lr := max(old*p.cfg.Factor, p.cfg.MinLR)
+	if old-lr <= p.cfg.Eps {
+		return false
+	}
+	p.opt.SetLR(lr)
+	return true
+}
+
+// Best returns the best metric value seen.
+func (p *Plateau) Best() float64 { return p.tracker.Best() }
+
+// String describes the rule's state.
+func (p *Plateau) String() string {
+	return fmt.Sprintf("Plateau(best %g, bad epochs %d, cooldown %d, lr %g)", p.tracker.Best(), p.tracker.Wait(), p.cooldown, p.opt.LR())
+}
