@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/minidl/minidl/autograd"
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
 )
@@ -92,9 +91,9 @@ func TestModelCheckpointErrors(t *testing.T) {
 }
 
 func TestReduceLROnPlateau(t *testing.T) {
-	opt := optim.NewSGD([]*autograd.Var{}, optim.SGDConfig{LR: 1})
+	opt := optim.NewSGD(nil, optim.SGDConfig{LR: 1})
 	var out bytes.Buffer
-	p := NewReduceLROnPlateau(ReduceLROnPlateauConfig{Factor: 0.5, Patience: 2, Cooldown: 1, MinLR: 0.2, MinDelta: 0.01, Verbose: true, Out: &out})
+	p := NewReduceLROnPlateau(ReduceLROnPlateauConfig{Factor: 0.5, Patience: new(2), Cooldown: 1, MinLR: 0.2, MinDelta: new(0.01), Verbose: true, Out: &out})
 	r := &Run{Optimizer: opt, Keys: []string{"val_loss"}}
 	if err := p.OnTrainBegin(r); err != nil {
 		t.Fatal(err)
@@ -133,6 +132,12 @@ func TestReduceLROnPlateau(t *testing.T) {
 		}()
 		NewReduceLROnPlateau(ReduceLROnPlateauConfig{Factor: 2})
 	}()
+	if d := NewReduceLROnPlateau(ReduceLROnPlateauConfig{}); d.patience != 10 || d.tracker.MinDelta != 1e-4 || d.cfg.Factor != 0.1 || d.cfg.Monitor != "val_loss" {
+		t.Errorf("Keras's defaults: patience %d, min delta %v, %+v", d.patience, d.tracker.MinDelta, d.cfg)
+	}
+	if z := NewReduceLROnPlateau(ReduceLROnPlateauConfig{Patience: new(0), MinDelta: new(0.0)}); z.patience != 0 || z.tracker.MinDelta != 0 {
+		t.Errorf("explicit zeros: patience %d, min delta %v", z.patience, z.tracker.MinDelta)
+	}
 }
 
 func TestTerminateOnNaN(t *testing.T) {
@@ -187,7 +192,7 @@ func TestHistoryAndLambda(t *testing.T) {
 
 func TestCSVLogger(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "log.csv")
-	c := NewCSVLogger(path, false)
+	c := NewCSVLogger(CSVLoggerConfig{Path: path})
 	simulate(t, []float64{1, 0.5}, nil, c)
 	want := "epoch,loss,lr,val_accuracy,val_loss\n0,1,0.1,1,1\n1,0.5,0.1,0.5,0.5\n"
 	if b, _ := os.ReadFile(path); string(b) != want {
@@ -195,7 +200,7 @@ func TestCSVLogger(t *testing.T) {
 	}
 	// Appending continues the file under its header, with its columns.
 	os.WriteFile(path, []byte("epoch,val_loss,gone\n0,9,9\n"), 0o644)
-	c = NewCSVLogger(path, true)
+	c = NewCSVLogger(CSVLoggerConfig{Path: path, Append: true})
 	simulate(t, []float64{0.25}, nil, c)
 	want = "epoch,val_loss,gone\n0,9,9\n0,0.25,NA\n"
 	if b, _ := os.ReadFile(path); string(b) != want {
@@ -203,12 +208,12 @@ func TestCSVLogger(t *testing.T) {
 	}
 	// A new file in append mode gets a header.
 	fresh := filepath.Join(t.TempDir(), "new.csv")
-	c = &CSVLogger{Path: fresh, Append: true, Separator: ';'}
+	c = NewCSVLogger(CSVLoggerConfig{Path: fresh, Append: true, Separator: ';'})
 	simulate(t, []float64{2}, nil, c)
 	if b, _ := os.ReadFile(fresh); !strings.HasPrefix(string(b), "epoch;loss;lr") {
 		t.Errorf("fresh appended file:\n%s", b)
 	}
-	bad := NewCSVLogger(filepath.Join(t.TempDir(), "no", "such.csv"), false)
+	bad := NewCSVLogger(CSVLoggerConfig{Path: filepath.Join(t.TempDir(), "no", "such.csv")})
 	if err := bad.OnTrainBegin(&Run{}); err == nil {
 		t.Error("opened a file in a missing folder")
 	}

@@ -22,7 +22,7 @@ type epochModel struct{ w *autograd.Var }
 func newEpochModel() *epochModel { return &epochModel{w: autograd.Param(tensor.Scalar(-1))} }
 
 func (m *epochModel) Forward(x *autograd.Var) *autograd.Var { return x.Mul(m.w) }
-func (m *epochModel) Params() []nn.Param                    { return []nn.Param{{Name: "w", Var: m.w}} }
+func (m *epochModel) Parameters() []nn.Param                { return []nn.Param{{Name: "w", Var: m.w}} }
 func (m *epochModel) epoch() int                            { return int(m.w.Value.Item()) }
 
 type outcome struct {

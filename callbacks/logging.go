@@ -22,18 +22,29 @@ import (
 // a column the logs lack is written as NA).
 type CSVLogger struct {
 	Base
-	Path      string
-	Separator rune // 0 means ','
-	Append    bool
-
+	cfg     CSVLoggerConfig
 	f       *os.File
 	w       *csv.Writer
 	columns []string
 }
 
-// NewCSVLogger returns a CSVLogger writing to path.
-func NewCSVLogger(path string, appendToFile bool) *CSVLogger {
-	return &CSVLogger{Path: path, Append: appendToFile}
+// CSVLoggerConfig configures CSVLogger, with Keras's names.
+type CSVLoggerConfig struct {
+	Path      string // the file; required
+	Separator rune   // 0 means ','
+	Append    bool   // continue an existing file instead of replacing it
+}
+
+// NewCSVLogger returns a CSVLogger. It panics with a *ConfigError if Path
+// is empty or Separator cannot separate CSV fields.
+func NewCSVLogger(cfg CSVLoggerConfig) *CSVLogger {
+	if cfg.Separator == 0 {
+		cfg.Separator = ','
+	}
+	check("NewCSVLogger", cfg.Path != "", "empty Path")
+	check("NewCSVLogger", cfg.Separator != '"' && cfg.Separator != '\r' && cfg.Separator != '\n' && cfg.Separator != 0xFFFD,
+		"separator %q cannot separate CSV fields", cfg.Separator)
+	return &CSVLogger{cfg: cfg}
 }
 
 // OnTrainBegin opens the file, reading the header of an existing one when
@@ -41,32 +52,25 @@ func NewCSVLogger(path string, appendToFile bool) *CSVLogger {
 func (c *CSVLogger) OnTrainBegin(*Run) error {
 	c.columns = nil
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-	if c.Append {
+	if c.cfg.Append {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
-		if f, err := os.Open(c.Path); err == nil {
+		if f, err := os.Open(c.cfg.Path); err == nil {
 			r := csv.NewReader(bufio.NewReader(f))
-			r.Comma = c.sep()
+			r.Comma = c.cfg.Separator
 			if header, err := r.Read(); err == nil {
 				c.columns = header
 			}
 			f.Close()
 		}
 	}
-	f, err := os.OpenFile(c.Path, flags, 0o644)
+	f, err := os.OpenFile(c.cfg.Path, flags, 0o644)
 	if err != nil {
 		return fmt.Errorf("callbacks: CSVLogger: %w", err)
 	}
 	c.f = f
 	c.w = csv.NewWriter(f)
-	c.w.Comma = c.sep()
+	c.w.Comma = c.cfg.Separator
 	return nil
-}
-
-func (c *CSVLogger) sep() rune {
-	if c.Separator == 0 {
-		return ','
-	}
-	return c.Separator
 }
 
 // OnEpochEnd writes the epoch's row, and the header first if the file has

@@ -8,17 +8,18 @@ import (
 	"github.com/minidl/minidl/optim"
 )
 
-// ReduceLROnPlateauConfig configures ReduceLROnPlateau. Factor takes
-// Keras's default when zero; Keras's defaults for the others are Patience
-// 10 and MinDelta 1e-4, which must be set explicitly since zero is a valid
-// setting for each.
+// ReduceLROnPlateauConfig configures ReduceLROnPlateau. Its zero value is
+// Keras's default: monitor "val_loss", factor 0.1, patience 10, min delta
+// 1e-4, no cooldown, no minimum rate. Patience and MinDelta are pointers
+// because zero is a valid setting of each but not the default: nil means
+// the default, new(0) says zero.
 type ReduceLROnPlateauConfig struct {
 	Monitor  string // "" means "val_loss"
 	Mode     Mode
-	Factor   float64 // multiplies the rate; 0 means 0.1
-	Patience int
-	MinDelta float64 // absolute margin of an improvement
-	Cooldown int     // epochs after a reduction before counting resumes
+	Factor   float64  // multiplies the rate; 0 means 0.1
+	Patience *int     // bad epochs before a reduction; nil means 10
+	MinDelta *float64 // absolute margin of an improvement; nil means 1e-4
+	Cooldown int      // epochs after a reduction before counting resumes
 	MinLR    float64
 	// Verbose writes a line to Out at each reduction; nil Out means
 	// os.Stderr.
@@ -34,6 +35,7 @@ type ReduceLROnPlateauConfig struct {
 type ReduceLROnPlateau struct {
 	Base
 	cfg      ReduceLROnPlateauConfig
+	patience int
 	tracker  optim.Tracker
 	cooldown int
 }
@@ -46,10 +48,17 @@ func NewReduceLROnPlateau(cfg ReduceLROnPlateauConfig) *ReduceLROnPlateau {
 		cfg.Factor = 0.1
 	}
 	check("NewReduceLROnPlateau", cfg.Factor > 0 && cfg.Factor < 1, "factor %v outside (0, 1)", cfg.Factor)
-	check("NewReduceLROnPlateau", cfg.Patience >= 0 && cfg.Cooldown >= 0 && cfg.MinDelta >= 0 && cfg.MinLR >= 0,
+	patience, minDelta := 10, 1e-4
+	if cfg.Patience != nil {
+		patience = *cfg.Patience
+	}
+	if cfg.MinDelta != nil {
+		minDelta = *cfg.MinDelta
+	}
+	check("NewReduceLROnPlateau", patience >= 0 && cfg.Cooldown >= 0 && minDelta >= 0 && cfg.MinLR >= 0,
 		"patience, cooldown, min delta and min LR must not be negative")
 	check("NewReduceLROnPlateau", cfg.Mode >= Auto && cfg.Mode <= Max, "unknown mode %d", int(cfg.Mode))
-	return &ReduceLROnPlateau{cfg: cfg, tracker: optim.Tracker{MinDelta: cfg.MinDelta}}
+	return &ReduceLROnPlateau{cfg: cfg, patience: patience, tracker: optim.Tracker{MinDelta: minDelta}}
 }
 
 // OnTrainBegin resets the state, checks the monitor and optimizer and
@@ -88,7 +97,7 @@ func (p *ReduceLROnPlateau) OnEpochEnd(r *Run, epoch int, logs Logs) error {
 		p.tracker.Restart()
 		return nil
 	}
-	if p.tracker.Wait() < p.cfg.Patience {
+	if p.tracker.Wait() < p.patience {
 		return nil
 	}
 	old := r.Optimizer.LR()

@@ -21,7 +21,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, p := range m.Parameters() {
-			p.ZeroGrad()
+			p.Var.ZeroGrad()
 		}
 		CrossEntropy(m.Forward(x), y).Backward()
 	}

@@ -17,14 +17,14 @@ func Example() {
 		nn.NewLinear(rng, 2, 8), nn.Tanh(),
 		nn.NewLinear(rng, 8, 1), nn.Sigmoid(),
 	)
-	for _, p := range model.Params() {
+	for _, p := range model.Parameters() {
 		fmt.Println(p.Name, p.Var.Shape())
 	}
 	x := autograd.Const(tensor.New([]float64{0, 0, 0, 1, 1, 0, 1, 1}, 4, 2))
 	y := autograd.Const(tensor.New([]float64{0, 1, 1, 0}, 4, 1))
 	loss := nn.MSE(model.Forward(x), y)
 	loss.Backward()
-	fmt.Println(loss.Value.Shape(), model.Parameters()[0].Grad.Shape())
+	fmt.Println(loss.Value.Shape(), model.Parameters()[0].Var.Grad.Shape())
 	// Output:
 	// 0.weight [8 2]
 	// 0.bias [8]

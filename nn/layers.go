@@ -33,17 +33,14 @@ func NewLinear(rng *rand.Rand, in, out int) *Linear {
 // Forward returns x·Wᵀ + b.
 func (l *Linear) Forward(x *autograd.Var) *autograd.Var { return x.Linear(l.Weight, l.Bias) }
 
-// Params returns "weight" and, if present, "bias".
-func (l *Linear) Params() []Param {
+// Parameters returns "weight" and, if present, "bias".
+func (l *Linear) Parameters() []Param {
 	ps := []Param{{Name: "weight", Var: l.Weight}}
 	if l.Bias != nil {
 		ps = append(ps, Param{Name: "bias", Var: l.Bias})
 	}
 	return ps
 }
-
-// Parameters returns the parameter Vars, ready for an optimizer.
-func (l *Linear) Parameters() []*autograd.Var { return Parameters(l) }
 
 // String describes the layer as PyTorch prints it.
 func (l *Linear) String() string {
@@ -60,8 +57,8 @@ type Func struct {
 // Forward applies the function.
 func (f *Func) Forward(x *autograd.Var) *autograd.Var { return f.F(x) }
 
-// Params returns nothing: a Func has no parameters.
-func (f *Func) Params() []Param { return nil }
+// Parameters returns nothing: a Func has no parameters.
+func (f *Func) Parameters() []Param { return nil }
 
 // String returns the layer's name.
 func (f *Func) String() string { return f.Name }
@@ -149,8 +146,8 @@ func (d *Dropout) Forward(x *autograd.Var) *autograd.Var {
 	return x.Mul(autograd.Const(mask))
 }
 
-// Params returns nothing: Dropout has no parameters.
-func (d *Dropout) Params() []Param { return nil }
+// Parameters returns nothing: Dropout has no parameters.
+func (d *Dropout) Parameters() []Param { return nil }
 
 // SetTraining switches dropout on (training) or off (evaluation).
 func (d *Dropout) SetTraining(training bool) { d.training = training }

@@ -11,7 +11,7 @@
 // torch.nn.Sequential and back.
 //
 // A model is any Module. Sequential chains modules; a custom model is a
-// struct with a Forward method and a Params method that names its
+// struct with a Forward method and a Parameters method that names its
 // parameters:
 //
 //	type MLP struct{ Hidden, Out *nn.Linear }
@@ -20,8 +20,8 @@
 //		return m.Out.Forward(m.Hidden.Forward(x).ReLU())
 //	}
 //
-//	func (m *MLP) Params() []nn.Param {
-//		return nn.JoinParams("hidden", m.Hidden, "out", m.Out)
+//	func (m *MLP) Parameters() []nn.Param {
+//		return nn.JoinParameters("hidden", m.Hidden, "out", m.Out)
 //	}
 package nn
 
@@ -37,9 +37,10 @@ import (
 type Module interface {
 	// Forward computes the module's output for the input x.
 	Forward(x *autograd.Var) *autograd.Var
-	// Params returns the module's parameters, its children's included, with
-	// dotted names that are stable from call to call ("0.weight").
-	Params() []Param
+	// Parameters returns the module's parameters, its children's included,
+	// with dotted names that are stable from call to call ("0.weight"), as
+	// PyTorch's named_parameters gives them. Optimizers take this list.
+	Parameters() []Param
 }
 
 // Param is a named parameter of a Module.
@@ -67,32 +68,31 @@ func SetTraining(m Module, training bool) {
 	}
 }
 
-// Parameters returns the parameter Vars of m in the order of m.Params,
-// ready for an optimizer.
-func Parameters(m Module) []*autograd.Var {
-	ps := m.Params()
-	vs := make([]*autograd.Var, len(ps))
-	for i, p := range ps {
-		vs[i] = p.Var
+// ParametersOf returns vars as a parameter list named by position ("0",
+// "1", …), for an optimizer over Vars that belong to no Module.
+func ParametersOf(vars ...*autograd.Var) []Param {
+	ps := make([]Param, len(vars))
+	for i, v := range vars {
+		ps[i] = Param{Name: fmt.Sprint(i), Var: v}
 	}
-	return vs
+	return ps
 }
 
-// JoinParams gathers the parameters of named children, prefixing each
+// JoinParameters gathers the parameters of named children, prefixing each
 // child's parameter names with the child's name and a dot. It takes
-// alternating names and modules: JoinParams("hidden", h, "out", o).
-func JoinParams(namesAndModules ...any) []Param {
+// alternating names and modules: JoinParameters("hidden", h, "out", o).
+func JoinParameters(namesAndModules ...any) []Param {
 	if len(namesAndModules)%2 != 0 {
-		panic(&Error{Op: "JoinParams", Detail: "want alternating names and modules"})
+		panic(&Error{Op: "JoinParameters", Detail: "want alternating names and modules"})
 	}
 	var ps []Param
 	for i := 0; i < len(namesAndModules); i += 2 {
 		name, ok1 := namesAndModules[i].(string)
 		m, ok2 := namesAndModules[i+1].(Module)
 		if !ok1 || !ok2 {
-			panic(&Error{Op: "JoinParams", Detail: fmt.Sprintf("argument %d: want a name and a Module, got %T and %T", i, namesAndModules[i], namesAndModules[i+1])})
+			panic(&Error{Op: "JoinParameters", Detail: fmt.Sprintf("argument %d: want a name and a Module, got %T and %T", i, namesAndModules[i], namesAndModules[i+1])})
 		}
-		for _, p := range m.Params() {
+		for _, p := range m.Parameters() {
 			ps = append(ps, Param{Name: name + "." + p.Name, Var: p.Var})
 		}
 	}
@@ -128,17 +128,14 @@ func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
 	return x
 }
 
-// Params returns the layers' parameters prefixed with their positions.
-func (s *Sequential) Params() []Param {
+// Parameters returns the layers' parameters prefixed with their positions.
+func (s *Sequential) Parameters() []Param {
 	args := make([]any, 0, 2*len(s.Layers))
 	for i, l := range s.Layers {
 		args = append(args, fmt.Sprint(i), l)
 	}
-	return JoinParams(args...)
+	return JoinParameters(args...)
 }
-
-// Parameters returns the parameter Vars, ready for an optimizer.
-func (s *Sequential) Parameters() []*autograd.Var { return Parameters(s) }
 
 // SetTraining sets training or evaluation mode on every layer.
 func (s *Sequential) SetTraining(training bool) {

@@ -27,13 +27,13 @@ func xorModel(rng *rand.Rand) *Sequential {
 func TestSequentialNamesAndForward(t *testing.T) {
 	m := xorModel(newRNG())
 	var names []string
-	for _, p := range m.Params() {
+	for _, p := range m.Parameters() {
 		names = append(names, p.Name)
 	}
 	if diff := cmp.Diff([]string{"0.weight", "0.bias", "2.weight", "2.bias"}, names); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)
 	}
-	if got := m.Parameters(); len(got) != 4 || got[0] != m.Layers[0].(*Linear).Weight {
+	if got := m.Parameters(); len(got) != 4 || got[0].Var != m.Layers[0].(*Linear).Weight {
 		t.Error("Parameters")
 	}
 	x := autograd.Const(tensor.New([]float64{0, 0, 0, 1, 1, 0, 1, 1}, 4, 2))
@@ -56,7 +56,7 @@ func TestSequentialNamesAndForward(t *testing.T) {
 		}
 	}
 	nested := NewSequential(m, ReLU())
-	if p := nested.Params(); p[0].Name != "0.0.weight" {
+	if p := nested.Parameters(); p[0].Name != "0.0.weight" {
 		t.Errorf("nested name %q", p[0].Name)
 	}
 }
@@ -75,7 +75,7 @@ func TestLinearInit(t *testing.T) {
 		t.Errorf("weight shape %v, want out×in", got)
 	}
 	l.Bias = nil
-	if len(l.Params()) != 1 || l.Forward(autograd.Const(tensor.Ones(2, 400))).Value.Dim(1) != 300 {
+	if len(l.Parameters()) != 1 || l.Forward(autograd.Const(tensor.Ones(2, 400))).Value.Dim(1) != 300 {
 		t.Error("Linear without bias")
 	}
 	a, b := NewLinear(newRNG(), 3, 2), NewLinear(newRNG(), 3, 2)
@@ -164,7 +164,7 @@ func TestActivations(t *testing.T) {
 		if diff := cmp.Diff(tt.want, got.Value.Data()); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.layer, diff)
 		}
-		if tt.layer.Params() != nil {
+		if tt.layer.Parameters() != nil {
 			t.Errorf("%s has parameters", tt.layer)
 		}
 	}
@@ -208,7 +208,7 @@ func TestDropout(t *testing.T) {
 	if NewDropout(newRNG(), 0).Forward(x) != x {
 		t.Error("p = 0 changed its input")
 	}
-	if d.String() != "Dropout(p=0.25)" || d.Params() != nil {
+	if d.String() != "Dropout(p=0.25)" || d.Parameters() != nil {
 		t.Error("Dropout String/Params")
 	}
 	mustPanic(t, "NewDropout: probability 1.5 outside [0, 1]", func() { NewDropout(newRNG(), 1.5) })
@@ -223,7 +223,7 @@ func (m *customModel) Forward(x *autograd.Var) *autograd.Var {
 	return m.Out.Forward(m.Hidden.Forward(x).ReLU())
 }
 
-func (m *customModel) Params() []Param { return JoinParams("hidden", m.Hidden, "out", m.Out) }
+func (m *customModel) Parameters() []Param { return JoinParameters("hidden", m.Hidden, "out", m.Out) }
 
 func TestCustomModuleAndStateDict(t *testing.T) {
 	m := &customModel{Hidden: NewLinear(newRNG(), 3, 4), Out: NewLinear(newRNG(), 4, 2)}
@@ -249,8 +249,8 @@ func TestCustomModuleAndStateDict(t *testing.T) {
 		t.Errorf("Len %d", s.Len())
 	}
 	odd := []any{"a"}
-	mustPanic(t, "JoinParams: want alternating", func() { JoinParams(odd...) })
-	mustPanic(t, "JoinParams: argument 0: want a name and a Module, got int", func() { JoinParams(1, m) })
+	mustPanic(t, "JoinParameters: want alternating", func() { JoinParameters(odd...) })
+	mustPanic(t, "JoinParameters: argument 0: want a name and a Module, got int", func() { JoinParameters(1, m) })
 }
 
 func TestLoadStateErrors(t *testing.T) {
@@ -457,8 +457,8 @@ func TestSaveLoadFile(t *testing.T) {
 	if err := Load(path, other); err != nil {
 		t.Fatal(err)
 	}
-	for i, p := range other.Params() {
-		if !tensor.Equal(p.Var.Value, m.Params()[i].Var.Value) {
+	for i, p := range other.Parameters() {
+		if !tensor.Equal(p.Var.Value, m.Parameters()[i].Var.Value) {
 			t.Errorf("%s differs after a round trip", p.Name)
 		}
 	}

@@ -52,7 +52,7 @@ func (s *StateDict) Clone() *StateDict {
 // PyTorch's state_dict(): training m changes them. Use Snapshot for a copy.
 func StateOf(m Module) *StateDict {
 	s := NewStateDict()
-	for _, p := range m.Params() {
+	for _, p := range m.Parameters() {
 		s.Set(p.Name, p.Var.Value)
 	}
 	return s
@@ -105,7 +105,7 @@ func LoadStateNonStrict(m Module, s *StateDict) (missing, unexpected []string, e
 }
 
 func loadState(m Module, s *StateDict, strict bool) (missing, unexpected []string, err error) {
-	params := m.Params()
+	params := m.Parameters()
 	known := map[string]bool{}
 	e := &StateDictError{}
 	for _, p := range params {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -13,11 +14,11 @@ func BenchmarkStep(b *testing.B) {
 	shapes := [][]int{{128, 784}, {128}, {10, 128}, {10}}
 	for _, tc := range []struct {
 		name string
-		make func([]*autograd.Var) Optimizer
+		make func([]nn.Param) Optimizer
 	}{
-		{"SGD", func(ps []*autograd.Var) Optimizer { return NewSGD(ps, SGDConfig{LR: 0.1}) }},
-		{"SGDMomentum", func(ps []*autograd.Var) Optimizer { return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9}) }},
-		{"Adam", func(ps []*autograd.Var) Optimizer { return NewAdam(ps, AdamConfig{}) }},
+		{"SGD", func(ps []nn.Param) Optimizer { return NewSGD(ps, SGDConfig{LR: 0.1}) }},
+		{"SGDMomentum", func(ps []nn.Param) Optimizer { return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9}) }},
+		{"Adam", func(ps []nn.Param) Optimizer { return NewAdam(ps, AdamConfig{}) }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var ps []*autograd.Var
@@ -26,7 +27,7 @@ func BenchmarkStep(b *testing.B) {
 				p.Grad = tensor.Ones(s...)
 				ps = append(ps, p)
 			}
-			opt := tc.make(ps)
+			opt := tc.make(nn.ParametersOf(ps...))
 			b.ReportAllocs()
 			for b.Loop() {
 				opt.Step()

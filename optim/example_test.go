@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
 	"github.com/minidl/minidl/tensor"
 )
@@ -11,7 +12,7 @@ import (
 // Minimize (w − 3)² with Adam.
 func Example() {
 	w := autograd.Param(tensor.Scalar(0))
-	opt := optim.NewAdam([]*autograd.Var{w}, optim.AdamConfig{LR: 0.1})
+	opt := optim.NewAdam(nn.ParametersOf(w), optim.AdamConfig{LR: 0.1})
 	for range 500 {
 		opt.ZeroGrad()
 		w.AddScalar(-3).Square().Backward()
@@ -34,7 +35,7 @@ func ExampleNewCosineAnnealingLR() {
 
 func ExamplePlateau() {
 	opt := optim.NewSGD(nil, optim.SGDConfig{LR: 1})
-	plateau := optim.NewPlateau(opt, optim.PlateauConfig{Patience: 1, Factor: 0.5})
+	plateau := optim.NewPlateau(opt, optim.PlateauConfig{Patience: new(1), Factor: 0.5})
 	for _, valLoss := range []float64{1, 0.8, 0.8, 0.8, 0.7} {
 		plateau.Step(valLoss)
 		fmt.Print(opt.LR(), " ")

@@ -17,10 +17,14 @@
 //
 // and, once its buffers exist, Step allocates nothing.
 //
-// Config structs follow one rule: a field whose zero value would be invalid
-// (a learning rate, a beta, eps) takes PyTorch's default when zero; a field
-// for which zero is a meaningful setting (momentum, weight decay, patience)
-// means zero.
+// Config structs follow one rule, in every package of minidl: the zero
+// value of a config is the documented default (PyTorch's), and every value
+// PyTorch accepts can be said. A field whose zero would be invalid (a
+// learning rate, a beta, eps) takes the default when zero; a field whose
+// zero is meaningful and the default (momentum, Adam's weight decay) is a
+// plain value; a field whose zero is meaningful but not the default
+// (AdamW's weight decay, a plateau's patience and threshold) is a pointer,
+// nil meaning the default: WeightDecay: new(0.0) says "none".
 package optim
 
 import (
@@ -66,6 +70,15 @@ func check(op string, ok bool, format string, args ...any) {
 	}
 }
 
+// valueOr returns *p, or def if p is nil: the default of a setting whose
+// zero is meaningful.
+func valueOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
 // orDefault returns def if v is zero.
 func orDefault(v, def float64) float64 {
 	if v == 0 {
@@ -90,14 +103,16 @@ type buffer struct {
 	t    []*tensor.Tensor
 }
 
-func newBase(kind string, params []*autograd.Var, lr float64, bufferNames ...string) base {
+func newBase(kind string, named []nn.Param, lr float64, bufferNames ...string) base {
 	check(kind, lr >= 0, "learning rate %v is negative", lr)
-	seen := make(map[*autograd.Var]int, len(params))
-	for i, p := range params {
-		check(kind, p != nil, "parameter %d is nil", i)
-		j, dup := seen[p]
-		check(kind, !dup, "parameters %d and %d are the same Var: it would be updated twice per step", j, i)
-		seen[p] = i
+	params := make([]*autograd.Var, len(named))
+	seen := make(map[*autograd.Var]int, len(named))
+	for i, p := range named {
+		check(kind, p.Var != nil, "parameter %d (%q) is nil", i, p.Name)
+		j, dup := seen[p.Var]
+		check(kind, !dup, "parameters %d (%q) and %d (%q) are the same Var: it would be updated twice per step", j, named[j].Name, i, p.Name)
+		seen[p.Var] = i
+		params[i] = p.Var
 	}
 	b := base{kind: kind, params: params, lr: lr, steps: make([]float64, len(params))}
 	for _, name := range bufferNames {

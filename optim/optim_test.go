@@ -33,30 +33,30 @@ func problemStep(opt Optimizer, w, b *autograd.Var) {
 // TestPyTorchParity runs five steps of each optimizer and compares the
 // parameters with those PyTorch 1.13 reached (testdata/torch_optim.py).
 func TestPyTorchParity(t *testing.T) {
-	makers := map[string]func(ps []*autograd.Var) Optimizer{
-		"SGD": func(ps []*autograd.Var) Optimizer { return NewSGD(ps, SGDConfig{LR: 0.1}) },
-		"SGDMomentum": func(ps []*autograd.Var) Optimizer {
+	makers := map[string]func(ps []nn.Param) Optimizer{
+		"SGD": func(ps []nn.Param) Optimizer { return NewSGD(ps, SGDConfig{LR: 0.1}) },
+		"SGDMomentum": func(ps []nn.Param) Optimizer {
 			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9, Dampening: 0.1, WeightDecay: 0.01})
 		},
-		"SGDMomentumPlain": func(ps []*autograd.Var) Optimizer {
+		"SGDMomentumPlain": func(ps []nn.Param) Optimizer {
 			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.8, Dampening: 0.2})
 		},
-		"SGDNesterov": func(ps []*autograd.Var) Optimizer {
+		"SGDNesterov": func(ps []nn.Param) Optimizer {
 			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9, Nesterov: true})
 		},
-		"AdamPlain": func(ps []*autograd.Var) Optimizer {
+		"AdamPlain": func(ps []nn.Param) Optimizer {
 			return NewAdam(ps, AdamConfig{LR: 0.02, Beta1: 0.85, Beta2: 0.995, Eps: 1e-6})
 		},
-		"Adam": func(ps []*autograd.Var) Optimizer { return NewAdam(ps, AdamConfig{LR: 0.01, WeightDecay: 0.01}) },
-		"AdamAMSGrad": func(ps []*autograd.Var) Optimizer {
+		"Adam": func(ps []nn.Param) Optimizer { return NewAdam(ps, AdamConfig{LR: 0.01, WeightDecay: 0.01}) },
+		"AdamAMSGrad": func(ps []nn.Param) Optimizer {
 			return NewAdam(ps, AdamConfig{LR: 0.05, Beta1: 0.8, Beta2: 0.9, AMSGrad: true})
 		},
-		"AdamW":   func(ps []*autograd.Var) Optimizer { return NewAdamW(ps, AdamConfig{LR: 0.01, WeightDecay: 0.1}) },
-		"RMSprop": func(ps []*autograd.Var) Optimizer { return NewRMSprop(ps, RMSpropConfig{LR: 0.01}) },
-		"RMSpropCentered": func(ps []*autograd.Var) Optimizer {
+		"AdamW":   func(ps []nn.Param) Optimizer { return NewAdamW(ps, AdamWConfig{LR: 0.01, WeightDecay: new(0.1)}) },
+		"RMSprop": func(ps []nn.Param) Optimizer { return NewRMSprop(ps, RMSpropConfig{LR: 0.01}) },
+		"RMSpropCentered": func(ps []nn.Param) Optimizer {
 			return NewRMSprop(ps, RMSpropConfig{LR: 0.01, Alpha: 0.9, Momentum: 0.5, Centered: true, WeightDecay: 0.01})
 		},
-		"Adagrad": func(ps []*autograd.Var) Optimizer {
+		"Adagrad": func(ps []nn.Param) Optimizer {
 			return NewAdagrad(ps, AdagradConfig{LR: 0.1, LRDecay: 0.01, WeightDecay: 0.01, InitialAccumulator: 0.1})
 		},
 	}
@@ -78,7 +78,7 @@ func TestPyTorchParity(t *testing.T) {
 	}
 	for _, tt := range want {
 		w, b := problemParams()
-		opt := makers[tt.name]([]*autograd.Var{w, b})
+		opt := makers[tt.name](nn.ParametersOf(w, b))
 		for range 5 {
 			problemStep(opt, w, b)
 		}
@@ -133,7 +133,7 @@ func TestPlateauMatchesPyTorch(t *testing.T) {
 	metrics := []float64{1.0, 0.95, 0.94, 0.93, 0.92, 0.5, 0.49, 0.48, 0.47, 0.46, 0.45, 0.44, 0.43, 0.1, 0.2}
 	want := []float64{1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25}
 	opt := NewSGD(nil, SGDConfig{LR: 1})
-	p := NewPlateau(opt, PlateauConfig{Factor: 0.5, Patience: 2, Threshold: 0.1, Cooldown: 1, MinLR: 0.2})
+	p := NewPlateau(opt, PlateauConfig{Factor: 0.5, Patience: new(2), Threshold: new(0.1), Cooldown: 1, MinLR: 0.2})
 	var got []float64
 	for _, m := range metrics {
 		p.Step(m)
@@ -149,7 +149,7 @@ func TestPlateauMatchesPyTorch(t *testing.T) {
 
 func TestPlateauMaxAndMinLR(t *testing.T) {
 	opt := NewSGD(nil, SGDConfig{LR: 1})
-	p := NewPlateau(opt, PlateauConfig{Mode: Max, ThresholdMode: Abs, Threshold: 0.5, MinLR: 0.05})
+	p := NewPlateau(opt, PlateauConfig{Mode: Max, ThresholdMode: Abs, Threshold: new(0.5), Patience: new(0), MinLR: 0.05})
 	steps := []struct {
 		metric  float64
 		reduced bool
@@ -241,13 +241,13 @@ func TestTracker(t *testing.T) {
 func TestStateRoundTrip(t *testing.T) {
 	run := func(resume bool) []float64 {
 		w, b := problemParams()
-		opt := NewAdam([]*autograd.Var{w, b}, AdamConfig{LR: 0.05, AMSGrad: true})
+		opt := NewAdam(nn.ParametersOf(w, b), AdamConfig{LR: 0.05, AMSGrad: true})
 		for range 3 {
 			problemStep(opt, w, b)
 		}
 		if resume {
 			saved := opt.State()
-			opt = NewAdam([]*autograd.Var{w, b}, AdamConfig{LR: 0.05, AMSGrad: true})
+			opt = NewAdam(nn.ParametersOf(w, b), AdamConfig{LR: 0.05, AMSGrad: true})
 			if err := opt.LoadState(saved); err != nil {
 				t.Fatal(err)
 			}
@@ -261,7 +261,7 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Errorf("resumed run differs (-straight +resumed):\n%s", diff)
 	}
 	w, b := problemParams()
-	opt := NewSGD([]*autograd.Var{w, b}, SGDConfig{Momentum: 0.9})
+	opt := NewSGD(nn.ParametersOf(w, b), SGDConfig{Momentum: 0.9})
 	s := opt.State()
 	s.Set("extra", tensor.Scalar(1))
 	s.Set("0.momentum_buffer", tensor.Zeros(3))
@@ -281,12 +281,12 @@ func TestStateRoundTrip(t *testing.T) {
 // TestStepAllocatesNothing checks the steady state of every optimizer.
 func TestStepAllocatesNothing(t *testing.T) {
 	w, b := problemParams()
-	ps := []*autograd.Var{w, b}
+	ps := nn.ParametersOf(w, b)
 	w.Grad, b.Grad = tensor.Ones(2, 3), tensor.Ones(2)
 	for _, opt := range []Optimizer{
 		NewSGD(ps, SGDConfig{Momentum: 0.9, WeightDecay: 0.1}),
 		NewAdam(ps, AdamConfig{AMSGrad: true}),
-		NewAdamW(ps, AdamConfig{}),
+		NewAdamW(ps, AdamWConfig{}),
 		NewRMSprop(ps, RMSpropConfig{Centered: true, Momentum: 0.1}),
 		NewAdagrad(ps, AdagradConfig{}),
 	} {
@@ -301,7 +301,7 @@ func TestSkipsParamsWithoutGrad(t *testing.T) {
 	w, b := problemParams()
 	before := w.Value.Clone()
 	b.Grad = tensor.Ones(2)
-	NewAdam([]*autograd.Var{w, b}, AdamConfig{}).Step()
+	NewAdam(nn.ParametersOf(w, b), AdamConfig{}).Step()
 	if !tensor.Equal(before, w.Value) {
 		t.Error("a parameter without a gradient was updated")
 	}
@@ -310,7 +310,7 @@ func TestSkipsParamsWithoutGrad(t *testing.T) {
 func TestClipping(t *testing.T) {
 	a, b := autograd.Param(tensor.Zeros(2)), autograd.Param(tensor.Zeros(1))
 	a.Grad, b.Grad = tensor.New([]float64{3, 0}), tensor.New([]float64{4})
-	ps := []*autograd.Var{a, b, autograd.Param(tensor.Zeros(1))}
+	ps := nn.ParametersOf(a, b, autograd.Param(tensor.Zeros(1)))
 	if norm := ClipGradNorm(ps, 1); norm != 5 {
 		t.Errorf("norm %v, want 5", norm)
 	}
@@ -339,7 +339,7 @@ func TestInvalidSettingsPanic(t *testing.T) {
 		{"SGD: weight decay -1", func() { NewSGD(nil, SGDConfig{WeightDecay: -1}) }},
 		{"Adam: betas 1, 0.999", func() { NewAdam(nil, AdamConfig{Beta1: 1}) }},
 		{"Adam: eps -1", func() { NewAdam(nil, AdamConfig{Eps: -1}) }},
-		{"AdamW: weight decay -1", func() { NewAdamW(nil, AdamConfig{WeightDecay: -1}) }},
+		{"AdamW: weight decay -1", func() { NewAdamW(nil, AdamWConfig{WeightDecay: new(-1.0)}) }},
 		{"RMSprop: alpha 2", func() { NewRMSprop(nil, RMSpropConfig{Alpha: 2}) }},
 		{"RMSprop: eps -1", func() { NewRMSprop(nil, RMSpropConfig{Eps: -1}) }},
 		{"RMSprop: momentum -1", func() { NewRMSprop(nil, RMSpropConfig{Momentum: -1}) }},
@@ -351,13 +351,13 @@ func TestInvalidSettingsPanic(t *testing.T) {
 		{"LinearWarmup: factors 0 → 1", func() { NewLinearWarmup(NewSGD(nil, SGDConfig{}), 0, 1, 5) }},
 		{"LinearWarmup: total 0", func() { NewLinearWarmup(NewSGD(nil, SGDConfig{}), 0.5, 1, 0) }},
 		{"Plateau: factor 2", func() { NewPlateau(NewSGD(nil, SGDConfig{}), PlateauConfig{Factor: 2}) }},
-		{"Plateau: patience", func() { NewPlateau(NewSGD(nil, SGDConfig{}), PlateauConfig{Patience: -1}) }},
+		{"Plateau: patience", func() { NewPlateau(NewSGD(nil, SGDConfig{}), PlateauConfig{Patience: new(-1)}) }},
 		{"SGD: learning rate -2", func() { NewSGD(nil, SGDConfig{}).SetLR(-2) }},
-		{"Adam: parameters 0 and 1 are the same Var", func() {
+		{"Adam: parameters 0 (\"0\") and 1 (\"1\") are the same Var", func() {
 			w := autograd.Param(tensor.Zeros(1))
-			NewAdam([]*autograd.Var{w, w}, AdamConfig{})
+			NewAdam(nn.ParametersOf(w, w), AdamConfig{})
 		}},
-		{"SGD: parameter 0 is nil", func() { NewSGD([]*autograd.Var{nil}, SGDConfig{}) }},
+		{"SGD: parameter 0 (\"0\") is nil", func() { NewSGD(nn.ParametersOf(nil), SGDConfig{}) }},
 	}
 	for _, tt := range tests {
 		func() {
@@ -380,12 +380,29 @@ func TestDefaults(t *testing.T) {
 	if a.cfg.LR != 1e-3 || a.cfg.Beta1 != 0.9 || a.cfg.Beta2 != 0.999 || a.cfg.Eps != 1e-8 || a.cfg.WeightDecay != 0 {
 		t.Errorf("Adam defaults %+v", a.cfg)
 	}
-	if aw := NewAdamW(nil, AdamConfig{}); aw.cfg.WeightDecay != 0.01 {
+	if aw := NewAdamW(nil, AdamWConfig{}); aw.cfg.WeightDecay != 0.01 {
 		t.Errorf("AdamW default weight decay %v", aw.cfg.WeightDecay)
+	}
+	// PyTorch's weight_decay=0 can be said, and means no decay at all.
+	w, b := problemParams()
+	aw := NewAdamW(nn.ParametersOf(w, b), AdamWConfig{LR: 0.1, WeightDecay: new(0.0)})
+	ad := NewAdam(nn.ParametersOf(problemParams()), AdamConfig{LR: 0.1})
+	if aw.cfg.WeightDecay != 0 {
+		t.Errorf("AdamW with WeightDecay new(0.0): %v", aw.cfg.WeightDecay)
+	}
+	w.Grad, b.Grad = tensor.Ones(2, 3), tensor.Ones(2)
+	ad.params[0].Grad, ad.params[1].Grad = tensor.Ones(2, 3), tensor.Ones(2)
+	aw.Step()
+	ad.Step()
+	if !tensor.Equal(w.Value, ad.params[0].Value) {
+		t.Error("AdamW without weight decay differs from Adam")
 	}
 	r := NewRMSprop(nil, RMSpropConfig{})
 	if r.cfg.LR != 0.01 || r.cfg.Alpha != 0.99 || r.cfg.Eps != 1e-8 {
 		t.Errorf("RMSprop defaults %+v", r.cfg)
+	}
+	if p := NewPlateau(NewSGD(nil, SGDConfig{}), PlateauConfig{}); p.patience != 10 || p.tracker.MinDelta != 1e-4 || !p.tracker.Relative || p.tracker.Mode == Max || p.cfg.Factor != 0.1 {
+		t.Errorf("Plateau defaults: patience %d, %+v, %+v", p.patience, p.tracker, p.cfg)
 	}
 	g := NewAdagrad(nil, AdagradConfig{})
 	if g.cfg.LR != 0.01 || g.cfg.Eps != 1e-10 {

@@ -3,7 +3,7 @@ package optim
 import (
 	"math"
 
-	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/nn"
 )
 
 // SGDConfig configures SGD. The zero value is plain gradient descent with
@@ -30,7 +30,7 @@ type SGD struct {
 
 // NewSGD returns an SGD optimizer over params. It panics on settings
 // PyTorch rejects.
-func NewSGD(params []*autograd.Var, cfg SGDConfig) *SGD {
+func NewSGD(params []nn.Param, cfg SGDConfig) *SGD {
 	cfg.LR = orDefault(cfg.LR, 1e-3)
 	check("SGD", cfg.Momentum >= 0, "momentum %v is negative", cfg.Momentum)
 	check("SGD", cfg.WeightDecay >= 0, "weight decay %v is negative", cfg.WeightDecay)
@@ -103,16 +103,28 @@ func (o *SGD) Step() {
 	})
 }
 
-// AdamConfig configures Adam and AdamW. The zero value is PyTorch's
-// default: learning rate 0.001, betas 0.9 and 0.999, eps 1e-8, and no
-// weight decay (AdamW: 0.01).
+// AdamConfig configures Adam. The zero value is PyTorch's default:
+// learning rate 0.001, betas 0.9 and 0.999, eps 1e-8, and no weight decay.
 type AdamConfig struct {
 	LR          float64 // learning rate α; 0 means 0.001
 	Beta1       float64 // decay of the first moment; 0 means 0.9
 	Beta2       float64 // decay of the second moment; 0 means 0.999
 	Eps         float64 // added to the denominator; 0 means 1e-8
-	WeightDecay float64 // Adam: L2 penalty added to the gradient; AdamW: decoupled decay, 0 means 0.01
+	WeightDecay float64 // L2 penalty λ added to the gradient
 	AMSGrad     bool    // use the maximum of past second moments
+}
+
+// AdamWConfig configures AdamW. The zero value is PyTorch's default: that
+// of Adam, with a decoupled weight decay of 0.01. WeightDecay is a pointer
+// because zero is a valid setting but not the default: nil means 0.01,
+// new(0.0) means none.
+type AdamWConfig struct {
+	LR          float64  // learning rate α; 0 means 0.001
+	Beta1       float64  // decay of the first moment; 0 means 0.9
+	Beta2       float64  // decay of the second moment; 0 means 0.999
+	Eps         float64  // added to the denominator; 0 means 1e-8
+	WeightDecay *float64 // decoupled decay λ; nil means 0.01
+	AMSGrad     bool     // use the maximum of past second moments
 }
 
 func (c AdamConfig) withDefaults(kind string) AdamConfig {
@@ -142,19 +154,26 @@ type Adam struct {
 }
 
 // NewAdam returns an Adam optimizer over params.
-func NewAdam(params []*autograd.Var, cfg AdamConfig) *Adam {
+func NewAdam(params []nn.Param, cfg AdamConfig) *Adam {
 	cfg = cfg.withDefaults("Adam")
 	return &Adam{base: newBase("Adam", params, cfg.LR, adamBuffers(cfg)...), cfg: cfg}
 }
 
-// NewAdamW returns an AdamW optimizer over params: Adam with decoupled
-// weight decay (Loshchilov and Hutter), as torch.optim.AdamW, which first
-// shrinks θ ← θ(1 − αλ) and then takes the Adam step without λ in the
-// gradient. Its default weight decay is 0.01.
-func NewAdamW(params []*autograd.Var, cfg AdamConfig) *Adam {
-	cfg.WeightDecay = orDefault(cfg.WeightDecay, 1e-2)
-	cfg = cfg.withDefaults("AdamW")
-	return &Adam{base: newBase("AdamW", params, cfg.LR, adamBuffers(cfg)...), cfg: cfg, decoupled: true}
+// AdamW is Adam with decoupled weight decay (Loshchilov and Hutter), as
+// torch.optim.AdamW: each step first shrinks θ ← θ(1 − αλ) and then takes
+// the Adam step without λ in the gradient.
+type AdamW struct {
+	Adam
+}
+
+// NewAdamW returns an AdamW optimizer over params.
+func NewAdamW(params []nn.Param, cfg AdamWConfig) *AdamW {
+	c := AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Eps: cfg.Eps, WeightDecay: 1e-2, AMSGrad: cfg.AMSGrad}
+	if cfg.WeightDecay != nil {
+		c.WeightDecay = *cfg.WeightDecay
+	}
+	c = c.withDefaults("AdamW")
+	return &AdamW{Adam{base: newBase("AdamW", params, c.LR, adamBuffers(c)...), cfg: c, decoupled: true}}
 }
 
 func adamBuffers(cfg AdamConfig) []string {
@@ -230,7 +249,7 @@ type RMSprop struct {
 }
 
 // NewRMSprop returns an RMSprop optimizer over params.
-func NewRMSprop(params []*autograd.Var, cfg RMSpropConfig) *RMSprop {
+func NewRMSprop(params []nn.Param, cfg RMSpropConfig) *RMSprop {
 	cfg.LR = orDefault(cfg.LR, 1e-2)
 	cfg.Alpha = orDefault(cfg.Alpha, 0.99)
 	cfg.Eps = orDefault(cfg.Eps, 1e-8)
@@ -288,7 +307,7 @@ type Adagrad struct {
 }
 
 // NewAdagrad returns an Adagrad optimizer over params.
-func NewAdagrad(params []*autograd.Var, cfg AdagradConfig) *Adagrad {
+func NewAdagrad(params []nn.Param, cfg AdagradConfig) *Adagrad {
 	cfg.LR = orDefault(cfg.LR, 1e-2)
 	cfg.Eps = orDefault(cfg.Eps, 1e-10)
 	check("Adagrad", cfg.LRDecay >= 0 && cfg.WeightDecay >= 0 && cfg.InitialAccumulator >= 0,
@@ -321,12 +340,12 @@ func (o *Adagrad) Step() {
 // taken over all of them as one vector, is at most maxNorm, and returns the
 // norm before clipping, as torch.nn.utils.clip_grad_norm_: every gradient is
 // multiplied by min(1, maxNorm/(norm + 1e-6)).
-func ClipGradNorm(params []*autograd.Var, maxNorm float64) float64 {
+func ClipGradNorm(params []nn.Param, maxNorm float64) float64 {
 	check("ClipGradNorm", maxNorm > 0, "max norm %v is not positive", maxNorm)
 	sq := 0.0
 	for _, p := range params {
-		if p.Grad != nil {
-			for _, g := range p.Grad.Data() {
+		if p.Var.Grad != nil {
+			for _, g := range p.Var.Grad.Data() {
 				sq += g * g
 			}
 		}
@@ -334,8 +353,8 @@ func ClipGradNorm(params []*autograd.Var, maxNorm float64) float64 {
 	norm := math.Sqrt(sq)
 	if coef := maxNorm / (norm + 1e-6); coef < 1 || math.IsNaN(coef) {
 		for _, p := range params {
-			if p.Grad != nil {
-				p.Grad.Scale(coef)
+			if p.Var.Grad != nil {
+				p.Var.Grad.Scale(coef)
 			}
 		}
 	}
@@ -344,13 +363,13 @@ func ClipGradNorm(params []*autograd.Var, maxNorm float64) float64 {
 
 // ClipGradValue limits every gradient element of params to [−limit, limit],
 // as torch.nn.utils.clip_grad_value_.
-func ClipGradValue(params []*autograd.Var, limit float64) {
+func ClipGradValue(params []nn.Param, limit float64) {
 	check("ClipGradValue", limit > 0, "limit %v is not positive", limit)
 	for _, p := range params {
-		if p.Grad == nil {
+		if p.Var.Grad == nil {
 			continue
 		}
-		d := p.Grad.Data()
+		d := p.Var.Grad.Data()
 		for j, g := range d {
 			d[j] = min(max(g, -limit), limit)
 		}

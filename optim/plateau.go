@@ -14,15 +14,16 @@ const (
 	Abs
 )
 
-// PlateauConfig configures Plateau. Factor and Eps take PyTorch's defaults
-// when zero; PyTorch's defaults for the others are Patience 10 and
-// Threshold 1e-4 (Rel), which here must be set explicitly, since zero is a
-// valid setting for each.
+// PlateauConfig configures Plateau. Its zero value is PyTorch's default:
+// mode min, factor 0.1, patience 10, threshold 1e-4 relative, no cooldown,
+// no minimum rate, eps 1e-8. Patience and Threshold are pointers because
+// zero is a valid setting of each but not the default: nil means the
+// default, new(0) says zero.
 type PlateauConfig struct {
-	Mode          Mode    // Min or Max; Auto (the zero value) means Min
-	Factor        float64 // multiplies the rate on a plateau; 0 means 0.1
-	Patience      int     // bad epochs tolerated; the rate drops on the next one
-	Threshold     float64 // how much better counts as better (see Tracker)
+	Mode          Mode     // Min or Max; Auto (the zero value) means Min
+	Factor        float64  // multiplies the rate on a plateau; 0 means 0.1
+	Patience      *int     // bad epochs tolerated, the rate dropping on the next one; nil means 10
+	Threshold     *float64 // how much better counts as better (see Tracker); nil means 1e-4
 	ThresholdMode ThresholdMode
 	Cooldown      int     // epochs after a reduction during which bad epochs are not counted
 	MinLR         float64 // the rate never drops below this
@@ -38,6 +39,7 @@ type PlateauConfig struct {
 type Plateau struct {
 	opt      Optimizer
 	cfg      PlateauConfig
+	patience int
 	tracker  Tracker // its Wait is PyTorch's num_bad_epochs
 	cooldown int
 	steps    int
@@ -47,11 +49,12 @@ type Plateau struct {
 func NewPlateau(opt Optimizer, cfg PlateauConfig) *Plateau {
 	cfg.Factor = orDefault(cfg.Factor, 0.1)
 	cfg.Eps = orDefault(cfg.Eps, 1e-8)
+	patience, threshold := valueOr(cfg.Patience, 10), valueOr(cfg.Threshold, 1e-4)
 	check("Plateau", cfg.Factor > 0 && cfg.Factor < 1, "factor %v outside (0, 1)", cfg.Factor)
-	check("Plateau", cfg.Patience >= 0 && cfg.Cooldown >= 0 && cfg.Threshold >= 0 && cfg.MinLR >= 0,
+	check("Plateau", patience >= 0 && cfg.Cooldown >= 0 && threshold >= 0 && cfg.MinLR >= 0,
 		"patience, cooldown, threshold and min LR must not be negative")
-	tracker := Tracker{Mode: cfg.Mode, MinDelta: cfg.Threshold, Relative: cfg.ThresholdMode == Rel}
-	return &Plateau{opt: opt, cfg: cfg, tracker: tracker}
+	tracker := Tracker{Mode: cfg.Mode, MinDelta: threshold, Relative: cfg.ThresholdMode == Rel}
+	return &Plateau{opt: opt, cfg: cfg, patience: patience, tracker: tracker}
 }
 
 // Step takes the epoch's value of the metric, lowers the rate if the
@@ -63,7 +66,7 @@ func (p *Plateau) Step(metric float64) bool {
 		p.cooldown--
 		p.tracker.Restart()
 	}
-	if p.tracker.Wait() <= p.cfg.Patience {
+	if p.tracker.Wait() <= p.patience {
 		return false
 	}
 	p.tracker.Restart()

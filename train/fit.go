@@ -106,7 +106,7 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 		}
 		return hist, err
 	}
-	params := nn.Parameters(model)
+	params := model.Parameters()
 	for epoch := range cfg.Epochs {
 		run.Epoch = epoch
 		for _, cb := range cbs {
@@ -151,13 +151,13 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 
 // trainEpoch runs the training batches of one epoch and returns the mean
 // loss and metrics over its examples.
-func trainEpoch(ctx context.Context, model nn.Module, params []*autograd.Var, cfg Config, names []string, run *callbacks.Run, cbs []callbacks.Callback) (callbacks.Logs, error) {
+func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Config, names []string, run *callbacks.Run, cbs []callbacks.Callback) (callbacks.Logs, error) {
 	sums := make(map[string]float64, len(names)+1)
 	seen := 0
 	batch := 0
 	for x, y := range cfg.Train.Reused() { // each batch is done with before the next
 		for _, p := range params {
-			p.ZeroGrad()
+			p.Var.ZeroGrad()
 		}
 		out := model.Forward(autograd.Const(x))
 		loss := cfg.Loss(out, autograd.Const(y))

@@ -154,7 +154,7 @@ func TestFitInvalidConfig(t *testing.T) {
 		if hist == nil || len(hist.Epochs) != 0 {
 			t.Errorf("%s: ran epochs", tt.name)
 		}
-		for _, p := range model.Params() {
+		for _, p := range model.Parameters() {
 			if b, _ := before.Get(p.Name); !tensor.Equal(b, p.Var.Value) {
 				t.Errorf("%s: %s changed", tt.name, p.Name)
 			}
@@ -188,7 +188,7 @@ func TestFitCancel(t *testing.T) {
 	if len(hist.Epochs) != 1 || hist.StopReason != callbacks.StopCancelled || hist.StoppedEpoch != 1 {
 		t.Errorf("history: %d epochs, %v at %d", len(hist.Epochs), hist.StopReason, hist.StoppedEpoch)
 	}
-	for _, p := range model.Params() {
+	for _, p := range model.Parameters() {
 		if w, _ := atCancel.Get(p.Name); !tensor.Equal(w, p.Var.Value) {
 			t.Errorf("%s changed after the cancelling batch", p.Name)
 		}
@@ -210,7 +210,7 @@ func TestFitCancel(t *testing.T) {
 	if _, err := Fit(ctx2, model, cfg); !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
-	for _, p := range model.Params() {
+	for _, p := range model.Parameters() {
 		if w, _ := best.Get(p.Name); !tensor.Equal(w, p.Var.Value) {
 			t.Errorf("%s is not the best epoch's after a cancel", p.Name)
 		}
@@ -319,8 +319,8 @@ func TestFitClipping(t *testing.T) {
 	cfg.ClipNorm, cfg.ClipValue, cfg.Epochs = 0.01, 0.005, 3
 	cfg.Callbacks = []callbacks.Callback{&callbacks.Lambda{BatchEnd: func(r *callbacks.Run, _ int, _ callbacks.Logs) error {
 		sq := 0.0
-		for _, p := range nn.Parameters(r.Model) {
-			for _, g := range p.Grad.Data() {
+		for _, p := range r.Model.Parameters() {
+			for _, g := range p.Var.Grad.Data() {
 				if math.Abs(g) > 0.005 {
 					t.Fatalf("gradient element %v above the clip value", g)
 				}
@@ -409,7 +409,7 @@ func (m *modeProbe) Forward(x *autograd.Var) *autograd.Var {
 	*m.log = append(*m.log, m.training)
 	return m.inner.Forward(x)
 }
-func (m *modeProbe) Params() []nn.Param        { return m.inner.Params() }
+func (m *modeProbe) Parameters() []nn.Param    { return m.inner.Parameters() }
 func (m *modeProbe) SetTraining(training bool) { m.training = training }
 
 // TestFitModes checks that every training batch runs in training mode and
