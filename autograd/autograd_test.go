@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -286,21 +287,21 @@ func TestConcurrentEvaluation(t *testing.T) {
 func TestCustomPanics(t *testing.T) {
 	a := Param(tensor.Ones(2))
 	wrongCount := Custom(tensor.Ones(2), func(g *tensor.Tensor) []*tensor.Tensor { return nil }, a)
-	mustPanic(t, "wrong number of gradients", func() { wrongCount.Sum().Backward() })
+	mustPanic(t, "backward returned 0 gradients for 1 inputs", func() { wrongCount.Sum().Backward() })
 	wrongShape := Custom(tensor.Ones(2), func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Ones(3)}
 	}, a)
-	mustPanic(t, "gradient shape differs", func() { wrongShape.Sum().Backward() })
-	mustPanic(t, "Stack: axis out of range", func() { Stack(5, a) })
+	mustPanic(t, "gradient 0 of shape [3] differs from its input's [2]", func() { wrongShape.Sum().Backward() })
+	mustPanic(t, "Stack: axis 5 out of range", func() { Stack(5, a) })
 }
 
 func mustPanic(t *testing.T, want string, f func()) {
 	t.Helper()
 	defer func() {
 		t.Helper()
-		e, ok := recover().(*tensor.Error)
-		if !ok || !strings.Contains(e.Error(), want) {
-			t.Fatalf("panic %v, want a *tensor.Error containing %q", e, want)
+		e, ok := recover().(*Error)
+		if !ok || !strings.Contains(e.Error(), want) || !strings.HasPrefix(e.Error(), "autograd: ") {
+			t.Fatalf("panic %v, want an *autograd.Error containing %q", e, want)
 		}
 	}()
 	f()
@@ -332,5 +333,30 @@ func TestTieGradients(t *testing.T) {
 	approx := cmpopts.EquateApprox(0, 1e-12)
 	if diff := cmp.Diff([]float64{0, 4}, z.Grad.Data(), approx); diff != "" {
 		t.Errorf("Pow grad (-want +got):\n%s", diff)
+	}
+}
+
+// TestErrorKinds checks that autograd's panics name their kind for
+// errors.Is and their type for errors.As.
+func TestErrorKinds(t *testing.T) {
+	catch := func(f func()) (err error) {
+		defer func() { err, _ = recover().(error) }()
+		f()
+		return nil
+	}
+	y := Param(tensor.Ones(2)).MulScalar(2)
+	err := catch(func() { y.Backward() })
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Op != "Backward" || !errors.Is(err, tensor.ErrShape) || errors.Is(err, tensor.ErrIndex) {
+		t.Errorf("Backward of a vector: %v", err)
+	}
+	if err := catch(func() { Stack(5, y) }); !errors.Is(err, tensor.ErrIndex) {
+		t.Errorf("Stack: %v", err)
+	}
+	// A mistake in an op on the Values reaches the caller as tensor's error.
+	err = catch(func() { Param(tensor.Ones(2, 3)).MatMul(Param(tensor.Ones(2, 3))) })
+	var te *tensor.Error
+	if !errors.As(err, &te) || !errors.Is(err, tensor.ErrShape) {
+		t.Errorf("MatMul: %v", err)
 	}
 }

@@ -410,7 +410,7 @@ func Stack(axis int, vs ...*Var) *Var {
 			ax += len(shape) + 1
 		}
 		if ax < 0 || ax > len(shape) {
-			panic(&tensor.Error{Op: "Stack", Detail: "axis out of range"})
+			panic(errorf("Stack", tensor.ErrIndex, "axis %d out of range for %d tensors of shape %v", axis, len(vs), shape))
 		}
 		expanded[i] = v.Reshape(slices.Insert(shape, ax, 1)...)
 	}

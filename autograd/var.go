@@ -26,11 +26,7 @@
 // function of Vars; every operation in this package is tested with it.
 package autograd
 
-import (
-	"fmt"
-
-	"github.com/minidl/minidl/tensor"
-)
+import "github.com/minidl/minidl/tensor"
 
 // Var is a tensor value in a computation graph, with the gradient of a
 // scalar result with respect to it once Backward has run.
@@ -158,14 +154,14 @@ func Custom(value *tensor.Tensor, backward func(g *tensor.Tensor) []*tensor.Tens
 	return record(value, func(g *tensor.Tensor) {
 		grads := backward(g)
 		if len(grads) != len(inputs) {
-			panic(&tensor.Error{Op: "autograd.Custom", Detail: "backward returned the wrong number of gradients"})
+			panic(errorf("Custom", tensor.ErrArgument, "backward returned %d gradients for %d inputs", len(grads), len(inputs)))
 		}
 		for i, gi := range grads {
 			if gi == nil || !inputs[i].requiresGrad {
 				continue
 			}
 			if !gi.SameShape(inputs[i].Value) {
-				panic(&tensor.Error{Op: "autograd.Custom", Detail: "gradient shape differs from its input's"})
+				panic(errorf("Custom", tensor.ErrShape, "gradient %d of shape %v differs from its input's %v", i, gi.Shape(), inputs[i].Value.Shape()))
 			}
 			inputs[i].accumulate(gi, false)
 		}
@@ -176,7 +172,7 @@ func Custom(value *tensor.Tensor, backward func(g *tensor.Tensor) []*tensor.Tens
 // with respect to every Var it depends on, adding it to their Grad fields.
 func (v *Var) Backward() {
 	if v.Value.Size() != 1 {
-		panic(&tensor.Error{Op: "Backward", Detail: "result of shape " + shapeString(v.Value) + " is not a scalar: use BackwardWith and a seed gradient"})
+		panic(errorf("Backward", tensor.ErrShape, "result of shape %v is not a scalar: use BackwardWith and a seed gradient", v.Value.Shape()))
 	}
 	v.BackwardWith(tensor.Ones(v.Value.Shape()...))
 }
@@ -185,7 +181,7 @@ func (v *Var) Backward() {
 // of the final scalar with respect to v, with v's shape.
 func (v *Var) BackwardWith(seed *tensor.Tensor) {
 	if !seed.SameShape(v.Value) {
-		panic(&tensor.Error{Op: "BackwardWith", Detail: "seed of shape " + shapeString(seed) + " for result of shape " + shapeString(v.Value)})
+		panic(errorf("BackwardWith", tensor.ErrShape, "seed of shape %v for result of shape %v", seed.Shape(), v.Value.Shape()))
 	}
 	if !v.requiresGrad {
 		return
@@ -230,5 +226,3 @@ func topoOrder(v *Var) []*Var {
 	}
 	return order
 }
-
-func shapeString(t *tensor.Tensor) string { return fmt.Sprint(t.Shape()) }

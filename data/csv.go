@@ -14,6 +14,10 @@ import (
 	"github.com/minidl/minidl/tensor"
 )
 
+// ErrFormat is the kind of every *ParseError: errors.Is(err, data.ErrFormat)
+// tells malformed input from a file that could not be opened.
+var ErrFormat = errors.New("data: malformed input")
+
 // ParseError reports malformed input in a file: which file, where in it,
 // and what was expected.
 type ParseError struct {
@@ -37,6 +41,9 @@ func (e *ParseError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *ParseError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrFormat.
+func (e *ParseError) Is(target error) bool { return target == ErrFormat }
 
 // CSVConfig says how to read a CSV file into inputs and targets.
 type CSVConfig struct {

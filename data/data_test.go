@@ -714,3 +714,20 @@ type panicky struct{ *TensorDataset }
 func (panicky) Batch([]int) (x, y *tensor.Tensor) {
 	panic(&Error{Op: "Batch", Detail: "bad example"})
 }
+
+// TestErrorKinds checks that data's errors match their kinds.
+func TestErrorKinds(t *testing.T) {
+	_, err := ReadCSV(strings.NewReader("a,b\n1,x\n"), "bad.csv", CSVConfig{})
+	var pe *ParseError
+	if !errors.As(err, &pe) || !errors.Is(err, ErrFormat) {
+		t.Errorf("a bad number: %v", err)
+	}
+	defer func() {
+		err, _ := recover().(error)
+		var de *Error
+		if !errors.As(err, &de) || !errors.Is(err, tensor.ErrShape) {
+			t.Errorf("mismatched rows: %v", err)
+		}
+	}()
+	NewTensorDataset(tensor.Ones(2, 1), tensor.Ones(3, 1))
+}

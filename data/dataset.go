@@ -40,7 +40,7 @@ type TensorDataset struct {
 // have the same number of rows.
 func NewTensorDataset(x, y *tensor.Tensor) *TensorDataset {
 	if x.Dims() == 0 || y.Dims() == 0 || x.Dim(0) != y.Dim(0) {
-		panic(&Error{Op: "NewTensorDataset", Detail: fmt.Sprintf("inputs %v and targets %v: want the same number of rows", x.Shape(), y.Shape())})
+		panic(&Error{Kind: tensor.ErrShape, Op: "NewTensorDataset", Detail: fmt.Sprintf("inputs %v and targets %v: want the same number of rows", x.Shape(), y.Shape())})
 	}
 	return &TensorDataset{X: x, Y: y}
 }
@@ -243,12 +243,23 @@ func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 // returned as errors instead (see ParseError).
 type Error struct {
 	Op     string
+	Kind   error // tensor.ErrShape, tensor.ErrIndex, or nil for tensor.ErrArgument
 	Detail string
 }
 
 // Error returns the message, prefixed with the package and operation.
 func (e *Error) Error() string { return "data: " + e.Op + ": " + e.Detail }
 
-func panicf(op, format string, args ...any) {
-	panic(&Error{Op: op, Detail: fmt.Sprintf(format, args...)})
+// Unwrap returns the error's kind, one of tensor's, for errors.Is.
+func (e *Error) Unwrap() error {
+	if e.Kind == nil {
+		return tensor.ErrArgument
+	}
+	return e.Kind
+}
+
+func panicf(op, format string, args ...any) { panicKind(nil, op, format, args...) }
+
+func panicKind(kind error, op, format string, args ...any) {
+	panic(&Error{Op: op, Kind: kind, Detail: fmt.Sprintf(format, args...)})
 }

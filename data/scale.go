@@ -95,7 +95,7 @@ func (s *MinMaxScaler) InverseTransform(x *tensor.Tensor) *tensor.Tensor {
 // featureAxes returns every axis but the last, checking there is data.
 func featureAxes(op string, x *tensor.Tensor) []int {
 	if x.Dims() < 2 || x.Dim(0) == 0 {
-		panicf(op, "inputs of shape %v: want [N … features] with N > 0", x.Shape())
+		panicKind(tensor.ErrShape, op, "inputs of shape %v: want [N … features] with N > 0", x.Shape())
 	}
 	axes := make([]int, x.Dims()-1)
 	for i := range axes {
@@ -106,6 +106,6 @@ func featureAxes(op string, x *tensor.Tensor) []int {
 
 func checkFeatures(op string, x, stat *tensor.Tensor) {
 	if x.Dims() < 1 || x.Dim(-1) != stat.Size() {
-		panicf(op, "inputs of shape %v for a scaler fitted on %d features", x.Shape(), stat.Size())
+		panicKind(tensor.ErrShape, op, "inputs of shape %v for a scaler fitted on %d features", x.Shape(), stat.Size())
 	}
 }

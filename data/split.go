@@ -142,12 +142,12 @@ func KFold(rng *rand.Rand, n, k int) []Fold {
 // OneHot returns the [N classes] one-hot encoding of class labels [N].
 func OneHot(labels *tensor.Tensor, classes int) *tensor.Tensor {
 	if labels.Dims() != 1 {
-		panicf("OneHot", "labels of shape %v: want [N]", labels.Shape())
+		panicKind(tensor.ErrShape, "OneHot", "labels of shape %v: want [N]", labels.Shape())
 	}
 	out := tensor.Zeros(labels.Size(), classes)
 	for i, c := range labels.Data() {
 		if c != math.Trunc(c) || c < 0 || c >= float64(classes) {
-			panicf("OneHot", "label %v at position %d is not a class index in [0, %d)", c, i, classes)
+			panicKind(tensor.ErrIndex, "OneHot", "label %v at position %d is not a class index in [0, %d)", c, i, classes)
 		}
 		out.Data()[i*classes+int(c)] = 1
 	}

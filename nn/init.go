@@ -55,7 +55,7 @@ func CalculateGain(nonlinearity string, param float64) float64 {
 // them: for shape [out in k…], fan-in is in·Πk and fan-out is out·Πk.
 func Fans(shape []int) (fanIn, fanOut int) {
 	if len(shape) < 2 {
-		panic(&Error{Op: "Fans", Detail: fmt.Sprintf("shape %v: fans need at least 2 dimensions", shape)})
+		panic(&Error{Kind: tensor.ErrShape, Op: "Fans", Detail: fmt.Sprintf("shape %v: fans need at least 2 dimensions", shape)})
 	}
 	receptive := 1
 	for _, d := range shape[2:] {
@@ -108,7 +108,7 @@ func (k Kaiming) std(shape []int) float64 {
 		fan = out
 	}
 	if fan == 0 {
-		panic(&Error{Op: "Kaiming", Detail: fmt.Sprintf("shape %v has a zero fan", shape)})
+		panic(&Error{Kind: tensor.ErrShape, Op: "Kaiming", Detail: fmt.Sprintf("shape %v has a zero fan", shape)})
 	}
 	return CalculateGain(nl, k.A) / math.Sqrt(float64(fan))
 }

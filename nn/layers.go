@@ -102,7 +102,7 @@ func Identity() *Func {
 func Flatten() *Func {
 	return &Func{Name: "Flatten()", F: func(x *autograd.Var) *autograd.Var {
 		if x.Value.Dims() < 1 {
-			panic(&Error{Op: "Flatten", Detail: "input is a scalar; want a batch"})
+			panic(&Error{Kind: tensor.ErrShape, Op: "Flatten", Detail: "input is a scalar; want a batch"})
 		}
 		return x.Reshape(x.Value.Dim(0), -1)
 	}}

@@ -60,7 +60,7 @@ func (r Reduction) String() string {
 
 func sameShape(op string, pred, target *autograd.Var) {
 	if !pred.Value.SameShape(target.Value) {
-		panic(&Error{Op: op, Detail: fmt.Sprintf("prediction %v and target %v: shapes differ", pred.Value.Shape(), target.Value.Shape())})
+		panic(&Error{Kind: tensor.ErrShape, Op: op, Detail: fmt.Sprintf("prediction %v and target %v: shapes differ", pred.Value.Shape(), target.Value.Shape())})
 	}
 }
 
@@ -211,7 +211,7 @@ func CrossEntropyLoss(o CrossEntropyOptions) Loss {
 	return func(logits, target *autograd.Var) *autograd.Var {
 		x := logits.Value
 		if x.Dims() != 2 {
-			panic(&Error{Op: "CrossEntropy", Detail: fmt.Sprintf("logits of shape %v: want [batch classes]", x.Shape())})
+			panic(&Error{Kind: tensor.ErrShape, Op: "CrossEntropy", Detail: fmt.Sprintf("logits of shape %v: want [batch classes]", x.Shape())})
 		}
 		n, c := x.Dim(0), x.Dim(1)
 		if !target.Value.SameShape(x) {
@@ -276,7 +276,7 @@ func NLLLoss(r Reduction) Loss {
 	return func(logProbs, target *autograd.Var) *autograd.Var {
 		x := logProbs.Value
 		if x.Dims() != 2 {
-			panic(&Error{Op: "NLL", Detail: fmt.Sprintf("log-probabilities of shape %v: want [batch classes]", x.Shape())})
+			panic(&Error{Kind: tensor.ErrShape, Op: "NLL", Detail: fmt.Sprintf("log-probabilities of shape %v: want [batch classes]", x.Shape())})
 		}
 		n, c := x.Dim(0), x.Dim(1)
 		labels := classLabels("NLL", target.Value, n, c)
@@ -298,12 +298,12 @@ func NLLLoss(r Reduction) Loss {
 // returns them as ints.
 func classLabels(op string, t *tensor.Tensor, n, c int) []int {
 	if !slices.Equal(t.Shape(), []int{n}) {
-		panic(&Error{Op: op, Detail: fmt.Sprintf("labels of shape %v for %d examples of %d classes: want [%d] class indices or [%d %d] probabilities", t.Shape(), n, c, n, n, c)})
+		panic(&Error{Kind: tensor.ErrShape, Op: op, Detail: fmt.Sprintf("labels of shape %v for %d examples of %d classes: want [%d] class indices or [%d %d] probabilities", t.Shape(), n, c, n, n, c)})
 	}
 	labels := make([]int, n)
 	for i, v := range t.Data() {
 		if v != math.Trunc(v) || v < 0 || v >= float64(c) {
-			panic(&Error{Op: op, Detail: fmt.Sprintf("label %v at position %d is not a class index in [0, %d)", v, i, c)})
+			panic(&Error{Kind: tensor.ErrIndex, Op: op, Detail: fmt.Sprintf("label %v at position %d is not a class index in [0, %d)", v, i, c)})
 		}
 		labels[i] = int(v)
 	}

@@ -15,7 +15,7 @@ type Metric func(pred, target *tensor.Tensor) float64
 // or one-hot rows [N C].
 func Accuracy(pred, target *tensor.Tensor) float64 {
 	if pred.Dims() != 2 {
-		panic(&Error{Op: "Accuracy", Detail: fmt.Sprintf("predictions of shape %v: want [batch classes]", pred.Shape())})
+		panic(&Error{Kind: tensor.ErrShape, Op: "Accuracy", Detail: fmt.Sprintf("predictions of shape %v: want [batch classes]", pred.Shape())})
 	}
 	n := pred.Dim(0)
 	if n == 0 {
@@ -42,7 +42,7 @@ func Accuracy(pred, target *tensor.Tensor) float64 {
 func BinaryAccuracy(threshold float64) Metric {
 	return func(pred, target *tensor.Tensor) float64 {
 		if !pred.SameShape(target) {
-			panic(&Error{Op: "BinaryAccuracy", Detail: fmt.Sprintf("prediction %v and target %v: shapes differ", pred.Shape(), target.Shape())})
+			panic(&Error{Kind: tensor.ErrShape, Op: "BinaryAccuracy", Detail: fmt.Sprintf("prediction %v and target %v: shapes differ", pred.Shape(), target.Shape())})
 		}
 		if pred.Size() == 0 {
 			return 0

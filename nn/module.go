@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/tensor"
 )
 
 // Module is a differentiable function with named parameters: a layer or a
@@ -104,11 +105,20 @@ func JoinParameters(namesAndModules ...any) []Param {
 // message names the operation and the shapes or values involved.
 type Error struct {
 	Op     string
+	Kind   error // tensor.ErrShape, tensor.ErrIndex, or nil for tensor.ErrArgument
 	Detail string
 }
 
 // Error returns the message, prefixed with the package and operation.
 func (e *Error) Error() string { return "nn: " + e.Op + ": " + e.Detail }
+
+// Unwrap returns the error's kind, one of tensor's, for errors.Is.
+func (e *Error) Unwrap() error {
+	if e.Kind == nil {
+		return tensor.ErrArgument
+	}
+	return e.Kind
+}
 
 // Sequential applies its modules in order, feeding each one's output to the
 // next, as torch.nn.Sequential does. Its parameters are named by position:

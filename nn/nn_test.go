@@ -546,3 +546,34 @@ func FuzzReadSafetensors(f *testing.F) {
 		}
 	})
 }
+
+// TestErrorKinds checks that nn's errors match their kinds with errors.Is
+// and their types with errors.As.
+func TestErrorKinds(t *testing.T) {
+	catch := func(f func()) (err error) {
+		defer func() { err, _ = recover().(error) }()
+		f()
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	shape := catch(func() { MSE(autograd.Const(tensor.Ones(2)), autograd.Const(tensor.Ones(3))) })
+	label := catch(func() { CrossEntropy(autograd.Const(tensor.Ones(1, 2)), autograd.Const(tensor.New([]float64{7}))) })
+	arg := catch(func() { NewDropout(rng, 2) })
+	var ne *Error
+	if !errors.As(shape, &ne) || !errors.Is(shape, tensor.ErrShape) || !errors.Is(label, tensor.ErrIndex) || !errors.Is(arg, tensor.ErrArgument) {
+		t.Errorf("panics: %v; %v; %v", shape, label, arg)
+	}
+	_, _, err := ReadSafetensors([]byte{1, 2, 3})
+	var fe *FormatError
+	if !errors.As(err, &fe) || !errors.Is(err, ErrFormat) || errors.Is(err, ErrState) {
+		t.Errorf("a short file: %v", err)
+	}
+	err = LoadState(NewSequential(NewLinear(rng, 2, 1)), NewStateDict())
+	var se *StateDictError
+	if !errors.As(err, &se) || !errors.Is(err, ErrState) || errors.Is(err, ErrFormat) {
+		t.Errorf("an empty state: %v", err)
+	}
+	if _, _, err := LoadFile(filepath.Join(t.TempDir(), "none")); !errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrFormat) {
+		t.Errorf("a missing file: %v", err)
+	}
+}

@@ -37,6 +37,10 @@ const maxHeaderLen = 100 << 20
 // metadataKey is the reserved header entry holding string metadata.
 const metadataKey = "__metadata__"
 
+// ErrFormat is the kind of every *FormatError: errors.Is(err, nn.ErrFormat)
+// tells a malformed file from one that could not be opened.
+var ErrFormat = errors.New("nn: malformed safetensors file")
+
 // FormatError reports a malformed safetensors file: what is wrong and, when
 // the problem lies with one tensor, its name.
 type FormatError struct {
@@ -56,6 +60,9 @@ func (e *FormatError) Error() string {
 	}
 	return s + ": " + e.Detail
 }
+
+// Is reports whether target is ErrFormat.
+func (e *FormatError) Is(target error) bool { return target == ErrFormat }
 
 type headerEntry struct {
 	DType       string   `json:"dtype"`

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -62,14 +63,23 @@ func StateOf(m Module) *StateDict {
 // unchanged, for keeping the best weights seen so far.
 func Snapshot(m Module) *StateDict { return StateOf(m).Clone() }
 
-// StateDictError reports why a state dict does not fit a model: the names
-// the model has and the dict lacks, the names the dict has and the model
-// lacks, and the entries whose shapes differ.
+// ErrState is the kind of every *StateDictError: errors.Is(err, nn.ErrState)
+// tells a state that does not fit from a file that could not be read.
+var ErrState = errors.New("nn: state does not fit")
+
+// StateDictError reports why a state dict does not fit what it is loaded
+// into (a model, or an optimizer): the names it has and the dict lacks, the
+// names the dict has and it lacks, and the entries whose shapes or values
+// are wrong.
 type StateDictError struct {
+	Target     string // what the dict was loaded into; "" means "the model"
 	Missing    []string
 	Unexpected []string
 	Mismatched []string // "name: checkpoint [8 2], model [8 3]"
 }
+
+// Is reports whether target is ErrState.
+func (e *StateDictError) Is(target error) bool { return target == ErrState }
 
 // Error lists every missing, unexpected and mismatched entry.
 func (e *StateDictError) Error() string {
@@ -83,7 +93,11 @@ func (e *StateDictError) Error() string {
 	if len(e.Mismatched) > 0 {
 		parts = append(parts, "shape mismatch for "+strings.Join(e.Mismatched, "; "))
 	}
-	return "nn: state dict does not fit the model: " + strings.Join(parts, "; ")
+	target := e.Target
+	if target == "" {
+		target = "the model"
+	}
+	return "nn: state dict does not fit " + target + ": " + strings.Join(parts, "; ")
 }
 
 // LoadState copies the tensors of s into m's parameters of the same names.

@@ -28,7 +28,9 @@
 package optim
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/minidl/minidl/autograd"
@@ -54,6 +56,9 @@ type Optimizer interface {
 	LoadState(s *nn.StateDict) error
 }
 
+// ErrConfig is the kind of every *Error, for errors.Is.
+var ErrConfig = errors.New("optim: invalid setting")
+
 // Error is the value optim panics with when it is given an invalid
 // setting, such as a negative learning rate.
 type Error struct {
@@ -64,10 +69,40 @@ type Error struct {
 // Error returns the message, prefixed with the package and operation.
 func (e *Error) Error() string { return "optim: " + e.Op + ": " + e.Detail }
 
+// Is reports whether target is ErrConfig.
+func (e *Error) Is(target error) bool { return target == ErrConfig }
+
 func check(op string, ok bool, format string, args ...any) {
 	if !ok {
 		panic(&Error{Op: op, Detail: fmt.Sprintf(format, args...)})
 	}
+}
+
+// badStateValue says what is wrong with the values of a saved state entry,
+// or returns "" if nothing is.
+func badStateValue(name string, values []float64) string {
+	_, kind, _ := strings.Cut(name, ".")
+	for _, v := range values {
+		switch {
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			return fmt.Sprintf("%v is not finite", v)
+		case (name == "lr" || accumulatesSquares(kind)) && v < 0:
+			return fmt.Sprintf("%v is negative", v)
+		case kind == "step" && (v != math.Trunc(v) || v < 0 || v > 1<<53):
+			return fmt.Sprintf("%v is not a step count", v)
+		}
+	}
+	return ""
+}
+
+// accumulatesSquares reports whether a buffer sums squares, and so is never
+// negative.
+func accumulatesSquares(buffer string) bool {
+	switch buffer {
+	case "exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum":
+		return true
+	}
+	return false
 }
 
 // valueOr returns *p, or def if p is nil: the default of a setting whose
@@ -155,27 +190,34 @@ func (b *base) State() *nn.StateDict {
 }
 
 // LoadState restores what State saved. Every entry must be present with the
-// right shape and nothing else may be; otherwise nothing changes.
+// right shape and a value State could have written (a finite rate, whole
+// step counts, finite buffers, second moments not negative), and nothing
+// else may be; otherwise it returns a *nn.StateDictError naming every
+// offending entry and nothing changes.
 func (b *base) LoadState(s *nn.StateDict) error {
 	want := b.State()
-	var problems []string
+	e := &nn.StateDictError{Target: "the " + b.kind + " optimizer"}
 	for _, name := range want.Names() {
 		w, _ := want.Get(name)
 		got, ok := s.Get(name)
 		switch {
 		case !ok:
-			problems = append(problems, "missing "+name)
+			e.Missing = append(e.Missing, name)
 		case !got.SameShape(w):
-			problems = append(problems, fmt.Sprintf("%s has shape %v, want %v", name, got.Shape(), w.Shape()))
+			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: state %v, optimizer %v", name, got.Shape(), w.Shape()))
+		default:
+			if why := badStateValue(name, got.Data()); why != "" {
+				e.Mismatched = append(e.Mismatched, name+": "+why)
+			}
 		}
 	}
 	for _, name := range s.Names() {
 		if _, ok := want.Get(name); !ok {
-			problems = append(problems, "unexpected "+name)
+			e.Unexpected = append(e.Unexpected, name)
 		}
 	}
-	if len(problems) > 0 {
-		return fmt.Errorf("optim: %s state does not fit: %s", b.kind, strings.Join(problems, "; "))
+	if len(e.Missing)+len(e.Unexpected)+len(e.Mismatched) > 0 {
+		return e
 	}
 	lr, _ := s.Get("lr")
 	b.lr = lr.Item()

@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -266,11 +267,28 @@ func TestStateRoundTrip(t *testing.T) {
 	s.Set("extra", tensor.Scalar(1))
 	s.Set("0.momentum_buffer", tensor.Zeros(3))
 	err := opt.LoadState(s)
-	if err == nil || !strings.Contains(err.Error(), "unexpected extra") || !strings.Contains(err.Error(), "0.momentum_buffer has shape [3], want [2 3]") {
+	if !errors.Is(err, nn.ErrState) || !strings.Contains(err.Error(), "unexpected extra") || !strings.Contains(err.Error(), "0.momentum_buffer: state [3], optimizer [2 3]") {
 		t.Errorf("LoadState error %v", err)
 	}
 	if err := opt.LoadState(nn.NewStateDict()); err == nil || !strings.Contains(err.Error(), "missing lr") {
 		t.Errorf("LoadState of empty dict: %v", err)
+	}
+	// Values no State could have written are refused, each by name, and
+	// leave the optimizer as it was.
+	adam := NewAdam(nn.ParametersOf(problemParams()), AdamConfig{AMSGrad: true})
+	for name, value := range map[string]float64{"lr": math.NaN(), "1.step": 2.5, "0.step": -1, "0.exp_avg_sq": -1, "1.max_exp_avg_sq": -0.5, "0.exp_avg": math.Inf(1)} {
+		bad := adam.State()
+		old, _ := bad.Get(name)
+		t2 := tensor.Full(value, old.Shape()...)
+		bad.Set(name, t2)
+		err := adam.LoadState(bad)
+		var se *nn.StateDictError
+		if !errors.As(err, &se) || len(se.Mismatched) != 1 || !strings.HasPrefix(se.Mismatched[0], name+": ") {
+			t.Errorf("%s = %v: %v", name, value, err)
+		}
+		if adam.LR() != 1e-3 {
+			t.Errorf("%s = %v: a refused state changed the rate to %v", name, value, adam.LR())
+		}
 	}
 	opt.SetLR(0.25)
 	if opt.LR() != 0.25 {
@@ -408,4 +426,15 @@ func TestDefaults(t *testing.T) {
 	if g.cfg.LR != 0.01 || g.cfg.Eps != 1e-10 {
 		t.Errorf("Adagrad defaults %+v", g.cfg)
 	}
+}
+
+func TestErrConfig(t *testing.T) {
+	defer func() {
+		err, _ := recover().(error)
+		var oe *Error
+		if !errors.As(err, &oe) || !errors.Is(err, ErrConfig) {
+			t.Errorf("negative rate: %v", err)
+		}
+	}()
+	NewSGD(nil, SGDConfig{LR: -1})
 }

@@ -214,7 +214,7 @@ func binary(op string, a, b *Tensor, k kernel) *Tensor {
 	}
 	shape, ok := BroadcastShapes(a.shape, b.shape)
 	if !ok {
-		panic(errorf(op, "%v and %v: shapes do not broadcast", a.shape, b.shape))
+		panic(shapeError(op, "%v and %v: shapes do not broadcast", a.shape, b.shape))
 	}
 	out := Zeros(shape...)
 	switch {
@@ -407,7 +407,7 @@ func (t *Tensor) ReLU() *Tensor {
 // lo > hi.
 func (t *Tensor) Clip(lo, hi float64) *Tensor {
 	if lo > hi {
-		panic(errorf("Clip", "lower bound %v above upper bound %v", lo, hi))
+		panic(argError("Clip", "lower bound %v above upper bound %v", lo, hi))
 	}
 	return t.Map(func(x float64) float64 { return min(max(x, lo), hi) })
 }
@@ -416,7 +416,7 @@ func (t *Tensor) Clip(lo, hi float64) *Tensor {
 // shapes must be equal.
 func (t *Tensor) AddScaled(alpha float64, x *Tensor) *Tensor {
 	if !slices.Equal(t.shape, x.shape) {
-		panic(errorf("AddScaled", "%v += α·%v: shapes differ", t.shape, x.shape))
+		panic(shapeError("AddScaled", "%v += α·%v: shapes differ", t.shape, x.shape))
 	}
 	gemm.Axpy(alpha, x.data, t.data)
 	return t
@@ -442,7 +442,7 @@ func (t *Tensor) Fill(v float64) *Tensor {
 // and returns t.
 func (t *Tensor) CopyFrom(src *Tensor) *Tensor {
 	if !slices.Equal(t.shape, src.shape) {
-		panic(errorf("CopyFrom", "%v ← %v: shapes differ", t.shape, src.shape))
+		panic(shapeError("CopyFrom", "%v ← %v: shapes differ", t.shape, src.shape))
 	}
 	copy(t.data, src.data)
 	return t

@@ -36,18 +36,18 @@ func (t *Tensor) AddMatMul(a, b *Tensor, transA, transB bool) *Tensor {
 
 func (t *Tensor) matMulInto(op string, a, b *Tensor, ta, tb, add bool) *Tensor {
 	if len(a.shape) != 2 || len(b.shape) != 2 || len(t.shape) != 2 {
-		panic(errorf(op, "%v = %v × %v: want 2-D matrices", t.shape, a.shape, b.shape))
+		panic(shapeError(op, "%v = %v × %v: want 2-D matrices", t.shape, a.shape, b.shape))
 	}
 	m, k := opDims(a.shape, ta)
 	k2, n := opDims(b.shape, tb)
 	if k != k2 {
-		panic(errorf(op, "%v × %v: inner dimensions differ", a.shape, b.shape))
+		panic(shapeError(op, "%v × %v: inner dimensions differ", a.shape, b.shape))
 	}
 	if t.shape[0] != m || t.shape[1] != n {
-		panic(errorf(op, "destination %v for a [%d %d] product", t.shape, m, n))
+		panic(shapeError(op, "destination %v for a [%d %d] product", t.shape, m, n))
 	}
 	if overlap(t.data, a.data) || overlap(t.data, b.data) {
-		panic(errorf(op, "the destination shares memory with an operand"))
+		panic(argError(op, "the destination shares memory with an operand"))
 	}
 	product(ta, tb, m, n, k, a.data, b.data, t.data, add)
 	return t
@@ -89,7 +89,7 @@ func overlap(x, y []float64) bool {
 // to the matrix engine.
 func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 	bad := func(why string) {
-		panic(errorf(op, "%v × %v: %s", a.shape, b.shape, why))
+		panic(shapeError(op, "%v × %v: %s", a.shape, b.shape, why))
 	}
 	ad, bd := len(a.shape), len(b.shape)
 	if ad < 2 || ad > 3 || bd < 2 || bd > 3 || (ad == 2 && bd == 3) {

@@ -71,7 +71,7 @@ func (t *Tensor) VarKeepDims(axes ...int) *Tensor {
 // broadcasting operation is returned to an input's shape.
 func (t *Tensor) SumTo(shape ...int) *Tensor {
 	if b, ok := BroadcastShapes(shape, t.shape); !ok || !slices.Equal(b, t.shape) {
-		panic(errorf("SumTo", "%v to %v: target does not broadcast to the source", t.shape, shape))
+		panic(shapeError("SumTo", "%v to %v: target does not broadcast to the source", t.shape, shape))
 	}
 	if slices.Equal(shape, t.shape) {
 		return t.Clone()
@@ -107,7 +107,7 @@ func sumInto(out, in *Tensor) {
 // extreme computes Max or Min with the reduced axes kept.
 func (t *Tensor) extreme(op string, axes []int, k kernel) *Tensor {
 	if len(t.data) == 0 {
-		panic(errorf(op, "shape %v: no elements to reduce", t.shape))
+		panic(shapeError(op, "shape %v: no elements to reduce", t.shape))
 	}
 	out := Full(math.NaN(), t.kept(op, axes)...)
 	first := Zeros(out.shape...) // 1 once an output element has a value
@@ -150,7 +150,7 @@ func (t *Tensor) axesSet(op string, axes []int) []bool {
 	for _, a := range axes {
 		a = t.axis(op, a)
 		if set[a] {
-			panic(errorf(op, "axis %d repeated in %v", a, axes))
+			panic(indexError(op, "axis %d repeated in %v", a, axes))
 		}
 		set[a] = true
 	}
@@ -185,7 +185,7 @@ func (t *Tensor) dropped(op string, axes []int) []int {
 func (t *Tensor) ArgMax(axis int) *Tensor {
 	axis = t.axis("ArgMax", axis)
 	if t.shape[axis] == 0 {
-		panic(errorf("ArgMax", "shape %v: axis %d is empty", t.shape, axis))
+		panic(shapeError("ArgMax", "shape %v: axis %d is empty", t.shape, axis))
 	}
 	outer, inner := splitAt(t.shape, axis)
 	n := t.shape[axis]
@@ -293,7 +293,7 @@ func lineLogSumExp(line []float64, stride int) float64 {
 // as a new tensor of that shape.
 func (t *Tensor) BroadcastTo(shape ...int) *Tensor {
 	if b, ok := BroadcastShapes(t.shape, shape); !ok || !slices.Equal(b, shape) {
-		panic(errorf("BroadcastTo", "%v to %v: shapes do not broadcast", t.shape, shape))
+		panic(shapeError("BroadcastTo", "%v to %v: shapes do not broadcast", t.shape, shape))
 	}
 	out := Zeros(shape...)
 	if len(out.data) == 0 {

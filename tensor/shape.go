@@ -7,7 +7,7 @@ import (
 // T returns the transpose of a 2-D tensor as a new tensor.
 func (t *Tensor) T() *Tensor {
 	if len(t.shape) != 2 {
-		panic(errorf("T", "shape %v: want a 2-D tensor (use Permute for more axes)", t.shape))
+		panic(shapeError("T", "shape %v: want a 2-D tensor (use Permute for more axes)", t.shape))
 	}
 	return t.Permute(1, 0)
 }
@@ -17,13 +17,13 @@ func (t *Tensor) T() *Tensor {
 func (t *Tensor) Permute(axes ...int) *Tensor {
 	n := len(t.shape)
 	if len(axes) != n {
-		panic(errorf("Permute", "axes %v for shape %v: want %d axes", axes, t.shape, n))
+		panic(shapeError("Permute", "axes %v for shape %v: want %d axes", axes, t.shape, n))
 	}
 	seen := make([]bool, n)
 	shape := make([]int, n)
 	for i, a := range axes {
 		if a < 0 || a >= n || seen[a] {
-			panic(errorf("Permute", "axes %v for shape %v: not a permutation", axes, t.shape))
+			panic(shapeError("Permute", "axes %v for shape %v: not a permutation", axes, t.shape))
 		}
 		seen[a] = true
 		shape[i] = t.shape[a]
@@ -102,7 +102,7 @@ func splitAt(shape []int, axis int) (outer, inner int) {
 // agree.
 func Concat(axis int, ts ...*Tensor) *Tensor {
 	if len(ts) == 0 {
-		panic(errorf("Concat", "no tensors"))
+		panic(argError("Concat", "no tensors"))
 	}
 	first := ts[0]
 	axis = first.axis("Concat", axis)
@@ -110,11 +110,11 @@ func Concat(axis int, ts ...*Tensor) *Tensor {
 	shape[axis] = 0
 	for _, t := range ts {
 		if len(t.shape) != len(first.shape) {
-			panic(errorf("Concat", "%v and %v: dimension counts differ", first.shape, t.shape))
+			panic(shapeError("Concat", "%v and %v: dimension counts differ", first.shape, t.shape))
 		}
 		for i, d := range t.shape {
 			if i != axis && d != first.shape[i] {
-				panic(errorf("Concat", "%v and %v along axis %d: other dimensions differ", first.shape, t.shape, axis))
+				panic(shapeError("Concat", "%v and %v along axis %d: other dimensions differ", first.shape, t.shape, axis))
 			}
 		}
 		shape[axis] += t.shape[axis]
@@ -134,19 +134,19 @@ func Concat(axis int, ts ...*Tensor) *Tensor {
 // Stack joins tensors of equal shape along a new axis inserted at axis.
 func Stack(axis int, ts ...*Tensor) *Tensor {
 	if len(ts) == 0 {
-		panic(errorf("Stack", "no tensors"))
+		panic(argError("Stack", "no tensors"))
 	}
 	n := len(ts[0].shape)
 	if axis < 0 {
 		axis += n + 1
 	}
 	if axis < 0 || axis > n {
-		panic(errorf("Stack", "axis out of range for %d tensors of shape %v", len(ts), ts[0].shape))
+		panic(indexError("Stack", "axis out of range for %d tensors of shape %v", len(ts), ts[0].shape))
 	}
 	expanded := make([]*Tensor, len(ts))
 	for i, t := range ts {
 		if !slices.Equal(t.shape, ts[0].shape) {
-			panic(errorf("Stack", "%v and %v: shapes differ", ts[0].shape, t.shape))
+			panic(shapeError("Stack", "%v and %v: shapes differ", ts[0].shape, t.shape))
 		}
 		expanded[i] = t.Reshape(slices.Insert(slices.Clone(t.shape), axis, 1)...)
 	}
@@ -158,7 +158,7 @@ func Stack(axis int, ts ...*Tensor) *Tensor {
 func (t *Tensor) Slice(axis, start, end int) *Tensor {
 	axis = t.axis("Slice", axis)
 	if start < 0 || end > t.shape[axis] || start > end {
-		panic(errorf("Slice", "[%d, %d) along axis %d of shape %v: out of range", start, end, axis, t.shape))
+		panic(indexError("Slice", "[%d, %d) along axis %d of shape %v: out of range", start, end, axis, t.shape))
 	}
 	shape := slices.Clone(t.shape)
 	shape[axis] = end - start
@@ -177,7 +177,7 @@ func (t *Tensor) Slice(axis, start, end int) *Tensor {
 // needed. Use Slice for a copy.
 func (t *Tensor) Rows(start, end int) *Tensor {
 	if len(t.shape) == 0 || start < 0 || end > t.shape[0] || start > end {
-		panic(errorf("Rows", "[%d, %d) of shape %v: out of range", start, end, t.shape))
+		panic(indexError("Rows", "[%d, %d) of shape %v: out of range", start, end, t.shape))
 	}
 	row := 1
 	for _, d := range t.shape[1:] {
@@ -193,7 +193,7 @@ func (t *Tensor) Rows(start, end int) *Tensor {
 // from a data set.
 func (t *Tensor) IndexRows(indices []int) *Tensor {
 	if len(t.shape) == 0 {
-		panic(errorf("IndexRows", "scalar has no rows"))
+		panic(shapeError("IndexRows", "scalar has no rows"))
 	}
 	shape := slices.Clone(t.shape)
 	shape[0] = len(indices)
@@ -207,7 +207,7 @@ func (t *Tensor) IndexRows(indices []int) *Tensor {
 // nothing.
 func (t *Tensor) GatherRows(src *Tensor, indices []int) *Tensor {
 	if len(src.shape) == 0 || len(t.shape) != len(src.shape) || t.shape[0] != len(indices) || !slices.Equal(t.shape[1:], src.shape[1:]) {
-		panic(errorf("GatherRows", "%v ← %d rows of %v: shapes differ", t.shape, len(indices), src.shape))
+		panic(shapeError("GatherRows", "%v ← %d rows of %v: shapes differ", t.shape, len(indices), src.shape))
 	}
 	rows := src.shape[0]
 	row := 1
@@ -216,7 +216,7 @@ func (t *Tensor) GatherRows(src *Tensor, indices []int) *Tensor {
 	}
 	for i, r := range indices {
 		if r < 0 || r >= rows {
-			panic(errorf("GatherRows", "row index %d out of range for shape %v", r, src.shape))
+			panic(indexError("GatherRows", "row index %d out of range for shape %v", r, src.shape))
 		}
 		copy(t.data[i*row:(i+1)*row], src.data[r*row:(r+1)*row])
 	}
@@ -228,7 +228,7 @@ func (t *Tensor) GatherRows(src *Tensor, indices []int) *Tensor {
 // both contributions.
 func (t *Tensor) ScatterAddRows(src *Tensor, indices []int) *Tensor {
 	if len(t.shape) == 0 || len(t.shape) != len(src.shape) || src.shape[0] != len(indices) || !slices.Equal(t.shape[1:], src.shape[1:]) {
-		panic(errorf("ScatterAddRows", "%v += %d rows of %v: shapes differ", t.shape, len(indices), src.shape))
+		panic(shapeError("ScatterAddRows", "%v += %d rows of %v: shapes differ", t.shape, len(indices), src.shape))
 	}
 	row := 1
 	for _, d := range t.shape[1:] {
@@ -236,7 +236,7 @@ func (t *Tensor) ScatterAddRows(src *Tensor, indices []int) *Tensor {
 	}
 	for i, r := range indices {
 		if r < 0 || r >= t.shape[0] {
-			panic(errorf("ScatterAddRows", "row index %d out of range for shape %v", r, t.shape))
+			panic(indexError("ScatterAddRows", "row index %d out of range for shape %v", r, t.shape))
 		}
 		dst := t.data[r*row : (r+1)*row]
 		for j, v := range src.data[i*row : (i+1)*row] {

@@ -40,17 +40,31 @@ func New(data []float64, shape ...int) *Tensor {
 	}
 	n := checkShape("New", shape)
 	if n != len(data) {
-		panic(errorf("New", "%d values do not fill shape %v (%d elements)", len(data), shape, n))
+		panic(shapeError("New", "%d values do not fill shape %v (%d elements)", len(data), shape, n))
 	}
 	return &Tensor{shape: slices.Clone(shape), data: data}
 }
 
-// checkShape panics if a dimension is negative and returns the element count.
+// MaxElements is the most elements a tensor may have: as many float64s as
+// a Go slice can address in memory.
+const MaxElements = math.MaxInt / 8
+
+// checkShape panics if a dimension is negative or the element count would
+// exceed MaxElements, and returns the element count.
 func checkShape(op string, shape []int) int {
-	n := 1
+	n, zero := 1, false
 	for _, d := range shape {
 		if d < 0 {
-			panic(errorf(op, "negative dimension in shape %v", shape))
+			panic(shapeError(op, "negative dimension in shape %v", shape))
+		}
+		zero = zero || d == 0
+	}
+	if zero {
+		return 0
+	}
+	for _, d := range shape {
+		if n > MaxElements/d {
+			panic(shapeError(op, "shape %v has more than %d elements", shape, MaxElements))
 		}
 		n *= d
 	}
@@ -80,7 +94,7 @@ func Scalar(v float64) *Tensor { return &Tensor{shape: []int{}, data: []float64{
 // stop, as NumPy's arange does. It panics if step is zero.
 func Arange(start, stop, step float64) *Tensor {
 	if step == 0 || math.IsNaN(step) {
-		panic(errorf("Arange", "step must be non-zero, got %v", step))
+		panic(argError("Arange", "step must be non-zero, got %v", step))
 	}
 	n := int(math.Ceil((stop - start) / step))
 	n = max(n, 0)
@@ -94,7 +108,7 @@ func Arange(start, stop, step float64) *Tensor {
 // Linspace returns n evenly spaced values from start to stop inclusive.
 func Linspace(start, stop float64, n int) *Tensor {
 	if n < 0 {
-		panic(errorf("Linspace", "negative count %d", n))
+		panic(argError("Linspace", "negative count %d", n))
 	}
 	t := Zeros(n)
 	if n == 1 {
@@ -168,26 +182,28 @@ func (t *Tensor) SameShape(u *Tensor) bool { return slices.Equal(t.shape, u.shap
 // dimension may be -1; it is inferred from the others.
 func (t *Tensor) Reshape(shape ...int) *Tensor {
 	shape = slices.Clone(shape)
-	infer, n := -1, 1
+	infer := -1
+	known := make([]int, 0, len(shape))
 	for i, d := range shape {
 		switch {
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
-			panic(errorf("Reshape", "%v to %v: at most one dimension may be -1 and none other negative", t.shape, shape))
+			panic(shapeError("Reshape", "%v to %v: at most one dimension may be -1 and none other negative", t.shape, shape))
 		default:
-			n *= d
+			known = append(known, d)
 		}
 	}
+	n := checkShape("Reshape", known)
 	if infer >= 0 {
 		if n == 0 || len(t.data)%n != 0 {
-			panic(errorf("Reshape", "%v to %v: cannot infer the -1 dimension", t.shape, shape))
+			panic(shapeError("Reshape", "%v to %v: cannot infer the -1 dimension", t.shape, shape))
 		}
 		shape[infer] = len(t.data) / n
 		n = len(t.data)
 	}
 	if n != len(t.data) {
-		panic(errorf("Reshape", "%v (%d elements) to %v (%d elements): sizes differ", t.shape, len(t.data), shape, n))
+		panic(shapeError("Reshape", "%v (%d elements) to %v (%d elements): sizes differ", t.shape, len(t.data), shape, n))
 	}
 	return &Tensor{shape: shape, data: t.data}
 }
@@ -195,12 +211,12 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 // offset turns an index into a position in data, panicking on a bad index.
 func (t *Tensor) offset(op string, idx []int) int {
 	if len(idx) != len(t.shape) {
-		panic(errorf(op, "index %v for shape %v: want %d indices", idx, t.shape, len(t.shape)))
+		panic(indexError(op, "index %v for shape %v: want %d indices", idx, t.shape, len(t.shape)))
 	}
 	off := 0
 	for i, x := range idx {
 		if x < 0 || x >= t.shape[i] {
-			panic(errorf(op, "index %v out of range for shape %v", idx, t.shape))
+			panic(indexError(op, "index %v out of range for shape %v", idx, t.shape))
 		}
 		off = off*t.shape[i] + x
 	}
@@ -216,7 +232,7 @@ func (t *Tensor) Set(v float64, idx ...int) { t.data[t.offset("Set", idx)] = v }
 // Item returns the only element of a one-element tensor.
 func (t *Tensor) Item() float64 {
 	if len(t.data) != 1 {
-		panic(errorf("Item", "shape %v has %d elements, want 1", t.shape, len(t.data)))
+		panic(shapeError("Item", "shape %v has %d elements, want 1", t.shape, len(t.data)))
 	}
 	return t.data[0]
 }
@@ -224,11 +240,11 @@ func (t *Tensor) Item() float64 {
 // axis normalizes a possibly negative axis and panics if it is out of range.
 func (t *Tensor) axis(op string, a int) int {
 	n := len(t.shape)
+	if a < -n || a >= n {
+		panic(indexError(op, "axis %d out of range for shape %v", a, t.shape))
+	}
 	if a < 0 {
 		a += n
-	}
-	if a < 0 || a >= n {
-		panic(errorf(op, "axis %d out of range for shape %v", a, t.shape))
 	}
 	return a
 }

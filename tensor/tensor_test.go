@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -522,4 +523,71 @@ func TestReLUZeroSign(t *testing.T) {
 	if math.Signbit(out[0]) || math.Signbit(out[1]) || !math.IsNaN(out[2]) {
 		t.Errorf("ReLU(−0, −3, NaN) = %v (sign bits %v %v)", out, math.Signbit(out[0]), math.Signbit(out[1]))
 	}
+}
+
+// TestErrorKinds checks that every panic names its kind for errors.Is.
+func TestErrorKinds(t *testing.T) {
+	catch := func(f func()) (err error) {
+		defer func() { err, _ = recover().(error) }()
+		f()
+		return nil
+	}
+	for _, tt := range []struct {
+		name string
+		f    func()
+		kind error
+	}{
+		{"MatMul", func() { Ones(2, 3).MatMul(Ones(2, 3)) }, ErrShape},
+		{"Add", func() { Ones(2, 3).Add(Ones(4)) }, ErrShape},
+		{"At", func() { Ones(2).At(5) }, ErrIndex},
+		{"Sum axis", func() { Ones(2).Sum(3) }, ErrIndex},
+		{"Arange", func() { Arange(0, 1, 0) }, ErrArgument},
+		{"Clip", func() { Ones(1).Clip(1, 0) }, ErrArgument},
+	} {
+		err := catch(tt.f)
+		var te *Error
+		if !errors.As(err, &te) || !errors.Is(err, tt.kind) {
+			t.Errorf("%s: %v, want a *tensor.Error of kind %v", tt.name, err, tt.kind)
+		}
+		for _, other := range []error{ErrShape, ErrIndex, ErrArgument} {
+			if other != tt.kind && errors.Is(err, other) {
+				t.Errorf("%s: also matches %v", tt.name, other)
+			}
+		}
+	}
+}
+
+// TestSizeOverflow checks that a shape whose element count overflows, or
+// that no slice could hold, panics with a *tensor.Error naming the shape
+// wherever a shape is made, instead of wrapping around to a small tensor.
+func TestSizeOverflow(t *testing.T) {
+	huge := 1 << 32
+	for _, tt := range []struct {
+		name string
+		f    func()
+	}{
+		{"Zeros wraps to 0", func() { Zeros(huge, huge) }},
+		{"Zeros too large to allocate", func() { Zeros(3, 1<<62) }},
+		{"Full", func() { Full(1, huge, huge, 2) }},
+		{"New", func() { New([]float64{1}, huge, huge) }},
+		{"Reshape", func() { Ones(1).Reshape(huge, huge) }},
+		{"Reshape with -1", func() { Ones(0).Reshape(-1, huge, huge) }},
+		{"BroadcastTo", func() { Ones(1, 1).BroadcastTo(huge, huge) }},
+	} {
+		func() {
+			defer func() {
+				e, ok := recover().(*Error)
+				if !ok || !errors.Is(e, ErrShape) || !strings.Contains(e.Error(), "elements") {
+					t.Errorf("%s: panic %v, want a shape *tensor.Error about the element count", tt.name, e)
+				}
+			}()
+			tt.f()
+		}()
+	}
+	// A zero dimension makes an empty tensor however large the others.
+	if z := Zeros(0, huge, huge); z.Size() != 0 {
+		t.Errorf("Zeros(0, 2³², 2³²) has %d elements", z.Size())
+	}
+	// Axes are reported as given.
+	mustPanic(t, "axis -3 out of range for shape [2 3]", func() { Ones(2, 3).Dim(-3) })
 }

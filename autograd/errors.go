@@ -1,0 +1,26 @@
+package autograd
+
+import "fmt"
+
+// Error is the value autograd panics with when it is misused: a Backward
+// from a result that is not a scalar, a seed of the wrong shape, a Custom
+// operation whose backward returns the wrong gradients. Like a tensor
+// shape mismatch it is a bug in the calling code. Its Kind is one of
+// tensor's, so errors.Is(e, tensor.ErrShape) holds for shape mistakes here
+// as there; an operation on Values that panics reaches the caller as the
+// *tensor.Error it is.
+type Error struct {
+	Op     string // the operation, such as "Backward"
+	Kind   error  // tensor.ErrShape, tensor.ErrIndex or tensor.ErrArgument
+	Detail string // the shapes involved and what was expected
+}
+
+// Error returns the message: "autograd: Op: detail".
+func (e *Error) Error() string { return "autograd: " + e.Op + ": " + e.Detail }
+
+// Unwrap returns the error's kind, so that errors.Is matches it.
+func (e *Error) Unwrap() error { return e.Kind }
+
+func errorf(op string, kind error, format string, args ...any) *Error {
+	return &Error{Op: op, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}
