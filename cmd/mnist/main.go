@@ -86,13 +86,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if o.dir == "" {
-		dir, err := data.FetchMNIST(ctx)
+		dir, err := data.FetchMNIST(ctx, data.FetchConfig{Progress: stderr})
 		if err != nil {
 			fmt.Fprintln(stderr, "mnist:", err)
 			return 1
 		}
 		o.dir = dir
-		logf("MNIST found in %s (module %s, through the Go module proxy)\n", dir, data.MNISTModule)
+		logf("MNIST in %s (from module %s, through the Go module proxy)\n", dir, data.MNISTModule)
 	}
 	full, test, err := data.MNIST(o.dir)
 	if err != nil {
