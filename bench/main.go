@@ -3,16 +3,20 @@
 // medians and their ratios:
 //
 //   - matmul: float64 square products, GFLOP/s — minidl's MatMul, gonum's
-//     Dgemm (pure Go) and PyTorch (../shared/reference/torch_matmul.py);
+//     Dgemm (pure Go) and PyTorch (torch/matmul.py);
 //   - xor: the 2-8-1 XOR network, full-batch Adam, µs per epoch and the
-//     whole process — minidl's cmd/xor against torch_xor.py;
+//     whole process — minidl's cmd/xor against torch/xor.py;
 //   - mnist: the 784-128-10 MLP, samples/s and peak RSS — cmd/mnist against
-//     torch_mnist_mlp.py.
+//     torch/mnist_mlp.py.
 //
-// It is its own module, so that gonum never enters minidl's go.mod. Run it
-// from this folder:
+// It is its own module, so that gonum never enters minidl's go.mod, and it
+// carries its own PyTorch programs (torch/), so that a clone reproduces
+// docs/benchmarks.md. Run it from this folder:
 //
-//	go run . -rounds 3 -mnist-epochs 2
+//	go run . -rounds 5 -mnist-epochs 2
+//
+// A run that fails gives no number: its cell says "failed" and why, and a
+// median over rounds of which some failed says how many.
 //
 // PyTorch comes from /usr/bin/python3 with Debian's python3-torch; if it is
 // missing, bench says so and measures the rest. OpenBLAS detects the
@@ -29,6 +33,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -52,11 +57,17 @@ import (
 func main() {
 	rounds := flag.Int("rounds", 3, "interleaved rounds per measurement")
 	mnistEpochs := flag.Int("mnist-epochs", 2, "epochs per MNIST run (0 skips MNIST)")
-	ref := flag.String("ref", "../../shared/reference", "folder of the PyTorch reference scripts")
+	ref := flag.String("ref", "torch", "folder of the PyTorch reference programs")
 	python := flag.String("python", "/usr/bin/python3", "the Python that has PyTorch")
 	flag.Parse()
 
-	b := &bench{rounds: *rounds, ref: *ref, python: *python}
+	tmp, err := os.MkdirTemp("", "minidl-bench-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(tmp)
+	b := &bench{rounds: *rounds, ref: *ref, python: *python, tmp: tmp}
 	b.torch = b.hasTorch()
 	fmt.Printf("# minidl benchmarks, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Printf("machine: %s, %d CPUs, GOMAXPROCS %d, %s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
@@ -77,6 +88,43 @@ type bench struct {
 	ref    string
 	python string
 	torch  bool
+	tmp    string // this run's own folder for built binaries
+}
+
+// series is one measurement over the rounds: the values of the runs that
+// worked and why the others failed.
+type series struct {
+	values []float64
+	failed []string
+}
+
+func (s *series) add(v float64)   { s.values = append(s.values, v) }
+func (s *series) fail(why string) { s.failed = append(s.failed, why) }
+func (s *series) ok() bool        { return len(s.values) > 0 }
+func (s *series) median() float64 { return median(s.values) }
+
+// cell formats the median with format, or "failed: why" if no run worked;
+// it notes how many rounds failed.
+func (s *series) cell(format string) string {
+	if !s.ok() {
+		if len(s.failed) == 0 {
+			return "—"
+		}
+		return "failed: " + s.failed[0]
+	}
+	out := fmt.Sprintf(format, s.median())
+	if len(s.failed) > 0 {
+		out += fmt.Sprintf(" (%d of %d runs failed: %s)", len(s.failed), len(s.failed)+len(s.values), s.failed[0])
+	}
+	return out
+}
+
+// ratio formats a.median()/b.median(), or "—" unless both have values.
+func ratio(a, b *series) string {
+	if !a.ok() || !b.ok() || b.median() == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2fx", a.median()/b.median())
 }
 
 func (b *bench) hasTorch() bool {
@@ -84,9 +132,6 @@ func (b *bench) hasTorch() bool {
 }
 
 func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
 	s := slices.Clone(v)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
@@ -95,26 +140,26 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func ratio(a, b float64) string {
-	if b == 0 {
-		return "—"
-	}
-	return fmt.Sprintf("%.2fx", a/b)
-}
-
 // matmul compares GFLOP/s of square float64 products.
 func (b *bench) matmul() {
 	sizes := []int{64, 256, 512}
-	ours, gon, torch := map[int][]float64{}, map[int][]float64{}, map[int][]float64{}
+	ours, gon, torch := map[int]*series{}, map[int]*series{}, map[int]*series{}
+	for _, n := range sizes {
+		ours[n], gon[n], torch[n] = &series{}, &series{}, &series{}
+	}
 	for range b.rounds {
 		for _, n := range sizes {
-			ours[n] = append(ours[n], gflops(n, minidlMatMul(n)))
-			gon[n] = append(gon[n], gflops(n, gonumMatMul(n)))
+			ours[n].add(gflops(n, minidlMatMul(n)))
+			gon[n].add(gflops(n, gonumMatMul(n)))
 		}
 		if b.torch {
-			for _, line := range b.pythonJSON("torch_matmul.py", "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--sizes", "64,256,512") {
-				n := int(line["n"].(float64))
-				torch[n] = append(torch[n], line["gflops"].(float64))
+			lines, err := b.python3("matmul.py", "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--sizes", "64,256,512")
+			for _, n := range sizes {
+				if v, ok := lineWith(lines, "n", float64(n))["gflops"].(float64); ok && err == nil {
+					torch[n].add(v)
+				} else {
+					torch[n].fail(reason(err, "no gflops for n = "+strconv.Itoa(n)))
+				}
 			}
 		}
 	}
@@ -123,23 +168,15 @@ func (b *bench) matmul() {
 	fmt.Println("| n | minidl | gonum Dgemm | PyTorch | minidl / gonum | minidl / PyTorch |")
 	fmt.Println("|---|---|---|---|---|---|")
 	for _, n := range sizes {
-		o, g, t := median(ours[n]), median(gon[n]), median(torch[n])
-		fmt.Printf("| %d | %.1f | %.1f | %s | %s | %s |\n", n, o, g, orDash(t), ratio(o, g), ratio(o, t))
+		fmt.Printf("| %d | %s | %s | %s | %s | %s |\n", n, ours[n].cell("%.1f"), gon[n].cell("%.1f"), torch[n].cell("%.1f"), ratio(ours[n], gon[n]), ratio(ours[n], torch[n]))
 	}
 	fmt.Println()
 }
 
-func orDash(v float64) string {
-	if v == 0 {
-		return "—"
-	}
-	return fmt.Sprintf("%.1f", v)
-}
-
 func gflops(n int, seconds float64) float64 { return 2 * float64(n*n*n) / seconds / 1e9 }
 
-// timeBest returns the best time per call of f over a few runs of about
-// 0.2 s each.
+// timeBest returns the best time per call of f over three runs of at least
+// 50 ms each.
 func timeBest(f func()) float64 {
 	f()
 	reps := 1
@@ -153,7 +190,7 @@ func timeBest(f func()) float64 {
 		}
 		reps *= 2
 	}
-	best := 1e300
+	best := math.Inf(1)
 	for range 3 {
 		t := time.Now()
 		for range reps {
@@ -184,46 +221,55 @@ func gonumMatMul(n int) float64 {
 	return timeBest(func() { blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, x, y, 0, c) })
 }
 
-// xor compares the XOR loop of torch_xor.py: µs per epoch in process, and
+// xor compares the XOR loop of torch/xor.py: µs per epoch in process, and
 // the whole process of each program.
 func (b *bench) xor() {
-	bin := buildCmd("xor")
-	var ours, torch, oursProc, torchProc []float64
+	bin, err := b.buildCmd("xor")
+	var ours, torch, oursProc, torchProc series
 	for range b.rounds {
-		ours = append(ours, minidlXOREpoch())
-		t := time.Now()
-		if err := exec.Command(bin).Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: cmd/xor:", err)
+		ours.add(minidlXOREpoch())
+		if err != nil {
+			oursProc.fail(err.Error())
+		} else if secs, err := timeRun(exec.Command(bin)); err != nil {
+			oursProc.fail(err.Error())
+		} else {
+			oursProc.add(secs)
 		}
-		oursProc = append(oursProc, time.Since(t).Seconds())
 		if b.torch {
 			t := time.Now()
-			lines := b.pythonJSON("torch_xor.py")
-			torchProc = append(torchProc, time.Since(t).Seconds())
-			if len(lines) > 0 {
-				torch = append(torch, lines[len(lines)-1]["microseconds_per_epoch"].(float64))
+			lines, err := b.python3("xor.py")
+			secs := time.Since(t).Seconds()
+			us, ok := last(lines)["microseconds_per_epoch"].(float64)
+			if err != nil || !ok {
+				torch.fail(reason(err, "no microseconds_per_epoch"))
+				torchProc.fail(reason(err, "no result"))
+				continue
 			}
+			torch.add(us)
+			torchProc.add(secs)
 		}
 	}
-	o, t := median(ours), median(torch)
-	op, tp := median(oursProc), median(torchProc)
 	fmt.Println("## XOR (2-8-1, full batch, Adam)")
 	fmt.Println()
 	fmt.Println("| measure | minidl | PyTorch | minidl / PyTorch |")
 	fmt.Println("|---|---|---|---|")
-	fmt.Printf("| µs per epoch (training loop) | %.1f | %s | %s |\n", o, orDash(t), ratio(o, t))
-	fmt.Printf("| whole process, s (cmd/xor vs torch_xor.py) | %.3f | %s | %s |\n", op, orDashF(tp), ratio(op, tp))
+	fmt.Printf("| µs per epoch (training loop) | %s | %s | %s |\n", ours.cell("%.1f"), torch.cell("%.1f"), ratio(&ours, &torch))
+	fmt.Printf("| whole process, s (cmd/xor vs torch/xor.py) | %s | %s | %s |\n", oursProc.cell("%.3f"), torchProc.cell("%.3f"), ratio(&oursProc, &torchProc))
 	fmt.Println()
 }
 
-func orDashF(v float64) string {
-	if v == 0 {
-		return "—"
+// timeRun runs cmd and returns how long it took, or why it failed.
+func timeRun(cmd *exec.Cmd) (float64, error) {
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	t := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%s: %v %s", filepath.Base(cmd.Path), err, firstLine(stderr.String()))
 	}
-	return fmt.Sprintf("%.3f", v)
+	return time.Since(t).Seconds(), nil
 }
 
-// minidlXOREpoch runs torch_xor.py's loop — forward, MSE, backward, Adam
+// minidlXOREpoch runs torch/xor.py's loop — forward, MSE, backward, Adam
 // step, patience 50 on the training loss — and returns µs per epoch.
 func minidlXOREpoch() float64 {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -251,71 +297,92 @@ func minidlXOREpoch() float64 {
 
 // mnist compares training throughput and peak memory on MNIST.
 func (b *bench) mnist(epochs int) {
+	fmt.Printf("## MNIST MLP (784-128-10, batch 64, SGD, %d epochs; PyTorch float32, one thread)\n\n", epochs)
 	dir, err := data.FetchMNIST(context.Background(), data.FetchConfig{Progress: os.Stderr})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench: MNIST:", err)
+		fmt.Printf("failed: %v\n\n", err)
 		return
 	}
-	bin := buildCmd("mnist")
-	var ours, ours1, torch, oursRSS, torchRSS, oursAcc, torchAcc []float64
+	bin, err := b.buildCmd("mnist")
+	if err != nil {
+		fmt.Printf("failed: %v\n\n", err)
+		return
+	}
+	var ours, ours1, torch, oursRSS, torchRSS, oursAcc, torchAcc series
+	args := []string{"-data", dir, "-epochs", strconv.Itoa(epochs), "-json"}
 	for range b.rounds {
-		lines, rss := runJSON(exec.Command(bin, "-data", dir, "-epochs", strconv.Itoa(epochs), "-json"))
-		if s := summary(lines); s != nil {
-			ours = append(ours, s["train_samples_per_second"].(float64))
-			oursAcc = append(oursAcc, s["test_accuracy"].(float64))
-			oursRSS = append(oursRSS, rss)
+		if s, rss, err := summaryOf(exec.Command(bin, args...)); err != nil {
+			ours.fail(err.Error())
+			oursRSS.fail(err.Error())
+			oursAcc.fail(err.Error())
+		} else {
+			ours.add(s["train_samples_per_second"].(float64))
+			oursAcc.add(s["test_accuracy"].(float64))
+			oursRSS.add(rss)
 		}
 		// The same run on one thread, like for like with the reference.
-		one := exec.Command(bin, "-data", dir, "-epochs", strconv.Itoa(epochs), "-json")
+		one := exec.Command(bin, args...)
 		one.Env = append(os.Environ(), "GOMAXPROCS=1")
-		if s := summary(linesOnly(runJSON(one))); s != nil {
-			ours1 = append(ours1, s["train_samples_per_second"].(float64))
+		if s, _, err := summaryOf(one); err != nil {
+			ours1.fail(err.Error())
+		} else {
+			ours1.add(s["train_samples_per_second"].(float64))
 		}
 		if b.torch {
-			lines, rss := runJSON(exec.Command(b.python, filepath.Join(b.ref, "torch_mnist_mlp.py"), "--data", dir, "--epochs", strconv.Itoa(epochs)))
-			if s := summary(lines); s != nil {
-				torch = append(torch, s["train_samples_per_second"].(float64))
-				torchAcc = append(torchAcc, s["test_accuracy"].(float64))
-				torchRSS = append(torchRSS, rss)
+			cmd := exec.Command(b.python, filepath.Join(b.ref, "mnist_mlp.py"), "--data", dir, "--epochs", strconv.Itoa(epochs))
+			if s, rss, err := summaryOf(cmd); err != nil {
+				torch.fail(err.Error())
+				torchRSS.fail(err.Error())
+				torchAcc.fail(err.Error())
+			} else {
+				torch.add(s["train_samples_per_second"].(float64))
+				torchAcc.add(s["test_accuracy"].(float64))
+				torchRSS.add(rss)
 			}
 		}
 	}
-	o, t := median(ours), median(torch)
-	fmt.Printf("## MNIST MLP (784-128-10, batch 64, SGD, %d epochs; PyTorch float32, one thread)\n\n", epochs)
 	fmt.Println("| measure | minidl | PyTorch | minidl / PyTorch |")
 	fmt.Println("|---|---|---|---|")
-	fmt.Printf("| training samples/s | %.0f | %s | %s |\n", o, orDash(t), ratio(o, t))
-	fmt.Printf("| training samples/s, minidl on one thread | %.0f | %s | %s |\n", median(ours1), orDash(t), ratio(median(ours1), t))
-	fmt.Printf("| peak RSS, MB | %.0f | %s | %s |\n", median(oursRSS), orDash(median(torchRSS)), ratio(median(oursRSS), median(torchRSS)))
-	fmt.Printf("| test accuracy | %.4f | %s | |\n", median(oursAcc), orDashF(median(torchAcc)))
+	fmt.Printf("| training samples/s | %s | %s | %s |\n", ours.cell("%.0f"), torch.cell("%.0f"), ratio(&ours, &torch))
+	fmt.Printf("| training samples/s, minidl on one thread | %s | %s | %s |\n", ours1.cell("%.0f"), torch.cell("%.0f"), ratio(&ours1, &torch))
+	fmt.Printf("| peak RSS, MB | %s | %s | %s |\n", oursRSS.cell("%.0f"), torchRSS.cell("%.0f"), ratio(&oursRSS, &torchRSS))
+	fmt.Printf("| test accuracy | %s | %s | |\n", oursAcc.cell("%.4f"), torchAcc.cell("%.4f"))
 	fmt.Println()
 }
 
-// linesOnly drops runJSON's peak RSS.
-func linesOnly(lines []map[string]any, _ float64) []map[string]any { return lines }
-
-func summary(lines []map[string]any) map[string]any {
+// summaryOf runs a program that prints JSON lines ending with a summary
+// (cmd/mnist -json, torch/mnist_mlp.py) and returns the summary, with the
+// fields bench reads checked, and the peak RSS in MB.
+func summaryOf(cmd *exec.Cmd) (map[string]any, float64, error) {
+	lines, rss, err := runJSON(cmd)
+	if err != nil {
+		return nil, 0, err
+	}
 	for _, l := range lines {
 		if l["summary"] == true {
-			return l
+			for _, k := range []string{"train_samples_per_second", "test_accuracy"} {
+				if _, ok := l[k].(float64); !ok {
+					return nil, 0, fmt.Errorf("%s: the summary has no %s", filepath.Base(cmd.Args[0]), k)
+				}
+			}
+			return l, rss, nil
 		}
 	}
-	return nil
+	return nil, 0, fmt.Errorf("%s: no summary line", filepath.Base(cmd.Args[0]))
 }
 
-// runJSON runs cmd and returns its JSON lines and its peak RSS in MB.
-func runJSON(cmd *exec.Cmd) ([]map[string]any, float64) {
-	var out bytes.Buffer
+// runJSON runs cmd and returns its JSON lines and its peak RSS in MB, or
+// why it failed.
+func runJSON(cmd *exec.Cmd) ([]map[string]any, float64, error) {
+	var out, stderr bytes.Buffer
 	cmd.Stdout = &out
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %s: %v\n", strings.Join(cmd.Args, " "), err)
+		return nil, 0, fmt.Errorf("%s: %v %s", strings.Join(cmd.Args[1:min(2, len(cmd.Args))], " "), err, firstLine(stderr.String()))
 	}
 	rss := 0.0
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = float64(ru.Maxrss) / 1024 // KB on Linux
-		}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = float64(ru.Maxrss) / 1024 // KB on Linux
 	}
 	var lines []map[string]any
 	sc := bufio.NewScanner(&out)
@@ -325,24 +392,53 @@ func runJSON(cmd *exec.Cmd) ([]map[string]any, float64) {
 			lines = append(lines, m)
 		}
 	}
-	return lines, rss
+	return lines, rss, nil
 }
 
-func (b *bench) pythonJSON(script string, args ...string) []map[string]any {
-	lines, _ := runJSON(exec.Command(b.python, append([]string{filepath.Join(b.ref, script)}, args...)...))
-	return lines
+// python3 runs one of the reference programs and returns its JSON lines.
+func (b *bench) python3(script string, args ...string) ([]map[string]any, error) {
+	lines, _, err := runJSON(exec.Command(b.python, append([]string{filepath.Join(b.ref, script)}, args...)...))
+	return lines, err
 }
 
-// buildCmd builds one of minidl's commands and returns the binary's path.
-func buildCmd(name string) string {
-	out := filepath.Join(os.TempDir(), "minidl-bench-"+name)
-	cmd := exec.Command("go", "build", "-o", out, "github.com/minidl/minidl/cmd/"+name)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "bench: building cmd/"+name+":", err)
-		os.Exit(1)
+func lineWith(lines []map[string]any, key string, value float64) map[string]any {
+	for _, l := range lines {
+		if l[key] == value {
+			return l
+		}
 	}
-	return out
+	return nil
+}
+
+func last(lines []map[string]any) map[string]any {
+	if len(lines) == 0 {
+		return nil
+	}
+	return lines[len(lines)-1]
+}
+
+// reason is err's message, or why if err is nil.
+func reason(err error, why string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return why
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// buildCmd builds one of minidl's commands into this run's folder and
+// returns the binary's path.
+func (b *bench) buildCmd(name string) (string, error) {
+	out := filepath.Join(b.tmp, name)
+	cmd := exec.Command("go", "build", "-o", out, "github.com/minidl/minidl/cmd/"+name)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building cmd/%s: %v %s", name, err, firstLine(string(msg)))
+	}
+	return out, nil
 }
 
 func cpuModel() string {
