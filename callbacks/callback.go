@@ -24,12 +24,18 @@
 //	stop.RestoreBest()
 //	fmt.Println(stop.Message())
 //
-// Epochs are numbered from 0 everywhere: in logs, in messages and in
-// StoppedEpoch and BestEpoch (Keras numbers them from 1 when it prints).
+// Epochs are numbered from 0 on every surface: the epoch argument of the
+// callbacks, StoppedEpoch and BestEpoch, messages, the progress bar,
+// checkpoint file names, CSV rows, History and plots (Keras prints them
+// from 1 and names checkpoint files from 1; Lightning counts from 0).
 package callbacks
 
 import (
+	"fmt"
+	"io"
+	"os"
 	"slices"
+	"strings"
 
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
@@ -83,6 +89,24 @@ type Run struct {
 	reason    StopReason
 	message   string
 	stopEpoch int
+	live      *ProgressBar // the bar drawing a live line, if any
+}
+
+// Printf writes a message for the user to w (os.Stderr if w is nil) on a
+// line of its own: a progress bar's live line is ended first. Callbacks
+// write their messages through it.
+func (r *Run) Printf(w io.Writer, format string, args ...any) {
+	if r.live != nil {
+		r.live.endLive()
+	}
+	if w == nil {
+		w = os.Stderr
+	}
+	msg := fmt.Sprintf(format, args...)
+	if !strings.HasSuffix(msg, "\n") {
+		msg += "\n"
+	}
+	io.WriteString(w, msg)
 }
 
 // Stop asks the loop to end the run after the current batch (at batch

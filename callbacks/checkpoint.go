@@ -16,7 +16,8 @@ import (
 // ModelCheckpointConfig configures ModelCheckpoint.
 type ModelCheckpointConfig struct {
 	// Path is the file name pattern. Fields in braces are filled in at each
-	// save: {epoch} is the epoch counted from 1, as Keras names its files,
+	// save: {epoch} is the epoch, from 0 as on every surface of minidl
+	// (Keras names its files from 1),
 	// and any log name gives that value, with an optional format after a
 	// colon in Python's style: "ckpt-{epoch:03d}-{val_loss:.4f}.safetensors".
 	Path string
@@ -129,7 +130,7 @@ func (c *ModelCheckpoint) Filename(epoch int, logs Logs) string {
 			if format == "" {
 				format = "d"
 			}
-			return fmt.Sprintf("%"+format, epoch+1)
+			return fmt.Sprintf("%"+format, epoch)
 		}
 		v, ok := logs[name]
 		if !ok {

@@ -21,16 +21,16 @@ func TestModelCheckpoint(t *testing.T) {
 	for _, p := range ck.Written() {
 		names = append(names, filepath.Base(p))
 	}
-	if diff := cmp.Diff([]string{"m-04-0.25.safetensors", "m-05-0.12.safetensors"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"m-03-0.25.safetensors", "m-04-0.12.safetensors"}, names); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("files on disk: %v", entries)
 	}
-	// The best file holds the weights of epoch 4 (saved as epoch 5) and says so.
+	// The best file holds the weights of epoch 4, is named so, and says so.
 	m := newEpochModel()
-	s, meta, err := nn.LoadFile(filepath.Join(dir, "m-05-0.12.safetensors"))
+	s, meta, err := nn.LoadFile(filepath.Join(dir, "m-04-0.12.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestModelCheckpointErrors(t *testing.T) {
 	if err := bad.OnEpochEnd(r, 0, Logs{"val_loss": 1}); err == nil || !strings.Contains(err.Error(), "ModelCheckpoint") {
 		t.Errorf("unwritable path: %v", err)
 	}
-	if got := NewModelCheckpoint(ModelCheckpointConfig{Path: "{epoch}-{loss}-{acc:d}-{nothere}"}).Filename(2, Logs{"loss": 0.5, "acc": 2.6}); got != "3-0.5-3-{nothere}" {
+	if got := NewModelCheckpoint(ModelCheckpointConfig{Path: "{epoch}-{loss}-{acc:d}-{nothere}"}).Filename(2, Logs{"loss": 0.5, "acc": 2.6}); got != "2-0.5-3-{nothere}" {
 		t.Errorf("Filename = %q", got)
 	}
 }
@@ -236,15 +236,57 @@ func TestProgressBar(t *testing.T) {
 	p.OnBatchEnd(r, 0, Logs{"loss": 1})
 	p.OnEpochEnd(r, 0, Logs{"loss": 0.5, "val_loss": 0.25, "epoch_seconds": 1, "lr": 1e-5})
 	line := out.String()
-	if !strings.HasPrefix(line, "Epoch 1/3 ") || !strings.Contains(line, "loss 0.5000 lr 1e-05 val_loss 0.2500\n") || strings.Contains(line, "epoch_seconds") {
+	if !strings.HasPrefix(line, "Epoch 0: ") || !strings.Contains(line, "loss 0.5000 lr 1e-05 val_loss 0.2500\n") || strings.Contains(line, "epoch_seconds") {
 		t.Errorf("line %q", line)
 	}
 	out.Reset()
 	p.Terminal = true
+	p.OnTrainBegin(r)
 	p.OnEpochBegin(r, 0)
 	p.OnBatchEnd(r, 0, Logs{"loss": 1})
 	p.OnBatchEnd(r, 1, Logs{"loss": 0.75})
-	if s := out.String(); !strings.Contains(s, "\rEpoch 1/3 [===============>              ] 1/2 ETA") || !strings.Contains(s, "2/2 ETA 0s loss 0.75") {
+	if s := out.String(); !strings.Contains(s, "\rEpoch 0: [===============>              ] 1/2 ETA") || !strings.Contains(s, "2/2 ETA 0s loss 0.75") {
 		t.Errorf("bar %q", s)
+	}
+}
+
+// TestMessagesAndTheBar: a callback's message printed while the bar's live
+// line is drawn takes a line of its own, and the bar's epoch line follows
+// on another.
+func TestMessagesAndTheBar(t *testing.T) {
+	var screen bytes.Buffer
+	bar := NewProgressBar(&screen)
+	bar.Terminal = true
+	plateau := NewReduceLROnPlateau(ReduceLROnPlateauConfig{Patience: new(0), Verbose: true, Out: &screen})
+	r := &Run{Epochs: 3, Steps: 2, Optimizer: optim.NewSGD(nil, optim.SGDConfig{LR: 1}), Keys: []string{"val_loss"}}
+	for _, cb := range []Callback{plateau, bar} { // the plateau callback first, as Fit would call them
+		if err := cb.OnTrainBegin(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for epoch, v := range []float64{1, 2} {
+		r.Epoch = epoch
+		bar.OnEpochBegin(r, epoch)
+		bar.OnBatchEnd(r, 0, Logs{"loss": 1})
+		bar.OnBatchEnd(r, 1, Logs{"loss": 1})
+		plateau.OnEpochEnd(r, epoch, Logs{"val_loss": v})
+		bar.OnEpochEnd(r, epoch, Logs{"val_loss": v})
+	}
+	// What a terminal shows: carriage returns go back to the line's start,
+	// and ESC[K clears it.
+	var lines []string
+	for _, raw := range strings.Split(screen.String(), "\n") {
+		parts := strings.Split(raw, "\r")
+		shown := strings.TrimPrefix(parts[len(parts)-1], "\033[K")
+		lines = append(lines, shown)
+	}
+	want := []string{"Epoch 0: ", "Epoch 1: ReduceLROnPlateau: learning rate 1 → 0.1", "Epoch 1: "}
+	for i, w := range want {
+		if i >= len(lines) || !strings.HasPrefix(lines[i], w) {
+			t.Fatalf("screen lines %q, want lines starting %q", lines, want)
+		}
+	}
+	if strings.Contains(lines[1], "[") {
+		t.Errorf("the message shares a line with the bar: %q", lines[1])
 	}
 }

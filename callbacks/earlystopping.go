@@ -115,7 +115,7 @@ func (e *EarlyStopping) OnTrainEnd(r *Run) error {
 		}
 	}
 	if e.cfg.Verbose && e.stoppedEpoch >= 0 {
-		fmt.Fprintln(e.out(), e.Message())
+		r.Printf(e.out(), "%s", e.Message())
 	}
 	return nil
 }

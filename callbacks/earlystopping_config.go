@@ -29,8 +29,11 @@ type EarlyStoppingConfig struct {
 	// Patience is the number of epochs without improvement after which
 	// training stops: it stops when the count of epochs since the last
 	// improvement reaches Patience (Keras counts the same way), and never at
-	// the first monitored epoch. A negative Patience turns this rule off,
-	// leaving the others to stop training.
+	// the first monitored epoch. Zero, the default, is Keras's patience 0
+	// (stop at the first epoch without improvement) when no other rule is
+	// set, and turns patience off when one is (a threshold, GL, PQ, UP or
+	// Rules), so that setting only GL runs GL. A negative Patience always
+	// turns this rule off.
 	Patience int
 	// Baseline, if set, must be beaten: the count of epochs without
 	// improvement restarts only on a value that improves on both the best
@@ -125,7 +128,7 @@ func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
 	if cfg.UP > 0 {
 		e.rules = append(e.rules, upStrips{cfg.UP, cfg.StripLength})
 	}
-	if cfg.Patience >= 0 {
+	if cfg.Patience > 0 || (cfg.Patience == 0 && len(e.rules) == 0 && len(cfg.Rules) == 0) {
 		e.rules = append(e.rules, patience{cfg.Patience, deltaText(cfg.MinDelta, cfg.RelativeDelta)})
 	}
 	e.rules = append(e.rules, cfg.Rules...)

@@ -345,7 +345,7 @@ func TestCustomRule(t *testing.T) {
 		t.Errorf("the rule saw %v values", seen)
 	}
 	// A built-in rule that fires first wins.
-	es = NewEarlyStopping(EarlyStoppingConfig{Patience: 0, Rules: []Rule{rule}})
+	es = NewEarlyStopping(EarlyStoppingConfig{Patience: 1, Rules: []Rule{rule}})
 	simulate(t, []float64{1, 2, 0.1}, nil, es)
 	if es.StopReason() != StopPatience {
 		t.Errorf("patience first: %v", es.StopReason())

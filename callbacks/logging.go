@@ -118,7 +118,10 @@ func (c *CSVLogger) OnTrainEnd(*Run) error {
 // ProgressBar reports progress. On a terminal it redraws a bar with the
 // batch count, the time left and the running loss as batches finish; on
 // anything else (a file, a pipe, CI's log) it writes one line per epoch.
-// Every epoch ends with a line of the epoch's logs.
+// Every epoch ends with a line of the epoch's logs, numbered from 0 as
+// every surface of minidl numbers epochs ("Epoch 0: …"). Messages that other
+// callbacks write through Run.Printf end the live line first, so that a bar
+// and a message never share a line.
 type ProgressBar struct {
 	Base
 	Out io.Writer
@@ -128,6 +131,7 @@ type ProgressBar struct {
 
 	start    time.Time
 	lastDraw time.Time
+	drawn    bool // the live line is on the screen
 }
 
 // NewProgressBar returns a ProgressBar writing to w.
@@ -139,6 +143,23 @@ func NewProgressBar(w io.Writer) *ProgressBar {
 		}
 	}
 	return p
+}
+
+// OnTrainBegin makes the bar the run's live line.
+func (p *ProgressBar) OnTrainBegin(r *Run) error {
+	if p.Terminal {
+		r.live = p
+	}
+	return nil
+}
+
+// endLive clears the live line, if it is drawn, so that a message can take
+// the line; the next batch draws the bar again.
+func (p *ProgressBar) endLive() {
+	if p.drawn {
+		fmt.Fprint(p.Out, "\r\033[K")
+		p.drawn = false
+	}
 }
 
 // OnEpochBegin starts the epoch's clock.
@@ -166,17 +187,16 @@ func (p *ProgressBar) OnBatchEnd(r *Run, batch int, logs Logs) error {
 	}
 	elapsed := time.Since(p.start)
 	eta := time.Duration(float64(elapsed) / float64(done) * float64(r.Steps-done))
-	fmt.Fprintf(p.Out, "\rEpoch %d/%d [%s] %d/%d ETA %s loss %.4g ", r.Epoch+1, r.Epochs, bar, done, r.Steps, eta.Round(time.Second), logs["loss"])
+	fmt.Fprintf(p.Out, "\rEpoch %d: [%s] %d/%d ETA %s loss %.4g ", r.Epoch, bar, done, r.Steps, eta.Round(time.Second), logs["loss"])
+	p.drawn = true
 	return nil
 }
 
 // OnEpochEnd writes the epoch's line.
 func (p *ProgressBar) OnEpochEnd(r *Run, epoch int, logs Logs) error {
+	p.endLive()
 	var b strings.Builder
-	if p.Terminal {
-		b.WriteString("\r\033[K")
-	}
-	fmt.Fprintf(&b, "Epoch %d/%d %.1fs", epoch+1, r.Epochs, time.Since(p.start).Seconds())
+	fmt.Fprintf(&b, "Epoch %d: %.1fs", epoch, time.Since(p.start).Seconds())
 	for _, k := range slices.Sorted(maps.Keys(logs)) {
 		if k == "epoch_seconds" {
 			continue

@@ -3,7 +3,6 @@ package callbacks
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/minidl/minidl/optim"
 )
@@ -107,11 +106,7 @@ func (p *ReduceLROnPlateau) OnEpochEnd(r *Run, epoch int, logs Logs) error {
 		p.cooldown = p.cfg.Cooldown
 		p.tracker.Restart()
 		if p.cfg.Verbose {
-			out := p.cfg.Out
-			if out == nil {
-				out = os.Stderr
-			}
-			fmt.Fprintf(out, "Epoch %d: ReduceLROnPlateau: learning rate %g → %g\n", epoch, old, lr)
+			r.Printf(p.cfg.Out, "Epoch %d: ReduceLROnPlateau: learning rate %g → %g", epoch, old, lr)
 		}
 	}
 	return nil
