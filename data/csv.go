@@ -2,15 +2,17 @@ package data
 
 import (
 	"bufio"
-	"encoding/csv"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
-	"strings"
+	"unicode/utf8"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -61,6 +63,10 @@ type CSVConfig struct {
 	Classes bool
 	// Comma is the field separator; 0 means ','.
 	Comma rune
+	// AllowNonFinite reads the texts NaN, Inf and -Inf as numbers; by
+	// default they are refused, since one of them turns a scaler's mean,
+	// and then training, into NaN.
+	AllowNonFinite bool
 }
 
 // CSVData is what ReadCSV returns.
@@ -69,8 +75,8 @@ type CSVData struct {
 	// Y holds the targets: [N] class indices when the target is a class
 	// label, [N targets] otherwise.
 	Y        *tensor.Tensor
-	Features []string // input column names (numbers "1", "2", … without a header)
-	Targets  []string // target column names
+	Features []string // input column names from the header; nil without one
+	Targets  []string // target column names (numbers from "1" without a header)
 	// ClassNames maps class indices to the labels found in the file, when
 	// the target was text.
 	ClassNames []string
@@ -90,115 +96,325 @@ func LoadCSV(path string, cfg CSVConfig) (*CSVData, error) {
 }
 
 // ReadCSV reads numeric CSV data from r; name is used in errors. Every
-// value of an input column must be a number. An empty file, rows of
-// differing lengths, a value that is not a number, or a target column that
-// does not exist is a *ParseError naming the file, line and column.
+// value of an input column must be a finite number (NaN and ±Inf only with
+// AllowNonFinite). An empty file, rows of differing lengths, a value that
+// is not a number, or a target column that does not exist is a *ParseError
+// naming the file, line and column, quoting at most 40 characters of the
+// offending text.
+//
+// Fields are parsed into float64 one at a time as they stream in, so that
+// the peak memory is about the float64 result plus one field, whatever the
+// shape: a file of one 100 MB line costs what its numbers cost.
 func ReadCSV(r io.Reader, name string, cfg CSVConfig) (*CSVData, error) {
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, 1<<16)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
 		br.Discard(3) // the byte-order mark spreadsheets put before the first column's name
 	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1 // checked below, with a better message
-	cr.TrimLeadingSpace = true
-	if cfg.Comma != 0 {
-		cr.Comma = cfg.Comma
+	comma := cfg.Comma
+	if comma == 0 {
+		comma = ','
 	}
-	fail := func(line int, column string, format string, args ...any) error {
-		return &ParseError{File: name, Line: line, Column: column, Err: fmt.Errorf(format, args...)}
+	if comma == '"' || comma == '\r' || comma == '\n' || comma == utf8.RuneError {
+		return nil, &ParseError{File: name, Err: fmt.Errorf("separator %q cannot separate CSV fields", comma)}
 	}
-	var columns []string
-	var rows [][]string
-	var lines []int
+	sc := newCSVScanner(br, comma)
+	p := &csvParser{name: name, cfg: cfg}
+	c, rowLine := 0, 0
 	for {
-		rec, err := cr.Read()
+		err := sc.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, fail(pe.Line, "", "%v", pe.Err)
+			if errors.Is(err, errBareQuote) || errors.Is(err, errQuote) {
+				return nil, p.fail(sc.fieldLine, -1, "%v", err)
 			}
 			return nil, &ParseError{File: name, Err: err}
 		}
-		line, _ := cr.FieldPos(0)
-		if columns == nil {
-			if cfg.Header {
-				columns = slices.Clone(rec)
-				continue
-			}
-			columns = make([]string, len(rec))
-			for i := range columns {
-				columns[i] = strconv.Itoa(i + 1)
-			}
+		if c == 0 {
+			rowLine = sc.fieldLine
 		}
-		if len(rec) != len(columns) {
-			return nil, fail(line, "", "%d fields, want %d as in the first row", len(rec), len(columns))
-		}
-		rows = append(rows, rec)
-		lines = append(lines, line)
-	}
-	if len(rows) == 0 {
-		return nil, fail(0, "", "no data rows")
-	}
-	targets, err := targetColumns(columns, cfg)
-	if err != nil {
-		return nil, &ParseError{File: name, Err: err}
-	}
-	isTarget := make([]bool, len(columns))
-	for _, c := range targets {
-		isTarget[c] = true
-	}
-	out := &CSVData{}
-	for c, col := range columns {
-		if isTarget[c] {
-			out.Targets = append(out.Targets, col)
-		} else {
-			out.Features = append(out.Features, col)
-		}
-	}
-	n := len(rows)
-	x := make([]float64, 0, n*len(out.Features))
-	for i, rec := range rows {
-		for c, field := range rec {
-			if isTarget[c] {
-				continue
-			}
-			v, err := strconv.ParseFloat(strings.TrimSpace(field), 64)
-			if err != nil {
-				return nil, fail(lines[i], columns[c], "%q is not a number", field)
-			}
-			x = append(x, v)
-		}
-	}
-	out.X = tensor.New(x, n, len(out.Features))
-	if cfg.Classes || (len(targets) == 1 && allText(rows, targets[0])) {
-		if len(targets) != 1 {
-			return nil, fail(0, "", "class labels need exactly one target column, have %d", len(targets))
-		}
-		out.Y, out.ClassNames, err = classColumn(rows, lines, targets[0], columns[targets[0]], fail)
-		if err != nil {
+		if err := p.field(c, sc.field, sc.fieldLine); err != nil {
 			return nil, err
 		}
-		return out, nil
-	}
-	y := make([]float64, 0, n*len(targets))
-	for i, rec := range rows {
-		for _, c := range targets {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rec[c]), 64)
-			if err != nil {
-				return nil, fail(lines[i], columns[c], "%q is not a number (a text target must be text on every row)", rec[c])
+		c++
+		if sc.last {
+			if err := p.endRow(c, rowLine); err != nil {
+				return nil, err
 			}
-			y = append(y, v)
+			c = 0
 		}
 	}
-	out.Y = tensor.New(y, n, len(targets))
+	return p.finish()
+}
+
+// csvParser turns the fields of a CSV file into inputs and targets as they
+// arrive.
+type csvParser struct {
+	name     string
+	cfg      CSVConfig
+	width    int      // fields per row; 0 until the first row has ended
+	header   []string // the header's names, if any
+	targets  []int
+	isTarget []bool
+	rows     int
+	x, y     []float64
+	// A target column is read as numbers until a row shows it is text
+	// (class labels). labels holds a text target's values and textLine
+	// the line of its first one.
+	labels   []string
+	textLine int
+	// The first data row of a file without a header is held as numbers
+	// until its end tells which column is the target; pending is its one
+	// field that is not a number (only the target may be text).
+	first   []float64
+	pending *csvField
+}
+
+type csvField struct {
+	c, line int
+	text    string
+}
+
+// column names column c for an error: the header's name, or its 1-based
+// number.
+func (p *csvParser) column(c int) string {
+	if c < 0 {
+		return ""
+	}
+	if p.header != nil {
+		return quote.List([]string{p.header[c]})
+	}
+	return strconv.Itoa(c + 1)
+}
+
+func (p *csvParser) fail(line, c int, format string, args ...any) error {
+	return &ParseError{File: p.name, Line: line, Column: p.column(c), Err: fmt.Errorf(format, args...)}
+}
+
+// field takes field c of the current row; text is valid only during the
+// call.
+func (p *csvParser) field(c int, text []byte, line int) error {
+	switch {
+	case p.cfg.Header && p.width == 0:
+		p.header = append(p.header, string(text))
+		return nil
+	case p.width == 0:
+		return p.firstField(c, text, line)
+	case c >= p.width:
+		return nil // the row's length is reported at its end
+	case !p.isTarget[c]:
+		v, err := p.input(text, line, c)
+		p.x = appendDoubling(p.x, v)
+		return err
+	case len(p.targets) == 1:
+		return p.target(text, line)
+	}
+	v, err := p.input(text, line, c)
+	p.y = appendDoubling(p.y, v)
+	return err
+}
+
+// appendDoubling appends v, doubling the capacity when it is full: the
+// results grow to millions of values, and doubling allocates half as much
+// in all as append's gentler growth, which the garbage collector then
+// carries.
+func appendDoubling(s []float64, v float64) []float64 {
+	if len(s) == cap(s) {
+		s = slices.Grow(s, max(cap(s), 1024))
+	}
+	return append(s, v)
+}
+
+// input parses the value of an input column.
+func (p *csvParser) input(text []byte, line, c int) (float64, error) {
+	v, ok, err := p.number(text, line, c)
+	if err == nil && !ok {
+		err = p.fail(line, c, "%s is not a number", quote.Text(string(text)))
+	}
+	return v, err
+}
+
+// firstField takes a field of the first data row of a file without a
+// header, before the row's end tells its width. Only a target may be text:
+// with TargetColumns the targets are known; otherwise the target is the
+// last column, so of two text fields the earlier one is an input.
+func (p *csvParser) firstField(c int, text []byte, line int) error {
+	v, ok, err := p.number(text, line, c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if t := p.cfg.TargetColumns; len(t) > 0 {
+			if len(t) > 1 || !slices.Contains(t, c) {
+				return p.fail(line, c, "%s is not a number", quote.Text(string(text)))
+			}
+		} else if f := p.pending; f != nil {
+			return p.fail(f.line, f.c, "%s is not a number", quote.Text(f.text))
+		}
+		p.pending = &csvField{c, line, string(text)}
+	}
+	p.first = appendDoubling(p.first, v)
+	return nil
+}
+
+// endRow ends a row of n fields that started on line.
+func (p *csvParser) endRow(n, line int) error {
+	if p.width == 0 {
+		p.width = n
+		if err := p.resolveTargets(); err != nil {
+			return err
+		}
+		if p.cfg.Header {
+			return nil
+		}
+		return p.replayFirst(line)
+	}
+	if n != p.width {
+		return p.fail(line, -1, "%d fields, want %d as in the first row", n, p.width)
+	}
+	p.rows++
+	return nil
+}
+
+// resolveTargets finds the target columns once the width is known.
+func (p *csvParser) resolveTargets() error {
+	targets, err := targetColumns(p.header, p.width, p.cfg)
+	if err != nil {
+		return &ParseError{File: p.name, Err: err}
+	}
+	if p.cfg.Classes && len(targets) != 1 {
+		return p.fail(0, -1, "class labels need exactly one target column, have %d", len(targets))
+	}
+	p.targets = targets
+	p.isTarget = make([]bool, p.width)
+	for _, c := range targets {
+		p.isTarget[c] = true
+	}
+	return nil
+}
+
+// replayFirst sorts the held first row into inputs and targets, the
+// inputs kept in place, so that a row of millions of fields is not copied.
+func (p *csvParser) replayFirst(line int) error {
+	if f := p.pending; f != nil && !p.isTarget[f.c] {
+		return p.fail(f.line, f.c, "%s is not a number", quote.Text(f.text))
+	}
+	inputs := p.first[:0]
+	for c, v := range p.first {
+		switch {
+		case !p.isTarget[c]:
+			inputs = append(inputs, v)
+		case p.pending != nil && p.pending.c == c:
+			if err := p.target([]byte(p.pending.text), p.pending.line); err != nil {
+				return err
+			}
+		case len(p.targets) == 1:
+			if err := p.target(strconv.AppendFloat(nil, v, 'g', -1, 64), line); err != nil {
+				return err
+			}
+		default:
+			p.y = append(p.y, v)
+		}
+	}
+	p.x, p.first, p.pending = inputs, nil, nil
+	p.rows++
+	return nil
+}
+
+// number parses a field as a number. A text that is not one is reported by
+// ok false; NaN and ±Inf, unless allowed, by an error.
+func (p *csvParser) number(field []byte, line, c int) (v float64, ok bool, err error) {
+	v, perr := strconv.ParseFloat(string(bytes.TrimSpace(field)), 64)
+	if perr != nil && !errors.Is(perr, strconv.ErrRange) {
+		return 0, false, nil
+	}
+	if perr != nil || (!p.cfg.AllowNonFinite && (math.IsNaN(v) || math.IsInf(v, 0))) {
+		return 0, false, p.fail(line, c, "%s is not a finite number (set AllowNonFinite to read NaN and ±Inf)", quote.Text(string(field)))
+	}
+	return v, true, nil
+}
+
+// target takes the value of the single target column of a row: a number,
+// a class index, or a text label.
+func (p *csvParser) target(field []byte, line int) error {
+	c := p.targets[0]
+	v, isNumber, err := p.number(field, line, c)
+	switch {
+	case err != nil:
+		return err
+	case p.labels != nil && isNumber: // text so far: the column is not text on every row
+		return p.mixed(p.textLine)
+	case p.labels != nil || (!isNumber && p.rows == 0):
+		if p.labels == nil {
+			p.textLine = line
+		}
+		p.labels = append(p.labels, string(bytes.TrimSpace(field)))
+		return nil
+	case !isNumber:
+		return p.fail(line, c, "%s is not a number (a text target must be text on every row)", quote.Text(string(field)))
+	case p.cfg.Classes && (v < 0 || v != math.Trunc(v)):
+		return p.fail(line, c, "%s is not a class index (a whole number ≥ 0)", quote.Text(string(field)))
+	}
+	p.y = appendDoubling(p.y, v)
+	return nil
+}
+
+// mixed reports a target column that starts as text labels and then holds
+// a number.
+func (p *csvParser) mixed(line int) error {
+	c := p.targets[0]
+	what := "is not a number (a text target must be text on every row)"
+	if p.cfg.Classes {
+		what = "is not a class index (a whole number ≥ 0)"
+	}
+	return p.fail(line, c, "%s %s", quote.Text(p.labels[0]), what)
+}
+
+// finish assembles the result.
+func (p *csvParser) finish() (*CSVData, error) {
+	if p.rows == 0 {
+		return nil, p.fail(0, -1, "no data rows")
+	}
+	out := &CSVData{}
+	for c := range p.width {
+		var name string
+		if p.header != nil {
+			name = p.header[c]
+		}
+		switch {
+		case p.isTarget[c]:
+			if name == "" {
+				name = strconv.Itoa(c + 1)
+			}
+			out.Targets = append(out.Targets, name)
+		case p.header != nil:
+			out.Features = append(out.Features, name)
+		}
+	}
+	out.X = tensor.New(p.x, p.rows, p.width-len(p.targets))
+	switch {
+	case p.labels != nil:
+		names := slices.Clone(p.labels)
+		slices.Sort(names)
+		names = slices.Compact(names)
+		y := make([]float64, len(p.labels))
+		for i, l := range p.labels {
+			id, _ := slices.BinarySearch(names, l)
+			y[i] = float64(id)
+		}
+		out.Y, out.ClassNames = tensor.New(y), names
+	case p.cfg.Classes:
+		out.Y = tensor.New(p.y)
+	default:
+		out.Y = tensor.New(p.y, p.rows, len(p.targets))
+	}
 	return out, nil
 }
 
-// targetColumns resolves the configured target columns to indices.
-func targetColumns(columns []string, cfg CSVConfig) ([]int, error) {
+// targetColumns resolves the configured target columns to indices, given
+// the header's names (nil without a header) and the number of columns.
+func targetColumns(header []string, width int, cfg CSVConfig) ([]int, error) {
 	switch {
 	case len(cfg.Targets) > 0 && len(cfg.TargetColumns) > 0:
 		return nil, errors.New("set Targets or TargetColumns, not both")
@@ -208,60 +424,29 @@ func targetColumns(columns []string, cfg CSVConfig) ([]int, error) {
 		}
 		var idx []int
 		for _, t := range cfg.Targets {
-			i := slices.Index(columns, t)
+			i := slices.Index(header, t)
 			if i < 0 {
-				return nil, fmt.Errorf("no column %q; the columns are %s", t, strings.Join(columns, ", "))
+				return nil, fmt.Errorf("no column %s; the columns are %s", quote.Text(t), quote.List(header))
+			}
+			if slices.Contains(idx, i) {
+				return nil, fmt.Errorf("target column %s named twice", quote.Text(t))
 			}
 			idx = append(idx, i)
 		}
 		return idx, nil
 	case len(cfg.TargetColumns) > 0:
-		for _, i := range cfg.TargetColumns {
-			if i < 0 || i >= len(columns) {
-				return nil, fmt.Errorf("target column %d outside the %d columns", i, len(columns))
+		for j, i := range cfg.TargetColumns {
+			if i < 0 || i >= width {
+				return nil, fmt.Errorf("target column %d outside the %d columns", i, width)
+			}
+			if slices.Contains(cfg.TargetColumns[:j], i) {
+				return nil, fmt.Errorf("target column %d given twice", i)
 			}
 		}
 		return slices.Clone(cfg.TargetColumns), nil
 	}
-	if len(columns) < 2 {
-		return nil, fmt.Errorf("%d column: want inputs and a target", len(columns))
+	if width < 2 {
+		return nil, fmt.Errorf("%d column: want inputs and a target", width)
 	}
-	return []int{len(columns) - 1}, nil
-}
-
-// allText reports whether no value of column c parses as a number.
-func allText(rows [][]string, c int) bool {
-	for _, rec := range rows {
-		if _, err := strconv.ParseFloat(strings.TrimSpace(rec[c]), 64); err == nil {
-			return false
-		}
-	}
-	return true
-}
-
-// classColumn reads column c as class labels: whole numbers from 0 as
-// they are, or text labels numbered in sorted order.
-func classColumn(rows [][]string, lines []int, c int, col string, fail func(int, string, string, ...any) error) (*tensor.Tensor, []string, error) {
-	y := tensor.Zeros(len(rows))
-	if !allText(rows, c) {
-		for i, rec := range rows {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rec[c]), 64)
-			if err != nil || v < 0 || v != float64(int64(v)) {
-				return nil, nil, fail(lines[i], col, "%q is not a class index (a whole number ≥ 0)", rec[c])
-			}
-			y.Data()[i] = v
-		}
-		return y, nil, nil
-	}
-	var names []string
-	for _, rec := range rows {
-		names = append(names, strings.TrimSpace(rec[c]))
-	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	for i, rec := range rows {
-		id, _ := slices.BinarySearch(names, strings.TrimSpace(rec[c]))
-		y.Data()[i] = float64(id)
-	}
-	return y, names, nil
+	return []int{width - 1}, nil
 }

@@ -2,9 +2,11 @@ package data
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -279,7 +282,7 @@ func TestReadCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cmp.Equal(d.Y.Shape(), []int{2, 1}) || !cmp.Equal(d.Y.Data(), []float64{1, 4}) || !cmp.Equal(d.Features, []string{"2", "3"}) {
+	if !cmp.Equal(d.Y.Shape(), []int{2, 1}) || !cmp.Equal(d.Y.Data(), []float64{1, 4}) || d.Features != nil || !cmp.Equal(d.Targets, []string{"1"}) {
 		t.Errorf("Y %v %v features %v", d.Y.Shape(), d.Y.Data(), d.Features)
 	}
 	// A byte-order mark and Windows line ends, as spreadsheets write them.
@@ -315,6 +318,15 @@ func TestReadCSVErrors(t *testing.T) {
 		{"1,a\n2,3\n", CSVConfig{Classes: true}, `f.csv:1: column 2: "a" is not a class index`},
 		{"1,-1\n", CSVConfig{Classes: true}, `"-1" is not a class index`},
 		{"1,\"2\n", CSVConfig{}, "f.csv:1: extraneous or missing"},
+		// NaN and infinities are refused unless allowed, naming line and column.
+		{"x,y\n1,2\nNaN,3\n", CSVConfig{Header: true}, `f.csv:3: column x: "NaN" is not a finite number (set AllowNonFinite`},
+		{"1,2\n-Inf,3\n", CSVConfig{}, `f.csv:2: column 1: "-Inf" is not a finite number`},
+		{"1,inf\n", CSVConfig{}, `f.csv:1: column 2: "inf" is not a finite number`},
+		{"1,2,3\n4,5,+Inf\n", CSVConfig{TargetColumns: []int{1, 2}}, `f.csv:2: column 3: "+Inf" is not a finite number`},
+		{"1e999,2\n", CSVConfig{}, `"1e999" is not a finite number`},
+		{"1,2\n", CSVConfig{TargetColumns: []int{1, 1}}, "target column 1 given twice"},
+		// A user's text is quoted short.
+		{"1," + strings.Repeat("7x", 1000) + "\n2,3\n", CSVConfig{}, `"` + strings.Repeat("7x", 20) + `"…`},
 	}
 	for _, tt := range tests {
 		_, err := ReadCSV(strings.NewReader(tt.in), "f.csv", tt.cfg)
@@ -322,6 +334,17 @@ func TestReadCSVErrors(t *testing.T) {
 		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ReadCSV(%q): %v, want a *ParseError containing %q", tt.in, err, tt.want)
 		}
+	}
+	for _, tt := range tests {
+		_, err := ReadCSV(strings.NewReader(tt.in), "f.csv", tt.cfg)
+		if err != nil && len(err.Error()) > 200 {
+			t.Errorf("ReadCSV(%.30q…): an error of %d bytes", tt.in, len(err.Error()))
+		}
+	}
+	// AllowNonFinite reads them.
+	d, err := ReadCSV(strings.NewReader("NaN,Inf\n-Inf,1\n"), "f.csv", CSVConfig{AllowNonFinite: true})
+	if err != nil || !math.IsNaN(d.X.At(0, 0)) || !math.IsInf(d.Y.At(0, 0), 1) || !math.IsInf(d.X.At(1, 0), -1) {
+		t.Errorf("AllowNonFinite: %v, %v", d, err)
 	}
 	if _, err := LoadCSV(filepath.Join(t.TempDir(), "none.csv"), CSVConfig{}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
@@ -348,11 +371,6 @@ func gz(b []byte) []byte {
 }
 
 func TestReadIDX(t *testing.T) {
-	be := func(v any) []byte {
-		var b bytes.Buffer
-		binary.Write(&b, binary.BigEndian, v)
-		return b.Bytes()
-	}
 	tests := []struct {
 		name string
 		file []byte
@@ -389,8 +407,9 @@ func TestReadIDXErrors(t *testing.T) {
 		{"nodims", []byte{0, 0, 8, 0}, "no dimensions"},
 		{"dims cut", []byte{0, 0, 8, 2, 0, 0, 0, 1}, "ends inside the dimensions (1 of 2 read)"},
 		{"absurd", idxFile(0x08, []uint32{1 << 31, 1 << 31}, nil), "hold more than 1073741824 values"},
-		{"truncated", idxFile(0x08, []uint32{4}, []byte{1, 2}), "truncated: dimensions [4] need 4 values, the file ends after 2"},
-		{"truncated big", idxFile(0x0E, []uint32{1 << 29}, make([]byte, 80)), "the file ends after 10"},
+		{"truncated", idxFile(0x08, []uint32{4}, []byte{1, 2}), "file ends inside the values: dimensions [4] need 4, 2 were read"},
+		{"truncated big", idxFile(0x0E, []uint32{1 << 29}, make([]byte, 80)), "need 536870912, 10 were read"},
+		{"truncated gzip", gz(idxFile(0x08, []uint32{1000}, make([]byte, 10)))[:30], "file ends inside"},
 		{"trailing", idxFile(0x08, []uint32{1}, []byte{1, 2}), "data continues after the 1 values"},
 		{"bad gzip", []byte{0x1f, 0x8b, 0, 0}, "bad gzip header"},
 		{"gzip crc", corrupt, "checksum"},
@@ -402,6 +421,47 @@ func TestReadIDXErrors(t *testing.T) {
 			t.Errorf("%s: %v, want a *ParseError containing %q", tt.name, err, tt.want)
 		}
 	}
+	// A corrupt gzip stream is reported as such, with where it happened,
+	// and the stream's error is kept for errors.Is and errors.As.
+	if _, err := ReadIDX(bytes.NewReader(corrupt), "f.idx"); !errors.Is(err, gzip.ErrChecksum) {
+		t.Errorf("CRC: %v does not wrap gzip.ErrChecksum", err)
+	}
+	body := gz(idxFile(0x08, []uint32{3, 1000}, randomBytes(3000)))
+	for _, at := range []int{len(body) / 2, 3 * len(body) / 4} {
+		bad := bytes.Clone(body)
+		for i := at; i < at+8; i++ {
+			bad[i] ^= 0x55
+		}
+		_, err := ReadIDX(bytes.NewReader(bad), "f.idx")
+		var flateErr flate.CorruptInputError
+		if !errors.As(err, &flateErr) && !errors.Is(err, gzip.ErrChecksum) {
+			t.Errorf("deflate data damaged at %d: %v, want the stream's own error", at, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "reading the ") {
+			t.Errorf("deflate data damaged at %d: %v does not say where", at, err)
+		}
+	}
+	failing := io.MultiReader(bytes.NewReader(idxFile(0x08, []uint32{100}, make([]byte, 10))), iotest.ErrReader(errors.New("disk gone")))
+	if _, err := ReadIDX(failing, "f.idx"); err == nil || !strings.Contains(err.Error(), "reading the values") || !strings.Contains(err.Error(), "disk gone") {
+		t.Errorf("a failing reader: %v", err)
+	}
+}
+
+// be encodes v big-endian.
+func be(v any) []byte {
+	var b bytes.Buffer
+	binary.Write(&b, binary.BigEndian, v)
+	return b.Bytes()
+}
+
+// randomBytes returns n bytes that do not compress.
+func randomBytes(n int) []byte {
+	rng := rand.New(rand.NewPCG(5, 6))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
 }
 
 // writeMNIST writes a small MNIST-shaped data set (n images) into dir.
@@ -558,8 +618,16 @@ func FuzzReadCSV(f *testing.F) {
 
 func FuzzReadIDX(f *testing.F) {
 	f.Add(idxFile(0x08, []uint32{2, 2}, []byte{1, 2, 3, 4}))
-	f.Add(gz(idxFile(0x0E, []uint32{1}, make([]byte, 8))))
 	f.Add(idxFile(0x0B, []uint32{3}, []byte{1, 2}))
+	// The gzip branch, with real streams: every type, a truncated one, one
+	// announcing more than it holds, one of incompressible bytes.
+	f.Add(gz(idxFile(0x0E, []uint32{1}, make([]byte, 8))))
+	f.Add(gz(idxFile(0x0D, []uint32{2, 2}, be([]float32{1, -2, 3.5, 0}))))
+	f.Add(gz(idxFile(0x0C, []uint32{2}, be([]int32{-70000, 5}))))
+	f.Add(gz(idxFile(0x09, []uint32{3}, []byte{0xff, 1, 2})))
+	f.Add(gz(idxFile(0x08, []uint32{2, 28, 28}, randomBytes(2*28*28))))
+	f.Add(gz(idxFile(0x08, []uint32{1 << 20}, make([]byte, 100))))
+	f.Add(gz(idxFile(0x08, []uint32{50}, randomBytes(50)))[:40])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		x, err := ReadIDX(bytes.NewReader(b), "fuzz.idx")
 		if err != nil {
@@ -567,9 +635,13 @@ func FuzzReadIDX(f *testing.F) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v is not a *ParseError", err)
 			}
+			if len(err.Error()) > 300 {
+				t.Fatalf("an error of %d bytes", len(err.Error()))
+			}
 			return
 		}
-		if x.Size() > len(b) {
+		gzipped := len(b) > 1 && b[0] == 0x1f && b[1] == 0x8b
+		if !gzipped && x.Size() > len(b) {
 			t.Fatalf("%d values from %d bytes", x.Size(), len(b))
 		}
 	})
