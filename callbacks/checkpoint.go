@@ -2,8 +2,10 @@ package callbacks
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -31,11 +33,18 @@ type ModelCheckpointConfig struct {
 	// KeepLast, if positive, keeps only the newest KeepLast files this
 	// callback wrote and deletes the older ones.
 	KeepLast int
+	// Out receives a line for each save skipped because the weights or the
+	// monitored value are not finite; nil means os.Stderr.
+	Out io.Writer
 }
 
 // ModelCheckpoint saves the model's weights as a safetensors file at the end
 // of every epoch, or only of the best ones. Each file is written atomically
-// (nn.SaveFile) and carries the epoch and the logs as metadata.
+// (nn.SaveFile) and carries the epoch and the logs as metadata. The folder
+// is created when training begins (and, for a folder named by a field, at
+// each save). An epoch whose weights or monitored value are NaN or infinite
+// is never saved, so that a diverging run does not replace a good
+// checkpoint; the skip is written to Out.
 type ModelCheckpoint struct {
 	Base
 	cfg     ModelCheckpointConfig
@@ -72,6 +81,11 @@ func validFormat(f string) bool { return f == "" || formatSpec.MatchString(f) }
 func (c *ModelCheckpoint) OnTrainBegin(r *Run) error {
 	c.tracker.Reset()
 	c.written = nil
+	if dir := filepath.Dir(c.cfg.Path); !strings.ContainsAny(dir, "{}") {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("callbacks: ModelCheckpoint: creating the folder %s: %w", dir, err)
+		}
+	}
 	for _, f := range c.fields {
 		if f != "epoch" {
 			if err := checkLogged("ModelCheckpoint", "path field {"+f+"}", f, r); err != nil {
@@ -95,13 +109,22 @@ func (c *ModelCheckpoint) OnTrainBegin(r *Run) error {
 
 // OnEpochEnd saves the model if it should.
 func (c *ModelCheckpoint) OnEpochEnd(r *Run, epoch int, logs Logs) error {
-	if c.cfg.SaveBestOnly {
-		current, ok := logs[c.cfg.Monitor]
-		if !ok || !c.tracker.Observe(epoch, current) {
-			return nil
-		}
+	current, monitored := logs[c.cfg.Monitor]
+	if monitored && !finite(current) {
+		r.Printf(c.cfg.Out, "Epoch %d: ModelCheckpoint: %s = %v is not finite; not saving", epoch, c.cfg.Monitor, current)
+		return nil
+	}
+	if name, ok := nonFiniteParameter(r.Model); ok {
+		r.Printf(c.cfg.Out, "Epoch %d: ModelCheckpoint: parameter %s is not finite; not saving", epoch, name)
+		return nil
+	}
+	if c.cfg.SaveBestOnly && (!monitored || !c.tracker.Observe(epoch, current)) {
+		return nil
 	}
 	path := c.Filename(epoch, logs)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("callbacks: ModelCheckpoint: creating the folder %s: %w", filepath.Dir(path), err)
+	}
 	meta := map[string]string{"epoch": strconv.Itoa(epoch)}
 	for k, v := range logs {
 		meta[k] = strconv.FormatFloat(v, 'g', -1, 64)
@@ -119,6 +142,19 @@ func (c *ModelCheckpoint) OnEpochEnd(r *Run, epoch int, logs Logs) error {
 		}
 	}
 	return nil
+}
+
+// nonFiniteParameter returns the name of a parameter of m that holds a NaN
+// or an infinity, if one does.
+func nonFiniteParameter(m nn.Module) (string, bool) {
+	for _, p := range m.Parameters() {
+		for _, v := range p.Var.Value.Data() {
+			if !finite(v) {
+				return p.Name, true
+			}
+		}
+	}
+	return "", false
 }
 
 // Filename returns the path of the checkpoint of the given epoch.

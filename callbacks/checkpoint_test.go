@@ -80,13 +80,60 @@ func TestModelCheckpointErrors(t *testing.T) {
 		}()
 	}
 	dir := t.TempDir()
-	bad := NewModelCheckpoint(ModelCheckpointConfig{Path: filepath.Join(dir, "missing", "m.safetensors")})
+	// A missing folder is created when training begins, as Keras does; one
+	// that cannot be is an error then, naming it.
+	missing := NewModelCheckpoint(ModelCheckpointConfig{Path: filepath.Join(dir, "new", "sub", "m.safetensors")})
 	r := &Run{Model: newEpochModel(), Keys: []string{"val_loss"}}
-	if err := bad.OnEpochEnd(r, 0, Logs{"val_loss": 1}); err == nil || !strings.Contains(err.Error(), "ModelCheckpoint") {
-		t.Errorf("unwritable path: %v", err)
+	if err := missing.OnTrainBegin(r); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(filepath.Join(dir, "new", "sub")); err != nil || !info.IsDir() {
+		t.Errorf("the folder was not created at train begin: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "file"), nil, 0o644)
+	blocked := NewModelCheckpoint(ModelCheckpointConfig{Path: filepath.Join(dir, "file", "m.safetensors")})
+	if err := blocked.OnTrainBegin(r); err == nil || !strings.Contains(err.Error(), "creating the folder "+filepath.Join(dir, "file")) {
+		t.Errorf("a folder that cannot be made: %v", err)
+	}
+	// A folder named by a field is made at each save.
+	perEpoch := NewModelCheckpoint(ModelCheckpointConfig{Path: filepath.Join(dir, "e{epoch}", "m.safetensors")})
+	if err := perEpoch.OnTrainBegin(r); err != nil {
+		t.Fatal(err)
+	}
+	if err := perEpoch.OnEpochEnd(r, 3, Logs{"val_loss": 1}); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "e3", "m.safetensors")); err != nil {
+		t.Errorf("per-epoch folder: %v", err)
 	}
 	if got := NewModelCheckpoint(ModelCheckpointConfig{Path: "{epoch}-{loss}-{acc:d}-{nothere}"}).Filename(2, Logs{"loss": 0.5, "acc": 2.6}); got != "2-0.5-3-{nothere}" {
 		t.Errorf("Filename = %q", got)
+	}
+}
+
+// TestModelCheckpointNonFinite: with SaveBestOnly off, an epoch whose loss
+// or weights turned NaN does not replace the last good file, and says so.
+func TestModelCheckpointNonFinite(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	path := filepath.Join(dir, "last.safetensors")
+	ck := NewModelCheckpoint(ModelCheckpointConfig{Path: path, Out: &out})
+	m := newEpochModel()
+	r := &Run{Model: m, Keys: []string{"val_loss"}}
+	ck.OnTrainBegin(r)
+	m.w.Value.Fill(1)
+	ck.OnEpochEnd(r, 0, Logs{"val_loss": 0.5})
+	m.w.Value.Fill(2)
+	ck.OnEpochEnd(r, 1, Logs{"val_loss": math.NaN()}) // the monitored value
+	m.w.Value.Fill(math.Inf(1))
+	ck.OnEpochEnd(r, 2, Logs{"val_loss": 0.4}) // the weights
+	got := newEpochModel()
+	if err := nn.Load(path, got); err != nil || got.epoch() != 1 {
+		t.Errorf("the checkpoint holds %v (%v), want the good epoch's weight 1", got.w.Value.Item(), err)
+	}
+	if s := out.String(); !strings.Contains(s, "Epoch 1: ModelCheckpoint: val_loss = NaN is not finite; not saving") ||
+		!strings.Contains(s, "Epoch 2: ModelCheckpoint: parameter w is not finite; not saving") {
+		t.Errorf("messages:\n%s", s)
 	}
 }
 

@@ -10,10 +10,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
+	"strings"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -56,7 +56,7 @@ func (e *FormatError) Error() string {
 		s += " " + e.File
 	}
 	if e.Tensor != "" {
-		s += ": tensor " + strconv.Quote(e.Tensor)
+		s += ": tensor " + quote.Text(e.Tensor)
 	}
 	return s + ": " + e.Detail
 }
@@ -153,7 +153,11 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 	if len(bytes.TrimSpace(header)) == 0 || bytes.TrimSpace(header)[0] != '{' {
 		return nil, nil, fail("", "header is not a JSON object")
 	}
+	// One decoder reads the whole header, entry by entry, straight into
+	// the entries' fields: a header of millions of entries costs a few
+	// allocations each, not a decoder each.
 	dec := json.NewDecoder(bytes.NewReader(header))
+	dec.DisallowUnknownFields()
 	if _, err := dec.Token(); err != nil {
 		return nil, nil, fail("", "header is not valid JSON: %v", err)
 	}
@@ -165,7 +169,6 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 	}
 	var items []item
 	var metadata map[string]string
-	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -175,30 +178,32 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 		if !ok {
 			return nil, nil, fail("", "header key %v is not a string", tok)
 		}
-		if seen[name] {
-			return nil, nil, fail(name, "appears twice in the header")
-		}
-		seen[name] = true
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, fail(name, "header is not valid JSON: %v", err)
-		}
 		if name == metadataKey {
-			if err := strictUnmarshal(raw, &metadata); err != nil {
+			if metadata != nil {
+				return nil, nil, fail(name, "appears twice in the header")
+			}
+			if err := dec.Decode(&metadata); err != nil {
 				return nil, nil, fail("", "metadata is not an object of strings: %v", err)
+			}
+			if metadata == nil {
+				metadata = map[string]string{}
 			}
 			continue
 		}
 		var e headerEntry
-		if err := strictUnmarshal(raw, &e); err != nil {
+		if err := dec.Decode(&e); err != nil {
+			var syntax *json.SyntaxError
+			if errors.As(err, &syntax) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, nil, fail("", "header is not valid JSON: %v", err)
+			}
 			return nil, nil, fail(name, "entry is not {dtype, shape, data_offsets}: %v", err)
 		}
 		if e.DType == "" || e.Shape == nil || e.DataOffsets == nil {
 			return nil, nil, fail(name, "entry lacks dtype, shape or data_offsets")
 		}
-		size := dtypeSize[e.DType]
+		size := dtypeSize(e.DType)
 		if size == 0 {
-			return nil, nil, fail(name, "dtype %q is not supported (want F64, F32, F16, BF16, I64, I32, I16, I8, U8 or BOOL)", e.DType)
+			return nil, nil, fail(name, "dtype %s is not supported (want F64, F32, F16, BF16, I64, I32, I16, I8, U8 or BOOL)", quote.Text(e.DType))
 		}
 		if len(e.DataOffsets) != 2 || e.DataOffsets[0] > e.DataOffsets[1] {
 			return nil, nil, fail(name, "data_offsets %v: want [begin, end] with begin ≤ end", e.DataOffsets)
@@ -228,6 +233,17 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 	if rest, _ := io.ReadAll(dec.Buffered()); len(bytes.TrimSpace(rest)) > 0 || dec.More() {
 		return nil, nil, fail("", "header has data after its JSON object")
 	}
+	// A name twice: found by sorting, with no set of every name.
+	byName := make([]int, len(items))
+	for i := range byName {
+		byName[i] = i
+	}
+	slices.SortFunc(byName, func(a, b int) int { return strings.Compare(items[a].name, items[b].name) })
+	for i := 1; i < len(byName); i++ {
+		if items[byName[i]].name == items[byName[i-1]].name {
+			return nil, nil, fail(items[byName[i]].name, "appears twice in the header")
+		}
+	}
 	slices.SortStableFunc(items, func(a, b item) int {
 		switch {
 		case a.begin < b.begin:
@@ -241,7 +257,7 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 	for i, it := range items {
 		switch {
 		case it.begin < pos:
-			return nil, nil, fail(it.name, "data_offsets [%d %d] overlap tensor %q", it.begin, it.end, items[i-1].name)
+			return nil, nil, fail(it.name, "data_offsets [%d %d] overlap tensor %s", it.begin, it.end, quote.Text(items[i-1].name))
 		case it.begin > pos:
 			return nil, nil, fail(it.name, "data_offsets [%d %d] leave a gap of %d bytes before them", it.begin, it.end, it.begin-pos)
 		}
@@ -264,12 +280,24 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 }
 
 // dtypeSize gives the bytes per element of the dtypes ReadSafetensors reads.
-var dtypeSize = map[string]uint64{"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
+func dtypeSize(dtype string) uint64 {
+	switch dtype {
+	case "F64", "I64":
+		return 8
+	case "F32", "I32":
+		return 4
+	case "F16", "BF16", "I16":
+		return 2
+	case "I8", "U8", "BOOL":
+		return 1
+	}
+	return 0
+}
 
 // decode converts little-endian values of a dtype to float64. Integers
 // beyond 2⁵³ lose their last bits, as any conversion to float64 does.
 func decode(dtype string, raw []byte) []float64 {
-	n := len(raw) / int(dtypeSize[dtype])
+	n := len(raw) / int(dtypeSize(dtype))
 	vals := make([]float64, n)
 	le := binary.LittleEndian
 	for i := range vals {
@@ -320,13 +348,6 @@ func halfToFloat(h uint16) float64 {
 	return sign * math.Ldexp(1+frac/1024, exp-15)
 }
 
-// strictUnmarshal decodes JSON into v, refusing unknown fields.
-func strictUnmarshal(raw []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.DisallowUnknownFields()
-	return d.Decode(v)
-}
-
 // SaveFile writes s and metadata to path as a safetensors file, atomically:
 // the bytes go to a temporary file in the same folder, which is synced and
 // then renamed over path, so that a crash or an error at any point leaves
@@ -362,44 +383,6 @@ func Load(path string, m Module) error {
 	}
 	if err := LoadState(m, s); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes a file through write, replacing path only once
-// everything has been written and synced.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = write(f); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	// Sync the folder so that the rename itself survives a crash; not every
-	// system allows it, and the data is safe either way.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
