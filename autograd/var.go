@@ -43,9 +43,22 @@ type Var struct {
 	spare        *tensor.Tensor // the gradient ZeroGrad cleared, for reuse
 	requiresGrad bool
 	noGrad       bool // results depending on this Var record no graph
+	mode         mode // training or evaluation, for layers that have both
 	parents      []*Var
 	backward     func(g *tensor.Tensor)
 }
+
+// mode is the behaviour asked of layers with a training and an evaluation
+// behaviour (Dropout, batch normalization). It travels with the data, as
+// NoGrad does: a result takes the strongest mode among its inputs, an
+// explicit Train over Eval over none.
+type mode uint8
+
+const (
+	unset    mode = iota // training behaviour, PyTorch's default
+	eval                 // evaluation: NoGrad inputs and Eval
+	training             // training asked explicitly: Train
+)
 
 // Param returns a leaf that needs a gradient: a trainable parameter.
 func Param(t *tensor.Tensor) *Var { return &Var{Value: t, requiresGrad: true} }
@@ -55,8 +68,35 @@ func Const(t *tensor.Tensor) *Var { return &Var{Value: t} }
 
 // NoGrad returns a leaf that turns off recording for everything computed
 // from it: the results need no gradient whatever else they combine with.
-// Feed a model NoGrad inputs to evaluate it without building a graph.
-func NoGrad(t *tensor.Tensor) *Var { return &Var{Value: t, noGrad: true} }
+// It also puts everything computed from it in evaluation mode (see
+// Evaluating). Feed a model NoGrad inputs to evaluate it: no graph is
+// built, Dropout passes its input through, and nothing in the model is
+// written, so any number of goroutines may do so at once.
+func NoGrad(t *tensor.Tensor) *Var { return &Var{Value: t, noGrad: true, mode: eval} }
+
+// Eval returns v in evaluation mode: the same value, with gradients
+// flowing through to v, and everything computed from it evaluated (Dropout
+// off, batch normalization on its running statistics), as after PyTorch's
+// model.eval(). It is for a gradient through a model in evaluation mode,
+// such as the gradient of a prediction with respect to its input.
+func (v *Var) Eval() *Var { return v.withMode(eval) }
+
+// Train returns v in training mode, which overrides evaluation everywhere
+// it flows: NoGrad(x).Train() runs a model's training behaviour (Dropout
+// on, as for Monte Carlo dropout) without building a graph.
+func (v *Var) Train() *Var { return v.withMode(training) }
+
+// Evaluating reports whether layers with a training and an evaluation
+// behaviour should evaluate v: it was computed from a NoGrad or Eval input,
+// and from no Train one. Values are in training mode otherwise.
+func (v *Var) Evaluating() bool { return v.mode == eval }
+
+// withMode returns v, passing its gradient through, with the mode m.
+func (v *Var) withMode(m mode) *Var {
+	out := record(v.Value, func(g *tensor.Tensor) { v.accumulate(g, false) }, v)
+	out.mode = m
+	return out
+}
 
 // RequiresGrad reports whether gradients flow to v.
 func (v *Var) RequiresGrad() bool { return v.requiresGrad }
@@ -74,9 +114,9 @@ func (v *Var) Item() float64 { return v.Value.Item() }
 // String formats v's value.
 func (v *Var) String() string { return v.Value.String() }
 
-// Detach returns a Const that shares v's value and is cut off from its
-// graph.
-func (v *Var) Detach() *Var { return Const(v.Value) }
+// Detach returns a Const that shares v's value and its mode and is cut off
+// from its graph.
+func (v *Var) Detach() *Var { return &Var{Value: v.Value, mode: v.mode} }
 
 // ZeroGrad clears v's gradient: Grad becomes nil, as with PyTorch's
 // zero_grad(set_to_none=True), so an optimizer skips v until a gradient
@@ -125,17 +165,18 @@ func (v *Var) accumulateProduct(a, b *tensor.Tensor, ta, tb bool) {
 }
 
 // record returns a Var holding value that, when some input needs a gradient
-// and none is NoGrad, remembers its inputs and the backward closure.
+// and none is NoGrad, remembers its inputs and the backward closure. The
+// result takes the strongest mode of its inputs.
 func record(value *tensor.Tensor, backward func(g *tensor.Tensor), inputs ...*Var) *Var {
 	out := &Var{Value: value}
 	for _, in := range inputs {
-		if in.noGrad {
-			out.noGrad = true
-			return out
-		}
-		if in.requiresGrad {
-			out.requiresGrad = true
-		}
+		out.noGrad = out.noGrad || in.noGrad
+		out.requiresGrad = out.requiresGrad || in.requiresGrad
+		out.mode = max(out.mode, in.mode)
+	}
+	if out.noGrad {
+		out.requiresGrad = false
+		return out
 	}
 	if out.requiresGrad {
 		out.parents = inputs

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"bufio"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -29,6 +30,9 @@ func TestMain(m *testing.M) {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
 			}
+			if i == 0 {
+				fmt.Println("saved") // the parent kills only after a first save
+			}
 		}
 	}
 	os.Exit(m.Run())
@@ -44,10 +48,15 @@ func TestKilledSaves(t *testing.T) {
 	for range 25 {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), saveLoop+"="+target)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(20+rng.IntN(60)) * time.Millisecond)
+		bufio.NewReader(out).ReadString('\n')
+		time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 	}

@@ -111,26 +111,31 @@ func Flatten() *Func {
 // Dropout zeroes each input element with probability P during training and
 // scales the survivors by 1/(1−P), so that evaluation, where it passes its
 // input through unchanged, needs no rescaling (inverted dropout, as
-// torch.nn.Dropout). It draws from its own *rand.Rand, so a Dropout layer
-// must not run in several goroutines at once while training.
+// torch.nn.Dropout). Which it does follows its input (see
+// autograd.Var.Evaluating): an input computed from autograd.NoGrad, as
+// Predict, Evaluate and Fit's validation feed, is evaluated, so a Dropout
+// anywhere in any module is off during evaluation with no code to write.
+// Evaluation writes nothing; training draws from the layer's own
+// *rand.Rand, so a Dropout layer must not train in several goroutines at
+// once.
 type Dropout struct {
-	P        float64
-	rng      *rand.Rand
-	training bool
+	P   float64
+	rng *rand.Rand
 }
 
-// NewDropout returns a Dropout layer, in training mode, that drops with
-// probability p ∈ [0, 1] using rng.
+// NewDropout returns a Dropout layer that drops with probability
+// p ∈ [0, 1] using rng.
 func NewDropout(rng *rand.Rand, p float64) *Dropout {
 	if !(p >= 0 && p <= 1) {
 		panic(&Error{Op: "NewDropout", Detail: fmt.Sprintf("probability %v outside [0, 1]", p)})
 	}
-	return &Dropout{P: p, rng: rng, training: true}
+	return &Dropout{P: p, rng: rng}
 }
 
-// Forward applies dropout in training mode and the identity otherwise.
+// Forward applies dropout to an input in training mode, and is the
+// identity in evaluation mode.
 func (d *Dropout) Forward(x *autograd.Var) *autograd.Var {
-	if !d.training || d.P == 0 {
+	if x.Evaluating() || d.P == 0 {
 		return x
 	}
 	mask := tensor.Zeros(x.Value.Shape()...)
@@ -148,9 +153,6 @@ func (d *Dropout) Forward(x *autograd.Var) *autograd.Var {
 
 // Parameters returns nothing: Dropout has no parameters.
 func (d *Dropout) Parameters() []Param { return nil }
-
-// SetTraining switches dropout on (training) or off (evaluation).
-func (d *Dropout) SetTraining(training bool) { d.training = training }
 
 // String describes the layer as PyTorch prints it.
 func (d *Dropout) String() string { return fmt.Sprintf("Dropout(p=%g)", d.P) }

@@ -50,25 +50,6 @@ type Param struct {
 	Var  *autograd.Var
 }
 
-// Trainable is implemented by modules whose behaviour differs between
-// training and evaluation, such as Dropout, and by containers of them. A
-// custom model that holds such modules implements it by passing the call
-// on.
-type Trainable interface {
-	// SetTraining switches the module to training (true) or evaluation
-	// (false) behaviour.
-	SetTraining(training bool)
-}
-
-// SetTraining puts m in training (true) or evaluation (false) mode if it
-// has such modes, as PyTorch's model.train() and model.eval() do. Modules
-// start in training mode.
-func SetTraining(m Module, training bool) {
-	if t, ok := m.(Trainable); ok {
-		t.SetTraining(training)
-	}
-}
-
 // ParametersOf returns vars as a parameter list named by position ("0",
 // "1", …), for an optimizer over Vars that belong to no Module.
 func ParametersOf(vars ...*autograd.Var) []Param {
@@ -145,13 +126,6 @@ func (s *Sequential) Parameters() []Param {
 		args = append(args, fmt.Sprint(i), l)
 	}
 	return JoinParameters(args...)
-}
-
-// SetTraining sets training or evaluation mode on every layer.
-func (s *Sequential) SetTraining(training bool) {
-	for _, l := range s.Layers {
-		SetTraining(l, training)
-	}
 }
 
 // String lists the layers as PyTorch prints a Sequential.

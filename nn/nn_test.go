@@ -198,11 +198,15 @@ func TestDropout(t *testing.T) {
 		t.Error("dropout gradient is not its mask")
 	}
 	m := NewSequential(d)
-	SetTraining(m, false)
-	if got := m.Forward(x); got != x {
-		t.Error("dropout in eval mode changed its input")
+	if got := m.Forward(x.Eval()); !tensor.Equal(got.Value, x.Value) {
+		t.Error("dropout in evaluation mode changed its input")
 	}
-	SetTraining(m, true)
+	if got := m.Forward(autograd.NoGrad(x.Value)); got.Value != x.Value {
+		t.Error("dropout on a NoGrad input changed it")
+	}
+	if got := m.Forward(autograd.NoGrad(x.Value).Train()); tensor.Equal(got.Value, x.Value) {
+		t.Error("dropout on NoGrad(x).Train() did not drop")
+	}
 	if got := NewDropout(newRNG(), 1).Forward(x).Value.Sum().Item(); got != 0 {
 		t.Errorf("p = 1 kept %v", got)
 	}

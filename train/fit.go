@@ -86,7 +86,6 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 	run := &callbacks.Run{Model: model, Optimizer: cfg.Optimizer, Epochs: cfg.Epochs, Steps: cfg.Train.Len(), Keys: keys}
 	cbs := append([]callbacks.Callback{hist}, cfg.Callbacks...)
 
-	nn.SetTraining(model, true)
 	for i, cb := range cbs {
 		if err := cb.OnTrainBegin(run); err != nil {
 			// Let the callbacks that began clean up (close files).
@@ -98,7 +97,6 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 	}
 	// end runs every callback's OnTrainEnd and returns the first error.
 	end := func(err error) (*callbacks.History, error) {
-		nn.SetTraining(model, true)
 		for _, cb := range cbs {
 			if e := cb.OnTrainEnd(run); err == nil {
 				err = e
@@ -116,7 +114,6 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 		}
 		start := time.Now()
 		lr := cfg.Optimizer.LR()
-		nn.SetTraining(model, true) // the last epoch's validation left it in evaluation mode
 		trainLogs, err := trainEpoch(ctx, model, params, cfg, names, run, cbs)
 		if err != nil {
 			return end(err)
@@ -197,10 +194,11 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 }
 
 // Evaluate returns the mean loss ("loss") and metrics of model over every
-// example of loader, computed in evaluation mode without building a graph.
-// It leaves the model in evaluation mode; Fit switches it back.
+// example of loader, computed in evaluation mode without building a graph:
+// the inputs are autograd.NoGrad, so every layer with a mode, in any
+// module, evaluates, and nothing in the model is written. Any number of
+// goroutines may evaluate one model at once.
 func Evaluate(model nn.Module, loader *data.Loader, loss nn.Loss, metrics map[string]nn.Metric) callbacks.Logs {
-	nn.SetTraining(model, false)
 	sums := callbacks.Logs{}
 	seen := 0
 	for x, y := range loader.Reused() {
@@ -219,10 +217,8 @@ func Evaluate(model nn.Module, loader *data.Loader, loss nn.Loss, metrics map[st
 }
 
 // Predict returns the model's output for x, computed in evaluation mode
-// without building a graph. Like Evaluate, it leaves the model in
-// evaluation mode.
+// without building a graph, as Evaluate computes it.
 func Predict(model nn.Module, x *tensor.Tensor) *tensor.Tensor {
-	nn.SetTraining(model, false)
 	return model.Forward(autograd.NoGrad(x)).Value
 }
 

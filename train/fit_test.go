@@ -3,10 +3,12 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -398,19 +400,18 @@ func TestEvaluateDropoutIsOff(t *testing.T) {
 	}
 }
 
-// modeProbe records whether it runs in training mode.
+// modeProbe is a custom module that records the mode of its input, as a
+// layer with a mode inside it would see it.
 type modeProbe struct {
-	inner    nn.Module
-	training bool
-	log      *[]bool
+	inner nn.Module
+	log   *[]bool
 }
 
 func (m *modeProbe) Forward(x *autograd.Var) *autograd.Var {
-	*m.log = append(*m.log, m.training)
+	*m.log = append(*m.log, !x.Evaluating())
 	return m.inner.Forward(x)
 }
-func (m *modeProbe) Parameters() []nn.Param    { return m.inner.Parameters() }
-func (m *modeProbe) SetTraining(training bool) { m.training = training }
+func (m *modeProbe) Parameters() []nn.Param { return m.inner.Parameters() }
 
 // TestFitModes checks that every training batch runs in training mode and
 // every validation batch in evaluation mode, in every epoch.
@@ -440,5 +441,71 @@ func TestFitBeginFailureEndsBegun(t *testing.T) {
 	}
 	if _, err := Fit(context.Background(), model, cfg); err == nil || !ended {
 		t.Errorf("error %v, first callback ended %v", err, ended)
+	}
+}
+
+// dropoutNet is a custom module, written as docs/getting-started.md
+// teaches, that holds a Dropout and says nothing about modes.
+type dropoutNet struct {
+	Hidden, Out *nn.Linear
+	Drop        *nn.Dropout
+}
+
+func (m *dropoutNet) Forward(x *autograd.Var) *autograd.Var {
+	return m.Out.Forward(m.Drop.Forward(m.Hidden.Forward(x).Tanh()))
+}
+func (m *dropoutNet) Parameters() []nn.Param {
+	return nn.JoinParameters("hidden", m.Hidden, "out", m.Out)
+}
+
+// TestEvaluationMode: a Dropout inside a custom module is off in Predict,
+// Evaluate and Fit's validation without the module writing anything for
+// it, and eight goroutines may evaluate one model at once (go test -race).
+func TestEvaluationMode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	model := &dropoutNet{Hidden: nn.NewLinear(rng, 2, 64), Out: nn.NewLinear(rng, 64, 1), Drop: nn.NewDropout(rng, 0.5)}
+	x, y := data.XOR()
+	want := model.Forward(autograd.Const(x).Eval()).Value
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	loader := data.NewLoader(data.NewTensorDataset(x, y), data.LoaderConfig{BatchSize: 4})
+	wantLoss := Evaluate(model, loader, nn.MSE, nil)["loss"]
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if got := Predict(model, x); !tensor.Equal(got, want) {
+					errs <- "Predict differs from the evaluation-mode forward pass: dropout was on"
+					return
+				}
+				if got := Evaluate(model, data.NewLoader(data.NewTensorDataset(x, y), data.LoaderConfig{BatchSize: 4}), nn.MSE, nil)["loss"]; got != wantLoss {
+					errs <- fmt.Sprintf("Evaluate gave %v and %v", got, wantLoss)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	// Training still drops: two training passes differ.
+	if a, b := model.Forward(autograd.Const(x)).Value, model.Forward(autograd.Const(x)).Value; tensor.Equal(a, b) {
+		t.Error("the training forward pass does not drop")
+	}
+	// Fit's validation of this custom module runs without dropout: its
+	// val_loss equals Evaluate's after training.
+	hist, err := Fit(context.Background(), model, Config{
+		Loss: nn.MSE, Optimizer: optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: 0.1}), Epochs: 3,
+		Train: data.NewLoader(data.NewTensorDataset(x, y), data.LoaderConfig{BatchSize: 4}),
+		Val:   data.NewLoader(data.NewTensorDataset(x, y), data.LoaderConfig{BatchSize: 4}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hist.Epochs[2]["val_loss"], Evaluate(model, loader, nn.MSE, nil)["loss"]; got != want {
+		t.Errorf("Fit's val_loss %v, Evaluate's %v: validation ran with dropout", got, want)
 	}
 }
