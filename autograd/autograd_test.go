@@ -360,3 +360,36 @@ func TestErrorKinds(t *testing.T) {
 		t.Errorf("MatMul: %v", err)
 	}
 }
+
+// TestModes checks how the training/evaluation mode travels: NoGrad and
+// Eval evaluate, Train overrides both, a result takes the strongest mode
+// of its inputs, and gradients flow through Eval and Train.
+func TestModes(t *testing.T) {
+	w := Param(tensor.Ones(2))
+	x := Const(tensor.New([]float64{2, 3}))
+	for _, tt := range []struct {
+		name string
+		v    *Var
+		eval bool
+	}{
+		{"Const", x.Mul(w), false},
+		{"NoGrad", NoGrad(x.Value).Mul(w), true},
+		{"Eval", x.Eval().Mul(w), true},
+		{"param first", w.Mul(x.Eval()), true},
+		{"Train over NoGrad", NoGrad(x.Value).Train().Mul(w), false},
+		{"Train over Eval", x.Eval().Add(x.Train()), false},
+		{"Detach keeps it", x.Eval().Mul(w).Detach().Exp(), true},
+	} {
+		if got := tt.v.Evaluating(); got != tt.eval {
+			t.Errorf("%s: Evaluating() = %v, want %v", tt.name, got, tt.eval)
+		}
+	}
+	p := Param(tensor.New([]float64{1, 2}))
+	p.Eval().Square().Sum().Backward()
+	if !tensor.Equal(p.Grad, tensor.New([]float64{2, 4})) {
+		t.Errorf("gradient through Eval: %v", p.Grad)
+	}
+	if NoGrad(x.Value).Train().RequiresGrad() {
+		t.Error("Train turned recording back on")
+	}
+}

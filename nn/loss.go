@@ -128,7 +128,9 @@ const bceEps = float64(float32(1e-12))
 // BCE is the binary cross-entropy of probabilities pred ∈ [0, 1] against
 // targets, −mean(t·log p + (1−t)·log(1−p)), with each logarithm clamped to
 // at least −100 as torch.nn.BCELoss does. Prefer BCEWithLogits on a model
-// without a final sigmoid: it is exact where this one saturates.
+// without a final sigmoid: it is exact where this one saturates. A NaN
+// prediction (a diverging model) gives a NaN loss, for TerminateOnNaN or
+// EarlyStopping to stop on; a finite one outside [0, 1] is a bug and panics.
 func BCE(pred, target *autograd.Var) *autograd.Var { return BCELoss(Mean)(pred, target) }
 
 // BCELoss returns the binary cross-entropy on probabilities with the given
@@ -140,7 +142,7 @@ func BCELoss(r Reduction) Loss {
 		loss := tensor.Zeros(pred.Value.Shape()...)
 		logit := tensor.Zeros(pred.Value.Shape()...) // log p − log(1−p), clamped
 		for i, pi := range p {
-			if !(pi >= 0 && pi <= 1) {
+			if !(pi >= 0 && pi <= 1) && !math.IsNaN(pi) {
 				panic(&Error{Op: "BCE", Detail: fmt.Sprintf("prediction %v at position %d is not a probability in [0, 1]", pi, i)})
 			}
 			lp, lq := max(math.Log(pi), bceLogFloor), max(math.Log1p(-pi), bceLogFloor)

@@ -247,3 +247,17 @@ func TestMetrics(t *testing.T) {
 }
 
 var _ = cmpopts.EquateApprox
+
+// TestBCENaN: a NaN prediction gives a NaN loss and NaN gradients, not a
+// panic, so that a diverging model is stopped with a reason.
+func TestBCENaN(t *testing.T) {
+	pred := autograd.Param(tensor.New([]float64{0.5, math.NaN()}))
+	loss := BCE(pred, autograd.Const(tensor.New([]float64{1, 0})))
+	if !math.IsNaN(loss.Item()) {
+		t.Fatalf("BCE with a NaN prediction = %v, want NaN", loss.Item())
+	}
+	loss.Backward()
+	if !math.IsNaN(pred.Grad.At(1)) || math.IsNaN(pred.Grad.At(0)) {
+		t.Errorf("gradient %v, want NaN only where the prediction is", pred.Grad)
+	}
+}

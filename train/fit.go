@@ -125,8 +125,12 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 		logs := callbacks.Logs{"lr": lr}
 		maps.Copy(logs, trainLogs)
 		if cfg.Val != nil {
-			for k, v := range Evaluate(model, cfg.Val, cfg.Loss, cfg.Metrics) {
+			for k, v := range evaluate(ctx, model, cfg.Val, cfg.Loss, cfg.Metrics) {
 				logs["val_"+k] = v
+			}
+			if ctx.Err() != nil { // the validation is incomplete: no epoch end
+				run.Stop(callbacks.StopCancelled, fmt.Sprintf("cancelled during the validation of epoch %d: %v", epoch, ctx.Err()))
+				return end(ctx.Err())
 			}
 		}
 		logs["epoch_seconds"] = time.Since(start).Seconds()
@@ -153,6 +157,9 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 	seen := 0
 	batch := 0
 	for x, y := range cfg.Train.Reused() { // each batch is done with before the next
+		if ctx.Err() != nil { // no step after a cancel
+			break
+		}
 		for _, p := range params {
 			p.Var.ZeroGrad()
 		}
@@ -182,7 +189,7 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 			}
 		}
 		batch++
-		if ctx.Err() != nil || run.Stopping() {
+		if run.Stopping() {
 			break
 		}
 	}
@@ -199,9 +206,17 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 // module, evaluates, and nothing in the model is written. Any number of
 // goroutines may evaluate one model at once.
 func Evaluate(model nn.Module, loader *data.Loader, loss nn.Loss, metrics map[string]nn.Metric) callbacks.Logs {
+	return evaluate(context.Background(), model, loader, loss, metrics)
+}
+
+// evaluate is Evaluate, stopping between batches once ctx is done.
+func evaluate(ctx context.Context, model nn.Module, loader *data.Loader, loss nn.Loss, metrics map[string]nn.Metric) callbacks.Logs {
 	sums := callbacks.Logs{}
 	seen := 0
 	for x, y := range loader.Reused() {
+		if ctx.Err() != nil {
+			break
+		}
 		out := model.Forward(autograd.NoGrad(x))
 		n := float64(x.Dim(0))
 		sums["loss"] += loss(out, autograd.NoGrad(y)).Item() * n

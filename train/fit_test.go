@@ -222,6 +222,68 @@ func TestFitCancel(t *testing.T) {
 	}
 }
 
+// countingSet is a data set that counts the batches asked of it and calls
+// onBatch with the count.
+type countingSet struct {
+	data.Dataset
+	batches int
+	onBatch func(n int)
+}
+
+func (c *countingSet) Batch(indices []int) (x, y *tensor.Tensor) {
+	c.batches++
+	if c.onBatch != nil {
+		c.onBatch(c.batches)
+	}
+	return c.Dataset.Batch(indices)
+}
+
+// TestFitCancelledEarly: a context cancelled before Fit starts takes no
+// step; one cancelled in the middle of validation stops within a batch and
+// takes no step after the cancel.
+func TestFitCancelledEarly(t *testing.T) {
+	model, cfg := xorSetup(4)
+	before := nn.Snapshot(model)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	hist, err := Fit(ctx, model, cfg)
+	if !errors.Is(err, context.Canceled) || len(hist.Epochs) != 0 || hist.StopReason != callbacks.StopCancelled {
+		t.Errorf("Fit with a cancelled context: %v, %d epochs, %v", err, len(hist.Epochs), hist.StopReason)
+	}
+	for _, p := range model.Parameters() {
+		if w, _ := before.Get(p.Name); !tensor.Equal(w, p.Var.Value) {
+			t.Errorf("%s changed although the context was cancelled before Fit", p.Name)
+		}
+	}
+
+	model, cfg = xorSetup(5)
+	x, y := data.XOR()
+	big := data.NewTensorDataset(x.Clone(), y.Clone())
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	var atCancel *nn.StateDict
+	val := &countingSet{Dataset: big}
+	val.onBatch = func(n int) {
+		if n == 5 { // the second epoch's first validation batch
+			cancel()
+			atCancel = nn.Snapshot(model)
+		}
+	}
+	cfg.Val = data.NewLoader(val, data.LoaderConfig{BatchSize: 1})
+	hist, err = Fit(ctx, model, cfg)
+	if !errors.Is(err, context.Canceled) || len(hist.Epochs) != 1 {
+		t.Fatalf("cancel during validation: %v, %d epochs", err, len(hist.Epochs))
+	}
+	if val.batches > 6 {
+		t.Errorf("%d validation batches asked, want the run to stop within one batch of the cancel (5)", val.batches)
+	}
+	for _, p := range model.Parameters() {
+		if w, _ := atCancel.Get(p.Name); !tensor.Equal(w, p.Var.Value) {
+			t.Errorf("%s changed after a cancel during validation", p.Name)
+		}
+	}
+}
+
 // TestFitRestoresAtMaxEpochs: restore_best_weights applies when the epochs
 // run out, and when another callback stops the run.
 func TestFitRestoresAtMaxEpochs(t *testing.T) {
