@@ -3,6 +3,7 @@ package callbacks
 import (
 	"bufio"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -48,29 +49,67 @@ func NewCSVLogger(cfg CSVLoggerConfig) *CSVLogger {
 }
 
 // OnTrainBegin opens the file, reading the header of an existing one when
-// appending.
+// appending. An existing file whose first line is not a CSV header of at
+// most maxHeader bytes is an error naming the file, rather than a file
+// whose rows no longer line up.
 func (c *CSVLogger) OnTrainBegin(*Run) error {
 	c.columns = nil
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	newline := false // the existing file needs a line end before the rows
 	if c.cfg.Append {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
-		if f, err := os.Open(c.cfg.Path); err == nil {
-			r := csv.NewReader(bufio.NewReader(f))
-			r.Comma = c.cfg.Separator
-			if header, err := r.Read(); err == nil {
-				c.columns = header
-			}
-			f.Close()
+		columns, unended, err := readHeader(c.cfg.Path, c.cfg.Separator)
+		if err != nil {
+			return fmt.Errorf("callbacks: CSVLogger: %w", err)
 		}
+		c.columns, newline = columns, unended
 	}
 	f, err := os.OpenFile(c.cfg.Path, flags, 0o644)
 	if err != nil {
 		return fmt.Errorf("callbacks: CSVLogger: %w", err)
 	}
+	if newline {
+		if _, err := f.WriteString("\n"); err != nil {
+			f.Close()
+			return fmt.Errorf("callbacks: CSVLogger: %w", err)
+		}
+	}
 	c.f = f
 	c.w = csv.NewWriter(f)
 	c.w.Comma = c.cfg.Separator
 	return nil
+}
+
+// maxHeader bounds the header line CSVLogger reads from a file it appends
+// to.
+const maxHeader = 1 << 20
+
+// readHeader returns the columns of the CSV file at path (nil if it does not
+// exist or is empty) and whether its last line lacks a line end.
+func readHeader(path string, sep rune) (columns []string, unended bool, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || info.Size() == 0 {
+		return nil, false, err
+	}
+	r := csv.NewReader(bufio.NewReader(io.LimitReader(f, maxHeader)))
+	r.Comma = sep
+	header, err := r.Read()
+	if err != nil || len(header) == 0 || !slices.Contains(header, "epoch") {
+		return nil, false, fmt.Errorf("%s: the first line is not a CSV header with an epoch column (of at most %d bytes): %v", path, maxHeader, err)
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, info.Size()-1); err != nil {
+		return nil, false, err
+	}
+	return header, last[0] != '\n', nil
 }
 
 // OnEpochEnd writes the epoch's row, and the header first if the file has

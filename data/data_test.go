@@ -772,3 +772,43 @@ func TestErrorKinds(t *testing.T) {
 	}()
 	NewTensorDataset(tensor.Ones(2, 1), tensor.Ones(3, 1))
 }
+
+// FuzzReadCSVOptions varies every option of the CSV reader: it never
+// panics, fails only with a *ParseError, and what it reads has as many
+// targets as rows.
+func FuzzReadCSVOptions(f *testing.F) {
+	f.Add("a,b,label\n1,2,cat\n3,4,dog\n", true, false, uint8(1), "label", 0, ',')
+	f.Add("1;2;3\n4;5;6\n", false, false, uint8(2), "", 0, ';')
+	f.Add("x\ty\n1\t0\n2\t2\n", true, true, uint8(0), "", 1, '\t')
+	f.Add("1,NaN\n2,3\n", false, false, uint8(0), "", 0, ',')
+	f.Fuzz(func(t *testing.T, in string, header, classes bool, targets uint8, name string, col int, comma rune) {
+		cfg := CSVConfig{Header: header, Classes: classes, Comma: comma}
+		switch targets % 4 {
+		case 1:
+			cfg.Targets = []string{name}
+		case 2:
+			cfg.TargetColumns = []int{col}
+		case 3:
+			cfg.TargetColumns = []int{col, col + 1}
+		}
+		d, err := ReadCSV(strings.NewReader(in), "fuzz.csv", cfg)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ParseError", err)
+			}
+			if len(err.Error()) > 600 {
+				t.Fatalf("an error of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		if d.X.Dim(0) != d.Y.Dim(0) || d.X.Dim(0) == 0 {
+			t.Fatalf("X %v and Y %v", d.X.Shape(), d.Y.Shape())
+		}
+		for _, v := range append(d.X.Data(), d.Y.Data()...) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("a non-finite value %v was read without AllowNonFinite", v)
+			}
+		}
+	})
+}

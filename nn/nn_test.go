@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -607,4 +608,45 @@ func TestHeaderDecodedOnce(t *testing.T) {
 	if allocs/n > 20 || perEntry > 1400 {
 		t.Errorf("%.1f allocations and %.0f bytes per header entry", allocs/n, perEntry)
 	}
+}
+
+// FuzzLoadState loads arbitrary safetensors files into a model: LoadState
+// never panics, refuses with a *StateDictError and leaves the model as it
+// was, or loads a state that fits it exactly.
+func FuzzLoadState(f *testing.F) {
+	model := func() *Sequential {
+		return NewSequential(NewLinear(rand.New(rand.NewPCG(1, 2)), 3, 2), ReLU(), NewLinear(rand.New(rand.NewPCG(3, 4)), 2, 1))
+	}
+	var b bytes.Buffer
+	WriteSafetensors(&b, StateOf(model()), nil)
+	f.Add(bytes.Clone(b.Bytes()))
+	s := StateOf(model()).Clone()
+	s.Set("extra", tensor.Zeros(2))
+	b.Reset()
+	WriteSafetensors(&b, s, map[string]string{"epoch": "3"})
+	f.Add(bytes.Clone(b.Bytes()))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, _, err := ReadSafetensors(data)
+		if err != nil {
+			return
+		}
+		m := model()
+		before := Snapshot(m)
+		if err := LoadState(m, s); err != nil {
+			if !errors.Is(err, ErrState) {
+				t.Fatalf("LoadState error %v is not of kind ErrState", err)
+			}
+			for _, name := range before.Names() {
+				w, _ := before.Get(name)
+				got, _ := StateOf(m).Get(name)
+				if !slices.Equal(w.Data(), got.Data()) {
+					t.Fatalf("a refused state changed %s", name)
+				}
+			}
+			return
+		}
+		if StateOf(m).Len() != s.Len() {
+			t.Fatalf("loaded %d tensors into a model of %d", s.Len(), StateOf(m).Len())
+		}
+	})
 }

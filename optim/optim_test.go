@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"strings"
@@ -437,4 +438,63 @@ func TestErrConfig(t *testing.T) {
 		}
 	}()
 	NewSGD(nil, SGDConfig{LR: -1})
+}
+
+// FuzzLoadState loads arbitrary states into every optimizer: LoadState
+// never panics, refuses with a *nn.StateDictError, and after a state it
+// accepts a step with finite gradients keeps the parameters finite.
+func FuzzLoadState(f *testing.F) {
+	makers := []func([]nn.Param) Optimizer{
+		func(ps []nn.Param) Optimizer { return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9}) },
+		func(ps []nn.Param) Optimizer { return NewAdam(ps, AdamConfig{AMSGrad: true}) },
+		func(ps []nn.Param) Optimizer { return NewAdamW(ps, AdamWConfig{}) },
+		func(ps []nn.Param) Optimizer { return NewRMSprop(ps, RMSpropConfig{Centered: true, Momentum: 0.5}) },
+		func(ps []nn.Param) Optimizer { return NewAdagrad(ps, AdagradConfig{}) },
+	}
+	for _, mk := range makers {
+		w, b := problemParams()
+		opt := mk(nn.ParametersOf(w, b))
+		problemStep(opt, w, b)
+		var buf bytes.Buffer
+		nn.WriteSafetensors(&buf, opt.State(), nil)
+		f.Add(buf.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, _, err := nn.ReadSafetensors(data)
+		if err != nil {
+			return
+		}
+		for _, mk := range makers {
+			w, b := problemParams()
+			opt := mk(nn.ParametersOf(w, b))
+			if err := opt.LoadState(s); err != nil {
+				if !errors.Is(err, nn.ErrState) {
+					t.Fatalf("LoadState error %v is not of kind nn.ErrState", err)
+				}
+				continue
+			}
+			if huge(s) {
+				continue // huge but valid values can overflow any step
+			}
+			problemStep(opt, w, b)
+			for _, v := range append(w.Value.Data(), b.Value.Data()...) {
+				if math.IsNaN(v) {
+					t.Fatalf("%T: NaN after a step from an accepted state", opt)
+				}
+			}
+		}
+	})
+}
+
+// huge reports whether any value of s is beyond ±1e100.
+func huge(s *nn.StateDict) bool {
+	for _, name := range s.Names() {
+		t, _ := s.Get(name)
+		for _, v := range t.Data() {
+			if math.Abs(v) > 1e100 {
+				return true
+			}
+		}
+	}
+	return false
 }

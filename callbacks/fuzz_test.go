@@ -1,0 +1,105 @@
+package callbacks
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/minidl/minidl/nn"
+)
+
+// FuzzEarlyStoppingLoadState loads arbitrary saved states: LoadState never
+// panics, refuses with a *StateError, and a state it accepts can be
+// observed on, printed and saved again.
+func FuzzEarlyStoppingLoadState(f *testing.F) {
+	cfg := EarlyStoppingConfig{Patience: 3, PQ: 2, RestoreBestWeights: true}
+	es := NewEarlyStopping(cfg)
+	es.Watch(newEpochModel())
+	var buf bytes.Buffer
+	s, meta := es.State()
+	nn.WriteSafetensors(&buf, s, meta)
+	f.Add(bytes.Clone(buf.Bytes()))
+	for e, v := range []float64{1, 0.8, 0.9, 0.95, 0.97} {
+		es.ObserveLogs(e, Logs{"val_loss": v, "loss": v})
+	}
+	buf.Reset()
+	s, meta = es.State()
+	nn.WriteSafetensors(&buf, s, meta)
+	f.Add(bytes.Clone(buf.Bytes()))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, meta, err := nn.ReadSafetensors(b)
+		if err != nil {
+			return
+		}
+		es := NewEarlyStopping(cfg)
+		m := newEpochModel()
+		es.Watch(m)
+		if err := es.LoadState(s, meta); err != nil {
+			if !errors.Is(err, ErrState) {
+				t.Fatalf("LoadState error %v is not of kind ErrState", err)
+			}
+			return
+		}
+		_ = es.Message() + es.StopReason().String()
+		es.ObserveLogs(len(es.progress.Values), Logs{"val_loss": 0.5, "loss": 0.5})
+		if err := es.RestoreBest(); err != nil {
+			t.Fatalf("RestoreBest after an accepted state: %v", err)
+		}
+		s2, meta2 := es.State()
+		var out bytes.Buffer
+		if err := nn.WriteSafetensors(&out, s2, meta2); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzCSVLoggerAppend appends to an arbitrary existing file: OnTrainBegin
+// refuses one without a usable header, and otherwise every row written has
+// the header's columns.
+func FuzzCSVLoggerAppend(f *testing.F) {
+	f.Add("epoch,loss,val_loss\n0,1,2\n")
+	f.Add("epoch,val_loss,gone\n0,9,9")
+	f.Add("")
+	f.Add("\"epoch\nx\",a\n")
+	f.Add("a,b\n1,2\n")
+	f.Fuzz(func(t *testing.T, existing string) {
+		path := filepath.Join(t.TempDir(), "log.csv")
+		if err := os.WriteFile(path, []byte(existing), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := NewCSVLogger(CSVLoggerConfig{Path: path, Append: true})
+		r := &Run{}
+		if err := c.OnTrainBegin(r); err != nil {
+			return
+		}
+		for e := range 2 {
+			if err := c.OnEpochEnd(r, e, Logs{"loss": 0.5, "val_loss": math.NaN()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.OnTrainEnd(r); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		if !strings.HasPrefix(string(b), existing) {
+			t.Fatalf("the existing content was changed")
+		}
+		rows, err := csv.NewReader(strings.NewReader(string(b[len(existing):]))).ReadAll()
+		if err != nil {
+			t.Fatalf("the appended rows do not parse: %v", err)
+		}
+		if len(rows) < 2 {
+			t.Fatalf("%d rows appended, want 2 (or a header and 2)", len(rows))
+		}
+		for _, row := range rows {
+			if len(row) != len(c.columns) {
+				t.Fatalf("a row of %d fields under a header of %d", len(row), len(c.columns))
+			}
+		}
+	})
+}
