@@ -135,6 +135,14 @@ func (e *EarlyStopping) Observe(epoch int, value float64) bool {
 	return stop
 }
 
+// ObserveWithTraining is Observe for rules that also read the training
+// error (PQ): it feeds the epoch's monitored value and its training error
+// (TrainingMonitor, "loss" by default).
+func (e *EarlyStopping) ObserveWithTraining(epoch int, value, training float64) bool {
+	stop, _ := e.ObserveLogs(epoch, Logs{e.cfg.Monitor: value, e.cfg.TrainingMonitor: training})
+	return stop
+}
+
 // ObserveLogs feeds an epoch's logs and reports whether training should
 // stop. Once it has said stop, later calls keep saying so without
 // observing anything. The error is the one Err returns.

@@ -308,6 +308,20 @@ func TestEarlyStoppingMissingMonitor(t *testing.T) {
 	}
 }
 
+// TestObserveWithTraining: a hand loop passes PQ both errors, and the
+// rule runs as it does on logs (the values of TestPrecheltByHand).
+func TestObserveWithTraining(t *testing.T) {
+	es := NewEarlyStopping(EarlyStoppingConfig{PQ: 2.9, StripLength: 2})
+	for e, v := range [][2]float64{{1, 1}, {0.8, 0.9}, {0.9, 0.8}} {
+		if es.ObserveWithTraining(e, v[0], v[1]) {
+			t.Fatalf("stopped at %d: %v", e, es.Err())
+		}
+	}
+	if !es.ObserveWithTraining(3, 0.95, 0.79) || es.StopReason() != StopPQ || es.Err() != nil {
+		t.Errorf("PQ by hand: %v %v", es.StopReason(), es.Err())
+	}
+}
+
 // TestEarlyStoppingNeedsItsModel: RestoreBestWeights in a hand loop that
 // forgot Watch is an error at the first observation, not a silent no-op.
 func TestEarlyStoppingNeedsItsModel(t *testing.T) {

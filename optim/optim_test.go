@@ -96,13 +96,59 @@ func TestPyTorchParity(t *testing.T) {
 	}
 }
 
+// TestChainedSchedules runs schedules and plateau rules together on one
+// optimizer and compares the rates with PyTorch's
+// (testdata/torch_schedules.py): a reduction stays, and schedules multiply.
+func TestChainedSchedules(t *testing.T) {
+	vals := []float64{1, 0.9, 0.95, 0.97, 0.8, 0.85, 0.86, 0.87, 0.7, 0.71, 0.72, 0.73}
+	tests := []struct {
+		name    string
+		make    func(o Optimizer) (*Plateau, []*Schedule)
+		epochs  int
+		pytorch []float64
+	}{
+		{"step+plateau", func(o Optimizer) (*Plateau, []*Schedule) {
+			return NewPlateau(o, PlateauConfig{Patience: new(1), Threshold: new(0.0), ThresholdMode: Abs}), []*Schedule{NewStepLR(o, 3, 0.5)}
+		}, 12, []float64{0.1, 0.1, 0.1, 0.05, 0.005000000000000001, 0.005000000000000001, 0.0025000000000000005, 0.00025000000000000006, 0.00025000000000000006, 0.00012500000000000003, 0.00012500000000000003, 1.2500000000000004e-05, 6.250000000000002e-06}},
+		{"step+exponential", func(o Optimizer) (*Plateau, []*Schedule) {
+			return nil, []*Schedule{NewStepLR(o, 2, 0.5), NewExponentialLR(o, 0.9)}
+		}, 8, []float64{0.1, 0.09000000000000001, 0.04050000000000001, 0.03645000000000001, 0.016402500000000004, 0.014762250000000005, 0.0066430125000000026, 0.005978711250000003, 0.0026904200625000015}},
+		{"multistep+linear", func(o Optimizer) (*Plateau, []*Schedule) {
+			return nil, []*Schedule{NewMultiStepLR(o, []int{2, 5}, 0.1), NewLinearLR(o, 0.25, 1.0, 4)}
+		}, 8, []float64{0.025, 0.043750000000000004, 0.00625, 0.008125, 0.01, 0.001, 0.001, 0.001, 0.001}},
+		{"cosine", func(o Optimizer) (*Plateau, []*Schedule) {
+			return nil, []*Schedule{NewCosineAnnealingLR(o, 4, 0.01)}
+		}, 10, []float64{0.1, 0.08681980515339464, 0.05500000000000001, 0.023180194846605363, 0.01, 0.023180194846605363, 0.05500000000000002, 0.08681980515339469, 0.10000000000000006, 0.0868198051533947, 0.05500000000000005}},
+		{"cosine+plateau", func(o Optimizer) (*Plateau, []*Schedule) {
+			return NewPlateau(o, PlateauConfig{Factor: 0.5, Patience: new(0), Threshold: new(0.0), ThresholdMode: Abs}), []*Schedule{NewCosineAnnealingLR(o, 6, 0)}
+		}, 12, []float64{0.1, 0.09330127018922195, 0.07500000000000001, 0.025, 0.006250000000000003, 0.0016746824526945162, 0.0, 0.006698729810778065, 0.0125, 0.02500000000000002, 0.01875000000000002, 0.011662658773652752, 0.006250000000000006}},
+	}
+	for _, tt := range tests {
+		opt := NewSGD(nil, SGDConfig{LR: 0.1})
+		plateau, schedules := tt.make(opt)
+		got := []float64{opt.LR()}
+		for e := range tt.epochs {
+			if plateau != nil {
+				plateau.Step(vals[e])
+			}
+			for _, s := range schedules {
+				s.Step()
+			}
+			got = append(got, opt.LR())
+		}
+		if diff := cmp.Diff(tt.pytorch, got, cmpopts.EquateApprox(1e-12, 1e-15)); diff != "" {
+			t.Errorf("%s (-pytorch +minidl):\n%s", tt.name, diff)
+		}
+	}
+}
+
 func TestSchedules(t *testing.T) {
 	makers := map[string]func(o Optimizer) *Schedule{
 		"StepLR":            func(o Optimizer) *Schedule { return NewStepLR(o, 3, 0.5) },
 		"MultiStepLR":       func(o Optimizer) *Schedule { return NewMultiStepLR(o, []int{6, 2, 5}, 0.1) },
 		"ExponentialLR":     func(o Optimizer) *Schedule { return NewExponentialLR(o, 0.9) },
 		"CosineAnnealingLR": func(o Optimizer) *Schedule { return NewCosineAnnealingLR(o, 4, 0.05) },
-		"LinearLR":          func(o Optimizer) *Schedule { return NewLinearWarmup(o, 0.25, 1, 4) },
+		"LinearLR":          func(o Optimizer) *Schedule { return NewLinearLR(o, 0.25, 1, 4) },
 	}
 	want := []struct {
 		name  string
@@ -367,8 +413,8 @@ func TestInvalidSettingsPanic(t *testing.T) {
 		{"ClipGradValue: limit -1", func() { ClipGradValue(nil, -1) }},
 		{"StepLR: step size 0", func() { NewStepLR(NewSGD(nil, SGDConfig{}), 0, 0.1) }},
 		{"CosineAnnealingLR: tMax 0", func() { NewCosineAnnealingLR(NewSGD(nil, SGDConfig{}), 0, 0) }},
-		{"LinearWarmup: factors 0 → 1", func() { NewLinearWarmup(NewSGD(nil, SGDConfig{}), 0, 1, 5) }},
-		{"LinearWarmup: total 0", func() { NewLinearWarmup(NewSGD(nil, SGDConfig{}), 0.5, 1, 0) }},
+		{"LinearLR: factors 0 → 1", func() { NewLinearLR(NewSGD(nil, SGDConfig{}), 0, 1, 5) }},
+		{"LinearLR: total 0", func() { NewLinearLR(NewSGD(nil, SGDConfig{}), 0.5, 1, 0) }},
 		{"Plateau: factor 2", func() { NewPlateau(NewSGD(nil, SGDConfig{}), PlateauConfig{Factor: 2}) }},
 		{"Plateau: patience", func() { NewPlateau(NewSGD(nil, SGDConfig{}), PlateauConfig{Patience: new(-1)}) }},
 		{"SGD: learning rate -2", func() { NewSGD(nil, SGDConfig{}).SetLR(-2) }},

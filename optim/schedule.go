@@ -3,85 +3,113 @@ package optim
 import (
 	"math"
 	"slices"
-	"sort"
 )
 
-// Schedule sets an optimizer's learning rate from the epoch count, as
+// Schedule sets an optimizer's learning rate from epoch to epoch, as
 // PyTorch's LR schedulers do: creating one sets the rate for epoch 0, and
 // each call to Step (once per epoch, after the optimizer's steps) moves to
-// the next epoch. Rates are computed in closed form from the base rate, the
-// optimizer's rate when the schedule was made.
+// the next epoch. Each step computes the new rate from the optimizer's
+// current one, in PyTorch's chainable forms, so schedules compose: several
+// on one optimizer multiply their effects, and a rate lowered by a plateau
+// rule (optim.Plateau, callbacks.ReduceLROnPlateau) stays lowered.
 type Schedule struct {
-	opt    Optimizer
-	base   float64
-	epoch  int
-	factor func(epoch int) float64 // the rate is base·factor(epoch)
+	opt   Optimizer
+	epoch int
+	// next returns the rate for epoch from the rate in force; epoch 0 is
+	// the rate set when the schedule is made.
+	next func(lr float64, epoch int) float64
 }
 
-func newSchedule(opt Optimizer, factor func(int) float64) *Schedule {
-	s := &Schedule{opt: opt, base: opt.LR(), factor: factor}
-	opt.SetLR(s.LR())
+func newSchedule(opt Optimizer, next func(lr float64, epoch int) float64) *Schedule {
+	s := &Schedule{opt: opt, next: next}
+	opt.SetLR(next(opt.LR(), 0))
 	return s
 }
 
 // Step advances to the next epoch and sets the optimizer's learning rate.
 func (s *Schedule) Step() {
 	s.epoch++
-	s.opt.SetLR(s.LR())
+	s.opt.SetLR(s.next(s.opt.LR(), s.epoch))
 }
 
-// LR returns the learning rate for the current epoch.
-func (s *Schedule) LR() float64 { return s.base * s.factor(s.epoch) }
+// LR returns the optimizer's learning rate, which the schedule last set
+// (and a plateau rule may have lowered since).
+func (s *Schedule) LR() float64 { return s.opt.LR() }
 
 // Epoch returns the number of Steps taken.
 func (s *Schedule) Epoch() int { return s.epoch }
 
-// NewStepLR multiplies the rate by gamma every stepSize epochs:
-// base·gamma^⌊epoch/stepSize⌋, as torch.optim.lr_scheduler.StepLR.
+// NewStepLR multiplies the rate by gamma every stepSize epochs, as
+// torch.optim.lr_scheduler.StepLR.
 func NewStepLR(opt Optimizer, stepSize int, gamma float64) *Schedule {
 	check("StepLR", stepSize > 0, "step size %d is not positive", stepSize)
-	return newSchedule(opt, func(e int) float64 { return math.Pow(gamma, float64(e/stepSize)) })
+	return newSchedule(opt, func(lr float64, e int) float64 {
+		if e == 0 || e%stepSize != 0 {
+			return lr
+		}
+		return lr * gamma
+	})
 }
 
-// NewMultiStepLR multiplies the rate by gamma at each milestone epoch, as
-// torch.optim.lr_scheduler.MultiStepLR.
+// NewMultiStepLR multiplies the rate by gamma at each milestone epoch (by
+// gamma² at a milestone given twice), as torch.optim.lr_scheduler.MultiStepLR.
 func NewMultiStepLR(opt Optimizer, milestones []int, gamma float64) *Schedule {
 	ms := slices.Clone(milestones)
-	sort.Ints(ms)
-	return newSchedule(opt, func(e int) float64 {
-		passed := sort.Search(len(ms), func(i int) bool { return ms[i] > e })
-		return math.Pow(gamma, float64(passed))
+	return newSchedule(opt, func(lr float64, e int) float64 {
+		for _, m := range ms {
+			if m == e && e > 0 {
+				lr *= gamma
+			}
+		}
+		return lr
 	})
 }
 
-// NewExponentialLR multiplies the rate by gamma every epoch: base·gammaᵉ.
+// NewExponentialLR multiplies the rate by gamma every epoch, as
+// torch.optim.lr_scheduler.ExponentialLR.
 func NewExponentialLR(opt Optimizer, gamma float64) *Schedule {
-	return newSchedule(opt, func(e int) float64 { return math.Pow(gamma, float64(e)) })
+	return newSchedule(opt, func(lr float64, e int) float64 {
+		if e == 0 {
+			return lr
+		}
+		return lr * gamma
+	})
 }
 
-// NewCosineAnnealingLR follows half a cosine from the base rate down to
-// etaMin over tMax epochs: etaMin + (base−etaMin)(1 + cos(π·epoch/tMax))/2,
-// the closed form of torch.optim.lr_scheduler.CosineAnnealingLR.
+// NewCosineAnnealingLR follows half a cosine from the rate in force when it
+// is made (the base) down to etaMin over tMax epochs, then back up, as
+// torch.optim.lr_scheduler.CosineAnnealingLR: alone it gives
+// etaMin + (base−etaMin)(1 + cos(π·epoch/tMax))/2, and each step scales the
+// distance from etaMin by the ratio of two such terms, so that a rate
+// lowered by another rule follows the same curve from where it is.
 func NewCosineAnnealingLR(opt Optimizer, tMax int, etaMin float64) *Schedule {
 	check("CosineAnnealingLR", tMax > 0, "tMax %d is not positive", tMax)
-	base := opt.LR()
-	return newSchedule(opt, func(e int) float64 {
-		if base == 0 {
-			return 0
+	base, t := opt.LR(), float64(tMax)
+	return newSchedule(opt, func(lr float64, e int) float64 {
+		switch {
+		case e == 0:
+			return lr
+		case (e-1-tMax)%(2*tMax) == 0:
+			return lr + (base-etaMin)*(1-math.Cos(math.Pi/t))/2
 		}
-		lr := etaMin + (base-etaMin)*(1+math.Cos(math.Pi*float64(e)/float64(tMax)))/2
-		return lr / base
+		return (1+math.Cos(math.Pi*float64(e)/t))/(1+math.Cos(math.Pi*float64(e-1)/t))*(lr-etaMin) + etaMin
 	})
 }
 
-// NewLinearWarmup scales the rate by a factor that moves linearly from
-// start to end over total epochs and then stays at end, as
-// torch.optim.lr_scheduler.LinearLR. PyTorch's defaults are start 1/3,
-// end 1, total 5.
-func NewLinearWarmup(opt Optimizer, start, end float64, total int) *Schedule {
-	check("LinearWarmup", start > 0 && start <= 1 && end >= 0 && end <= 1, "factors %v → %v: want start in (0, 1] and end in [0, 1]", start, end)
-	check("LinearWarmup", total > 0, "total %d is not positive", total)
-	return newSchedule(opt, func(e int) float64 {
-		return start + (end-start)*float64(min(e, total))/float64(total)
+// NewLinearLR scales the rate by a factor that moves linearly from start
+// to end over total epochs and then stays at end, as
+// torch.optim.lr_scheduler.LinearLR (a warm-up, with start < end).
+// PyTorch's defaults are start 1/3, end 1, total 5.
+func NewLinearLR(opt Optimizer, start, end float64, total int) *Schedule {
+	check("LinearLR", start > 0 && start <= 1 && end >= 0 && end <= 1, "factors %v → %v: want start in (0, 1] and end in [0, 1]", start, end)
+	check("LinearLR", total > 0, "total %d is not positive", total)
+	return newSchedule(opt, func(lr float64, e int) float64 {
+		switch {
+		case e == 0:
+			return lr * start
+		case e > total:
+			return lr
+		}
+		return lr * (1 + (end-start)/(float64(total)*start+float64(e-1)*(end-start)))
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/minidl/minidl/autograd"
 	"github.com/minidl/minidl/callbacks"
 	"github.com/minidl/minidl/data"
@@ -569,5 +570,28 @@ func TestEvaluationMode(t *testing.T) {
 	}
 	if got, want := hist.Epochs[2]["val_loss"], Evaluate(model, loader, nn.MSE, nil)["loss"]; got != want {
 		t.Errorf("Fit's val_loss %v, Evaluate's %v: validation ran with dropout", got, want)
+	}
+}
+
+// TestScheduleAndPlateauCompose: a StepLR schedule and the
+// ReduceLROnPlateau callback in one run; every reduction stays, and the
+// schedule halves from where the rate is, as PyTorch's chained schedulers
+// do. The margin makes every epoch after the first a plateau.
+func TestScheduleAndPlateauCompose(t *testing.T) {
+	model, cfg := xorSetup(6)
+	opt := optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: 0.1})
+	cfg.Optimizer, cfg.Epochs = opt, 5
+	cfg.Schedule = optim.NewStepLR(opt, 2, 0.5)
+	var out strings.Builder
+	cfg.Callbacks = []callbacks.Callback{callbacks.NewReduceLROnPlateau(callbacks.ReduceLROnPlateauConfig{
+		Patience: new(0), MinDelta: new(1e9), Verbose: true, Out: &out,
+	})}
+	hist, err := Fit(context.Background(), model, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0.1, 0.1, 0.005, 0.0005, 2.5e-5}
+	if diff := cmp.Diff(want, hist.Values("lr"), cmpopts.EquateApprox(1e-12, 0)); diff != "" {
+		t.Errorf("logged rates (-want +got):\n%s\n%s", diff, out.String())
 	}
 }
