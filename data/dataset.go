@@ -6,7 +6,7 @@
 //
 // Inputs and targets are tensors whose first axis indexes examples. Class
 // labels are stored as float64 class indices in a tensor of shape [N], the
-// form nn.CrossEntropy and nn.Accuracy take.
+// form nn.CrossEntropy and &nn.Accuracy{} take.
 //
 // Everything random takes an explicit *rand.Rand, so the same seed gives the
 // same batches, splits and data on every run. Readers return errors, never

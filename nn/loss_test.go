@@ -221,31 +221,6 @@ func mustPanic(t *testing.T, want string, f func()) {
 	f()
 }
 
-func TestMetrics(t *testing.T) {
-	pred := tensor.New([]float64{0.1, 0.9, 0.8, 0.2, 0.3, 0.7}, 3, 2)
-	if got := Accuracy(pred, tensor.New([]float64{1, 0, 0})); math.Abs(got-2.0/3) > 1e-15 {
-		t.Errorf("Accuracy = %v, want 2/3", got)
-	}
-	if got := Accuracy(pred, tensor.New([]float64{0, 1, 1, 0, 0, 1}, 3, 2)); got != 1 {
-		t.Errorf("Accuracy one-hot = %v, want 1", got)
-	}
-	if got := Accuracy(tensor.Zeros(0, 2), tensor.Zeros(0)); got != 0 {
-		t.Errorf("Accuracy of nothing = %v", got)
-	}
-	bin := BinaryAccuracy(0.5)
-	if got := bin(tensor.New([]float64{0.2, 0.6, 0.5, 0.9}), tensor.New([]float64{0, 1, 1, 0})); got != 0.5 {
-		t.Errorf("BinaryAccuracy = %v, want 0.5", got)
-	}
-	if got := BinaryAccuracy(0)(tensor.New([]float64{-3, 2}), tensor.New([]float64{0, 1})); got != 1 {
-		t.Errorf("BinaryAccuracy on logits = %v", got)
-	}
-	if got := bin(tensor.Zeros(0), tensor.Zeros(0)); got != 0 {
-		t.Errorf("BinaryAccuracy of nothing = %v", got)
-	}
-	mustPanic(t, "Accuracy: predictions of shape [3]", func() { Accuracy(tensor.Zeros(3), tensor.Zeros(3)) })
-	mustPanic(t, "BinaryAccuracy: prediction [3] and target [2]", func() { bin(tensor.Zeros(3), tensor.Zeros(2)) })
-}
-
 var _ = cmpopts.EquateApprox
 
 // TestBCENaN: a NaN prediction gives a NaN loss and NaN gradients, not a

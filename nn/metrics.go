@@ -2,57 +2,480 @@ package nn
 
 import (
 	"fmt"
+	"math"
+	"slices"
 
 	"github.com/minidl/minidl/tensor"
 )
 
-// Metric scores a batch of predictions against targets for the logs, such
-// as accuracy. It is not differentiated.
-type Metric func(pred, target *tensor.Tensor) float64
+// Metric is a streaming accumulator of a score over the batches of a pass,
+// as Keras's stateful metrics and torchmetrics are: Update takes each
+// batch, Value computes the score over every example seen since the last
+// Reset, and Reset starts the next pass (train.Fit resets before each
+// epoch's training and before its validation). The value over batches is
+// therefore the value over the whole set, whatever the batch size, also
+// for scores that are not means (R², F1, AUC). A Metric holds state: give
+// each concurrent evaluation its own.
+type Metric interface {
+	Update(pred, target *tensor.Tensor)
+	Value() float64
+	Reset()
+}
+
+func shapeMismatch(op string, pred, target *tensor.Tensor) {
+	panic(&Error{Kind: tensor.ErrShape, Op: op, Detail: fmt.Sprintf("prediction %v and target %v: shapes differ", pred.Shape(), target.Shape())})
+}
+
+// threshold returns *t, or 0.5 when t is nil: the default cut of a
+// probability.
+func threshold(t *float64) float64 {
+	if t == nil {
+		return 0.5
+	}
+	return *t
+}
 
 // Accuracy is the fraction of rows of pred [N C] (scores or probabilities)
 // whose largest entry is at the target class. Targets are class labels [N]
-// or one-hot rows [N C].
-func Accuracy(pred, target *tensor.Tensor) float64 {
+// or one-hot rows [N C]. Its zero value is ready to use.
+type Accuracy struct{ hits, n float64 }
+
+// Update counts a batch.
+func (a *Accuracy) Update(pred, target *tensor.Tensor) {
+	want, got := classesOf("Accuracy", pred, target)
+	for i, y := range want {
+		if got[i] == y {
+			a.hits++
+		}
+	}
+	a.n += float64(len(want))
+}
+
+// Value returns the fraction of hits, 0 before any example.
+func (a *Accuracy) Value() float64 { return ratioOr0(a.hits, a.n) }
+
+// Reset forgets every batch.
+func (a *Accuracy) Reset() { *a = Accuracy{} }
+
+// classesOf returns the target and predicted (argmax) classes of a batch of
+// scores [N C] against labels [N] or one-hot rows [N C].
+func classesOf(op string, pred, target *tensor.Tensor) (want, got []int) {
 	if pred.Dims() != 2 {
-		panic(&Error{Kind: tensor.ErrShape, Op: "Accuracy", Detail: fmt.Sprintf("predictions of shape %v: want [batch classes]", pred.Shape())})
+		panic(&Error{Kind: tensor.ErrShape, Op: op, Detail: fmt.Sprintf("predictions of shape %v: want [batch classes]", pred.Shape())})
 	}
 	n := pred.Dim(0)
 	if n == 0 {
-		return 0
+		return nil, nil
 	}
 	labels := target
 	if target.SameShape(pred) {
 		labels = target.ArgMax(1)
 	}
-	want := classLabels("Accuracy", labels, n, pred.Dim(1))
-	got := pred.ArgMax(1).Data()
-	hits := 0
-	for i, y := range want {
-		if int(got[i]) == y {
-			hits++
-		}
+	want = classLabels(op, labels, n, pred.Dim(1))
+	for _, c := range pred.ArgMax(1).Data() {
+		got = append(got, int(c))
 	}
-	return float64(hits) / float64(n)
+	return want, got
 }
 
-// BinaryAccuracy returns a Metric: the fraction of elements where
-// pred > threshold agrees with target > 0.5. Use a threshold of 0.5 for
-// probabilities and 0 for logits.
-func BinaryAccuracy(threshold float64) Metric {
-	return func(pred, target *tensor.Tensor) float64 {
-		if !pred.SameShape(target) {
-			panic(&Error{Kind: tensor.ErrShape, Op: "BinaryAccuracy", Detail: fmt.Sprintf("prediction %v and target %v: shapes differ", pred.Shape(), target.Shape())})
+func ratioOr0(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// BinaryAccuracy is the fraction of elements where pred > Threshold agrees
+// with target > 0.5. Threshold nil means 0.5, for probabilities; new(0.0)
+// suits logits.
+type BinaryAccuracy struct {
+	Threshold *float64
+	hits, n   float64
+}
+
+// Update counts a batch.
+func (a *BinaryAccuracy) Update(pred, target *tensor.Tensor) {
+	if !pred.SameShape(target) {
+		shapeMismatch("BinaryAccuracy", pred, target)
+	}
+	cut := threshold(a.Threshold)
+	for i, p := range pred.Data() {
+		if (p > cut) == (target.Data()[i] > 0.5) {
+			a.hits++
 		}
-		if pred.Size() == 0 {
-			return 0
-		}
-		hits := 0
-		for i, p := range pred.Data() {
-			if (p > threshold) == (target.Data()[i] > 0.5) {
-				hits++
+	}
+	a.n += float64(pred.Size())
+}
+
+// Value returns the fraction of hits, 0 before any element.
+func (a *BinaryAccuracy) Value() float64 { return ratioOr0(a.hits, a.n) }
+
+// Reset forgets every batch.
+func (a *BinaryAccuracy) Reset() { a.hits, a.n = 0, 0 }
+
+// TopKAccuracy is the fraction of rows of pred [N C] whose target class is
+// among the K largest entries, a tie broken towards the lower class as
+// argmax breaks it (so K 1 is Accuracy; scikit-learn breaks ties towards the
+// higher class, Keras counts every tied class in). K 0 means 5, Keras's
+// default.
+type TopKAccuracy struct {
+	K       int
+	hits, n float64
+}
+
+// Update counts a batch.
+func (a *TopKAccuracy) Update(pred, target *tensor.Tensor) {
+	k := a.K
+	if k == 0 {
+		k = 5
+	}
+	want, _ := classesOf("TopKAccuracy", pred, target)
+	c := pred.Dim(1)
+	for i, y := range want {
+		row := pred.Data()[i*c : (i+1)*c]
+		above := 0 // classes ranked before the target
+		for j, v := range row {
+			if v > row[y] || (v == row[y] && j < y) {
+				above++
 			}
 		}
-		return float64(hits) / float64(pred.Size())
+		if above < k {
+			a.hits++
+		}
+	}
+	a.n += float64(len(want))
+}
+
+// Value returns the fraction of hits, 0 before any example.
+func (a *TopKAccuracy) Value() float64 { return ratioOr0(a.hits, a.n) }
+
+// Reset forgets every batch.
+func (a *TopKAccuracy) Reset() { a.hits, a.n = 0, 0 }
+
+// MAE is the mean absolute error over every element.
+type MAE struct{ sum, n float64 }
+
+// Update adds a batch.
+func (m *MAE) Update(pred, target *tensor.Tensor) {
+	if !pred.SameShape(target) {
+		shapeMismatch("MAE", pred, target)
+	}
+	for i, p := range pred.Data() {
+		m.sum += math.Abs(p - target.Data()[i])
+	}
+	m.n += float64(pred.Size())
+}
+
+// Value returns the mean absolute error, 0 before any element.
+func (m *MAE) Value() float64 { return ratioOr0(m.sum, m.n) }
+
+// Reset forgets every batch.
+func (m *MAE) Reset() { *m = MAE{} }
+
+// RMSE is the root of the mean squared error over every element.
+type RMSE struct{ sum, n float64 }
+
+// Update adds a batch.
+func (m *RMSE) Update(pred, target *tensor.Tensor) {
+	if !pred.SameShape(target) {
+		shapeMismatch("RMSE", pred, target)
+	}
+	for i, p := range pred.Data() {
+		d := p - target.Data()[i]
+		m.sum += d * d
+	}
+	m.n += float64(pred.Size())
+}
+
+// Value returns the root mean squared error, 0 before any element.
+func (m *RMSE) Value() float64 { return math.Sqrt(ratioOr0(m.sum, m.n)) }
+
+// Reset forgets every batch.
+func (m *RMSE) Reset() { *m = RMSE{} }
+
+// R2 is the coefficient of determination, 1 − Σ(y − ŷ)² / Σ(y − ȳ)², over
+// every example; for several outputs (pred [N K]) it is the mean over the
+// outputs, as scikit-learn's r2_score. It accumulates per-output sums, and
+// the total sum of squares about the mean of the whole set, so that the
+// value equals the one-pass value for any batching. An output whose targets
+// are all equal scores 1 if predicted exactly and 0 otherwise, as in
+// scikit-learn.
+type R2 struct {
+	n                    float64
+	sumY, sumY2, sumRes2 []float64
+}
+
+// Update adds a batch.
+func (m *R2) Update(pred, target *tensor.Tensor) {
+	if !pred.SameShape(target) {
+		shapeMismatch("R2", pred, target)
+	}
+	k := 1
+	if pred.Dims() == 2 {
+		k = pred.Dim(1)
+	}
+	if m.sumY == nil {
+		m.sumY, m.sumY2, m.sumRes2 = make([]float64, k), make([]float64, k), make([]float64, k)
+	}
+	if len(m.sumY) != k {
+		panic(&Error{Kind: tensor.ErrShape, Op: "R2", Detail: fmt.Sprintf("%d outputs after batches of %d", k, len(m.sumY))})
+	}
+	for i, p := range pred.Data() {
+		y, j := target.Data()[i], i%k
+		m.sumY[j] += y
+		m.sumY2[j] += y * y
+		m.sumRes2[j] += (y - p) * (y - p)
+	}
+	m.n += float64(pred.Size() / k)
+}
+
+// Value returns R², 0 before any example.
+func (m *R2) Value() float64 {
+	if m.n == 0 {
+		return 0
+	}
+	total := 0.0
+	for j := range m.sumY {
+		ssTot := m.sumY2[j] - m.sumY[j]*m.sumY[j]/m.n
+		switch {
+		case ssTot > 0:
+			total += 1 - m.sumRes2[j]/ssTot
+		case m.sumRes2[j] == 0:
+			total++
+		}
+	}
+	return total / float64(len(m.sumY))
+}
+
+// Reset forgets every batch.
+func (m *R2) Reset() { *m = R2{} }
+
+// Average says how a score of classification is taken over classes.
+type Average int
+
+const (
+	// Binary scores the positive class (1) of a binary problem.
+	Binary Average = iota
+	// Macro is the unweighted mean of the scores of every class.
+	Macro
+)
+
+// ConfusionMatrix counts, over every example, how often class i was
+// predicted as class j. Predictions are scores [N C] (argmax) against
+// labels [N] or one-hot rows [N C]; or, for a binary problem, probabilities
+// [N] or [N 1] cut at Threshold (nil means 0.5) against targets 0 or 1.
+// Its Value is the accuracy; Matrix gives the counts.
+type ConfusionMatrix struct {
+	Threshold *float64
+	counts    [][]float64 // counts[target][predicted]
+}
+
+// Update counts a batch.
+func (m *ConfusionMatrix) Update(pred, target *tensor.Tensor) {
+	want, got, classes := m.classify(pred, target)
+	if len(m.counts) < classes {
+		grown := make([][]float64, classes)
+		for i := range grown {
+			grown[i] = make([]float64, classes)
+			if i < len(m.counts) {
+				copy(grown[i], m.counts[i])
+			}
+		}
+		m.counts = grown
+	}
+	for i, y := range want {
+		m.counts[y][got[i]]++
 	}
 }
+
+// classify returns the target and predicted classes of a batch and the
+// number of classes.
+func (m *ConfusionMatrix) classify(pred, target *tensor.Tensor) (want, got []int, classes int) {
+	if pred.Dims() == 2 && pred.Dim(1) > 1 {
+		want, got = classesOf("ConfusionMatrix", pred, target)
+		return want, got, pred.Dim(1)
+	}
+	if pred.Size() != target.Size() || pred.Dims() > 2 {
+		shapeMismatch("ConfusionMatrix", pred, target)
+	}
+	cut := threshold(m.Threshold)
+	for i, p := range pred.Data() {
+		t := target.Data()[i]
+		if t != 0 && t != 1 {
+			panic(&Error{Kind: tensor.ErrIndex, Op: "ConfusionMatrix", Detail: fmt.Sprintf("target %v at position %d of a binary problem: want 0 or 1", t, i)})
+		}
+		want = append(want, int(t))
+		if p > cut {
+			got = append(got, 1)
+		} else {
+			got = append(got, 0)
+		}
+	}
+	return want, got, 2
+}
+
+// Matrix returns a copy of the counts, [target][predicted].
+func (m *ConfusionMatrix) Matrix() [][]float64 {
+	out := make([][]float64, len(m.counts))
+	for i, row := range m.counts {
+		out[i] = slices.Clone(row)
+	}
+	return out
+}
+
+// Value returns the accuracy: the diagonal over the total.
+func (m *ConfusionMatrix) Value() float64 {
+	diag, total := 0.0, 0.0
+	for i, row := range m.counts {
+		for j, c := range row {
+			total += c
+			if i == j {
+				diag += c
+			}
+		}
+	}
+	return ratioOr0(diag, total)
+}
+
+// Reset forgets every batch.
+func (m *ConfusionMatrix) Reset() { m.counts = nil }
+
+// perClass returns true positives, predicted positives and actual
+// positives of class c.
+func (m *ConfusionMatrix) perClass(c int) (tp, predicted, actual float64) {
+	for i, row := range m.counts {
+		for j, n := range row {
+			if i == c && j == c {
+				tp += n
+			}
+			if j == c {
+				predicted += n
+			}
+			if i == c {
+				actual += n
+			}
+		}
+	}
+	return tp, predicted, actual
+}
+
+// averaged applies score to the positive class or to every class, as avg
+// says; a class whose denominator is 0 scores 0, as scikit-learn's default
+// zero_division does.
+func (m *ConfusionMatrix) averaged(avg Average, score func(tp, predicted, actual float64) float64) float64 {
+	if avg == Binary {
+		return score(m.perClass(1))
+	}
+	if len(m.counts) == 0 {
+		return 0
+	}
+	total := 0.0
+	for c := range m.counts {
+		total += score(m.perClass(c))
+	}
+	return total / float64(len(m.counts))
+}
+
+// Precision is tp / (tp + fp) of the positive class (Average Binary) or
+// the mean over the classes (Macro), from a ConfusionMatrix of every
+// example.
+type Precision struct {
+	Average Average
+	ConfusionMatrix
+}
+
+// Value returns the precision.
+func (p *Precision) Value() float64 {
+	return p.averaged(p.Average, func(tp, predicted, _ float64) float64 { return ratioOr0(tp, predicted) })
+}
+
+// Recall is tp / (tp + fn) of the positive class (Average Binary) or the
+// mean over the classes (Macro).
+type Recall struct {
+	Average Average
+	ConfusionMatrix
+}
+
+// Value returns the recall.
+func (r *Recall) Value() float64 {
+	return r.averaged(r.Average, func(tp, _, actual float64) float64 { return ratioOr0(tp, actual) })
+}
+
+// F1 is the harmonic mean of precision and recall, 2tp / (2tp + fp + fn),
+// of the positive class (Average Binary) or the mean of the classes' F1
+// (Macro), as scikit-learn's f1_score.
+type F1 struct {
+	Average Average
+	ConfusionMatrix
+}
+
+// Value returns F1.
+func (f *F1) Value() float64 {
+	return f.averaged(f.Average, func(tp, predicted, actual float64) float64 { return ratioOr0(2*tp, predicted+actual) })
+}
+
+// ROCAUC is the area under the ROC curve of a binary problem: the
+// probability that a random positive scores above a random negative, ties
+// counting one half (the Mann-Whitney statistic, as scikit-learn's
+// roc_auc_score computes it exactly). Scores are [N] or [N 1] (any
+// monotone score: probabilities or logits) against targets 0 or 1. It keeps
+// every score, 16 bytes an example, since the exact area needs them all.
+type ROCAUC struct {
+	scores, labels []float64
+}
+
+// Update keeps a batch.
+func (a *ROCAUC) Update(pred, target *tensor.Tensor) {
+	if pred.Size() != target.Size() || pred.Dims() > 2 || (pred.Dims() == 2 && pred.Dim(1) != 1) {
+		shapeMismatch("ROCAUC", pred, target)
+	}
+	for i, t := range target.Data() {
+		if t != 0 && t != 1 {
+			panic(&Error{Kind: tensor.ErrIndex, Op: "ROCAUC", Detail: fmt.Sprintf("target %v at position %d: want 0 or 1", t, i)})
+		}
+	}
+	a.scores = append(a.scores, pred.Data()...)
+	a.labels = append(a.labels, target.Data()...)
+}
+
+// Value returns the area, or NaN if only one class has been seen (the
+// area is then undefined; scikit-learn raises an error).
+func (a *ROCAUC) Value() float64 {
+	order := make([]int, len(a.scores))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int {
+		switch {
+		case a.scores[i] < a.scores[j]:
+			return -1
+		case a.scores[i] > a.scores[j]:
+			return 1
+		}
+		return 0
+	})
+	// Sum the ranks of the positives, tied scores sharing their mean rank.
+	rankSum, positives := 0.0, 0.0
+	for lo := 0; lo < len(order); {
+		hi := lo
+		for hi < len(order) && a.scores[order[hi]] == a.scores[order[lo]] {
+			hi++
+		}
+		mean := float64(lo+hi+1) / 2 // ranks lo+1 … hi
+		for _, i := range order[lo:hi] {
+			if a.labels[i] == 1 {
+				rankSum += mean
+				positives++
+			}
+		}
+		lo = hi
+	}
+	negatives := float64(len(order)) - positives
+	if positives == 0 || negatives == 0 {
+		return math.NaN()
+	}
+	return (rankSum - positives*(positives+1)/2) / (positives * negatives)
+}
+
+// Reset forgets every batch.
+func (a *ROCAUC) Reset() { a.scores, a.labels = a.scores[:0], a.labels[:0] }

@@ -29,7 +29,7 @@ func BenchmarkFitMNISTShape(b *testing.B) {
 		Loss: nn.CrossEntropy, Optimizer: optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: 0.1}),
 		Train:   data.NewLoader(trainSet, data.LoaderConfig{BatchSize: 64, Shuffle: true, Rand: rng}),
 		Val:     data.NewLoader(valSet, data.LoaderConfig{BatchSize: 1000}),
-		Metrics: map[string]nn.Metric{"accuracy": nn.Accuracy},
+		Metrics: map[string]nn.Metric{"accuracy": &nn.Accuracy{}},
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -32,9 +32,12 @@ type Config struct {
 	Train     *data.Loader    // required
 	Val       *data.Loader    // optional: without it there is no val_loss
 
-	// Metrics are computed on every batch and averaged over the epoch,
-	// logged under their names and, on validation data, with the prefix
-	// "val_": Metrics: map[string]nn.Metric{"accuracy": nn.Accuracy}.
+	// Metrics are streaming accumulators (nn.Metric), reset before each
+	// epoch's training and before its validation, updated with every batch
+	// and read at the end of the pass, so that each is its value over the
+	// whole epoch: logged under their names and, on validation data, with
+	// the prefix "val_": Metrics: map[string]nn.Metric{"accuracy":
+	// &nn.Accuracy{}}. Batch logs carry the running value.
 	Metrics map[string]nn.Metric
 
 	Callbacks []callbacks.Callback
@@ -153,8 +156,10 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 // trainEpoch runs the training batches of one epoch and returns the mean
 // loss and metrics over its examples.
 func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Config, names []string, run *callbacks.Run, cbs []callbacks.Callback) (callbacks.Logs, error) {
-	sums := make(map[string]float64, len(names)+1)
-	seen := 0
+	for _, m := range cfg.Metrics {
+		m.Reset()
+	}
+	lossSum, seen := 0.0, 0
 	batch := 0
 	for x, y := range cfg.Train.Reused() { // each batch is done with before the next
 		if ctx.Err() != nil { // no step after a cancel
@@ -177,11 +182,11 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 		n := x.Dim(0)
 		batchLogs := callbacks.Logs{"loss": loss.Item()}
 		for _, name := range names {
-			batchLogs[name] = cfg.Metrics[name](out.Value, y)
+			m := cfg.Metrics[name]
+			m.Update(out.Value, y)
+			batchLogs[name] = m.Value()
 		}
-		for k, v := range batchLogs {
-			sums[k] += v * float64(n)
-		}
+		lossSum += loss.Item() * float64(n)
 		seen += n
 		for _, cb := range cbs {
 			if err := cb.OnBatchEnd(run, batch, batchLogs); err != nil {
@@ -193,42 +198,45 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 			break
 		}
 	}
-	logs := callbacks.Logs{}
-	for k, s := range sums {
-		logs[k] = s / float64(seen)
+	logs := callbacks.Logs{"loss": lossSum / float64(seen)}
+	for name, m := range cfg.Metrics {
+		logs[name] = m.Value()
 	}
 	return logs, nil
 }
 
-// Evaluate returns the mean loss ("loss") and metrics of model over every
-// example of loader, computed in evaluation mode without building a graph:
+// Evaluate returns the mean loss ("loss") and the metrics (reset first, then
+// updated with every batch) of model over every example of loader,
+// computed in evaluation mode without building a graph:
 // the inputs are autograd.NoGrad, so every layer with a mode, in any
 // module, evaluates, and nothing in the model is written. Any number of
-// goroutines may evaluate one model at once.
+// goroutines may evaluate one model at once, each with metrics of its own.
 func Evaluate(model nn.Module, loader *data.Loader, loss nn.Loss, metrics map[string]nn.Metric) callbacks.Logs {
 	return evaluate(context.Background(), model, loader, loss, metrics)
 }
 
 // evaluate is Evaluate, stopping between batches once ctx is done.
 func evaluate(ctx context.Context, model nn.Module, loader *data.Loader, loss nn.Loss, metrics map[string]nn.Metric) callbacks.Logs {
-	sums := callbacks.Logs{}
-	seen := 0
+	for _, m := range metrics {
+		m.Reset()
+	}
+	lossSum, seen := 0.0, 0
 	for x, y := range loader.Reused() {
 		if ctx.Err() != nil {
 			break
 		}
 		out := model.Forward(autograd.NoGrad(x))
-		n := float64(x.Dim(0))
-		sums["loss"] += loss(out, autograd.NoGrad(y)).Item() * n
-		for name, m := range metrics {
-			sums[name] += m(out.Value, y) * n
+		lossSum += loss(out, autograd.NoGrad(y)).Item() * float64(x.Dim(0))
+		for _, m := range metrics {
+			m.Update(out.Value, y)
 		}
 		seen += x.Dim(0)
 	}
-	for k := range sums {
-		sums[k] /= float64(seen)
+	logs := callbacks.Logs{"loss": lossSum / float64(seen)}
+	for name, m := range metrics {
+		logs[name] = m.Value()
 	}
-	return sums
+	return logs
 }
 
 // Predict returns the model's output for x, computed in evaluation mode

@@ -30,7 +30,7 @@ func xorSetup(seed uint64) (*nn.Sequential, Config) {
 		Loss: nn.MSE, Optimizer: optim.NewAdam(model.Parameters(), optim.AdamConfig{LR: 0.05}), Epochs: 300,
 		Train:   data.NewLoader(ds, data.LoaderConfig{BatchSize: 4}),
 		Val:     data.NewLoader(ds, data.LoaderConfig{BatchSize: 4}),
-		Metrics: map[string]nn.Metric{"accuracy": nn.BinaryAccuracy(0.5)},
+		Metrics: map[string]nn.Metric{"accuracy": &nn.BinaryAccuracy{}},
 	}
 }
 
@@ -137,8 +137,8 @@ func TestFitInvalidConfig(t *testing.T) {
 		{"drop-last leaves nothing", func(c *Config) {
 			c.Val = data.NewLoader(c.Train.Dataset(), data.LoaderConfig{BatchSize: 8, DropLast: true})
 		}, "the Val loader yields no batches (4 examples, batch size 8)"},
-		{"metric named loss", func(c *Config) { c.Metrics = map[string]nn.Metric{"loss": nn.Accuracy} }, `metric name "loss" is taken`},
-		{"metric with val_", func(c *Config) { c.Metrics = map[string]nn.Metric{"val_acc": nn.Accuracy} }, `metric name "val_acc"`},
+		{"metric named loss", func(c *Config) { c.Metrics = map[string]nn.Metric{"loss": &nn.Accuracy{}} }, `metric name "loss" is taken`},
+		{"metric with val_", func(c *Config) { c.Metrics = map[string]nn.Metric{"val_acc": &nn.Accuracy{}} }, `metric name "val_acc"`},
 		{"nil metric", func(c *Config) { c.Metrics = map[string]nn.Metric{"acc": nil} }, `metric "acc" is nil`},
 		{"negative clip", func(c *Config) { c.ClipNorm = -1 }, "ClipNorm and ClipValue"},
 		{"monitor never logged", func(c *Config) {
@@ -453,7 +453,7 @@ func TestEvaluateDropoutIsOff(t *testing.T) {
 	model := nn.NewSequential(nn.NewLinear(rng, 2, 8), nn.NewDropout(rng, 0.5), nn.NewLinear(rng, 8, 1))
 	x, y := data.XOR()
 	loader := data.NewLoader(data.NewTensorDataset(x, y), data.LoaderConfig{BatchSize: 3})
-	a := Evaluate(model, loader, nn.MSE, map[string]nn.Metric{"acc": nn.BinaryAccuracy(0.5)})
+	a := Evaluate(model, loader, nn.MSE, map[string]nn.Metric{"acc": &nn.BinaryAccuracy{}})
 	b := Evaluate(model, loader, nn.MSE, nil)
 	if a["loss"] != b["loss"] {
 		t.Errorf("evaluation is not deterministic: %v %v", a, b)
@@ -593,5 +593,33 @@ func TestScheduleAndPlateauCompose(t *testing.T) {
 	want := []float64{0.1, 0.1, 0.005, 0.0005, 2.5e-5}
 	if diff := cmp.Diff(want, hist.Values("lr"), cmpopts.EquateApprox(1e-12, 0)); diff != "" {
 		t.Errorf("logged rates (-want +got):\n%s\n%s", diff, out.String())
+	}
+}
+
+// TestStreamingMetrics: validation metrics over batches of 3 equal their
+// value over the whole set in one batch, for scores that are not means.
+func TestStreamingMetrics(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x, y := data.NoisySine(rng, 40, 0.1)
+	model := nn.NewSequential(nn.NewLinear(rng, 1, 16), nn.Tanh(), nn.NewLinear(rng, 16, 1))
+	ds := data.NewTensorDataset(x, y)
+	metrics := func() map[string]nn.Metric {
+		return map[string]nn.Metric{"r2": &nn.R2{}, "mae": &nn.MAE{}, "rmse": &nn.RMSE{}}
+	}
+	hist, err := Fit(context.Background(), model, Config{
+		Loss: nn.MSE, Optimizer: optim.NewAdam(model.Parameters(), optim.AdamConfig{LR: 0.01}), Epochs: 2,
+		Train:   data.NewLoader(ds, data.LoaderConfig{BatchSize: 8}),
+		Val:     data.NewLoader(ds, data.LoaderConfig{BatchSize: 3}),
+		Metrics: metrics(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := Evaluate(model, data.NewLoader(ds, data.LoaderConfig{BatchSize: 40}), nn.MSE, metrics())
+	last := hist.Epochs[len(hist.Epochs)-1]
+	for _, name := range []string{"r2", "mae", "rmse", "loss"} {
+		if got, want := last["val_"+name], whole[name]; math.Abs(got-want) > 1e-12*(1+math.Abs(want)) {
+			t.Errorf("val_%s over batches of 3 = %v, over one batch %v", name, got, want)
+		}
 	}
 }

@@ -123,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Loss: nn.CrossEntropy, Optimizer: optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: o.lr}), Epochs: o.epochs,
 		Train:     data.NewLoader(trainSet, data.LoaderConfig{BatchSize: o.batch, Shuffle: true, Rand: rng, Prefetch: true}),
 		Val:       data.NewLoader(valSet, data.LoaderConfig{BatchSize: 1000, Prefetch: true}),
-		Metrics:   map[string]nn.Metric{"accuracy": nn.Accuracy},
+		Metrics:   map[string]nn.Metric{"accuracy": &nn.Accuracy{}},
 		Callbacks: cbs,
 	})
 	interrupted := errors.Is(err, context.Canceled)
@@ -131,7 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mnist:", err)
 		return 1
 	}
-	testLogs := train.Evaluate(model, data.NewLoader(test, data.LoaderConfig{BatchSize: 1000}), nn.CrossEntropy, map[string]nn.Metric{"accuracy": nn.Accuracy})
+	testLogs := train.Evaluate(model, data.NewLoader(test, data.LoaderConfig{BatchSize: 1000}), nn.CrossEntropy, map[string]nn.Metric{"accuracy": &nn.Accuracy{}})
 	seconds := 0.0
 	for _, e := range hist.Epochs {
 		seconds += e["epoch_seconds"]

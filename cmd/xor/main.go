@@ -178,7 +178,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Loss: nn.MSE, Optimizer: opt, Epochs: o.epochs,
 		Train:     data.NewLoader(trainSet, data.LoaderConfig{BatchSize: batch, Shuffle: o.noise > 0, Rand: rng}),
 		Val:       data.NewLoader(valSet, data.LoaderConfig{BatchSize: valSet.Len()}),
-		Metrics:   map[string]nn.Metric{"accuracy": nn.BinaryAccuracy(0.5)},
+		Metrics:   map[string]nn.Metric{"accuracy": &nn.BinaryAccuracy{}},
 		Callbacks: []callbacks.Callback{stop, progress(o, stdout)},
 	}
 	if !o.json {
