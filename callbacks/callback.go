@@ -81,6 +81,12 @@ type Run struct {
 	Epochs    int             // the most epochs the run will take
 	Steps     int             // batches per epoch, 0 if unknown
 	Epoch     int             // the current epoch, from 0
+	// InitialEpoch is the first epoch this run trains (Keras's
+	// initial_epoch); Resumed says the run continues a saved one, whose
+	// state was loaded into the Stateful callbacks, which then keep it when
+	// training begins instead of starting afresh.
+	InitialEpoch int
+	Resumed      bool
 	// Keys lists every name the epoch logs will carry, so that a callback
 	// can reject, before training starts, a name that will never appear.
 	Keys []string

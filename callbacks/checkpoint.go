@@ -79,8 +79,10 @@ func validFormat(f string) bool { return f == "" || formatSpec.MatchString(f) }
 // OnTrainBegin checks that the path's fields and the monitor will be
 // logged, and resolves the mode.
 func (c *ModelCheckpoint) OnTrainBegin(r *Run) error {
-	c.tracker.Reset()
-	c.written = nil
+	if !r.Resumed {
+		c.tracker.Reset()
+		c.written = nil
+	}
 	if dir := filepath.Dir(c.cfg.Path); !strings.ContainsAny(dir, "{}") {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("callbacks: ModelCheckpoint: creating the folder %s: %w", dir, err)

@@ -62,10 +62,13 @@ func (e *EarlyStopping) Reset() {
 // when RestoreBestWeights is set. Fit does this at the start of training.
 func (e *EarlyStopping) Watch(m nn.Module) { e.model = m }
 
-// OnTrainBegin resets the state, watches the run's model and checks that
-// the monitored names will be logged and the mode can be told.
+// OnTrainBegin resets the state (unless the run resumes a saved one),
+// watches the run's model and checks that the monitored names will be
+// logged and the mode can be told.
 func (e *EarlyStopping) OnTrainBegin(r *Run) error {
-	e.Reset()
+	if !r.Resumed {
+		e.Reset()
+	}
 	e.Watch(r.Model)
 	if !e.cfg.AllowMissing {
 		if err := checkLogged("EarlyStopping", fmt.Sprintf("monitor %q", e.cfg.Monitor), e.cfg.Monitor, r); err != nil {

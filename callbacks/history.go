@@ -16,9 +16,11 @@ type History struct {
 	StopMessage  string     // the stopping callback's explanation
 }
 
-// OnTrainBegin clears the history.
-func (h *History) OnTrainBegin(*Run) error {
-	*h = History{StoppedEpoch: -1}
+// OnTrainBegin clears the history, unless the run resumes a saved one.
+func (h *History) OnTrainBegin(r *Run) error {
+	if !r.Resumed {
+		*h = History{StoppedEpoch: -1}
+	}
 	return nil
 }
 

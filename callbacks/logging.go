@@ -49,14 +49,14 @@ func NewCSVLogger(cfg CSVLoggerConfig) *CSVLogger {
 }
 
 // OnTrainBegin opens the file, reading the header of an existing one when
-// appending. An existing file whose first line is not a CSV header of at
-// most maxHeader bytes is an error naming the file, rather than a file
-// whose rows no longer line up.
-func (c *CSVLogger) OnTrainBegin(*Run) error {
+// appending (always, when the run resumes a saved one). An existing file
+// whose first line is not a CSV header of at most maxHeader bytes is an
+// error naming the file, rather than a file whose rows no longer line up.
+func (c *CSVLogger) OnTrainBegin(r *Run) error {
 	c.columns = nil
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	newline := false // the existing file needs a line end before the rows
-	if c.cfg.Append {
+	if c.cfg.Append || r.Resumed {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
 		columns, unended, err := readHeader(c.cfg.Path, c.cfg.Separator)
 		if err != nil {

@@ -63,8 +63,10 @@ func NewReduceLROnPlateau(cfg ReduceLROnPlateauConfig) *ReduceLROnPlateau {
 // OnTrainBegin resets the state, checks the monitor and optimizer and
 // resolves the mode.
 func (p *ReduceLROnPlateau) OnTrainBegin(r *Run) error {
-	p.tracker.Reset()
-	p.cooldown = 0
+	if !r.Resumed {
+		p.tracker.Reset()
+		p.cooldown = 0
+	}
 	if r.Optimizer == nil {
 		return configErrorf("ReduceLROnPlateau", "the run has no optimizer")
 	}

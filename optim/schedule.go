@@ -39,6 +39,13 @@ func (s *Schedule) LR() float64 { return s.opt.LR() }
 // Epoch returns the number of Steps taken.
 func (s *Schedule) Epoch() int { return s.epoch }
 
+// SetEpoch sets the number of Steps taken, for a resumed run whose
+// optimizer state (its rate) is loaded too; it does not change the rate.
+func (s *Schedule) SetEpoch(epoch int) {
+	check("Schedule.SetEpoch", epoch >= 0, "epoch %d is negative", epoch)
+	s.epoch = epoch
+}
+
 // NewStepLR multiplies the rate by gamma every stepSize epochs, as
 // torch.optim.lr_scheduler.StepLR.
 func NewStepLR(opt Optimizer, stepSize int, gamma float64) *Schedule {

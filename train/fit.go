@@ -50,6 +50,25 @@ type Config struct {
 	// Schedule, if set, is stepped once at the end of every epoch, after
 	// the callbacks (an *optim.Schedule, for example).
 	Schedule interface{ Step() }
+
+	// InitialEpoch is the epoch to start at, as Keras's initial_epoch:
+	// epochs InitialEpoch … Epochs−1 run. Resume sets it from a checkpoint.
+	InitialEpoch int
+	// Checkpoint, if set, is a file that Fit writes after every epoch (after
+	// the callbacks and the schedule's step), atomically: the model, the
+	// optimizer, the schedule's step count, the state of every Stateful
+	// callback (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, History),
+	// the RandomSources and the epoch to run next.
+	Checkpoint string
+	// Resume continues the run saved in Checkpoint, if the file exists:
+	// everything is loaded back and training goes on from the next epoch,
+	// so that an interrupted run ends as the uninterrupted one would have,
+	// to the bit. Without the file, training starts afresh.
+	Resume bool
+	// RandomSources are the sources behind the run's random choices (the
+	// Loader's shuffling, Dropout), saved and restored with the checkpoint:
+	// give rand.New the source and list it here.
+	RandomSources []RandomSource
 }
 
 // Fit trains model with the configuration and returns the history of the
@@ -86,8 +105,17 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 			keys = append(keys, "val_"+n)
 		}
 	}
-	run := &callbacks.Run{Model: model, Optimizer: cfg.Optimizer, Epochs: cfg.Epochs, Steps: cfg.Train.Len(), Keys: keys}
+	run := &callbacks.Run{Model: model, Optimizer: cfg.Optimizer, Epochs: cfg.Epochs, Steps: cfg.Train.Len(), Keys: keys, InitialEpoch: cfg.InitialEpoch}
 	cbs := append([]callbacks.Callback{hist}, cfg.Callbacks...)
+	if cfg.Resume && cfg.Checkpoint != "" {
+		next, found, err := loadRun(cfg.Checkpoint, model, &cfg, cbs, run)
+		if err != nil {
+			return hist, err
+		}
+		if found {
+			run.InitialEpoch, run.Resumed = next, true
+		}
+	}
 
 	for i, cb := range cbs {
 		if err := cb.OnTrainBegin(run); err != nil {
@@ -108,7 +136,10 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 		return hist, err
 	}
 	params := model.Parameters()
-	for epoch := range cfg.Epochs {
+	if run.Stopping() { // a resumed run that had ended
+		return end(nil)
+	}
+	for epoch := run.InitialEpoch; epoch < cfg.Epochs; epoch++ {
 		run.Epoch = epoch
 		for _, cb := range cbs {
 			if err := cb.OnEpochBegin(run, epoch); err != nil {
@@ -144,6 +175,14 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 		}
 		if cfg.Schedule != nil {
 			cfg.Schedule.Step()
+		}
+		if epoch == cfg.Epochs-1 && !run.Stopping() {
+			run.Stop(callbacks.StopMaxEpochs, fmt.Sprintf("completed %d epochs", cfg.Epochs))
+		}
+		if cfg.Checkpoint != "" {
+			if err := saveRun(cfg.Checkpoint, epoch+1, model, &cfg, cbs, run); err != nil {
+				return end(err)
+			}
 		}
 		if run.Stopping() {
 			return end(nil)
@@ -284,6 +323,17 @@ func validate(model nn.Module, cfg *Config) error {
 	}
 	if cfg.ClipNorm < 0 || cfg.ClipValue < 0 {
 		problems = append(problems, "ClipNorm and ClipValue must not be negative")
+	}
+	if cfg.InitialEpoch < 0 || cfg.InitialEpoch > cfg.Epochs {
+		problems = append(problems, fmt.Sprintf("InitialEpoch %d outside [0, Epochs %d]", cfg.InitialEpoch, cfg.Epochs))
+	}
+	if cfg.Resume && cfg.Checkpoint == "" {
+		problems = append(problems, "Resume needs a Checkpoint file")
+	}
+	for i, src := range cfg.RandomSources {
+		if src == nil {
+			problems = append(problems, fmt.Sprintf("RandomSources[%d] is nil", i))
+		}
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)

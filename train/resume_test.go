@@ -1,0 +1,165 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/minidl/minidl/callbacks"
+	"github.com/minidl/minidl/data"
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/optim"
+)
+
+// resumeRun builds the run the resume tests interrupt: shuffled batches and
+// dropout drawing from one PCG source, Adam, a StepLR schedule,
+// ReduceLROnPlateau and early stopping that restores the best weights,
+// all saved in the checkpoint at path.
+func resumeRun(path string) (*nn.Sequential, Config, *callbacks.EarlyStopping) {
+	src := rand.NewPCG(1, 2)
+	rng := rand.New(src)
+	x, y := data.NoisySine(rand.New(rand.NewPCG(7, 8)), 96, 0.3)
+	trainSet, valSet := data.NewTensorDataset(x.Rows(0, 64), y.Rows(0, 64)), data.NewTensorDataset(x.Rows(64, 96), y.Rows(64, 96))
+	model := nn.NewSequential(nn.NewLinear(rng, 1, 32), nn.Tanh(), nn.NewDropout(rng, 0.2), nn.NewLinear(rng, 32, 1))
+	opt := optim.NewAdam(model.Parameters(), optim.AdamConfig{LR: 0.03})
+	stop := callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Patience: 8, RestoreBestWeights: true})
+	return model, Config{
+		Loss: nn.MSE, Optimizer: opt, Epochs: 200,
+		Train:    data.NewLoader(trainSet, data.LoaderConfig{BatchSize: 8, Shuffle: true, Rand: rng}),
+		Val:      data.NewLoader(valSet, data.LoaderConfig{BatchSize: 32}),
+		Schedule: optim.NewStepLR(opt, 5, 0.8),
+		Callbacks: []callbacks.Callback{stop, callbacks.NewReduceLROnPlateau(callbacks.ReduceLROnPlateauConfig{
+			Patience: new(2), Factor: 0.5, MinDelta: new(0.0),
+		})},
+		Checkpoint: path, Resume: true, RandomSources: []RandomSource{src},
+	}, stop
+}
+
+// outcome is what must come out the same: the weights, the history but
+// its timings, and how early stopping ended.
+type outcome struct {
+	Weights map[string][]float64
+	History []map[string]float64
+	Stopped int
+	Reason  callbacks.StopReason
+}
+
+func outcomeOf(model nn.Module, hist *callbacks.History, stop *callbacks.EarlyStopping) outcome {
+	o := outcome{Weights: map[string][]float64{}, Stopped: stop.StoppedEpoch(), Reason: stop.StopReason()}
+	for _, p := range model.Parameters() {
+		o.Weights[p.Name] = slices.Clone(p.Var.Value.Data())
+	}
+	for _, logs := range hist.Epochs {
+		l := map[string]float64{}
+		for k, v := range logs {
+			if k != "epoch_seconds" {
+				l[k] = v
+			}
+		}
+		o.History = append(o.History, l)
+	}
+	return o
+}
+
+func (o outcome) equal(p outcome) bool {
+	a, _ := json.Marshal(o)
+	b, _ := json.Marshal(p)
+	return string(a) == string(b)
+}
+
+// interrupt runs the checkpointed run and cancels it as epoch k begins, as
+// a kill would: the checkpoint then holds the end of epoch k−1.
+func interrupt(t *testing.T, path string, k int) {
+	t.Helper()
+	model, cfg, _ := resumeRun(path)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg.Callbacks = append(cfg.Callbacks, &callbacks.Lambda{EpochBegin: func(_ *callbacks.Run, e int) error {
+		if e == k {
+			cancel()
+		}
+		return nil
+	}})
+	if _, err := Fit(ctx, model, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupting at epoch %d: %v", k, err)
+	}
+}
+
+const resumeChild = "MINIDL_RESUME_CHILD"
+
+// TestMain lets the resume test run the resumed half in a fresh process.
+func TestMain(m *testing.M) {
+	if path := os.Getenv(resumeChild); path != "" {
+		model, cfg, stop := resumeRun(path)
+		cfg.Callbacks = append(cfg.Callbacks[:len(cfg.Callbacks):len(cfg.Callbacks)], &callbacks.Lambda{}) // as in interrupt
+		hist, err := Fit(context.Background(), model, cfg)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		json.NewEncoder(os.Stdout).Encode(outcomeOf(model, hist, stop))
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestResume interrupts a run after epoch k, for several k, and resumes it
+// from its checkpoint in a fresh process: weights, history and the stop
+// epoch are bitwise those of the uninterrupted run. A run resumed after it
+// ended ends at once, the same.
+func TestResume(t *testing.T) {
+	dir := t.TempDir()
+	model, cfg, stop := resumeRun(filepath.Join(dir, "straight.safetensors"))
+	cfg.Callbacks = append(cfg.Callbacks, &callbacks.Lambda{})
+	hist, err := Fit(context.Background(), model, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := outcomeOf(model, hist, stop)
+	if want.Stopped < 6 || want.Reason != callbacks.StopPatience {
+		t.Fatalf("the straight run stopped at %d (%v): too early to interrupt", want.Stopped, want.Reason)
+	}
+	for _, k := range []int{1, want.Stopped / 2, want.Stopped} {
+		path := filepath.Join(dir, fmt.Sprintf("run-%d.safetensors", k))
+		interrupt(t, path, k)
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), resumeChild+"="+path)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("resuming after epoch %d: %v", k-1, err)
+		}
+		var got outcome
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !got.equal(want) {
+			t.Errorf("interrupted after epoch %d and resumed: stopped %d (%v), %d epochs of history; straight: %d (%v), %d",
+				k-1, got.Stopped, got.Reason, len(got.History), want.Stopped, want.Reason, len(want.History))
+		}
+	}
+	// The straight run's checkpoint records its end: resuming it trains
+	// nothing more and gives the same outcome.
+	model, cfg, stop = resumeRun(filepath.Join(dir, "straight.safetensors"))
+	cfg.Callbacks = append(cfg.Callbacks, &callbacks.Lambda{})
+	hist, err = Fit(context.Background(), model, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomeOf(model, hist, stop); !got.equal(want) {
+		t.Errorf("resuming an ended run: stopped %d (%v), %d epochs", got.Stopped, got.Reason, len(got.History))
+	}
+	// A checkpoint of another run's callbacks is refused, naming them.
+	model, cfg, _ = resumeRun(filepath.Join(dir, "straight.safetensors"))
+	cfg.Callbacks = []callbacks.Callback{callbacks.NewReduceLROnPlateau(callbacks.ReduceLROnPlateauConfig{})}
+	if _, err := Fit(context.Background(), model, cfg); err == nil || !strings.Contains(err.Error(), "callback 1 is a *callbacks.ReduceLROnPlateau") {
+		t.Errorf("another run's checkpoint: %v", err)
+	}
+}
