@@ -170,7 +170,9 @@ func loadRun(path string, model nn.Module, cfg *Config, cbs []callbacks.Callback
 	if hasSchedule {
 		sch.SetEpoch(scheduleEpoch)
 	}
-	if reason, ok := meta["stop_reason"]; ok {
+	if reason, ok := meta["stop_reason"]; ok && callbacks.StopReason(reason) != callbacks.StopMaxEpochs {
+		// A run that ran out of epochs goes on if it now has more; one that
+		// a callback stopped stays stopped.
 		run.Epoch, _ = strconv.Atoi(meta["stop_epoch"])
 		run.Stop(callbacks.StopReason(reason), meta["stop_message"])
 	}

@@ -52,6 +52,7 @@ type options struct {
 	json      bool
 	plot      string
 	save      string
+	resume    string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -69,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.json, "json", false, "print JSON lines with the reference script's fields")
 	fs.StringVar(&o.plot, "plot", "", "write an SVG chart of the losses to this file")
 	fs.StringVar(&o.save, "save", "", "save the trained weights to this safetensors file")
+	fs.StringVar(&o.resume, "resume", "", "keep a run checkpoint in this file after every epoch and, if it exists, continue the run saved there")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -109,7 +111,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// few megabytes: collecting at 20% growth rather than Go's default 100%
 	// keeps the resident memory near the data's size.
 	debug.SetGCPercent(20)
-	rng := rand.New(rand.NewPCG(o.seed, 7))
+	src := rand.NewPCG(o.seed, 7)
+	rng := rand.New(src)
 	model := nn.NewSequential(nn.NewLinear(rng, 784, o.hidden), nn.ReLU(), nn.NewLinear(rng, o.hidden, 10))
 	stop := callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Patience: o.patience, RestoreBestWeights: true})
 	cbs := []callbacks.Callback{stop}
@@ -121,10 +124,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logf("training 784-%d-10 on %d images, validating on %d, batch %d, SGD lr %g\n", o.hidden, trainSet.Len(), valSet.Len(), o.batch, o.lr)
 	hist, err := train.Fit(ctx, model, train.Config{
 		Loss: nn.CrossEntropy, Optimizer: optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: o.lr}), Epochs: o.epochs,
-		Train:     data.NewLoader(trainSet, data.LoaderConfig{BatchSize: o.batch, Shuffle: true, Rand: rng, Prefetch: true}),
-		Val:       data.NewLoader(valSet, data.LoaderConfig{BatchSize: 1000, Prefetch: true}),
-		Metrics:   map[string]nn.Metric{"accuracy": &nn.Accuracy{}},
-		Callbacks: cbs,
+		Train:      data.NewLoader(trainSet, data.LoaderConfig{BatchSize: o.batch, Shuffle: true, Rand: rng, Prefetch: true}),
+		Val:        data.NewLoader(valSet, data.LoaderConfig{BatchSize: 1000, Prefetch: true}),
+		Metrics:    map[string]nn.Metric{"accuracy": &nn.Accuracy{}},
+		Callbacks:  cbs,
+		Checkpoint: o.resume, Resume: o.resume != "", RandomSources: []train.RandomSource{src},
 	})
 	interrupted := errors.Is(err, context.Canceled)
 	if err != nil && !interrupted {

@@ -58,6 +58,7 @@ type options struct {
 	json       bool
 	plot       string
 	save       string
+	resume     string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -77,6 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per epoch and a summary")
 	fs.StringVar(&o.plot, "plot", "", "write an SVG chart of the losses to this file")
 	fs.StringVar(&o.save, "save", "", "save the trained weights to this safetensors file")
+	fs.StringVar(&o.resume, "resume", "", "keep a run checkpoint in this file after every epoch and, if it exists, continue the run saved there")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: xor [flags]\n\nTrains a 2-H-1 network on XOR with early stopping.\n\n")
 		fs.PrintDefaults()
@@ -148,7 +150,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	rng := rand.New(rand.NewPCG(o.seed, 0x9e3779b97f4a7c15))
+	src := rand.NewPCG(o.seed, 0x9e3779b97f4a7c15)
+	rng := rand.New(src)
 	x, y := data.XOR()
 	trainSet, valSet := data.NewTensorDataset(x, y), data.NewTensorDataset(x, y)
 	if o.noise > 0 {
@@ -176,10 +179,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := train.Config{
 		Loss: nn.MSE, Optimizer: opt, Epochs: o.epochs,
-		Train:     data.NewLoader(trainSet, data.LoaderConfig{BatchSize: batch, Shuffle: o.noise > 0, Rand: rng}),
-		Val:       data.NewLoader(valSet, data.LoaderConfig{BatchSize: valSet.Len()}),
-		Metrics:   map[string]nn.Metric{"accuracy": &nn.BinaryAccuracy{}},
-		Callbacks: []callbacks.Callback{stop, progress(o, stdout)},
+		Train:      data.NewLoader(trainSet, data.LoaderConfig{BatchSize: batch, Shuffle: o.noise > 0, Rand: rng}),
+		Val:        data.NewLoader(valSet, data.LoaderConfig{BatchSize: valSet.Len()}),
+		Metrics:    map[string]nn.Metric{"accuracy": &nn.BinaryAccuracy{}},
+		Callbacks:  []callbacks.Callback{stop, progress(o, stdout)},
+		Checkpoint: o.resume, Resume: o.resume != "", RandomSources: []train.RandomSource{src},
 	}
 	if !o.json {
 		fmt.Fprintf(stdout, "minidl XOR: 2-%d-1 network (%s, sigmoid output), %s lr %g, seed %d\n", o.hidden, o.activation, o.optimizer, o.lr, o.seed)

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -147,5 +148,29 @@ func TestInterrupt(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("model not saved after an interrupt: %v", err)
+	}
+}
+
+// TestResume: a run of 80 epochs done as 40 and then 40 more from its
+// checkpoint ends as the straight run does, to the printed digit.
+func TestResume(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.safetensors")
+	args := []string{"-noise", "200", "-patience", "30", "-json"}
+	code, straight, _ := runXOR(t, append(args, "-epochs", "80")...)
+	if code != 0 {
+		t.Fatalf("straight run: exit %d", code)
+	}
+	if code, _, errOut := runXOR(t, append(args, "-epochs", "40", "-resume", path)...); code != 0 {
+		t.Fatalf("first half: exit %d: %s", code, errOut)
+	}
+	code, resumed, errOut := runXOR(t, append(args, "-epochs", "80", "-resume", path)...)
+	if code != 0 {
+		t.Fatalf("resumed run: exit %d: %s", code, errOut)
+	}
+	want, got := lastJSON(t, straight), lastJSON(t, resumed)
+	for _, k := range []string{"epochs_run", "stop_reason", "best_epoch", "final_loss", "predictions"} {
+		if !reflect.DeepEqual(want[k], got[k]) {
+			t.Errorf("%s: resumed %v, straight %v", k, got[k], want[k])
+		}
 	}
 }
