@@ -337,3 +337,21 @@ func TestMessagesAndTheBar(t *testing.T) {
 		t.Errorf("the message shares a line with the bar: %q", lines[1])
 	}
 }
+
+// TestCSVLoggerResumed: on a resumed run the log keeps the rows of the
+// epochs before the resumed one, drops any later row a crash left behind,
+// and appends.
+func TestCSVLoggerResumed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.csv")
+	os.WriteFile(path, []byte("epoch,loss\n0,1\n1,0.5\n2,0.4\n"), 0o644)
+	c := NewCSVLogger(CSVLoggerConfig{Path: path})
+	r := &Run{Resumed: true, InitialEpoch: 2}
+	if err := c.OnTrainBegin(r); err != nil {
+		t.Fatal(err)
+	}
+	c.OnEpochEnd(r, 2, Logs{"loss": 0.25})
+	c.OnTrainEnd(r)
+	if b, _ := os.ReadFile(path); string(b) != "epoch,loss\n0,1\n1,0.5\n2,0.25\n" {
+		t.Errorf("resumed log:\n%s", b)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +57,11 @@ func (c *CSVLogger) OnTrainBegin(r *Run) error {
 	c.columns = nil
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	newline := false // the existing file needs a line end before the rows
+	if r.Resumed {
+		if err := dropRowsFrom(c.cfg.Path, c.cfg.Separator, r.InitialEpoch); err != nil {
+			return fmt.Errorf("callbacks: CSVLogger: %w", err)
+		}
+	}
 	if c.cfg.Append || r.Resumed {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
 		columns, unended, err := readHeader(c.cfg.Path, c.cfg.Separator)
@@ -78,6 +84,50 @@ func (c *CSVLogger) OnTrainBegin(r *Run) error {
 	c.w = csv.NewWriter(f)
 	c.w.Comma = c.cfg.Separator
 	return nil
+}
+
+// dropRowsFrom removes from the log at path the rows of epochs from first
+// on: a run resumed from its checkpoint may have logged an epoch it then
+// did not checkpoint, and logs it again. The file is replaced atomically.
+func dropRowsFrom(path string, sep rune, first int) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r := csv.NewReader(strings.NewReader(string(b)))
+	r.Comma = sep
+	rows, err := r.ReadAll()
+	if err != nil || len(rows) == 0 {
+		return fmt.Errorf("%s: not a CSV log to resume: %v", path, err)
+	}
+	col := slices.Index(rows[0], "epoch")
+	if col < 0 {
+		return fmt.Errorf("%s: no epoch column to resume by", path)
+	}
+	kept := rows[:1]
+	for _, row := range rows[1:] {
+		if e, err := strconv.Atoi(row[col]); err == nil && e < first {
+			kept = append(kept, row)
+		}
+	}
+	if len(kept) == len(rows) {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(tmp)
+	w.Comma = sep
+	w.WriteAll(kept)
+	if err := errors.Join(w.Error(), tmp.Sync(), tmp.Close()); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // maxHeader bounds the header line CSVLogger reads from a file it appends
