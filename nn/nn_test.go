@@ -650,3 +650,18 @@ func FuzzLoadState(f *testing.F) {
 		}
 	})
 }
+
+// TestStateDictErrorBounded: a checkpoint with thousands of unexpected
+// names gives an error of a few lines, naming the first and counting the
+// rest.
+func TestStateDictErrorBounded(t *testing.T) {
+	m := NewSequential(NewLinear(rand.New(rand.NewPCG(1, 2)), 2, 1))
+	s := StateOf(m).Clone()
+	for i := range 5000 {
+		s.Set(fmt.Sprintf("extra.%d.%s", i, strings.Repeat("x", 200)), tensor.Zeros(1))
+	}
+	err := LoadState(m, s)
+	if err == nil || len(err.Error()) > 2000 || !strings.Contains(err.Error(), "and 4990 more") {
+		t.Errorf("error of %d bytes: %.200s", len(err.Error()), err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -85,13 +86,13 @@ func (e *StateDictError) Is(target error) bool { return target == ErrState }
 func (e *StateDictError) Error() string {
 	var parts []string
 	if len(e.Missing) > 0 {
-		parts = append(parts, "missing "+strings.Join(e.Missing, ", "))
+		parts = append(parts, "missing "+quote.List(e.Missing))
 	}
 	if len(e.Unexpected) > 0 {
-		parts = append(parts, "unexpected "+strings.Join(e.Unexpected, ", "))
+		parts = append(parts, "unexpected "+quote.List(e.Unexpected))
 	}
 	if len(e.Mismatched) > 0 {
-		parts = append(parts, "shape mismatch for "+strings.Join(e.Mismatched, "; "))
+		parts = append(parts, "mismatch for "+quote.List(e.Mismatched))
 	}
 	target := e.Target
 	if target == "" {

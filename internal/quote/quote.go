@@ -12,8 +12,11 @@ import (
 // MaxRunes is how much of a text Text quotes.
 const MaxRunes = 40
 
-// MaxNames is how many names List shows.
-const MaxNames = 10
+// MaxNames is how many names List shows, and MaxName how much of each.
+const (
+	MaxNames = 10
+	MaxName  = 120
+)
 
 // Text returns s quoted as strconv.Quote does, cut to its first MaxRunes
 // characters followed by "…" when it is longer.
@@ -31,8 +34,8 @@ func Text(s string) string {
 	return strconv.Quote(s[:i]) + "…"
 }
 
-// List returns names joined by ", ", each cut as Text cuts it (unquoted),
-// showing at most MaxNames of them and saying how many more there are.
+// List returns names joined by ", ", each cut to MaxName characters and
+// "…", showing at most MaxNames of them and saying how many more there are.
 func List(names []string) string {
 	var b strings.Builder
 	for i, name := range names {
@@ -43,9 +46,8 @@ func List(names []string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if utf8.RuneCountInString(name) > MaxRunes {
-			q := Text(name)
-			name = q[1:len(q)-len(`"…`)] + "…"
+		if utf8.RuneCountInString(name) > MaxName {
+			name = string([]rune(name)[:MaxName]) + "…"
 		}
 		b.WriteString(name)
 	}

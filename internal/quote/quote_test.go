@@ -27,10 +27,10 @@ func TestList(t *testing.T) {
 	}
 	many := make([]string, 25)
 	for i := range many {
-		many[i] = strings.Repeat("n", 50)
+		many[i] = strings.Repeat("n", 130)
 	}
 	got := List(many)
-	if !strings.HasSuffix(got, " and 15 more") || strings.Count(got, ", ") != 9 || strings.Contains(got, strings.Repeat("n", 41)) {
+	if !strings.HasSuffix(got, " and 15 more") || strings.Count(got, ", ") != 9 || strings.Contains(got, strings.Repeat("n", 121)) {
 		t.Errorf("List of 25 long names = %q", got)
 	}
 }
