@@ -61,7 +61,10 @@ func openTemp(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if lockFile(f) {
+	// The lock must be on the file that still has the name: another save may
+	// have renamed it over the target (and let go of it) between our open
+	// and our lock, and that file is now the checkpoint itself.
+	if lockFile(f) && stillNamed(f, name) {
 		if err := f.Truncate(0); err != nil {
 			f.Close()
 			return nil, err
@@ -70,4 +73,11 @@ func openTemp(path string) (*os.File, error) {
 	}
 	f.Close()
 	return os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+}
+
+// stillNamed reports whether name is the file f has open.
+func stillNamed(f *os.File, name string) bool {
+	open, err1 := f.Stat()
+	named, err2 := os.Stat(name)
+	return err1 == nil && err2 == nil && os.SameFile(open, named)
 }
