@@ -98,15 +98,9 @@ func (c *ModelCheckpoint) OnTrainBegin(r *Run) error {
 	if !c.cfg.SaveBestOnly {
 		return nil
 	}
-	if err := checkLogged("ModelCheckpoint", fmt.Sprintf("monitor %q", c.cfg.Monitor), c.cfg.Monitor, r); err != nil {
-		return err
-	}
-	mode, err := resolveMode(c.cfg.Mode, c.cfg.Monitor)
-	if err != nil {
-		return configErrorf("ModelCheckpoint", "%v", err)
-	}
+	mode, err := monitorMode("ModelCheckpoint", c.cfg.Monitor, c.cfg.Mode, r)
 	c.tracker.Mode = mode
-	return nil
+	return err
 }
 
 // OnEpochEnd saves the model if it should.

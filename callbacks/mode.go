@@ -74,3 +74,17 @@ func checkLogged(op, what, name string, r *Run) error {
 	}
 	return configErrorf(op, "%s will never be logged; the logs carry %s", what, strings.Join(r.Keys, ", "))
 }
+
+// monitorMode checks that the run's logs will carry monitor and returns the
+// mode to follow it in, m with Auto resolved; op names the callback in
+// errors.
+func monitorMode(op, monitor string, m Mode, r *Run) (Mode, error) {
+	if err := checkLogged(op, fmt.Sprintf("monitor %q", monitor), monitor, r); err != nil {
+		return Auto, err
+	}
+	mode, err := resolveMode(m, monitor)
+	if err != nil {
+		return Auto, configErrorf(op, "%v", err)
+	}
+	return mode, nil
+}

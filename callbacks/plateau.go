@@ -1,7 +1,6 @@
 package callbacks
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/minidl/minidl/optim"
@@ -70,15 +69,9 @@ func (p *ReduceLROnPlateau) OnTrainBegin(r *Run) error {
 	if r.Optimizer == nil {
 		return configErrorf("ReduceLROnPlateau", "the run has no optimizer")
 	}
-	if err := checkLogged("ReduceLROnPlateau", fmt.Sprintf("monitor %q", p.cfg.Monitor), p.cfg.Monitor, r); err != nil {
-		return err
-	}
-	mode, err := resolveMode(p.cfg.Mode, p.cfg.Monitor)
-	if err != nil {
-		return configErrorf("ReduceLROnPlateau", "%v", err)
-	}
+	mode, err := monitorMode("ReduceLROnPlateau", p.cfg.Monitor, p.cfg.Mode, r)
 	p.tracker.Mode = mode
-	return nil
+	return err
 }
 
 // OnEpochEnd applies the plateau rule.

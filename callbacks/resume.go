@@ -28,9 +28,14 @@ func trackerState(meta map[string]string, t *optim.Tracker) {
 	meta["wait"] = strconv.Itoa(t.Wait())
 }
 
-// loadTracker restores t from meta, checking every field; op names the
-// caller in errors.
-func loadTracker(op string, meta map[string]string, t *optim.Tracker) error {
+// loadTracker restores t, followed in mode m of monitor, from meta,
+// checking every field; op names the caller in errors.
+func loadTracker(op string, meta map[string]string, t *optim.Tracker, m Mode, monitor string) error {
+	mode, err := resolveMode(m, monitor)
+	if err != nil {
+		return configErrorf(op, "%v", err)
+	}
+	t.Mode = mode
 	bestEpoch, err := metaInt(op, meta, "best_epoch", -1)
 	if err != nil {
 		return err
@@ -70,13 +75,8 @@ func (p *ReduceLROnPlateau) LoadState(_ *nn.StateDict, meta map[string]string) e
 	if err != nil {
 		return err
 	}
-	mode, err := resolveMode(p.cfg.Mode, p.cfg.Monitor)
-	if err != nil {
-		return configErrorf(op, "%v", err)
-	}
 	t := p.tracker
-	t.Mode = mode
-	if err := loadTracker(op, meta, &t); err != nil {
+	if err := loadTracker(op, meta, &t, p.cfg.Mode, p.cfg.Monitor); err != nil {
 		return err
 	}
 	p.tracker, p.cooldown = t, cooldown
@@ -98,15 +98,11 @@ func (c *ModelCheckpoint) LoadState(_ *nn.StateDict, meta map[string]string) err
 	if err := json.Unmarshal([]byte(meta["written"]), &written); err != nil {
 		return &StateError{Op: op, Field: "written", Detail: fmt.Sprintf("not a JSON list of file names: %v", err)}
 	}
-	t := c.tracker
-	if c.cfg.SaveBestOnly {
-		mode, err := resolveMode(c.cfg.Mode, c.cfg.Monitor)
-		if err != nil {
-			return configErrorf(op, "%v", err)
-		}
-		t.Mode = mode
+	t, mode := c.tracker, c.cfg.Mode
+	if !c.cfg.SaveBestOnly && mode == Auto {
+		mode = Min // the tracker is unused, and the name need not tell its mode
 	}
-	if err := loadTracker(op, meta, &t); err != nil {
+	if err := loadTracker(op, meta, &t, mode, c.cfg.Monitor); err != nil {
 		return err
 	}
 	c.tracker, c.written = t, written
