@@ -302,7 +302,11 @@ func extractOne(f *zip.File, dst string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, io.LimitReader(r, maxModuleZip)); err != nil {
+	n, err := io.Copy(tmp, io.LimitReader(r, maxModuleZip+1))
+	if err == nil && n > maxModuleZip {
+		err = fmt.Errorf("%s inflates past %d bytes", f.Name, maxModuleZip)
+	}
+	if err != nil {
 		tmp.Close()
 		return err
 	}
