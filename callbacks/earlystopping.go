@@ -31,6 +31,7 @@ import (
 type EarlyStopping struct {
 	Base
 	cfg      EarlyStoppingConfig
+	modeErr  error // why the mode cannot be told, if it cannot
 	tracker  optim.Tracker
 	rules    []Rule
 	progress Progress
@@ -85,8 +86,8 @@ func (e *EarlyStopping) OnTrainBegin(r *Run) error {
 
 // ready returns the error that keeps the callback from observing, if any.
 func (e *EarlyStopping) ready() error {
-	if _, err := resolveMode(e.cfg.Mode, e.cfg.Monitor); err != nil {
-		return configErrorf("EarlyStopping", "%v", err)
+	if e.modeErr != nil {
+		return configErrorf("EarlyStopping", "%v", e.modeErr)
 	}
 	if e.cfg.RestoreBestWeights && e.model == nil {
 		return configErrorf("EarlyStopping", "RestoreBestWeights needs the model: call Watch(model) before the first observation")

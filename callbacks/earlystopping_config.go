@@ -109,7 +109,9 @@ func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
 		"StripLength %d, UP %d, GL %v and PQ %v must not be negative", cfg.StripLength, cfg.UP, cfg.GL, cfg.PQ)
 	e := &EarlyStopping{cfg: cfg}
 	e.tracker = optim.Tracker{MinDelta: cfg.MinDelta, Relative: cfg.RelativeDelta, Baseline: cfg.Baseline}
-	if mode, err := resolveMode(cfg.Mode, cfg.Monitor); err == nil {
+	mode, err := resolveMode(cfg.Mode, cfg.Monitor)
+	e.modeErr = err
+	if err == nil {
 		check(op, mode == Min || !e.usesPrechelt(), "Prechelt's criteria need a quantity to minimize, and %s is maximized", cfg.Monitor)
 		e.tracker.Mode = mode
 	}
