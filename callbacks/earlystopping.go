@@ -3,10 +3,8 @@ package callbacks
 import (
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/minidl/minidl/nn"
@@ -36,9 +34,9 @@ type EarlyStopping struct {
 	rules    []Rule
 	progress Progress
 
-	model        nn.Module
-	bestWeights  *nn.StateDict
-	weightsEpoch int // the epoch bestWeights come from
+	model       nn.Module
+	bestWeights *nn.StateDict
+	smooth      smoother
 
 	stoppedEpoch int
 	reason       StopReason
@@ -54,7 +52,8 @@ type EarlyStopping struct {
 func (e *EarlyStopping) Reset() {
 	e.tracker.Reset()
 	e.progress = Progress{Monitor: e.cfg.Monitor, Lowest: math.Inf(1), BestEpoch: -1}
-	e.bestWeights, e.weightsEpoch = nil, -1
+	e.bestWeights = nil
+	e.smooth.reset()
 	e.stoppedEpoch, e.reason, e.message, e.err = -1, NotStopped, "", nil
 	e.restored, e.warned = false, false
 }
@@ -181,10 +180,11 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 	if !e.cfg.AllowNonFinite && !finite(current) {
 		return e.stop(epoch, StopNonFinite, fmt.Sprintf("%s = %v is not finite", e.cfg.Monitor, current)), nil
 	}
-	e.record(epoch, current, train)
+	e.record(epoch, e.smooth.next(current), train)
 	if epoch+1 < e.cfg.MinEpochs {
 		return false, nil
 	}
+	e.progress.MinEpochsReached = e.cfg.MinEpochs > 1 && epoch+1 == e.cfg.MinEpochs
 	for _, rule := range e.rules {
 		if reason, msg := rule.Check(&e.progress); reason != NotStopped {
 			return e.stop(epoch, reason, msg), nil
@@ -196,11 +196,9 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 // record updates the best value, the best weights and the values the rules
 // read.
 func (e *EarlyStopping) record(epoch int, current, train float64) {
-	if e.cfg.RestoreBestWeights && e.bestWeights == nil {
-		e.bestWeights, e.weightsEpoch = nn.Snapshot(e.model), epoch // until something better comes
-	}
-	if e.tracker.Observe(epoch, current) && e.cfg.RestoreBestWeights {
-		e.bestWeights, e.weightsEpoch = nn.Snapshot(e.model), epoch
+	improved := e.tracker.Observe(epoch, current)
+	if e.cfg.RestoreBestWeights && (improved || e.bestWeights == nil) {
+		e.bestWeights = nn.Snapshot(e.model) // the first epoch's until something better comes
 	}
 	p := &e.progress
 	p.Epoch = epoch
@@ -288,12 +286,4 @@ func (e *EarlyStopping) Message() string {
 		b.WriteString("; restored its weights")
 	}
 	return b.String()
-}
-
-// keyList names the keys of logs, sorted, for messages.
-func keyList(logs Logs) string {
-	if len(logs) == 0 {
-		return "nothing"
-	}
-	return strings.Join(slices.Sorted(maps.Keys(logs)), ", ")
 }

@@ -35,6 +35,12 @@ type EarlyStoppingConfig struct {
 	// Rules), so that setting only GL runs GL. A negative Patience always
 	// turns this rule off.
 	Patience int
+	// PatienceIncrease lets patience grow with the run, as the classic
+	// deep-learning tutorials' "patience increase" does: the patience in
+	// force is max(Patience, ⌈PatienceIncrease · best epoch⌉), so that a
+	// long, slowly improving run is not cut off by a patience chosen for its
+	// first epochs. 0 turns it off.
+	PatienceIncrease float64
 	// Baseline, if set, must be beaten: the count of epochs without
 	// improvement restarts only on a value that improves on both the best
 	// and the baseline, so training stops after Patience epochs if the
@@ -44,8 +50,21 @@ type EarlyStoppingConfig struct {
 	// StartFromEpoch: epochs before it are not monitored at all (warm-up).
 	StartFromEpoch int
 	// MinEpochs: no rule stops training before this many epochs have run,
-	// except the non-finite check.
+	// except the non-finite check. Nothing decided before it is kept: at
+	// MinEpochs every rule is asked afresh on the values so far, and the
+	// strip rules (PQ, UP) on the last whole strip even if MinEpochs ends
+	// none.
 	MinEpochs int
+
+	// SmoothEMA, if positive, makes the rules (and the improvement test)
+	// read an exponential moving average of the monitored value instead of
+	// the value, s = SmoothEMA·v + (1 − SmoothEMA)·s, starting at the first
+	// value: SmoothEMA 1 is no smoothing, 0.3 a strong one. SmoothMedian, if
+	// positive, makes them read the median of the last SmoothMedian values
+	// instead. They are for noisy validation curves; set at most one. The
+	// non-finite check reads the raw value.
+	SmoothEMA    float64
+	SmoothMedian int
 
 	// StoppingThreshold, if set, stops training as soon as the monitored
 	// value is strictly better than it (MinDelta plays no part): a target
@@ -107,7 +126,10 @@ func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
 	check(op, cfg.MinDelta >= 0, "MinDelta %v is negative", cfg.MinDelta)
 	check(op, cfg.StripLength > 0 && cfg.UP >= 0 && cfg.GL >= 0 && cfg.PQ >= 0,
 		"StripLength %d, UP %d, GL %v and PQ %v must not be negative", cfg.StripLength, cfg.UP, cfg.GL, cfg.PQ)
-	e := &EarlyStopping{cfg: cfg}
+	check(op, cfg.SmoothEMA >= 0 && cfg.SmoothEMA <= 1 && cfg.SmoothMedian >= 0, "SmoothEMA %v outside [0, 1] or SmoothMedian %d negative", cfg.SmoothEMA, cfg.SmoothMedian)
+	check(op, cfg.SmoothEMA == 0 || cfg.SmoothMedian == 0, "set SmoothEMA or SmoothMedian, not both")
+	check(op, cfg.PatienceIncrease >= 0, "PatienceIncrease %v is negative", cfg.PatienceIncrease)
+	e := &EarlyStopping{cfg: cfg, smooth: smoother{alpha: cfg.SmoothEMA, window: cfg.SmoothMedian}}
 	e.tracker = optim.Tracker{MinDelta: cfg.MinDelta, Relative: cfg.RelativeDelta, Baseline: cfg.Baseline}
 	mode, err := resolveMode(cfg.Mode, cfg.Monitor)
 	e.modeErr = err
@@ -131,7 +153,7 @@ func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
 		e.rules = append(e.rules, upStrips{cfg.UP, cfg.StripLength})
 	}
 	if cfg.Patience > 0 || (cfg.Patience == 0 && len(e.rules) == 0 && len(cfg.Rules) == 0) {
-		e.rules = append(e.rules, patience{cfg.Patience, deltaText(cfg.MinDelta, cfg.RelativeDelta)})
+		e.rules = append(e.rules, patience{cfg.Patience, cfg.PatienceIncrease, deltaText(cfg.MinDelta, cfg.RelativeDelta)})
 	}
 	e.rules = append(e.rules, cfg.Rules...)
 	e.Reset()

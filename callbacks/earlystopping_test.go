@@ -532,3 +532,93 @@ func TestEarlyStoppingLoadStateRefuses(t *testing.T) {
 		t.Errorf("the good state: %v", err)
 	}
 }
+
+// TestNewRules checks smoothing, the patience increase and MinEpochs'
+// re-asking against sequences worked out by hand.
+func TestNewRules(t *testing.T) {
+	slow := []float64{1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4}
+	for v := 0.45; len(slow) < 22; v += 0.01 {
+		slow = append(slow, v)
+	}
+	tests := []struct {
+		name string
+		cfg  EarlyStoppingConfig
+		val  []float64
+		want outcome
+		best float64
+	}{
+		// EMA, α 0.5: 1, 0.75, 1.125, 0.7625: two epochs without improving
+		// on 0.75 (the raw values would never stop patience 2).
+		{"EMA", EarlyStoppingConfig{Patience: 2, SmoothEMA: 0.5}, []float64{1, 0.5, 1.5, 0.4, 1.6, 0.3, 1.7}, outcome{3, StopPatience, 1, 1}, 0.75},
+		{"raw", EarlyStoppingConfig{Patience: 2}, []float64{1, 0.5, 1.5, 0.4, 1.6, 0.3, 1.7}, outcome{-1, StopMaxEpochs, 5, 5}, 0.3},
+		// Median of 3: 1, 3, 1, 0.9, 0.9, 0.8, 0.75, 0.75, 0.76, 0.77 rides
+		// out the outliers 5 and 6; raw, patience 3 stops at epoch 8.
+		{"median", EarlyStoppingConfig{Patience: 3, SmoothMedian: 3}, []float64{1, 5, 0.9, 0.8, 6, 0.7, 0.75, 0.76, 0.77, 0.78, 0.79}, outcome{9, StopPatience, 6, 6}, 0.75},
+		{"median raw", EarlyStoppingConfig{Patience: 3}, []float64{1, 5, 0.9, 0.8, 6, 0.7, 0.75, 0.76, 0.77, 0.78, 0.79}, outcome{8, StopPatience, 5, 5}, 0.7},
+		// Patience 2 grown to ⌈2·6⌉ = 12 by the best epoch 6: stop at 18.
+		{"patience increase", EarlyStoppingConfig{Patience: 2, PatienceIncrease: 2}, slow, outcome{18, StopPatience, 6, 6}, 0.4},
+		{"no increase", EarlyStoppingConfig{Patience: 2}, slow, outcome{8, StopPatience, 6, 6}, 0.4},
+		// UP₁ on strips of 2 would fire at epoch 3 (1.1 > 0.9), held by
+		// MinEpochs 5; re-asked at epoch 4 on the last whole strip, it fires.
+		{"MinEpochs re-asks a strip rule", EarlyStoppingConfig{UP: 1, StripLength: 2, MinEpochs: 5}, []float64{1, 0.9, 1.0, 1.1, 0.95, 0.96, 0.97}, outcome{4, StopUP, 1, 1}, 0.9},
+		// Patience 1 would fire at epoch 1, held by MinEpochs 4; by epoch 3
+		// the value improved, so nothing was locked in: stop at 4.
+		{"MinEpochs locks nothing in", EarlyStoppingConfig{Patience: 1, MinEpochs: 4}, []float64{1, 2, 3, 0.5, 0.6, 0.1}, outcome{4, StopPatience, 3, 3}, 0.5},
+	}
+	for _, tt := range tests {
+		tt.cfg.RestoreBestWeights = true
+		es := NewEarlyStopping(tt.cfg)
+		r, m := simulate(t, tt.val, nil, es)
+		got := outcome{r.StoppedEpoch(), es.StopReason(), m.epoch(), es.BestEpoch()}
+		if got != tt.want || math.Abs(es.Best()-tt.best) > 1e-12 {
+			t.Errorf("%s: %+v best %v, want %+v best %v (%s)", tt.name, got, es.Best(), tt.want, tt.best, es.Message())
+		}
+	}
+	es := NewEarlyStopping(EarlyStoppingConfig{Patience: 2, PatienceIncrease: 2})
+	simulate(t, slow, nil, es)
+	if !strings.Contains(es.Message(), "(patience grown to 12 with the best epoch 6)") {
+		t.Errorf("message %q", es.Message())
+	}
+	for _, cfg := range []EarlyStoppingConfig{{SmoothEMA: 0.5, SmoothMedian: 3}, {SmoothEMA: 2}, {PatienceIncrease: -1}} {
+		func() {
+			defer func() {
+				if _, ok := recover().(*ConfigError); !ok {
+					t.Errorf("%+v did not panic with a *ConfigError", cfg)
+				}
+			}()
+			NewEarlyStopping(cfg)
+		}()
+	}
+}
+
+// TestSmoothingResumes: the smoothing's state is saved and loaded with
+// the rest, so a resumed run smooths as the straight one does.
+func TestSmoothingResumes(t *testing.T) {
+	vals := []float64{1, 5, 0.9, 0.8, 6, 0.7, 0.75, 0.76, 0.77, 0.78, 0.79}
+	for _, cfg := range []EarlyStoppingConfig{{Patience: 3, SmoothMedian: 3}, {Patience: 6, SmoothEMA: 0.3}} {
+		straight := NewEarlyStopping(cfg)
+		simulate(t, vals, nil, straight)
+		if straight.StoppedEpoch() <= 4 {
+			t.Fatalf("%+v stops at %d, before the interruption", cfg, straight.StoppedEpoch())
+		}
+		first := NewEarlyStopping(cfg)
+		for e, v := range vals[:4] {
+			first.Observe(e, v)
+		}
+		s, meta := first.State()
+		second := NewEarlyStopping(cfg)
+		if err := second.LoadState(s, meta); err != nil {
+			t.Fatal(err)
+		}
+		stopped := -1
+		for e := 4; e < len(vals); e++ {
+			if second.Observe(e, vals[e]) {
+				stopped = e
+				break
+			}
+		}
+		if stopped != straight.StoppedEpoch() || second.Best() != straight.Best() {
+			t.Errorf("%+v: resumed stops at %d best %v, straight at %d best %v", cfg, stopped, second.Best(), straight.StoppedEpoch(), straight.Best())
+		}
+	}
+}

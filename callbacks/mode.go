@@ -2,6 +2,8 @@ package callbacks
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/minidl/minidl/optim"
@@ -87,4 +89,12 @@ func monitorMode(op, monitor string, m Mode, r *Run) (Mode, error) {
 		return Auto, configErrorf(op, "%v", err)
 	}
 	return mode, nil
+}
+
+// keyList names the keys of logs, sorted, for messages.
+func keyList(logs Logs) string {
+	if len(logs) == 0 {
+		return "nothing"
+	}
+	return strings.Join(slices.Sorted(maps.Keys(logs)), ", ")
 }

@@ -33,17 +33,17 @@ type progressQuotient struct {
 }
 
 func (r progressQuotient) Check(p *Progress) (StopReason, string) {
-	n := len(p.Values)
-	if n%r.k != 0 {
+	n, ok := stripEnd(p, r.k)
+	if !ok {
 		return NotStopped, ""
 	}
 	sum, low := 0.0, math.Inf(1)
-	for _, v := range p.Train[n-r.k:] {
+	for _, v := range p.Train[n-r.k : n] {
 		sum += v
 		low = min(low, v)
 	}
 	progress := 1000 * (sum/(float64(r.k)*low) - 1)
-	gl := generalizationLossOf(p)
+	gl := 100 * (p.Values[n-1]/p.Lowest - 1)
 	if q := gl / progress; q > r.alpha {
 		return StopPQ, fmt.Sprintf("GL/P%d = %.4g/%.4g = %.4g exceeds %g", r.k, gl, progress, q, r.alpha)
 	}
@@ -57,8 +57,8 @@ type upStrips struct {
 }
 
 func (r upStrips) Check(p *Progress) (StopReason, string) {
-	n := len(p.Values)
-	if n%r.k != 0 || n <= r.s*r.k {
+	n, ok := stripEnd(p, r.k)
+	if !ok || n <= r.s*r.k {
 		return NotStopped, ""
 	}
 	for i := range r.s {
@@ -68,4 +68,19 @@ func (r upStrips) Check(p *Progress) (StopReason, string) {
 		}
 	}
 	return StopUP, fmt.Sprintf("%s rose in %d successive strips of %d epochs", p.Monitor, r.s, r.k)
+}
+
+// stripEnd returns the number of monitored epochs up to the end of the
+// strip a strip rule reads now, and whether it reads one: at the end of
+// every strip of k, and, in the epoch MinEpochs is reached, the last whole
+// strip so far.
+func stripEnd(p *Progress, k int) (int, bool) {
+	n := len(p.Values)
+	switch {
+	case n%k == 0:
+		return n, true
+	case p.MinEpochsReached && n >= k:
+		return n - n%k, true
+	}
+	return 0, false
 }

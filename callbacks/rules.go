@@ -53,6 +53,10 @@ type Progress struct {
 	Wait           int     // monitored epochs since the last improvement that restarted the count
 	Improved       bool    // whether this epoch improved on the best
 	BaselineBeaten bool    // whether the best beats Baseline (true without one)
+	// MinEpochsReached is true in the epoch that MinEpochs is reached,
+	// when the rules MinEpochs held back are first asked: a rule that
+	// decides only at some epochs (PQ, UP) decides then too.
+	MinEpochsReached bool
 }
 
 // Value returns this epoch's monitored value.
@@ -71,20 +75,31 @@ func (p *Progress) better(a, b float64) bool {
 // patience is Keras's rule: stop when the count of epochs since the last
 // improvement reaches n, never at epoch 0, and with a Baseline, stop after
 // n epochs if the baseline has not been beaten, even while the value
-// improves.
+// improves. With an increase f, the patience in force is
+// max(n, ⌈f · best epoch⌉).
 type patience struct {
-	n     int
-	delta string // " by more than …", for the message
+	n        int
+	increase float64
+	delta    string // " by more than …", for the message
 }
 
 func (r patience) Check(p *Progress) (StopReason, string) {
-	if p.Wait < r.n || p.Epoch == 0 || (p.Improved && p.BaselineBeaten) {
+	n := r.n
+	grown := r.increase > 0 && p.BestEpoch >= 0 && math.Ceil(r.increase*float64(p.BestEpoch)) > float64(n)
+	if grown {
+		n = int(math.Ceil(r.increase * float64(p.BestEpoch)))
+	}
+	if p.Wait < n || p.Epoch == 0 || (p.Improved && p.BaselineBeaten) {
 		return NotStopped, ""
 	}
 	if !p.BaselineBeaten {
 		return StopBaseline, fmt.Sprintf("%s did not beat the baseline within %d epochs", p.Monitor, p.Wait)
 	}
-	return StopPatience, fmt.Sprintf("%s did not improve%s for %d epochs", p.Monitor, r.delta, p.Wait)
+	msg := fmt.Sprintf("%s did not improve%s for %d epochs", p.Monitor, r.delta, p.Wait)
+	if grown {
+		msg += fmt.Sprintf(" (patience grown to %d with the best epoch %d)", n, p.BestEpoch)
+	}
+	return StopPatience, msg
 }
 
 // deltaText describes an improvement margin for messages.

@@ -24,7 +24,7 @@ const (
 )
 
 // the scalars of the metadata, in the order they are written.
-var stateScalars = []string{"best", "best_epoch", "wait", "stopped_epoch", "weights_epoch", "reason", "message"}
+var stateScalars = []string{"best", "best_epoch", "wait", "stopped_epoch", "reason", "message"}
 
 // maxStateEpoch bounds the epoch numbers a saved state may hold.
 const maxStateEpoch = 1 << 40
@@ -46,9 +46,10 @@ func (e *EarlyStopping) State() (*nn.StateDict, map[string]string) {
 	itoa := strconv.Itoa
 	meta := map[string]string{
 		"best": strconv.FormatFloat(e.tracker.Best(), 'g', -1, 64), "best_epoch": itoa(e.tracker.BestEpoch()),
-		"wait": itoa(e.tracker.Wait()), "stopped_epoch": itoa(e.stoppedEpoch), "weights_epoch": itoa(e.weightsEpoch),
+		"wait": itoa(e.tracker.Wait()), "stopped_epoch": itoa(e.stoppedEpoch),
 		"reason": string(e.reason), "message": e.message,
 	}
+	e.smooth.save(s, meta)
 	return s, meta
 }
 
@@ -69,7 +70,7 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 		}
 	}
 	ints := map[string]int{}
-	for _, k := range []string{"best_epoch", "wait", "stopped_epoch", "weights_epoch"} {
+	for _, k := range []string{"best_epoch", "wait", "stopped_epoch"} {
 		v, err := strconv.ParseInt(meta[k], 10, 64)
 		if err != nil || v < -1 || v > maxStateEpoch {
 			return bad(k, "%s is not an epoch count in [-1, %d]", quote(meta[k]), maxStateEpoch)
@@ -126,6 +127,10 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 			return bad(stateWeights, "%v", err)
 		}
 	}
+	smooth := e.smooth
+	if err := smooth.load(s, meta); err != nil {
+		return err
+	}
 
 	e.Reset()
 	e.tracker.Restore(best, ints["best_epoch"], ints["wait"])
@@ -139,7 +144,7 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 	e.syncProgress()
 	p.Improved = false
 	e.stoppedEpoch, e.reason, e.message = ints["stopped_epoch"], reason, meta["message"]
-	e.bestWeights, e.weightsEpoch = weights, ints["weights_epoch"]
+	e.bestWeights, e.smooth = weights, smooth
 	return nil
 }
 
