@@ -117,9 +117,9 @@ func ReadIDX(r io.Reader, name string) (*tensor.Tensor, error) {
 		count *= int(d)
 	}
 	want := count * typ.size
-	raw := make([]byte, 0, min(want, 1<<20))
+	raw := make([]byte, 0, min(want, 64<<10))
 	for len(raw) < want {
-		chunk := min(want-len(raw), max(len(raw), 1<<20))
+		chunk := min(want-len(raw), max(len(raw), 64<<10))
 		raw = slices.Grow(raw, chunk)
 		n, err := io.ReadFull(br, raw[len(raw):len(raw)+chunk])
 		raw = raw[:len(raw)+n]
