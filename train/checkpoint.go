@@ -82,7 +82,8 @@ func saveRun(path string, next int, model nn.Module, cfg *Config, cbs []callback
 
 // loadRun loads the checkpoint at path into the run's pieces and returns
 // the epoch to run next; found is false if there is no checkpoint yet. It
-// loads nothing unless every piece fits.
+// loads nothing unless every piece fits: what was loaded before a piece is
+// refused is put back.
 func loadRun(path string, model nn.Module, cfg *Config, cbs []callbacks.Callback, run *callbacks.Run) (next int, found bool, err error) {
 	s, meta, err := nn.LoadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -148,18 +149,33 @@ func loadRun(path string, model nn.Module, cfg *Config, cbs []callbacks.Callback
 	if err := cfg.Optimizer.LoadState(optState); err != nil {
 		return 0, false, bad("%v", err)
 	}
+	// What was loaded is put back as it was if a later piece does not fit.
+	type saved struct {
+		st   callbacks.Stateful
+		t    *nn.StateDict
+		meta map[string]string
+	}
+	var loaded []saved
+	undo := func() {
+		cfg.Optimizer.LoadState(optBefore)
+		for _, l := range loaded {
+			l.st.LoadState(l.t, l.meta)
+		}
+	}
 	for i, cb := range cbs {
 		if st, ok := cb.(callbacks.Stateful); ok {
+			before, beforeMeta := st.State()
 			t, m := part("callback." + strconv.Itoa(i) + ".")
 			delete(m, "type")
 			if err := st.LoadState(t, m); err != nil {
-				cfg.Optimizer.LoadState(optBefore)
+				undo()
 				return 0, false, bad("callback %d (%T): %v", i, cb, err)
 			}
+			loaded = append(loaded, saved{st, before, beforeMeta})
 		}
 	}
 	if err := nn.LoadState(model, modelState); err != nil {
-		cfg.Optimizer.LoadState(optBefore)
+		undo()
 		return 0, false, bad("%v", err)
 	}
 	for i, b := range sources {

@@ -163,3 +163,20 @@ func TestResume(t *testing.T) {
 		t.Errorf("another run's checkpoint: %v", err)
 	}
 }
+
+// TestResumeRefusedLeavesTheRun: a checkpoint whose model does not fit is
+// refused after the callbacks' states were loaded; they are put back.
+func TestResumeRefusedLeavesTheRun(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.safetensors")
+	interrupt(t, path, 5)
+	_, cfg, stop := resumeRun(path)
+	cfg.Callbacks = append(cfg.Callbacks, &callbacks.Lambda{})
+	wider := nn.NewSequential(nn.NewLinear(rand.New(rand.NewPCG(1, 1)), 1, 33), nn.Tanh(), nn.NewLinear(rand.New(rand.NewPCG(1, 1)), 33, 1))
+	if _, err := Fit(context.Background(), wider, cfg); err == nil || !strings.Contains(err.Error(), "resuming from") {
+		t.Fatalf("a checkpoint of another model: %v", err)
+	}
+	if stop.BestEpoch() != -1 || stop.Wait() != 0 {
+		t.Errorf("EarlyStopping kept the refused checkpoint's state: best epoch %d, wait %d", stop.BestEpoch(), stop.Wait())
+	}
+}
