@@ -199,6 +199,9 @@ func Replay(cfg EarlyStoppingConfig, c Curve) Replayed {
 	for epoch := range c.Epochs() {
 		set(e.cfg.Monitor, monitored, epoch)
 		set(e.cfg.TrainingMonitor, training, epoch)
+		for _, name := range e.also.names {
+			set(name, c.Series[name], epoch)
+		}
 		if stop, err := e.ObserveLogs(epoch, logs); stop {
 			return Replayed{StopEpoch: e.StoppedEpoch(), BestEpoch: e.BestEpoch(), Reason: e.StopReason(), Err: err}
 		}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"strings"
 
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
@@ -37,6 +36,7 @@ type EarlyStopping struct {
 	model       nn.Module
 	bestWeights *nn.StateDict
 	smooth      smoother
+	also        alsoMonitors
 
 	stoppedEpoch int
 	reason       StopReason
@@ -54,6 +54,7 @@ func (e *EarlyStopping) Reset() {
 	e.progress = Progress{Monitor: e.cfg.Monitor, Lowest: math.Inf(1), BestEpoch: -1}
 	e.bestWeights = nil
 	e.smooth.reset()
+	e.also.reset()
 	e.stoppedEpoch, e.reason, e.message, e.err = -1, NotStopped, "", nil
 	e.restored, e.warned = false, false
 }
@@ -76,6 +77,11 @@ func (e *EarlyStopping) OnTrainBegin(r *Run) error {
 		}
 		if e.cfg.PQ > 0 {
 			if err := checkLogged("EarlyStopping", fmt.Sprintf("PQ's training error %q", e.cfg.TrainingMonitor), e.cfg.TrainingMonitor, r); err != nil {
+				return err
+			}
+		}
+		for _, name := range e.also.names {
+			if err := checkLogged("EarlyStopping", fmt.Sprintf("monitor %q", name), name, r); err != nil {
 				return err
 			}
 		}
@@ -163,11 +169,14 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 	e.progress.Mode = e.tracker.Mode
 	current, ok := logs[e.cfg.Monitor]
 	train, trainOK := logs[e.cfg.TrainingMonitor]
-	if !ok || (e.cfg.PQ > 0 && !trainOK) {
-		missing := e.cfg.Monitor
-		if ok {
-			missing = e.cfg.TrainingMonitor
-		}
+	extra, missing := e.also.read(logs)
+	switch {
+	case !ok:
+		missing = e.cfg.Monitor
+	case e.cfg.PQ > 0 && !trainOK:
+		missing = e.cfg.TrainingMonitor
+	}
+	if missing != "" {
 		if !e.cfg.AllowMissing {
 			return e.fail(epoch, configErrorf("EarlyStopping", "epoch %d: %q is not in the logs, which hold %s", epoch, missing, keyList(logs)))
 		}
@@ -177,10 +186,15 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 		}
 		return false, nil
 	}
-	if !e.cfg.AllowNonFinite && !finite(current) {
-		return e.stop(epoch, StopNonFinite, fmt.Sprintf("%s = %v is not finite", e.cfg.Monitor, current)), nil
+	for i, v := range append([]float64{current}, extra...) {
+		if name := e.cfg.Monitor; !e.cfg.AllowNonFinite && !finite(v) {
+			if i > 0 {
+				name = e.also.names[i-1]
+			}
+			return e.stop(epoch, StopNonFinite, fmt.Sprintf("%s = %v is not finite", name, v)), nil
+		}
 	}
-	e.record(epoch, e.smooth.next(current), train)
+	e.record(epoch, e.smooth.next(current), train, extra)
 	if epoch+1 < e.cfg.MinEpochs {
 		return false, nil
 	}
@@ -195,8 +209,11 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 
 // record updates the best value, the best weights and the values the rules
 // read.
-func (e *EarlyStopping) record(epoch int, current, train float64) {
+func (e *EarlyStopping) record(epoch int, current, train float64, extra []float64) {
 	improved := e.tracker.Observe(epoch, current)
+	if e.also.on() {
+		_, improved = e.also.observe(epoch, &e.tracker, current, extra)
+	}
 	if e.cfg.RestoreBestWeights && (improved || e.bestWeights == nil) {
 		e.bestWeights = nn.Snapshot(e.model) // the first epoch's until something better comes
 	}
@@ -217,6 +234,15 @@ func (e *EarlyStopping) syncProgress() {
 	p := &e.progress
 	p.Best, p.BestEpoch, p.Wait = e.tracker.Best(), e.tracker.BestEpoch(), e.tracker.Wait()
 	p.Improved, p.BaselineBeaten = e.tracker.Improved(), e.tracker.BaselineBeaten()
+	if a := &e.also; a.on() {
+		p.Wait, p.Also = a.wait(&e.tracker), a.names
+		for i := range a.trackers {
+			p.Improved = p.Improved || a.trackers[i].Improved()
+		}
+		if a.bestEpoch >= 0 {
+			p.Best, p.BestEpoch = a.best[0], a.bestEpoch
+		}
+	}
 }
 
 func (e *EarlyStopping) stop(epoch int, reason StopReason, msg string) bool {
@@ -243,47 +269,4 @@ func (e *EarlyStopping) RestoreBest() error {
 	}
 	e.restored = true
 	return nil
-}
-
-// Stopped reports whether a rule of this callback said stop.
-func (e *EarlyStopping) Stopped() bool { return e.stoppedEpoch >= 0 }
-
-// StoppedEpoch returns the epoch at which a rule of this callback said
-// stop, or −1.
-func (e *EarlyStopping) StoppedEpoch() int { return e.stoppedEpoch }
-
-// StopReason returns why training stopped: this callback's rule, or, after
-// training ends, StopCancelled, StopMaxEpochs or StopCallback if something
-// else ended it; NotStopped otherwise.
-func (e *EarlyStopping) StopReason() StopReason { return e.reason }
-
-// Best returns the best monitored value seen (±Inf before any).
-func (e *EarlyStopping) Best() float64 { return e.tracker.Best() }
-
-// BestEpoch returns the epoch of the best value, or −1 before any.
-func (e *EarlyStopping) BestEpoch() int { return e.tracker.BestEpoch() }
-
-// Wait returns the number of monitored epochs since the last improvement.
-func (e *EarlyStopping) Wait() int { return e.tracker.Wait() }
-
-// Improved reports whether the last observed epoch improved on the best.
-func (e *EarlyStopping) Improved() bool { return e.progress.Improved }
-
-// Message explains how training stopped, for example
-//
-//	Epoch 37: early stopping: val_loss did not improve by more than 1e-06 for 20 epochs; best 0.0132 at epoch 17; restored its weights
-func (e *EarlyStopping) Message() string {
-	var b strings.Builder
-	if e.stoppedEpoch >= 0 {
-		fmt.Fprintf(&b, "Epoch %d: early stopping: %s", e.stoppedEpoch, e.message)
-	} else {
-		fmt.Fprintf(&b, "no early stop (%s)", e.reason)
-	}
-	if best := e.tracker.Best(); e.tracker.BestEpoch() >= 0 && !math.IsInf(best, 0) {
-		fmt.Fprintf(&b, "; best %.6g at epoch %d", best, e.tracker.BestEpoch())
-	}
-	if e.restored {
-		b.WriteString("; restored its weights")
-	}
-	return b.String()
 }

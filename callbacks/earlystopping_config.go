@@ -1,6 +1,7 @@
 package callbacks
 
 import (
+	"errors"
 	"io"
 
 	"github.com/minidl/minidl/optim"
@@ -17,6 +18,14 @@ type EarlyStoppingConfig struct {
 	// Mode says whether Monitor should fall (Min) or rise (Max); Auto
 	// infers it from the name.
 	Mode Mode
+	// AlsoMonitor lists further quantities to watch: training goes on while
+	// any monitored quantity improves (the count of epochs without
+	// improvement restarts when one does), and the best epoch, the one
+	// RestoreBestWeights restores, is chosen lexicographically: by Monitor,
+	// then, among epochs that tie on it (neither better by more than
+	// MinDelta), by the first further quantity, and so on. The other rules
+	// read Monitor alone.
+	AlsoMonitor []Monitored
 
 	// MinDelta is the margin an improvement must beat: a value improves on
 	// the best only if it is better by more than MinDelta (a change of
@@ -132,7 +141,8 @@ func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
 	e := &EarlyStopping{cfg: cfg, smooth: smoother{alpha: cfg.SmoothEMA, window: cfg.SmoothMedian}}
 	e.tracker = optim.Tracker{MinDelta: cfg.MinDelta, Relative: cfg.RelativeDelta, Baseline: cfg.Baseline}
 	mode, err := resolveMode(cfg.Mode, cfg.Monitor)
-	e.modeErr = err
+	also, alsoErr := newAlsoMonitors(op, cfg)
+	e.modeErr, e.also = errors.Join(err, alsoErr), also
 	if err == nil {
 		check(op, mode == Min || !e.usesPrechelt(), "Prechelt's criteria need a quantity to minimize, and %s is maximized", cfg.Monitor)
 		e.tracker.Mode = mode

@@ -622,3 +622,73 @@ func TestSmoothingResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestAlsoMonitor: training goes on while any monitored quantity improves,
+// and the best epoch is chosen lexicographically (val_loss, then
+// val_accuracy among epochs that tie on it).
+func TestAlsoMonitor(t *testing.T) {
+	loss := []float64{1, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8}
+	acc := []float64{0.5, 0.6, 0.7, 0.8, 0.8, 0.8, 0.8}
+	run := func(cfg EarlyStoppingConfig) (*EarlyStopping, *epochModel, int) {
+		es := NewEarlyStopping(cfg)
+		m := newEpochModel()
+		es.Watch(m)
+		for e := range loss {
+			m.w.Value.Fill(float64(e))
+			if stop, err := es.ObserveLogs(e, Logs{"val_loss": loss[e], "val_accuracy": acc[e]}); stop || err != nil {
+				es.RestoreBest()
+				return es, m, e
+			}
+		}
+		return es, m, -1
+	}
+	alone, _, at := run(EarlyStoppingConfig{Patience: 2, RestoreBestWeights: true})
+	if at != 3 || alone.BestEpoch() != 1 {
+		t.Errorf("val_loss alone: stopped at %d, best %d", at, alone.BestEpoch())
+	}
+	both, m, at := run(EarlyStoppingConfig{Patience: 2, RestoreBestWeights: true, AlsoMonitor: []Monitored{{Name: "val_accuracy"}}})
+	if at != 5 || both.BestEpoch() != 3 || m.epoch() != 3 || both.Best() != 0.8 {
+		t.Errorf("with val_accuracy: stopped at %d, best %v at %d, restored %d (%s)", at, both.Best(), both.BestEpoch(), m.epoch(), both.Message())
+	}
+	if !strings.Contains(both.Message(), "val_loss and val_accuracy did not improve for 2 epochs") {
+		t.Errorf("message %q", both.Message())
+	}
+	// Replayed on a curve, the same.
+	curve := Curve{Series: map[string][]float64{"val_loss": loss, "val_accuracy": acc}}
+	if r := Replay(EarlyStoppingConfig{Patience: 2, AlsoMonitor: []Monitored{{Name: "val_accuracy"}}}, curve); r.StopEpoch != 5 || r.BestEpoch != 3 {
+		t.Errorf("replayed: %+v", r)
+	}
+	// Saved halfway and resumed, the same.
+	cfg := EarlyStoppingConfig{Patience: 2, AlsoMonitor: []Monitored{{Name: "val_accuracy"}}}
+	first := NewEarlyStopping(cfg)
+	for e := range 3 {
+		first.ObserveLogs(e, Logs{"val_loss": loss[e], "val_accuracy": acc[e]})
+	}
+	s, meta := first.State()
+	second := NewEarlyStopping(cfg)
+	if err := second.LoadState(s, meta); err != nil {
+		t.Fatal(err)
+	}
+	stopped := -1
+	for e := 3; e < len(loss); e++ {
+		if stop, _ := second.ObserveLogs(e, Logs{"val_loss": loss[e], "val_accuracy": acc[e]}); stop {
+			stopped = e
+			break
+		}
+	}
+	if stopped != 5 || second.BestEpoch() != 3 {
+		t.Errorf("resumed: stopped at %d, best %d", stopped, second.BestEpoch())
+	}
+	// A further monitor that is missing, never logged, or of unknown mode.
+	es := NewEarlyStopping(cfg)
+	if _, err := es.ObserveLogs(0, Logs{"val_loss": 1}); err == nil || !strings.Contains(err.Error(), `"val_accuracy" is not in the logs`) {
+		t.Errorf("missing: %v", err)
+	}
+	if err := NewEarlyStopping(cfg).OnTrainBegin(&Run{Keys: []string{"val_loss"}}); err == nil || !strings.Contains(err.Error(), `monitor "val_accuracy" will never be logged`) {
+		t.Errorf("never logged: %v", err)
+	}
+	odd := NewEarlyStopping(EarlyStoppingConfig{AlsoMonitor: []Monitored{{Name: "widgets"}}})
+	if !odd.Observe(0, 1) || !strings.Contains(odd.Err().Error(), `"widgets" should be minimized or maximized`) {
+		t.Errorf("uninferable: %v", odd.Err())
+	}
+}

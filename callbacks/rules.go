@@ -3,6 +3,7 @@ package callbacks
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // A Rule is one reason to stop training. At the end of every monitored
@@ -53,6 +54,10 @@ type Progress struct {
 	Wait           int     // monitored epochs since the last improvement that restarted the count
 	Improved       bool    // whether this epoch improved on the best
 	BaselineBeaten bool    // whether the best beats Baseline (true without one)
+	// Also names the further monitored quantities (AlsoMonitor); with them
+	// Wait counts epochs in which none improved, Improved says one did, and
+	// Best and BestEpoch are the lexicographically best epoch's.
+	Also []string
 	// MinEpochsReached is true in the epoch that MinEpochs is reached,
 	// when the rules MinEpochs held back are first asked: a rule that
 	// decides only at some epochs (PQ, UP) decides then too.
@@ -95,7 +100,7 @@ func (r patience) Check(p *Progress) (StopReason, string) {
 	if !p.BaselineBeaten {
 		return StopBaseline, fmt.Sprintf("%s did not beat the baseline within %d epochs", p.Monitor, p.Wait)
 	}
-	msg := fmt.Sprintf("%s did not improve%s for %d epochs", p.Monitor, r.delta, p.Wait)
+	msg := fmt.Sprintf("%s did not improve%s for %d epochs", strings.Join(append([]string{p.Monitor}, p.Also...), " and "), r.delta, p.Wait)
 	if grown {
 		msg += fmt.Sprintf(" (patience grown to %d with the best epoch %d)", n, p.BestEpoch)
 	}

@@ -50,6 +50,7 @@ func (e *EarlyStopping) State() (*nn.StateDict, map[string]string) {
 		"reason": string(e.reason), "message": e.message,
 	}
 	e.smooth.save(s, meta)
+	e.also.save(meta)
 	return s, meta
 }
 
@@ -127,8 +128,11 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 			return bad(stateWeights, "%v", err)
 		}
 	}
-	smooth := e.smooth
+	smooth, also := e.smooth, e.also
 	if err := smooth.load(s, meta); err != nil {
+		return err
+	}
+	if err := also.load(s, meta); err != nil {
 		return err
 	}
 
@@ -141,10 +145,10 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 			p.Lowest = min(p.Lowest, v)
 		}
 	}
+	e.stoppedEpoch, e.reason, e.message = ints["stopped_epoch"], reason, meta["message"]
+	e.bestWeights, e.smooth, e.also = weights, smooth, also
 	e.syncProgress()
 	p.Improved = false
-	e.stoppedEpoch, e.reason, e.message = ints["stopped_epoch"], reason, meta["message"]
-	e.bestWeights, e.smooth = weights, smooth
 	return nil
 }
 
