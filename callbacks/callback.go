@@ -87,6 +87,11 @@ type Run struct {
 	// training begins instead of starting afresh.
 	InitialEpoch int
 	Resumed      bool
+	// ValidateEvery, if positive, says the loop also validates after every
+	// ValidateEvery training batches of an epoch, and calls the Validator
+	// callbacks at each validation, a check, whose logs carry CheckKeys.
+	ValidateEvery int
+	CheckKeys     []string
 	// Keys lists every name the epoch logs will carry, so that a callback
 	// can reject, before training starts, a name that will never appear.
 	Keys []string

@@ -44,6 +44,7 @@ type EarlyStopping struct {
 	err          error
 	restored     bool
 	warned       bool
+	unit         string // what an observation is, for messages: "Epoch" or "Check"
 }
 
 // Reset forgets everything observed, as at the start of training. Fit
@@ -71,6 +72,13 @@ func (e *EarlyStopping) OnTrainBegin(r *Run) error {
 		e.Reset()
 	}
 	e.Watch(r.Model)
+	e.unit = "Epoch"
+	if r.ValidateEvery > 0 {
+		e.unit = "Check"
+		if err := checkLogged("EarlyStopping", fmt.Sprintf("monitor %q", e.cfg.Monitor), e.cfg.Monitor, &Run{Keys: r.CheckKeys}); err != nil {
+			return fmt.Errorf("%w at a check (val_ metrics come once an epoch, with ValidateEvery)", err)
+		}
+	}
 	if !e.cfg.AllowMissing {
 		if err := checkLogged("EarlyStopping", fmt.Sprintf("monitor %q", e.cfg.Monitor), e.cfg.Monitor, r); err != nil {
 			return err
@@ -101,7 +109,12 @@ func (e *EarlyStopping) ready() error {
 }
 
 // OnEpochEnd observes the epoch's logs and stops the run if a rule says so.
+// With Run.ValidateEvery it observes at every validation instead (see
+// OnValidation).
 func (e *EarlyStopping) OnEpochEnd(r *Run, epoch int, logs Logs) error {
+	if r.ValidateEvery > 0 {
+		return nil
+	}
 	stop, err := e.ObserveLogs(epoch, logs)
 	if stop && err == nil {
 		r.Stop(e.reason, e.message)

@@ -44,7 +44,11 @@ func (e *EarlyStopping) Improved() bool { return e.progress.Improved }
 func (e *EarlyStopping) Message() string {
 	var b strings.Builder
 	if e.stoppedEpoch >= 0 {
-		fmt.Fprintf(&b, "Epoch %d: early stopping: %s", e.stoppedEpoch, e.message)
+		unit := e.unit
+		if unit == "" {
+			unit = "Epoch"
+		}
+		fmt.Fprintf(&b, "%s %d: early stopping: %s", unit, e.stoppedEpoch, e.message)
 	} else {
 		fmt.Fprintf(&b, "no early stop (%s)", e.reason)
 	}

@@ -51,6 +51,17 @@ type Config struct {
 	// the callbacks (an *optim.Schedule, for example).
 	Schedule interface{ Step() }
 
+	// ValidateEvery, if positive, also validates after every ValidateEvery
+	// training batches of an epoch (but the last, which the epoch's own
+	// validation follows), as Lightning's integer val_check_interval: each
+	// validation is a check, numbered from 0 over the run, and callbacks
+	// that implement callbacks.Validator (EarlyStopping) act at every check,
+	// counting in checks. A check's logs carry "val_loss", the epoch's
+	// running training "loss", "epoch" and "batch"; the "val_" metrics come
+	// with the epoch's own validation, the last check of an epoch. It needs
+	// Val.
+	ValidateEvery int
+
 	// InitialEpoch is the epoch to start at, as Keras's initial_epoch:
 	// epochs InitialEpoch … Epochs−1 run. Resume sets it from a checkpoint.
 	InitialEpoch int
@@ -105,7 +116,11 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 			keys = append(keys, "val_"+n)
 		}
 	}
-	run := &callbacks.Run{Model: model, Optimizer: cfg.Optimizer, Epochs: cfg.Epochs, Steps: cfg.Train.Len(), Keys: keys, InitialEpoch: cfg.InitialEpoch}
+	run := &callbacks.Run{Model: model, Optimizer: cfg.Optimizer, Epochs: cfg.Epochs, Steps: cfg.Train.Len(), Keys: keys,
+		InitialEpoch: cfg.InitialEpoch, ValidateEvery: cfg.ValidateEvery}
+	if cfg.ValidateEvery > 0 {
+		run.CheckKeys = []string{"val_loss", "loss", "epoch", "batch"}
+	}
 	cbs := append([]callbacks.Callback{hist}, cfg.Callbacks...)
 	if cfg.Resume && cfg.Checkpoint != "" {
 		next, found, err := loadRun(cfg.Checkpoint, model, &cfg, cbs, run)
@@ -165,6 +180,13 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 			if ctx.Err() != nil { // the validation is incomplete: no epoch end
 				run.Stop(callbacks.StopCancelled, fmt.Sprintf("cancelled during the validation of epoch %d: %v", epoch, ctx.Err()))
 				return end(ctx.Err())
+			}
+			if cfg.ValidateEvery > 0 {
+				check := maps.Clone(logs)
+				check["epoch"], check["batch"] = float64(epoch), float64(cfg.Train.Len()-1)
+				if err := onCheck(run, cbs, epoch*checksPerEpoch(cfg)+checksPerEpoch(cfg)-1, check); err != nil {
+					return end(err)
+				}
 			}
 		}
 		logs["epoch_seconds"] = time.Since(start).Seconds()
@@ -233,6 +255,13 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 			}
 		}
 		batch++
+		if every := cfg.ValidateEvery; every > 0 && batch%every == 0 && batch < cfg.Train.Len() {
+			check := callbacks.Logs{"loss": lossSum / float64(seen), "epoch": float64(run.Epoch), "batch": float64(batch - 1)}
+			check["val_loss"] = evaluate(ctx, model, cfg.Val, cfg.Loss, nil)["loss"]
+			if err := onCheck(run, cbs, run.Epoch*checksPerEpoch(cfg)+batch/every-1, check); err != nil {
+				return nil, err
+			}
+		}
 		if run.Stopping() {
 			break
 		}
@@ -242,6 +271,24 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 		logs[name] = m.Value()
 	}
 	return logs, nil
+}
+
+// checksPerEpoch is the number of validations of an epoch with
+// ValidateEvery: every ValidateEvery batches but the last, and the end.
+func checksPerEpoch(cfg Config) int {
+	return (cfg.Train.Len() + cfg.ValidateEvery - 1) / cfg.ValidateEvery
+}
+
+// onCheck calls the Validator callbacks at a check.
+func onCheck(run *callbacks.Run, cbs []callbacks.Callback, check int, logs callbacks.Logs) error {
+	for _, cb := range cbs {
+		if v, ok := cb.(callbacks.Validator); ok {
+			if err := v.OnValidation(run, check, logs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Evaluate returns the mean loss ("loss") and the metrics (reset first, then
@@ -329,6 +376,9 @@ func validate(model nn.Module, cfg *Config) error {
 	}
 	if cfg.Resume && cfg.Checkpoint == "" {
 		problems = append(problems, "Resume needs a Checkpoint file")
+	}
+	if cfg.ValidateEvery < 0 || (cfg.ValidateEvery > 0 && cfg.Val == nil) {
+		problems = append(problems, fmt.Sprintf("ValidateEvery %d: want 0, or a positive count with a Val loader", cfg.ValidateEvery))
 	}
 	for i, src := range cfg.RandomSources {
 		if src == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -621,5 +622,74 @@ func TestStreamingMetrics(t *testing.T) {
 		if got, want := last["val_"+name], whole[name]; math.Abs(got-want) > 1e-12*(1+math.Abs(want)) {
 			t.Errorf("val_%s over batches of 3 = %v, over one batch %v", name, got, want)
 		}
+	}
+}
+
+// checkRecorder records the checks it is called at.
+type checkRecorder struct {
+	callbacks.Base
+	checks []int
+	logs   []callbacks.Logs
+}
+
+func (c *checkRecorder) OnValidation(_ *callbacks.Run, check int, logs callbacks.Logs) error {
+	c.checks = append(c.checks, check)
+	c.logs = append(c.logs, maps.Clone(logs))
+	return nil
+}
+
+// TestValidateEvery: with 4 batches an epoch and ValidateEvery 2, each
+// epoch has two checks (after batch 1, and the epoch's own validation);
+// EarlyStopping counts its patience in checks and stops mid-epoch where a
+// replay of the recorded checks says.
+func TestValidateEvery(t *testing.T) {
+	setup := func() (*nn.Sequential, Config) {
+		rng := rand.New(rand.NewPCG(13, 14))
+		x, y := data.NoisySine(rng, 16, 0.3)
+		model := nn.NewSequential(nn.NewLinear(rng, 1, 16), nn.Tanh(), nn.NewLinear(rng, 16, 1))
+		ds := data.NewTensorDataset(x, y)
+		return model, Config{
+			Loss: nn.MSE, Optimizer: optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: 0.5}), Epochs: 30,
+			Train: data.NewLoader(ds, data.LoaderConfig{BatchSize: 4}), Val: data.NewLoader(ds, data.LoaderConfig{BatchSize: 16}),
+			ValidateEvery: 2,
+		}
+	}
+	model, cfg := setup()
+	rec := &checkRecorder{}
+	cfg.Callbacks = []callbacks.Callback{rec}
+	if _, err := Fit(context.Background(), model, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.checks) != 60 || rec.checks[0] != 0 || rec.checks[59] != 59 || rec.logs[0]["batch"] != 1 || rec.logs[1]["batch"] != 3 || rec.logs[3]["epoch"] != 1 {
+		t.Fatalf("checks %v…, first logs %v %v", rec.checks[:4], rec.logs[0], rec.logs[1])
+	}
+	var vals []float64
+	for _, l := range rec.logs {
+		vals = append(vals, l["val_loss"])
+	}
+	esCfg := callbacks.EarlyStoppingConfig{Patience: 3, MinDelta: 1e-3}
+	want := callbacks.Replay(esCfg, callbacks.Curve{Series: map[string][]float64{"val_loss": vals}})
+	if want.StopEpoch < 0 {
+		t.Fatalf("the replay did not stop: %+v", want)
+	}
+	model, cfg = setup()
+	stop := callbacks.NewEarlyStopping(esCfg)
+	cfg.Callbacks = []callbacks.Callback{stop}
+	hist, err := Fit(context.Background(), model, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stop.StoppedEpoch() != want.StopEpoch || stop.BestEpoch() != want.BestEpoch || !strings.HasPrefix(stop.Message(), fmt.Sprintf("Check %d: early stopping", want.StopEpoch)) {
+		t.Errorf("stopped at check %d (best %d): %s; the replay of the checks: %+v", stop.StoppedEpoch(), stop.BestEpoch(), stop.Message(), want)
+	}
+	if len(hist.Epochs) != want.StopEpoch/2+1 {
+		t.Errorf("%d epochs logged for a stop at check %d", len(hist.Epochs), want.StopEpoch)
+	}
+	// A monitor that checks do not log is refused before training.
+	model, cfg = setup()
+	cfg.Metrics = map[string]nn.Metric{"mae": &nn.MAE{}}
+	cfg.Callbacks = []callbacks.Callback{callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Monitor: "val_mae"})}
+	if _, err := Fit(context.Background(), model, cfg); err == nil || !strings.Contains(err.Error(), "at a check") {
+		t.Errorf("val_mae at a check: %v", err)
 	}
 }
