@@ -1,0 +1,233 @@
+// Command stopstudy measures early-stopping rules on real learning curves.
+//
+// It trains a corpus of runs to a fixed epoch budget without stopping (7
+// tasks, or 8 with MNIST: Iris, the UCI wine, breast cancer and digits sets,
+// the diabetes regression, noisy moons and spirals, and 3,000 MNIST images;
+// two architectures, SGD with momentum and Adam, and seeds), recording per
+// epoch the training loss and the validation and test losses and errors;
+// then it replays every rule of the study on every curve with
+// callbacks.Replay and prints, per rule, the mean cost (epochs run /
+// budget), the mean and median regret (test error at the restored epoch
+// relative to the best test error anywhere on the curve), and more; see
+// docs/stopping-study.md.
+//
+//	go run ./cmd/stopstudy                            # the study on the checked-in small corpus
+//	go run ./cmd/stopstudy -generate corpus.jsonl.gz  # train the full corpus (20 seeds; -mnist fetches MNIST)
+//	go run ./cmd/stopstudy -corpus corpus.jsonl.gz -svg study.svg
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/minidl/minidl/callbacks"
+	"github.com/minidl/minidl/data"
+)
+
+//go:embed corpus/small.jsonl.gz
+var smallCorpus []byte
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// selection reports whether a task is one of those the recommended rule is
+// chosen on; it is then reported on the others.
+func selection(task string) bool {
+	return slices.Contains([]string{"iris", "wine", "digits", "moons"}, task)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("stopstudy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	generateTo := fs.String("generate", "", "train the corpus and write its curves to this file (.gz to compress), then study it")
+	corpusFile := fs.String("corpus", "", "study the curves of this file (default: the checked-in small corpus)")
+	seeds := fs.Int("seeds", 20, "seeds per task, architecture and optimizer, with -generate")
+	mnist := fs.Bool("mnist", false, "with -generate, add an MNIST task (fetches MNIST through the Go module proxy)")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "runs trained at once, with -generate")
+	svg := fs.String("svg", "", "write the cost-regret chart to this SVG file")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 || *seeds < 1 || (*generateTo != "" && *corpusFile != "") {
+		fmt.Fprintln(stderr, "stopstudy: -seeds must be positive, -generate and -corpus go alone, and no arguments")
+		return 2
+	}
+	curves, err := corpus(ctx, *generateTo, *corpusFile, *seeds, *mnist, *workers, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "stopstudy:", err)
+		return 1
+	}
+	report(stdout, curves)
+	if *svg != "" {
+		f, err := os.Create(*svg)
+		if err == nil {
+			err = errors.Join(writeChart(f, study(curves, nil), fmt.Sprintf("Early-stopping rules on %d curves", len(curves))), f.Close())
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "stopstudy:", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// corpus returns the curves to study: trained (and written), read from a
+// file, or the checked-in small corpus.
+func corpus(ctx context.Context, generateTo, file string, seeds int, mnist bool, workers int, stderr io.Writer) ([]callbacks.Curve, error) {
+	switch {
+	case generateTo != "":
+		dir := ""
+		if mnist {
+			var err error
+			if dir, err = data.FetchMNIST(ctx, data.FetchConfig{Progress: stderr}); err != nil {
+				return nil, err
+			}
+		}
+		ts, err := tasks(dir)
+		if err != nil {
+			return nil, err
+		}
+		curves, err := generate(ts, seeds, workers, func(done, total int) {
+			fmt.Fprintf(stderr, "\rtraining the corpus: %d of %d runs", done, total)
+			if done == total {
+				fmt.Fprintln(stderr)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		return curves, writeCorpus(generateTo, curves)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		return readCorpus(b, file)
+	}
+	return readCorpus(smallCorpus, "the small corpus")
+}
+
+func writeCorpus(path string, curves []callbacks.Curve) error {
+	var buf bytes.Buffer
+	var w io.Writer = &buf
+	var zw *gzip.Writer
+	if strings.HasSuffix(path, ".gz") {
+		zw = gzip.NewWriter(&buf)
+		w = zw
+	}
+	if err := callbacks.WriteCurves(w, curves...); err != nil {
+		return err
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+func readCorpus(b []byte, name string) ([]callbacks.Curve, error) {
+	var r io.Reader = bytes.NewReader(b)
+	if len(b) > 1 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	return callbacks.ReadCurves(r, name)
+}
+
+// report prints the study over every curve, per task, and the
+// recommendation chosen on the selection tasks and checked on the others.
+func report(w io.Writer, curves []callbacks.Curve) {
+	var taskNames []string
+	for _, c := range curves {
+		if !slices.Contains(taskNames, c.Task) {
+			taskNames = append(taskNames, c.Task)
+		}
+	}
+	fmt.Fprintf(w, "# Early stopping on %d curves (%s)\n\n", len(curves), strings.Join(taskNames, ", "))
+	all := study(curves, nil)
+	writeTable(w, all, baseline(curves, nil))
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "## Mean cost / mean regret per task")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| rule | %s |\n|---|%s\n", strings.Join(taskNames, " | "), strings.Repeat("---|", len(taskNames)))
+	per := map[string][]summary{}
+	for _, t := range taskNames {
+		per[t] = study(curves, func(task string) bool { return task == t })
+	}
+	for i, s := range all {
+		cells := make([]string, len(taskNames))
+		for j, t := range taskNames {
+			cells[j] = fmt.Sprintf("%.2f / %.3f", per[t][i].cost, per[t][i].regret)
+		}
+		fmt.Fprintf(w, "| %s | %s |\n", s.name, strings.Join(cells, " | "))
+	}
+	fmt.Fprintln(w)
+	var chosenOn []string
+	for _, t := range taskNames {
+		if selection(t) {
+			chosenOn = append(chosenOn, t)
+		}
+	}
+	chosen := recommend(study(curves, selection))
+	held := study(curves, func(task string) bool { return !selection(task) })
+	fmt.Fprintf(w, "## Recommendation\n\nChosen on %s: %s.\n", strings.Join(chosenOn, ", "), chosen)
+	for _, s := range held {
+		if s.name == chosen {
+			fmt.Fprintf(w, "On the other tasks: cost %.3f, mean regret %.3f, on the Pareto front: %v.\n", s.cost, s.regret, s.pareto)
+			var beaten, all []string
+			for _, f := range held {
+				if f.family == "keras" {
+					all = append(all, f.name)
+					if s.cost <= f.cost && s.regret <= f.regret {
+						beaten = append(beaten, f.name)
+					}
+				}
+			}
+			fmt.Fprintf(w, "It is at least as good on both cost and regret as %d of the %d fixed-patience settings there: %s.\n", len(beaten), len(all), strings.Join(beaten, "; "))
+		}
+	}
+}
+
+// recommend picks, from the Pareto front, the rule of lowest mean regret
+// among those that spend at most half the budget (or the cheapest front
+// rule, if none does).
+func recommend(ss []summary) string {
+	best := ""
+	bestRegret := 0.0
+	for _, s := range ss {
+		if s.pareto && s.cost <= 0.5 && (best == "" || s.regret < bestRegret) {
+			best, bestRegret = s.name, s.regret
+		}
+	}
+	if best != "" {
+		return best
+	}
+	for _, s := range ss {
+		if s.pareto && (best == "" || s.cost < bestRegret) {
+			best, bestRegret = s.name, s.cost
+		}
+	}
+	return best
+}
