@@ -74,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "stopstudy:", err)
 		return 1
 	}
+	fmt.Fprintf(stderr, "replaying %d rules on %d curves\n", len(settings()), len(curves))
 	report(stdout, curves)
 	if *svg != "" {
 		f, err := os.Create(*svg)
