@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
@@ -108,12 +107,6 @@ func (a *alsoMonitors) wait(primary *optim.Tracker) int {
 		w = min(w, a.trackers[i].Wait())
 	}
 	return w
-}
-
-// describe names the monitored quantities for a message: "val_loss and
-// val_accuracy".
-func (a *alsoMonitors) describe(monitor string) string {
-	return strings.Join(append([]string{monitor}, a.names...), " and ")
 }
 
 // save writes the further trackers and the best epoch into meta.
