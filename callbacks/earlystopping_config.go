@@ -118,6 +118,20 @@ type EarlyStoppingConfig struct {
 	Out io.Writer
 }
 
+// Recommended returns the configuration the early-stopping study
+// (docs/stopping-study.md, cmd/stopstudy) chose, on half its tasks, as the
+// rule of least regret among those on the Pareto front of cost and regret
+// that spend at most half the budget: patience 5 on an exponential moving
+// average of val_loss (SmoothEMA 0.3), the patience growing to half the
+// best epoch (PatienceIncrease 0.5), best weights restored. On the tasks it
+// was not chosen on it spent 24% of the budget with a median regret of
+// 0.07, the lowest of the study, and a mean regret that no fixed patience
+// of similar cost matched; no rule beat every fixed patience on both cost
+// and regret there. Set Monitor and the rest as for any configuration.
+func Recommended() EarlyStoppingConfig {
+	return EarlyStoppingConfig{Patience: 5, SmoothEMA: 0.3, PatienceIncrease: 0.5, RestoreBestWeights: true}
+}
+
 // NewEarlyStopping returns an EarlyStopping with the given configuration.
 // It panics with a *ConfigError on settings that cannot work: a negative
 // MinDelta, StripLength, UP, GL or PQ, an unknown Mode, or Prechelt's

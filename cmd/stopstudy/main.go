@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	mnist := fs.Bool("mnist", false, "with -generate, add an MNIST task (fetches MNIST through the Go module proxy)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "runs trained at once, with -generate")
 	svg := fs.String("svg", "", "write the cost-regret chart to this SVG file")
+	only := fs.String("tasks", "", "study only these tasks (comma-separated)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -73,6 +74,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "stopstudy:", err)
 		return 1
+	}
+	if *only != "" {
+		names := strings.Split(*only, ",")
+		curves = slices.DeleteFunc(curves, func(c callbacks.Curve) bool { return !slices.Contains(names, c.Task) })
+		if len(curves) == 0 {
+			fmt.Fprintf(stderr, "stopstudy: no curves of the tasks %s\n", *only)
+			return 2
+		}
 	}
 	fmt.Fprintf(stderr, "replaying %d rules on %d curves\n", len(settings()), len(curves))
 	report(stdout, curves)
@@ -191,9 +200,22 @@ func report(w io.Writer, curves []callbacks.Curve) {
 			chosenOn = append(chosenOn, t)
 		}
 	}
-	chosen := recommend(study(curves, selection))
+	chosenFrom := study(curves, selection)
+	chosen := recommend(chosenFrom)
 	held := study(curves, func(task string) bool { return !selection(task) })
-	fmt.Fprintf(w, "## Recommendation\n\nChosen on %s: %s.\n", strings.Join(chosenOn, ", "), chosen)
+	fmt.Fprintf(w, "## Recommendation\n\nThe Pareto front on %s, and how its rules did on the other tasks:\n\n", strings.Join(chosenOn, ", "))
+	fmt.Fprintln(w, "| rule | cost, chosen on | regret, chosen on | cost, other tasks | regret, other tasks | Pareto there |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	for i, s := range chosenFrom {
+		if s.pareto {
+			mark := ""
+			if held[i].pareto {
+				mark = "✓"
+			}
+			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %.3f | %s |\n", s.name, s.cost, s.regret, held[i].cost, held[i].regret, mark)
+		}
+	}
+	fmt.Fprintf(w, "\nChosen on %s: %s.\n", strings.Join(chosenOn, ", "), chosen)
 	for _, s := range held {
 		if s.name == chosen {
 			fmt.Fprintf(w, "On the other tasks: cost %.3f, mean regret %.3f, on the Pareto front: %v.\n", s.cost, s.regret, s.pareto)

@@ -97,3 +97,19 @@ func TestMeasure(t *testing.T) {
 		t.Errorf("Pareto front %+v", ss)
 	}
 }
+
+// TestRecommendedIsStudied: the library's Recommended preset is the rule
+// the full study chose, and is among the rules the study replays.
+func TestRecommendedIsStudied(t *testing.T) {
+	want := callbacks.Recommended()
+	want.RestoreBestWeights = false
+	for _, s := range settings() {
+		if s.name == "patience 5, EMA 0.3, increase 0.5" {
+			if s.cfg.Patience != want.Patience || s.cfg.SmoothEMA != want.SmoothEMA || s.cfg.PatienceIncrease != want.PatienceIncrease {
+				t.Errorf("the studied rule %+v is not the preset %+v", s.cfg, want)
+			}
+			return
+		}
+	}
+	t.Error("the study does not replay the recommended preset")
+}
