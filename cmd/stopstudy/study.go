@@ -42,6 +42,10 @@ func settings() []setting {
 		s = append(s, setting{fmt.Sprintf("patience %d, also val_error", p), "minidl", callbacks.EarlyStoppingConfig{Patience: p,
 			AlsoMonitor: []callbacks.Monitored{{Name: "val_error", Mode: callbacks.Min}}}})
 	}
+	// MinEpochs holds every rule back, then asks afresh (PQ and UP on their
+	// last whole strip).
+	s = append(s, setting{"patience 5, min_epochs 30", "minidl", callbacks.EarlyStoppingConfig{Patience: 5, MinEpochs: 30}})
+	s = append(s, setting{"UP 2, min_epochs 32", "minidl", callbacks.EarlyStoppingConfig{UP: 2, MinEpochs: 32}})
 	s = append(s, setting{"patience 10, EMA 0.3, increase 0.5", "minidl", callbacks.EarlyStoppingConfig{Patience: 10, SmoothEMA: 0.3, PatienceIncrease: 0.5}})
 	s = append(s, setting{"patience 5, EMA 0.3, increase 0.5", "minidl", callbacks.EarlyStoppingConfig{Patience: 5, SmoothEMA: 0.3, PatienceIncrease: 0.5}})
 	return s
