@@ -48,7 +48,7 @@ func loadCSVTask(name string, classes int) (task, error) {
 }
 
 // tasks returns the corpus's tasks, in a fixed order; mnistDir, if not
-// empty, adds a task of 1,000 MNIST training images.
+// empty, adds a task of the first 3,000 MNIST training images.
 func tasks(mnistDir string) ([]task, error) {
 	var ts []task
 	ix, iy := data.Iris()
