@@ -199,64 +199,6 @@ func (a *Var) Square() *Var {
 	return a.unary(a.Value.Square(), func(x, _ float64) float64 { return 2 * x })
 }
 
-// Tanh returns the hyperbolic tangent elementwise.
-func (a *Var) Tanh() *Var {
-	return a.unary(a.Value.Tanh(), func(_, y float64) float64 { return 1 - y*y })
-}
-
-// Sigmoid returns the logistic function elementwise.
-func (a *Var) Sigmoid() *Var {
-	return a.unary(a.Value.Sigmoid(), func(_, y float64) float64 { return y * (1 - y) })
-}
-
-// ReLU returns max(a, 0) elementwise; its gradient at 0 is 0.
-func (a *Var) ReLU() *Var {
-	return record(a.Value.ReLU(), func(g *tensor.Tensor) {
-		// g belongs to this closure (see Add), so it is masked in place and
-		// handed on: no new tensor per step.
-		gd := g.Data()
-		xd := a.Value.Data()[:len(gd)]
-		for i := range gd {
-			// The signs of activations are a coin toss, so a branch would be
-			// mispredicted half the time; masking the bits of g compiles to
-			// a conditional move (and gives an exact 0 where g is ±Inf or NaN).
-			var keep uint64
-			if xd[i] > 0 {
-				keep = ^uint64(0)
-			}
-			gd[i] = math.Float64frombits(math.Float64bits(gd[i]) & keep)
-		}
-		a.accumulate(g, true)
-	}, a)
-}
-
-// LeakyReLU returns a where a > 0 and slope·a elsewhere.
-func (a *Var) LeakyReLU(slope float64) *Var {
-	out := a.Value.Map(func(x float64) float64 {
-		if x > 0 {
-			return x
-		}
-		return slope * x
-	})
-	return a.unary(out, func(x, _ float64) float64 {
-		if x > 0 {
-			return 1
-		}
-		return slope
-	})
-}
-
-// GELU returns x·Φ(x) elementwise, where Φ is the standard normal CDF: the
-// exact form of torch.nn.GELU (approximate='none').
-func (a *Var) GELU() *Var {
-	out := a.Value.Map(func(x float64) float64 { return x * normalCDF(x) })
-	return a.unary(out, func(x, _ float64) float64 {
-		return normalCDF(x) + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
-	})
-}
-
-func normalCDF(x float64) float64 { return 0.5 * (1 + math.Erf(x/math.Sqrt2)) }
-
 // Clip limits a to [lo, hi] elementwise. The gradient passes where
 // lo ≤ a ≤ hi, bounds included, as torch.clamp's does.
 func (a *Var) Clip(lo, hi float64) *Var {

@@ -58,3 +58,37 @@ func ExampleSave() {
 	// <nil>
 	// true
 }
+
+// activation prints a layer's name and its outputs on -2, 0 and 3.
+func activation(layer *nn.Func) {
+	y := layer.Forward(autograd.Const(tensor.New([]float64{-2, 0, 3}, 3)))
+	fmt.Printf("%s: %.4f\n", layer, y.Value.Data())
+}
+
+func ExampleSiLU() {
+	activation(nn.SiLU())
+	// Output: SiLU(): [-0.2384 0.0000 2.8577]
+}
+
+func ExampleSoftplus() {
+	activation(nn.Softplus(1, 20)) // PyTorch's defaults
+	activation(nn.Softplus(2, 5))  // 2·3 > 5: linear at 3
+	// Output:
+	// Softplus(beta=1, threshold=20): [0.1269 0.6931 3.0486]
+	// Softplus(beta=2, threshold=5): [0.0091 0.3466 3.0000]
+}
+
+func ExampleELU() {
+	activation(nn.ELU(1))
+	// Output: ELU(alpha=1): [-0.8647 0.0000 3.0000]
+}
+
+func ExampleLogSigmoid() {
+	activation(nn.LogSigmoid())
+	// Output: LogSigmoid(): [-2.1269 -0.6931 -0.0486]
+}
+
+func ExampleGELUTanh() {
+	activation(nn.GELUTanh())
+	// Output: GELU(approximate='tanh'): [-0.0454 0.0000 2.9964]
+}

@@ -82,6 +82,32 @@ func Sigmoid() *Func { return &Func{Name: "Sigmoid()", F: (*autograd.Var).Sigmoi
 // x·Φ(x), PyTorch's default form.
 func GELU() *Func { return &Func{Name: "GELU()", F: (*autograd.Var).GELU} }
 
+// GELUTanh returns a layer computing GELU's tanh approximation, as
+// torch.nn.GELU(approximate='tanh').
+func GELUTanh() *Func {
+	return &Func{Name: "GELU(approximate='tanh')", F: (*autograd.Var).GELUTanh}
+}
+
+// SiLU returns a layer computing x·σ(x), as torch.nn.SiLU.
+func SiLU() *Func { return &Func{Name: "SiLU()", F: (*autograd.Var).SiLU} }
+
+// Softplus returns a layer computing log(1 + e^(β·x))/β, linear where
+// β·x > threshold, as torch.nn.Softplus; PyTorch's defaults are
+// Softplus(1, 20). It panics unless β is positive and finite.
+func Softplus(beta, threshold float64) *Func {
+	autograd.Const(tensor.Zeros(0)).Softplus(beta, threshold) // checks beta now, not at the first Forward
+	return &Func{Name: fmt.Sprintf("Softplus(beta=%g, threshold=%g)", beta, threshold), F: func(x *autograd.Var) *autograd.Var { return x.Softplus(beta, threshold) }}
+}
+
+// ELU returns a layer computing x for x > 0 and α·(eˣ − 1) otherwise, as
+// torch.nn.ELU; PyTorch's default α is 1.
+func ELU(alpha float64) *Func {
+	return &Func{Name: fmt.Sprintf("ELU(alpha=%g)", alpha), F: func(x *autograd.Var) *autograd.Var { return x.ELU(alpha) }}
+}
+
+// LogSigmoid returns a layer computing log σ(x), as torch.nn.LogSigmoid.
+func LogSigmoid() *Func { return &Func{Name: "LogSigmoid()", F: (*autograd.Var).LogSigmoid} }
+
 // Softmax returns a layer normalizing exp(x) along axis.
 func Softmax(axis int) *Func {
 	return &Func{Name: fmt.Sprintf("Softmax(dim=%d)", axis), F: func(x *autograd.Var) *autograd.Var { return x.Softmax(axis) }}
