@@ -92,3 +92,25 @@ func ExampleGELUTanh() {
 	activation(nn.GELUTanh())
 	// Output: GELU(approximate='tanh'): [-0.0454 0.0000 2.9964]
 }
+
+func ExampleLayerNorm() {
+	ln := nn.NewLayerNorm([]int{3}, nn.LayerNormConfig{})
+	x := autograd.Const(tensor.New([]float64{1, 2, 3, 10, 20, 60}, 2, 3))
+	fmt.Println(ln)
+	fmt.Printf("%.4f\n", ln.Forward(x).Value.Data())
+	// Output:
+	// LayerNorm((3,), eps=1e-05, elementwise_affine=True)
+	// [-1.2247 0.0000 1.2247 -0.9258 -0.4629 1.3887]
+}
+
+func ExampleEmbedding() {
+	rng := rand.New(rand.NewPCG(1, 2))
+	emb := nn.NewEmbedding(rng, 10, 4, nn.EmbeddingConfig{PaddingIdx: new(0)})
+	tokens := autograd.Const(tensor.New([]float64{3, 1, 0, 0, 7, 2}, 2, 3)) // two padded sequences
+	y := emb.Forward(tokens)
+	fmt.Println(emb, y.Shape())
+	fmt.Println(y.Value.Data()[8:12]) // the padding row
+	// Output:
+	// Embedding(10, 4, padding_idx=0) [2 3 4]
+	// [0 0 0 0]
+}
