@@ -171,16 +171,63 @@ func BCEWithLogits(pred, target *autograd.Var) *autograd.Var {
 // BCEWithLogitsLoss returns the binary cross-entropy on logits with the
 // given reduction.
 func BCEWithLogitsLoss(r Reduction) Loss {
+	return BCEWithLogitsLossWith(BCEWithLogitsOptions{Reduction: r})
+}
+
+// BCEWithLogitsOptions configures BCEWithLogitsLossWith; the zero value is
+// PyTorch's default.
+type BCEWithLogitsOptions struct {
+	// PosWeight, if not nil, weighs the positive term of each output, as
+	// PyTorch's pos_weight: the loss becomes
+	// −(p·t·log σ(x) + (1−t)·log(1−σ(x))). It broadcasts against the
+	// targets, one weight per class ([C] for targets [N C]) or one for all
+	// ([1]); weights must be finite and ≥ 0.
+	PosWeight *tensor.Tensor
+	Reduction Reduction
+}
+
+// BCEWithLogitsLossWith returns the binary cross-entropy on logits with the
+// given options.
+func BCEWithLogitsLossWith(o BCEWithLogitsOptions) Loss {
+	if o.PosWeight != nil {
+		for i, p := range o.PosWeight.Data() {
+			if !(p >= 0) || math.IsInf(p, 1) {
+				panic(&Error{Op: "BCEWithLogitsLoss", Detail: fmt.Sprintf("positive weight %d is %v; want a finite number ≥ 0", i, p)})
+			}
+		}
+		o.PosWeight = o.PosWeight.Clone() // the caller's tensor may change later
+	}
 	return func(pred, target *autograd.Var) *autograd.Var {
 		sameShape("BCEWithLogits", pred, target)
 		x, t := pred.Value, target.Value
+		// l = 1 + (p−1)·t scales the softplus term; it is 1 without PosWeight.
+		var l *tensor.Tensor
+		if o.PosWeight != nil {
+			if shape, ok := tensor.BroadcastShapes(o.PosWeight.Shape(), t.Shape()); !ok || !slices.Equal(shape, t.Shape()) {
+				panic(&Error{Kind: tensor.ErrShape, Op: "BCEWithLogits", Detail: fmt.Sprintf("positive weights of shape %v do not broadcast to targets of shape %v", o.PosWeight.Shape(), t.Shape())})
+			}
+			l = t.Mul(o.PosWeight.AddScalar(-1)).AddScalar(1)
+		}
 		loss := tensor.Zeros(x.Shape()...)
+		softplus := tensor.Zeros(x.Shape()...) // log(1 + e^−x), computed stably
 		for i, xi := range x.Data() {
 			m := max(-xi, 0)
-			loss.Data()[i] = (1-t.Data()[i])*xi + m + math.Log(math.Exp(-m)+math.Exp(-xi-m))
+			softplus.Data()[i] = m + math.Log(math.Exp(-m)+math.Exp(-xi-m))
+			li := 1.0
+			if l != nil {
+				li = l.Data()[i]
+			}
+			loss.Data()[i] = (1-t.Data()[i])*xi + li*softplus.Data()[i]
 		}
-		return r.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
-			return []*tensor.Tensor{g.Mul(x.Sigmoid().Sub(t)), g.Mul(x).Neg()}
+		return o.Reduction.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
+			if l == nil {
+				return []*tensor.Tensor{g.Mul(x.Sigmoid().Sub(t)), g.Mul(x).Neg()}
+			}
+			// d/dx = l·σ(x) − p·t, in PyTorch's form (exact 0 where σ
+			// rounds to 1); d/dt = −x + (p−1)·log(1 + e^−x).
+			dx := l.Mul(x.Sigmoid()).Sub(t.Mul(o.PosWeight))
+			dt := x.Neg().Add(softplus.Mul(o.PosWeight.AddScalar(-1)))
+			return []*tensor.Tensor{g.Mul(dx), g.Mul(dt)}
 		}, pred, target))
 	}
 }
@@ -200,15 +247,37 @@ type CrossEntropyOptions struct {
 	// LabelSmoothing ε ∈ [0, 1] mixes the target with the uniform
 	// distribution: the target becomes (1−ε)·target + ε/C.
 	LabelSmoothing float64
-	Reduction      Reduction
+	// Weight, if not nil, holds one finite, non-negative weight per class
+	// (shape [C]), as PyTorch's weight: each class's terms are scaled by
+	// it, and with class labels the mean divides by the sum of the
+	// examples' label weights instead of their count (with probability
+	// targets it stays the mean over the batch, as in PyTorch).
+	Weight *tensor.Tensor
+	// IgnoreIndex, if not nil, is a label whose examples count for nothing:
+	// zero loss and gradient, and left out of the mean. It may lie outside
+	// [0, C), as PyTorch's default −100 does; nil means no label is ignored.
+	// Only class labels have it.
+	IgnoreIndex *int
+	Reduction   Reduction
 }
 
 // CrossEntropyLoss returns the cross-entropy from logits with the given
-// label smoothing and reduction.
+// options.
 func CrossEntropyLoss(o CrossEntropyOptions) Loss {
 	eps := o.LabelSmoothing
 	if !(eps >= 0 && eps <= 1) {
 		panic(&Error{Op: "CrossEntropyLoss", Detail: fmt.Sprintf("label smoothing %v outside [0, 1]", eps)})
+	}
+	if o.Weight != nil {
+		if o.Weight.Dims() != 1 {
+			panic(&Error{Kind: tensor.ErrShape, Op: "CrossEntropyLoss", Detail: fmt.Sprintf("class weights of shape %v: want [classes]", o.Weight.Shape())})
+		}
+		for i, w := range o.Weight.Data() {
+			if !(w >= 0) || math.IsInf(w, 1) {
+				panic(&Error{Op: "CrossEntropyLoss", Detail: fmt.Sprintf("class weight %d is %v; want a finite number ≥ 0", i, w)})
+			}
+		}
+		o.Weight = o.Weight.Clone() // the caller's tensor may change later
 	}
 	return func(logits, target *autograd.Var) *autograd.Var {
 		x := logits.Value
@@ -216,40 +285,66 @@ func CrossEntropyLoss(o CrossEntropyOptions) Loss {
 			panic(&Error{Kind: tensor.ErrShape, Op: "CrossEntropy", Detail: fmt.Sprintf("logits of shape %v: want [batch classes]", x.Shape())})
 		}
 		n, c := x.Dim(0), x.Dim(1)
-		if !target.Value.SameShape(x) {
-			return o.Reduction.apply(crossEntropyLabels(logits, classLabels("CrossEntropy", target.Value, n, c), eps))
+		w := o.Weight
+		if w == nil {
+			w = tensor.Ones(c)
+		} else if w.Dim(0) != c {
+			panic(&Error{Kind: tensor.ErrShape, Op: "CrossEntropy", Detail: fmt.Sprintf("%d class weights for logits of %d classes", w.Dim(0), c)})
 		}
-		q := target.Value.MulScalar(1 - eps).AddScalar(eps / float64(c)) // the target distribution, smoothed
+		if !target.Value.SameShape(x) {
+			labels := classLabels("CrossEntropy", target.Value, n, c, o.IgnoreIndex)
+			loss, total := crossEntropyLabels(logits, labels, w.Data(), eps)
+			if o.Reduction == Mean {
+				return loss.Sum().MulScalar(1 / total) // 0/0 = NaN when every label is ignored, as PyTorch
+			}
+			return o.Reduction.apply(loss)
+		}
+		if o.IgnoreIndex != nil {
+			panic(&Error{Op: "CrossEntropy", Detail: "IgnoreIndex is for class labels, but the targets are probabilities [batch classes]"})
+		}
+		// The target distribution, smoothed, and each class's weight on it.
+		q := target.Value.MulScalar(1 - eps).AddScalar(eps / float64(c))
+		wq := q.Mul(w)
 		logp := x.LogSoftmax(1)
-		loss := logp.Mul(q).Sum(1).Neg()
+		loss := logp.Mul(wq).Sum(1).Neg()
 		return o.Reduction.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
 			gcol := g.Reshape(n, 1)
-			// d/dx = softmax·Σq − q, per row.
-			dx := logp.Exp().Mul(q.Sum(1).Reshape(n, 1)).Sub(q).Mul(gcol)
-			dt := logp.Mul(gcol).Scale(-(1 - eps))
+			// d/dx = softmax·Σ w·q − w·q, per row.
+			dx := logp.Exp().Mul(wq.Sum(1).Reshape(n, 1)).Sub(wq).Mul(gcol)
+			dt := logp.Mul(w).Mul(gcol).Scale(-(1 - eps))
 			return []*tensor.Tensor{dx, dt}
 		}, logits, target))
 	}
 }
 
 // crossEntropyLabels is the unreduced cross-entropy of logits [N C] against
-// class labels, with the targets smoothed by eps: per row
-// −(1−eps)·logp[y] − eps/C·Σ logp, and the gradient softmax − q, computed
-// in one pass each way. Labels are the common case of a training step, so
-// it builds no target matrix.
-func crossEntropyLabels(logits *autograd.Var, labels []int, eps float64) *autograd.Var {
+// class labels (−1 for an ignored example) with class weights w and the
+// targets smoothed by eps: per row −(1−eps)·w[y]·logp[y] − eps/C·Σ w·logp,
+// and its gradient softmax·((1−eps)·w[y] + eps/C·Σw) − (1−eps)·w[y]·δy −
+// eps/C·w, computed in one pass each way. It also returns the sum of the
+// labels' weights, the denominator of PyTorch's mean. Labels are the common
+// case of a training step, so it builds no target matrix.
+func crossEntropyLabels(logits *autograd.Var, labels []int, w []float64, eps float64) (*autograd.Var, float64) {
 	logp := logits.Value.LogSoftmax(1)
 	n, c := logp.Dim(0), logp.Dim(1)
 	lp := logp.Data()
 	loss := tensor.Zeros(n)
 	ld := loss.Data()
+	total, wsum := 0.0, 0.0
+	for _, v := range w {
+		wsum += v
+	}
 	for i, y := range labels {
+		if y < 0 {
+			continue
+		}
+		total += w[y]
 		row := lp[i*c : (i+1)*c]
-		ld[i] = -(1 - eps) * row[y]
+		ld[i] = -(1 - eps) * w[y] * row[y]
 		if eps != 0 {
 			sum := 0.0
-			for _, v := range row {
-				sum += v
+			for j, v := range row {
+				sum += w[j] * v
 			}
 			ld[i] -= eps / float64(c) * sum
 		}
@@ -258,14 +353,18 @@ func crossEntropyLabels(logits *autograd.Var, labels []int, eps float64) *autogr
 		dx := tensor.Zeros(n, c)
 		dd, gd := dx.Data(), g.Data()
 		for i, y := range labels {
-			row, out := lp[i*c:(i+1)*c], dd[i*c:(i+1)*c]
-			for j, v := range row {
-				out[j] = gd[i] * (math.Exp(v) - eps/float64(c))
+			if y < 0 {
+				continue
 			}
-			out[y] -= gd[i] * (1 - eps)
+			row, out := lp[i*c:(i+1)*c], dd[i*c:(i+1)*c]
+			scale := (1-eps)*w[y] + eps/float64(c)*wsum
+			for j, v := range row {
+				out[j] = gd[i] * (math.Exp(v)*scale - eps/float64(c)*w[j])
+			}
+			out[y] -= gd[i] * (1 - eps) * w[y]
 		}
 		return []*tensor.Tensor{dx}
-	}, logits)
+	}, logits), total
 }
 
 // NLL is the negative log-likelihood of log-probabilities [N C] (the output
@@ -281,7 +380,7 @@ func NLLLoss(r Reduction) Loss {
 			panic(&Error{Kind: tensor.ErrShape, Op: "NLL", Detail: fmt.Sprintf("log-probabilities of shape %v: want [batch classes]", x.Shape())})
 		}
 		n, c := x.Dim(0), x.Dim(1)
-		labels := classLabels("NLL", target.Value, n, c)
+		labels := classLabels("NLL", target.Value, n, c, nil)
 		loss := tensor.Zeros(n)
 		for i, y := range labels {
 			loss.Data()[i] = -x.Data()[i*c+y]
@@ -297,13 +396,18 @@ func NLLLoss(r Reduction) Loss {
 }
 
 // classLabels checks that t holds n whole-number labels in [0, c) and
-// returns them as ints.
-func classLabels(op string, t *tensor.Tensor, n, c int) []int {
+// returns them as ints; a label equal to *ignore, if ignore is not nil, is
+// returned as −1.
+func classLabels(op string, t *tensor.Tensor, n, c int, ignore *int) []int {
 	if !slices.Equal(t.Shape(), []int{n}) {
 		panic(&Error{Kind: tensor.ErrShape, Op: op, Detail: fmt.Sprintf("labels of shape %v for %d examples of %d classes: want [%d] class indices or [%d %d] probabilities", t.Shape(), n, c, n, n, c)})
 	}
 	labels := make([]int, n)
 	for i, v := range t.Data() {
+		if ignore != nil && v == float64(*ignore) {
+			labels[i] = -1
+			continue
+		}
 		if v != math.Trunc(v) || v < 0 || v >= float64(c) {
 			panic(&Error{Kind: tensor.ErrIndex, Op: op, Detail: fmt.Sprintf("label %v at position %d is not a class index in [0, %d)", v, i, c)})
 		}

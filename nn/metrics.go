@@ -71,7 +71,7 @@ func classesOf(op string, pred, target *tensor.Tensor) (want, got []int) {
 	if target.SameShape(pred) {
 		labels = target.ArgMax(1)
 	}
-	want = classLabels(op, labels, n, pred.Dim(1))
+	want = classLabels(op, labels, n, pred.Dim(1), nil)
 	for _, c := range pred.ArgMax(1).Data() {
 		got = append(got, int(c))
 	}
