@@ -122,6 +122,24 @@ func TestChainedSchedules(t *testing.T) {
 		{"cosine+plateau", func(o Optimizer) (*Plateau, []*Schedule) {
 			return NewPlateau(o, PlateauConfig{Factor: 0.5, Patience: new(0), Threshold: new(0.0), ThresholdMode: Abs}), []*Schedule{NewCosineAnnealingLR(o, 6, 0)}
 		}, 12, []float64{0.1, 0.09330127018922195, 0.07500000000000001, 0.025, 0.006250000000000003, 0.0016746824526945162, 0.0, 0.006698729810778065, 0.0125, 0.02500000000000002, 0.01875000000000002, 0.011662658773652752, 0.006250000000000006}},
+		// Schedules stepped per batch.
+		{"lambda", func(o Optimizer) (*Plateau, []*Schedule) {
+			return nil, []*Schedule{NewLambdaLR(o, func(e int) float64 { return math.Pow(0.95, float64(e)) * float64(1+e%3) })}
+		}, 10, []float64{0.1, 0.19, 0.27075, 0.0857375, 0.16290125, 0.23213428124999994, 0.07350918906249998, 0.13966745921874996, 0.1990261293867187, 0.0630249409724609, 0.11974738784767575}},
+		{"warm-restarts", func(o Optimizer) (*Plateau, []*Schedule) {
+			return nil, []*Schedule{NewCosineAnnealingWarmRestarts(o, 3, 2, 0.001)}
+		}, 20, []float64{0.1, 0.07525000000000001, 0.025750000000000012, 0.1, 0.09336825748732973, 0.07525000000000001, 0.0505, 0.025750000000000012, 0.007631742512670284, 0.1, 0.09831332840130888, 0.09336825748732973, 0.0855017856687341, 0.07525000000000001, 0.06331154273257478, 0.0505, 0.03768845726742523, 0.025750000000000012, 0.0154982143312659, 0.007631742512670284, 0.0026866715986911243}},
+		{"warmup+cosine", func(o Optimizer) (*Plateau, []*Schedule) {
+			return nil, []*Schedule{NewSequentialLR(o, []int{5},
+				func(o Optimizer) *Schedule { return NewLinearLR(o, 0.1, 1, 5) },
+				func(o Optimizer) *Schedule { return NewCosineAnnealingLR(o, 15, 0) })}
+		}, 25, []float64{0.010000000000000002, 0.028000000000000004, 0.046000000000000006, 0.064, 0.082, 0.1, 0.09890738003669029, 0.09567727288213004, 0.09045084971874738, 0.08345653031794292, 0.07500000000000001, 0.06545084971874739, 0.05522642316338269, 0.04477357683661735, 0.03454915028125265, 0.02500000000000002, 0.01654346968205711, 0.009549150281252635, 0.004322727117869953, 0.001092619963309716, 0.0, 0.0010926199633097156, 0.004322727117869957, 0.009549150281252621, 0.016543469682057076, 0.024999999999999977}},
+		{"sequential3", func(o Optimizer) (*Plateau, []*Schedule) {
+			return nil, []*Schedule{NewSequentialLR(o, []int{3, 7},
+				func(o Optimizer) *Schedule { return NewExponentialLR(o, 0.9) },
+				func(o Optimizer) *Schedule { return NewStepLR(o, 2, 0.5) },
+				func(o Optimizer) *Schedule { return NewLinearLR(o, 0.5, 1, 3) })}
+		}, 12, []float64{0.1, 0.09000000000000001, 0.08100000000000002, 0.1, 0.1, 0.05, 0.05, 0.05, 0.06666666666666667, 0.08333333333333333, 0.09999999999999999, 0.09999999999999999, 0.09999999999999999}},
 	}
 	for _, tt := range tests {
 		opt := NewSGD(nil, SGDConfig{LR: 0.1})
@@ -423,6 +441,22 @@ func TestInvalidSettingsPanic(t *testing.T) {
 			NewAdam(nn.ParametersOf(w, w), AdamConfig{})
 		}},
 		{"SGD: parameter 0 (\"0\") is nil", func() { NewSGD(nn.ParametersOf(nil), SGDConfig{}) }},
+		{"OneCycleLR: *optim.Adagrad has no momentum to cycle", func() {
+			NewOneCycleLR(NewAdagrad(nil, AdagradConfig{}), OneCycleConfig{MaxLR: 1, TotalSteps: 5})
+		}},
+		{"SGD.SetMomentum: this SGD was made without momentum", func() { NewOneCycleLR(NewSGD(nil, SGDConfig{}), OneCycleConfig{MaxLR: 1, TotalSteps: 5}) }},
+		{"OneCycleLR: total steps 0", func() { NewOneCycleLR(NewSGD(nil, SGDConfig{}), OneCycleConfig{MaxLR: 1}) }},
+		{"OneCycleLR: max rate 0", func() { NewOneCycleLR(NewSGD(nil, SGDConfig{}), OneCycleConfig{TotalSteps: 5}) }},
+		{"OneCycleLR: PctStart 1 outside (0, 1)", func() { NewOneCycleLR(NewSGD(nil, SGDConfig{}), OneCycleConfig{MaxLR: 1, TotalSteps: 5, PctStart: 1}) }},
+		{"SequentialLR: 1 schedules for 1 milestones", func() {
+			NewSequentialLR(NewSGD(nil, SGDConfig{}), []int{3}, func(o Optimizer) *Schedule { return NewStepLR(o, 1, 0.5) })
+		}},
+		{"SequentialLR: milestones [3 3]", func() {
+			m := func(o Optimizer) *Schedule { return NewStepLR(o, 1, 0.5) }
+			NewSequentialLR(NewSGD(nil, SGDConfig{}), []int{3, 3}, m, m, m)
+		}},
+		{"CosineAnnealingWarmRestarts: tMult 0", func() { NewCosineAnnealingWarmRestarts(NewSGD(nil, SGDConfig{}), 3, 0, 0) }},
+		{"LambdaLR: no factor function", func() { NewLambdaLR(NewSGD(nil, SGDConfig{}), nil) }},
 	}
 	for _, tt := range tests {
 		func() {
@@ -543,4 +577,53 @@ func huge(s *nn.StateDict) bool {
 		}
 	}
 	return false
+}
+
+// TestOneCycleLR compares the rate and the momentum at every step with
+// PyTorch's OneCycleLR (testdata/torch_schedules.py): cosine with SGD's
+// momentum, and linear, three-phase with Adam's β₁.
+func TestOneCycleLR(t *testing.T) {
+	tests := []struct {
+		name    string
+		opt     MomentumOptimizer
+		cfg     OneCycleConfig
+		lr, mom []float64
+		after   float64 // the rate after step TotalSteps
+	}{
+		{"onecycle", NewSGD(nil, SGDConfig{LR: 0.1, Momentum: 0.9}), OneCycleConfig{MaxLR: 1, TotalSteps: 20},
+			[]float64{0.040000000000000036, 0.1316718427000253, 0.3716718427000253, 0.6683281572999747, 0.9083281572999747, 1.0, 0.9874640062350873, 0.9504846320134737, 0.89091617757105, 0.8117456539497631, 0.7169430017913008, 0.6112620219362893, 0.500002, 0.38874197806371075, 0.28306099820869923, 0.18825834605023697, 0.10908782242895004, 0.049519367986526286, 0.012539993764912554, 4e-06},
+			[]float64{0.95, 0.9404508497187474, 0.9154508497187474, 0.8845491502812526, 0.8595491502812526, 0.85, 0.8512536043909088, 0.854951556604879, 0.8609084258765984, 0.8688255099070633, 0.878305813044122, 0.8888739533021842, 0.8999999999999999, 0.9111260466978157, 0.9216941869558779, 0.9311744900929366, 0.9390915741234015, 0.945048443395121, 0.9487463956090911, 0.95},
+			0.012539993764912554},
+		{"onecycle-adam", NewAdam(nil, AdamConfig{LR: 0.1}), OneCycleConfig{MaxLR: 0.5, TotalSteps: 17, PctStart: 0.25, Linear: true, ThreePhase: true, DivFactor: 10, FinalDivFactor: 100},
+			[]float64{0.05, 0.18846153846153846, 0.3269230769230769, 0.4653846153846154, 0.39615384615384613, 0.25769230769230766, 0.11923076923076925, 0.04739473684210527, 0.042184210526315796, 0.03697368421052632, 0.03176315789473684, 0.026552631578947373, 0.021342105263157895, 0.01613157894736842, 0.01092105263157895, 0.0057105263157894715, 0.0005000000000000004},
+			[]float64{0.95, 0.9192307692307692, 0.8884615384615384, 0.8576923076923076, 0.8730769230769231, 0.9038461538461539, 0.9346153846153846, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95},
+			0.0005}, // PyTorch's −0.0047 would be a negative rate: the final rate, 0.5/10/100
+	}
+	for _, tt := range tests {
+		s := NewOneCycleLR(tt.opt, tt.cfg)
+		lr, mom := []float64{tt.opt.LR()}, []float64{tt.opt.Momentum()}
+		for range tt.cfg.TotalSteps - 1 {
+			s.Step()
+			lr, mom = append(lr, tt.opt.LR()), append(mom, tt.opt.Momentum())
+		}
+		if diff := cmp.Diff(tt.lr, lr, cmpopts.EquateApprox(1e-12, 1e-15)); diff != "" {
+			t.Errorf("%s rates (-pytorch +minidl):\n%s", tt.name, diff)
+		}
+		if diff := cmp.Diff(tt.mom, mom, cmpopts.EquateApprox(1e-12, 1e-15)); diff != "" {
+			t.Errorf("%s momenta (-pytorch +minidl):\n%s", tt.name, diff)
+		}
+		s.Step() // after the last batch of the cycle: allowed, as in PyTorch
+		if got := tt.opt.LR(); math.Abs(got-tt.after) > 1e-15 {
+			t.Errorf("%s: rate %v after the cycle; want %v", tt.name, got, tt.after)
+		}
+		func() {
+			defer func() {
+				if e, _ := recover().(error); !errors.Is(e, ErrConfig) {
+					t.Errorf("%s: stepping past the total steps panics with %v; want an ErrConfig", tt.name, e)
+				}
+			}()
+			s.Step()
+		}()
+	}
+	NewOneCycleLR(NewSGD(nil, SGDConfig{}), OneCycleConfig{MaxLR: 1, TotalSteps: 5, CycleMomentum: new(false)}) // no momentum needed
 }

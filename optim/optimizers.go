@@ -375,3 +375,26 @@ func ClipGradValue(params []nn.Param, limit float64) {
 		}
 	}
 }
+
+// Momentum returns the momentum factor μ.
+func (o *SGD) Momentum() float64 { return o.cfg.Momentum }
+
+// SetMomentum sets the momentum factor, for schedules that cycle it
+// (OneCycleLR). An SGD made without momentum keeps no buffers to apply it
+// to, so it must be made with a momentum to have it changed.
+func (o *SGD) SetMomentum(m float64) {
+	check("SGD.SetMomentum", o.cfg.Momentum != 0, "this SGD was made without momentum; give SGDConfig a Momentum to cycle it")
+	check("SGD.SetMomentum", m > 0 && m < 1, "momentum %v outside (0, 1)", m)
+	o.cfg.Momentum = m
+}
+
+// Momentum returns β₁, the decay of the first moment, which plays the part
+// of momentum.
+func (o *Adam) Momentum() float64 { return o.cfg.Beta1 }
+
+// SetMomentum sets β₁, for schedules that cycle it (OneCycleLR), as
+// PyTorch's schedules set betas[0].
+func (o *Adam) SetMomentum(m float64) {
+	check("Adam.SetMomentum", m > 0 && m < 1, "β₁ %v outside (0, 1)", m)
+	o.cfg.Beta1 = m
+}

@@ -120,3 +120,78 @@ func NewLinearLR(opt Optimizer, start, end float64, total int) *Schedule {
 		return lr * (1 + (end-start)/(float64(total)*start+float64(e-1)*(end-start)))
 	})
 }
+
+// NewLambdaLR sets the rate to base·factor(step), where base is the rate
+// when the schedule is made, as torch.optim.lr_scheduler.LambdaLR. Unlike
+// the chainable schedules it overwrites the rate, so a plateau rule's
+// lowering lasts only until the next step, as in PyTorch.
+func NewLambdaLR(opt Optimizer, factor func(step int) float64) *Schedule {
+	check("LambdaLR", factor != nil, "no factor function")
+	base := opt.LR()
+	return newSchedule(opt, func(_ float64, e int) float64 { return base * factor(e) })
+}
+
+// NewCosineAnnealingWarmRestarts follows half a cosine from the rate when
+// it is made down to etaMin over t0 steps, then restarts at that rate, each
+// period tMult times longer than the one before, as
+// torch.optim.lr_scheduler.CosineAnnealingWarmRestarts:
+// etaMin + (base−etaMin)(1 + cos(π·t/Tᵢ))/2, t the steps since the last
+// restart. It overwrites the rate, as PyTorch's does.
+func NewCosineAnnealingWarmRestarts(opt Optimizer, t0, tMult int, etaMin float64) *Schedule {
+	check("CosineAnnealingWarmRestarts", t0 > 0, "t0 %d is not positive", t0)
+	check("CosineAnnealingWarmRestarts", tMult >= 1, "tMult %d is below 1", tMult)
+	base := opt.LR()
+	return newSchedule(opt, func(_ float64, e int) float64 {
+		t, period := e, t0
+		for t >= period {
+			t -= period
+			period *= tMult
+		}
+		return etaMin + (base-etaMin)*(1+math.Cos(math.Pi*float64(t)/float64(period)))/2
+	})
+}
+
+// NewSequentialLR runs schedules one after another, as
+// torch.optim.lr_scheduler.SequentialLR: the first from step 0, the next
+// from each milestone on (milestones increasing, one fewer than the
+// schedules). Each schedule is made by its function when its turn comes,
+// from the rate the SequentialLR was made with, so that a warm-up followed
+// by a cosine decay (the common recipe) is
+//
+//	optim.NewSequentialLR(opt, []int{5},
+//		func(o optim.Optimizer) *optim.Schedule { return optim.NewLinearLR(o, 0.1, 1, 5) },
+//		func(o optim.Optimizer) *optim.Schedule { return optim.NewCosineAnnealingLR(o, 95, 0) })
+//
+// (PyTorch takes schedules already made; making one sets the rate, so here
+// each is made at its milestone instead, which is what PyTorch's reset to
+// the initial rate amounts to.) After SetEpoch, the next Step remakes the
+// current schedule and replays its steps, so a resumed run follows the
+// same rates, less any plateau rule's lowering of the current phase.
+func NewSequentialLR(opt Optimizer, milestones []int, makers ...func(Optimizer) *Schedule) *Schedule {
+	check("SequentialLR", len(makers) == len(milestones)+1, "%d schedules for %d milestones: want one more schedule than milestones", len(makers), len(milestones))
+	for i, m := range milestones {
+		check("SequentialLR", m > 0 && (i == 0 || m > milestones[i-1]), "milestones %v: want positive and increasing", milestones)
+	}
+	ms := slices.Clone(milestones)
+	base := opt.LR()
+	var current *Schedule
+	last := -1 // the step of the previous call: another (after SetEpoch) means a resumed run
+	return newSchedule(opt, func(_ float64, e int) float64 {
+		defer func() { last = e }()
+		i, _ := slices.BinarySearch(ms, e+1) // the number of milestones ≤ e
+		start := 0
+		if i > 0 {
+			start = ms[i-1]
+		}
+		if current != nil && e != start && e == last+1 {
+			current.Step()
+			return opt.LR()
+		}
+		opt.SetLR(base)
+		current = makers[i](opt)
+		for range e - start { // a resumed run (SetEpoch) replays the steps since the milestone
+			current.Step()
+		}
+		return opt.LR()
+	})
+}

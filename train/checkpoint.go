@@ -30,7 +30,7 @@ type resumable interface {
 // A run checkpoint is one safetensors file: the tensors of the model
 // ("model."), the optimizer ("optimizer.") and each Stateful callback
 // ("callback.<i>."), and, as metadata, the epoch to run next, whether the
-// run had ended and how, the schedule's step count, the random sources'
+// run had ended and how, the schedules' step counts, the random sources'
 // states and the callbacks' own metadata ("callback.<i>.", with their
 // types, so that a checkpoint is never loaded into other callbacks).
 const runFormat = "minidl run checkpoint 1"
@@ -53,6 +53,9 @@ func saveRun(path string, next int, model nn.Module, cfg *Config, cbs []callback
 	add("optimizer.", cfg.Optimizer.State())
 	if sch, ok := cfg.Schedule.(resumable); ok {
 		meta["schedule.epoch"] = strconv.Itoa(sch.Epoch())
+	}
+	if sch, ok := cfg.BatchSchedule.(resumable); ok {
+		meta["batch_schedule.step"] = strconv.Itoa(sch.Epoch())
 	}
 	for i, src := range cfg.RandomSources {
 		b, err := src.MarshalBinary()
@@ -127,12 +130,19 @@ func loadRun(path string, model nn.Module, cfg *Config, cbs []callbacks.Callback
 		}
 		sources = append(sources, b)
 	}
-	var scheduleEpoch int
+	var scheduleEpoch, batchStep int
 	sch, hasSchedule := cfg.Schedule.(resumable)
 	if hasSchedule {
 		scheduleEpoch, err = strconv.Atoi(meta["schedule.epoch"])
 		if err != nil || scheduleEpoch < 0 {
 			return 0, false, bad("schedule.epoch %q is not a step count", meta["schedule.epoch"])
+		}
+	}
+	batchSch, hasBatchSchedule := cfg.BatchSchedule.(resumable)
+	if hasBatchSchedule {
+		batchStep, err = strconv.Atoi(meta["batch_schedule.step"])
+		if err != nil || batchStep < 0 {
+			return 0, false, bad("batch_schedule.step %q is not a step count", meta["batch_schedule.step"])
 		}
 	}
 	for i, cb := range cbs {
@@ -185,6 +195,9 @@ func loadRun(path string, model nn.Module, cfg *Config, cbs []callbacks.Callback
 	}
 	if hasSchedule {
 		sch.SetEpoch(scheduleEpoch)
+	}
+	if hasBatchSchedule {
+		batchSch.SetEpoch(batchStep)
 	}
 	if reason, ok := meta["stop_reason"]; ok && callbacks.StopReason(reason) != callbacks.StopMaxEpochs {
 		// A run that ran out of epochs goes on if it now has more; one that

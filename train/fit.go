@@ -51,6 +51,13 @@ type Config struct {
 	// the callbacks (an *optim.Schedule, for example).
 	Schedule interface{ Step() }
 
+	// BatchSchedule, if set, is stepped after every optimizer step, as
+	// Lightning's interval "step": for the schedules that count batches,
+	// such as optim.NewOneCycleLR (its TotalSteps is then epochs × batches
+	// per epoch) or a per-batch warm-up. Schedule and BatchSchedule may
+	// both be set; both act on the optimizer's rate.
+	BatchSchedule interface{ Step() }
+
 	// ValidateEvery, if positive, also validates after every ValidateEvery
 	// training batches of an epoch (but the last, which the epoch's own
 	// validation follows), as Lightning's integer val_check_interval: each
@@ -239,6 +246,9 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 			optim.ClipGradNorm(params, cfg.ClipNorm)
 		}
 		cfg.Optimizer.Step()
+		if cfg.BatchSchedule != nil {
+			cfg.BatchSchedule.Step()
+		}
 
 		n := x.Dim(0)
 		batchLogs := callbacks.Logs{"loss": loss.Item()}

@@ -597,6 +597,29 @@ func TestScheduleAndPlateauCompose(t *testing.T) {
 	}
 }
 
+// TestBatchSchedule: a BatchSchedule steps after every optimizer step,
+// the epoch Schedule once an epoch, and both act on one rate.
+func TestBatchSchedule(t *testing.T) {
+	model, cfg := xorSetup(6)
+	opt := optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: 0.1})
+	x, y := data.XOR()
+	cfg.Train = data.NewLoader(data.NewTensorDataset(x, y), data.LoaderConfig{BatchSize: 1}) // 4 batches an epoch
+	cfg.Optimizer, cfg.Epochs = opt, 3
+	steps := 0
+	cfg.BatchSchedule = optim.NewLambdaLR(opt, func(s int) float64 { steps = s; return 1 / float64(s+1) })
+	hist, err := Fit(context.Background(), model, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps != 12 {
+		t.Errorf("the batch schedule reached step %d; want 12 (3 epochs of 4 batches)", steps)
+	}
+	want := []float64{0.1, 0.1 / 5, 0.1 / 9} // the rate as each epoch begins
+	if diff := cmp.Diff(want, hist.Values("lr"), cmpopts.EquateApprox(1e-12, 0)); diff != "" {
+		t.Errorf("logged rates (-want +got):\n%s", diff)
+	}
+}
+
 // TestStreamingMetrics: validation metrics over batches of 3 equal their
 // value over the whole set in one batch, for scores that are not means.
 func TestStreamingMetrics(t *testing.T) {

@@ -20,7 +20,8 @@ import (
 )
 
 // resumeRun builds the run the resume tests interrupt: shuffled batches and
-// dropout drawing from one PCG source, Adam, a StepLR schedule,
+// dropout drawing from one PCG source, Adam, a StepLR schedule, a
+// per-batch LinearLR warm-up,
 // ReduceLROnPlateau and early stopping that restores the best weights,
 // all saved in the checkpoint at path.
 func resumeRun(path string) (*nn.Sequential, Config, *callbacks.EarlyStopping) {
@@ -36,6 +37,8 @@ func resumeRun(path string) (*nn.Sequential, Config, *callbacks.EarlyStopping) {
 		Train:    data.NewLoader(trainSet, data.LoaderConfig{BatchSize: 8, Shuffle: true, Rand: rng}),
 		Val:      data.NewLoader(valSet, data.LoaderConfig{BatchSize: 32}),
 		Schedule: optim.NewStepLR(opt, 5, 0.8),
+		// a warm-up over the first 5 epochs' 40 batches: its rates depend on its step count
+		BatchSchedule: optim.NewLinearLR(opt, 0.5, 1, 40),
 		Callbacks: []callbacks.Callback{stop, callbacks.NewReduceLROnPlateau(callbacks.ReduceLROnPlateauConfig{
 			Patience: new(2), Factor: 0.5, MinDelta: new(0.0),
 		})},

@@ -31,3 +31,31 @@ run("step+exponential", lambda o: (None, [S.StepLR(o, 2, 0.5), S.ExponentialLR(o
 run("multistep+linear", lambda o: (None, [S.MultiStepLR(o, [2, 5], 0.1), S.LinearLR(o, 0.25, 1.0, 4)]), 8)
 run("cosine", lambda o: (None, [S.CosineAnnealingLR(o, 4, 0.01)]), 10)
 run("cosine+plateau", lambda o: (S.ReduceLROnPlateau(o, factor=0.5, patience=0, threshold=0, threshold_mode="abs"), [S.CosineAnnealingLR(o, 6, 0.0)]), 12, vals)
+
+# Schedules stepped per batch: the rate (and the momentum, for OneCycleLR)
+# after every step.
+run("lambda", lambda o: (None, [S.LambdaLR(o, lambda e: 0.95 ** e * (1 + e % 3))]), 10)
+run("warm-restarts", lambda o: (None, [S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0.001)]), 20)
+run("warmup+cosine", lambda o: (None, [S.SequentialLR(o, [S.LinearLR(o, 0.1, 1.0, 5), S.CosineAnnealingLR(o, 15, 0.0)], milestones=[5])]), 25)
+run("sequential3", lambda o: (None, [S.SequentialLR(o, [S.ExponentialLR(o, 0.9), S.StepLR(o, 2, 0.5), S.LinearLR(o, 0.5, 1.0, 3)], milestones=[3, 7])]), 12)
+
+
+def one_cycle(name, opt, key, steps, **kw):
+    s = S.OneCycleLR(opt, total_steps=steps, **kw)
+    lrs, ms = [opt.param_groups[0]["lr"]], [key(opt.param_groups[0])]
+    for _ in range(steps - 1):
+        opt.step()
+        s.step()
+        lrs.append(opt.param_groups[0]["lr"])
+        ms.append(key(opt.param_groups[0]))
+    print(name, ", ".join(repr(v) for v in lrs))
+    print(name + "-momentum", ", ".join(repr(v) for v in ms))
+    opt.step()
+    s.step()  # after the cycle's last batch; minidl gives the final rate where this is negative
+    print(name + "-after", repr(opt.param_groups[0]["lr"]))
+
+
+w = torch.nn.Parameter(torch.zeros(1))
+one_cycle("onecycle", torch.optim.SGD([w], lr=0.1, momentum=0.9), lambda g: g["momentum"], 20, max_lr=1.0)
+one_cycle("onecycle-adam", torch.optim.Adam([w], lr=0.1), lambda g: g["betas"][0], 17, max_lr=0.5, pct_start=0.25,
+          anneal_strategy="linear", three_phase=True, div_factor=10, final_div_factor=100)
