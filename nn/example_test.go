@@ -114,3 +114,40 @@ func ExampleEmbedding() {
 	// Embedding(10, 4, padding_idx=0) [2 3 4]
 	// [0 0 0 0]
 }
+
+// mlp is a custom module: Summary cannot see inside its Forward, so it
+// shows the module and its parameter groups.
+type mlp struct{ Hidden, Out *nn.Linear }
+
+func (m *mlp) Forward(x *autograd.Var) *autograd.Var {
+	return m.Out.Forward(m.Hidden.Forward(x).ReLU())
+}
+
+func (m *mlp) Parameters() []nn.Param {
+	return nn.JoinParameters("hidden", m.Hidden, "out", m.Out)
+}
+
+func ExampleSummary() {
+	rng := rand.New(rand.NewPCG(1, 2))
+	model := nn.NewSequential(
+		nn.NewEmbedding(rng, 100, 16, nn.EmbeddingConfig{}),
+		nn.NewLayerNorm([]int{16}, nn.LayerNormConfig{}),
+		nn.Flatten(),
+		&mlp{Hidden: nn.NewLinear(rng, 5*16, 32), Out: nn.NewLinear(rng, 32, 3)},
+	)
+	fmt.Print(nn.Summary(model, 2, 5)) // a batch of 2 sequences of 5 tokens
+	// Output:
+	// Layer                                                     Output shape  Param #
+	// Sequential                                                [2 3]         4,323
+	//   0 Embedding(100, 16)                                    [2 5 16]      1,600
+	//   1 LayerNorm((16,), eps=1e-05, elementwise_affine=True)  [2 5 16]      32
+	//   2 Flatten()                                             [2 80]        0
+	//   3 mlp                                                   [2 3]         2,691
+	//     3.hidden                                              —             2,592
+	//     3.out                                                 —             99
+	// Input [2 5], output [2 3]
+	// Total params: 4,323
+	// Trainable params: 4,323
+	// Non-trainable params: 0
+	// Params size: 33.77 KiB (float64)
+}
