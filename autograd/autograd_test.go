@@ -79,6 +79,21 @@ func TestGradients(t *testing.T) {
 		{"ELU", func(x ...*Var) *Var { return x[0].ELU(0.7) }, []*tensor.Tensor{awayFromZero(1, 2, 3)}},
 		{"LogSigmoid", func(x ...*Var) *Var { return x[0].LogSigmoid() }, []*tensor.Tensor{randn(1, 2, 3)}},
 		{"GELUTanh", func(x ...*Var) *Var { return x[0].GELUTanh() }, []*tensor.Tensor{randn(1, 2, 3)}},
+		{"Conv2d", func(x ...*Var) *Var { return x[0].Conv2d(x[1], x[2], Conv2dOptions{}) }, []*tensor.Tensor{randn(1, 2, 3, 5, 4), randn(2, 4, 3, 3, 2), randn(3, 4)}},
+		{"Conv2dStridedPadded", func(x ...*Var) *Var {
+			return x[0].Conv2d(x[1], x[2], Conv2dOptions{Stride: [2]int{2, 1}, Padding: [2]int{1, 2}, Dilation: [2]int{1, 2}})
+		}, []*tensor.Tensor{randn(1, 2, 2, 6, 5), randn(2, 3, 2, 3, 2), randn(3, 3)}},
+		{"Conv2dGroups", func(x ...*Var) *Var { return x[0].Conv2d(x[1], nil, Conv2dOptions{Groups: 2, Padding: [2]int{1, 1}}) }, []*tensor.Tensor{randn(1, 2, 4, 4, 3), randn(2, 6, 2, 2, 2)}},
+		{"MaxPool2d", func(x ...*Var) *Var {
+			return x[0].MaxPool2d(PoolOptions{Kernel: [2]int{2, 3}, Stride: [2]int{1, 2}, Padding: [2]int{1, 1}})
+		}, []*tensor.Tensor{randn(1, 2, 3, 5, 6)}},
+		{"AvgPool2d", func(x ...*Var) *Var {
+			return x[0].AvgPool2d(PoolOptions{Kernel: [2]int{3, 2}, Stride: [2]int{2, 1}, Padding: [2]int{1, 1}})
+		}, []*tensor.Tensor{randn(1, 2, 3, 5, 4)}},
+		{"AvgPool2dExcludePad", func(x ...*Var) *Var {
+			return x[0].AvgPool2d(PoolOptions{Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ExcludePad: true})
+		}, []*tensor.Tensor{randn(1, 2, 2, 5, 4)}},
+		{"AdaptiveAvgPool2d", func(x ...*Var) *Var { return x[0].AdaptiveAvgPool2d(3, 2) }, []*tensor.Tensor{randn(1, 2, 2, 7, 5)}},
 		{"Clip", func(x ...*Var) *Var { return x[0].Clip(-0.5, 0.5) }, []*tensor.Tensor{awayFromZero(1, 2, 3)}},
 		{"MatMul", func(x ...*Var) *Var { return x[0].MatMul(x[1]) }, []*tensor.Tensor{randn(1, 3, 4), randn(2, 4, 2)}},
 		{"MatMulBig", func(x ...*Var) *Var { return x[0].MatMul(x[1]) }, []*tensor.Tensor{randn(1, 20, 24), randn(2, 24, 18)}},

@@ -151,3 +151,41 @@ func ExampleSummary() {
 	// Non-trainable params: 0
 	// Params size: 33.77 KiB (float64)
 }
+
+func ExampleConv2d() {
+	rng := rand.New(rand.NewPCG(1, 2))
+	conv := nn.NewConv2d(rng, 1, 8, [2]int{3, 3}, autograd.Conv2dOptions{Padding: [2]int{1, 1}})
+	images := autograd.Const(tensor.Zeros(4, 1, 28, 28)) // a batch of 4 MNIST-sized images
+	fmt.Println(conv, conv.Forward(images).Shape())
+	// Output: Conv2d(1, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)) [4 8 28 28]
+}
+
+func ExampleMaxPool2d() {
+	x := autograd.Const(tensor.New([]float64{
+		1, 2, 0, 1,
+		3, 4, 1, 0,
+		0, 0, 7, 7,
+		0, 5, 7, 6,
+	}, 1, 1, 4, 4))
+	pool := nn.MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}})
+	fmt.Println(pool, pool.Forward(x).Value.Data())
+	// Output: MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)) [4 1 5 7]
+}
+
+func ExampleAvgPool2d() {
+	x := autograd.Const(tensor.Ones(1, 1, 3, 3))
+	include := nn.AvgPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}})
+	exclude := nn.AvgPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}, ExcludePad: true})
+	fmt.Println(include.Forward(x).Value.Data()[:4]) // the padding counts as zeros
+	fmt.Println(exclude.Forward(x).Value.Data()[:4])
+	// Output:
+	// [0.25 0.5 0.5 0.25]
+	// [1 1 1 1]
+}
+
+func ExampleAdaptiveAvgPool2d() {
+	x := autograd.Const(tensor.Arange(0, 2*3*4, 1).Reshape(1, 2, 3, 4))
+	gap := nn.AdaptiveAvgPool2d(1, 1) // global average pooling: one value per channel
+	fmt.Println(gap.Forward(x).Shape(), gap.Forward(x).Value.Data())
+	// Output: [1 2 1 1] [5.5 17.5]
+}

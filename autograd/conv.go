@@ -1,0 +1,203 @@
+package autograd
+
+import (
+	"github.com/minidl/minidl/internal/gemm"
+	"github.com/minidl/minidl/tensor"
+)
+
+// Conv2dOptions are a 2-D convolution's settings, as torch.nn.Conv2d
+// names them; zero fields take PyTorch's defaults (stride 1, padding 0,
+// dilation 1, one group). Each pair is (height, width).
+type Conv2dOptions struct {
+	Stride, Padding, Dilation [2]int
+	Groups                    int
+}
+
+// withDefaults fills the zero fields.
+func (o Conv2dOptions) withDefaults() Conv2dOptions {
+	for i := range 2 {
+		if o.Stride[i] == 0 {
+			o.Stride[i] = 1
+		}
+		if o.Dilation[i] == 0 {
+			o.Dilation[i] = 1
+		}
+	}
+	if o.Groups == 0 {
+		o.Groups = 1
+	}
+	return o
+}
+
+// convGeometry is the shape arithmetic of one convolution.
+type convGeometry struct {
+	n, c, h, w     int // input
+	o, kh, kw      int // weight: o × c/groups × kh × kw
+	oh, ow         int // output height and width
+	groups, cg, og int // groups, input and output channels per group
+	opt            Conv2dOptions
+}
+
+func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry {
+	o = o.withDefaults()
+	if x.Dims() != 4 || w.Dims() != 4 {
+		panic(errorf("Conv2d", tensor.ErrShape, "input %v and weight %v: want [batch channels height width] and [out in/groups kh kw]", x.Shape(), w.Shape()))
+	}
+	for i := range 2 {
+		if o.Stride[i] < 1 || o.Dilation[i] < 1 || o.Padding[i] < 0 {
+			panic(errorf("Conv2d", tensor.ErrArgument, "stride %v, padding %v, dilation %v: want strides and dilations ≥ 1, padding ≥ 0", o.Stride, o.Padding, o.Dilation))
+		}
+	}
+	g := convGeometry{n: x.Dim(0), c: x.Dim(1), h: x.Dim(2), w: x.Dim(3), o: w.Dim(0), kh: w.Dim(2), kw: w.Dim(3), groups: o.Groups, opt: o}
+	if g.groups < 1 || g.o%g.groups != 0 {
+		panic(errorf("Conv2d", tensor.ErrArgument, "%d groups for %d output channels: want a positive divisor", g.groups, g.o))
+	}
+	if g.c != w.Dim(1)*g.groups {
+		panic(errorf("Conv2d", tensor.ErrShape, "input %v has %d channels; the weight %v wants %d (%d per filter × %d groups)", x.Shape(), g.c, w.Shape(), w.Dim(1)*g.groups, w.Dim(1), g.groups))
+	}
+	g.cg, g.og = g.c/g.groups, g.o/g.groups
+	if b != nil && (b.Value.Dims() != 1 || b.Value.Dim(0) != g.o) {
+		panic(errorf("Conv2d", tensor.ErrShape, "bias %v for %d output channels", b.Value.Shape(), g.o))
+	}
+	g.oh = (g.h+2*o.Padding[0]-o.Dilation[0]*(g.kh-1)-1)/o.Stride[0] + 1
+	g.ow = (g.w+2*o.Padding[1]-o.Dilation[1]*(g.kw-1)-1)/o.Stride[1] + 1
+	if g.h+2*o.Padding[0] < o.Dilation[0]*(g.kh-1)+1 || g.w+2*o.Padding[1] < o.Dilation[1]*(g.kw-1)+1 {
+		panic(errorf("Conv2d", tensor.ErrShape, "input %v padded by %v is smaller than the %d×%d kernel dilated by %v", x.Shape(), o.Padding, g.kh, g.kw, o.Dilation))
+	}
+	return g
+}
+
+// im2col writes, for group grp, the matrix of input patches: row
+// (c·kh + i)·kw + j, column n·oh·ow + y·ow + x holds the input at channel
+// grp·cg + c, row y·stride − padding + i·dilation (and likewise across), or
+// 0 in the padding. With scatter it instead adds col back into x, the
+// adjoint that the input gradient needs.
+func (g convGeometry) im2col(x, col []float64, grp int, scatter bool) {
+	p := g.oh * g.ow
+	cols := g.n * p
+	for c := range g.cg {
+		for i := range g.kh {
+			for j := range g.kw {
+				row := col[((c*g.kh+i)*g.kw+j)*cols:][:cols]
+				for n := range g.n {
+					plane := x[(n*g.c+grp*g.cg+c)*g.h*g.w:][:g.h*g.w]
+					out := row[n*p:][:p]
+					for y := range g.oh {
+						iy := y*g.opt.Stride[0] - g.opt.Padding[0] + i*g.opt.Dilation[0]
+						line := out[y*g.ow:][:g.ow]
+						if iy < 0 || iy >= g.h {
+							if !scatter {
+								clear(line)
+							}
+							continue
+						}
+						in := plane[iy*g.w:][:g.w]
+						for xo := range g.ow {
+							ix := xo*g.opt.Stride[1] - g.opt.Padding[1] + j*g.opt.Dilation[1]
+							switch {
+							case ix < 0 || ix >= g.w:
+								if !scatter {
+									line[xo] = 0
+								}
+							case scatter:
+								in[ix] += line[xo]
+							default:
+								line[xo] = in[ix]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Conv2d returns the 2-D convolution (cross-correlation, as in PyTorch) of
+// x [batch channels height width] with the filters w [out in/groups kh kw]
+// plus the bias b [out] (nil for none), as torch.nn.functional.conv2d.
+// It unfolds the input into patches (im2col) and multiplies them by the
+// filters on the matrix engine, one product per group for the whole batch.
+func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
+	g := newConvGeometry(x.Value, w.Value, b, o)
+	p := g.oh * g.ow
+	cols, k := g.n*p, g.cg*g.kh*g.kw
+	xd, wd := x.Value.Data(), w.Value.Data()
+	colData := make([]float64, g.groups*k*cols)
+	prod := make([]float64, g.og*cols)
+	out := tensor.Zeros(g.n, g.o, g.oh, g.ow)
+	od := out.Data()
+	for grp := range g.groups {
+		col := colData[grp*k*cols:][:k*cols]
+		g.im2col(xd, col, grp, false)
+		gemm.Gemm(false, false, g.og, cols, k, wd[grp*g.og*k:], k, col, cols, prod, cols, false)
+		for oc := range g.og {
+			ch := grp*g.og + oc
+			bias := 0.0
+			if b != nil {
+				bias = b.Value.Data()[ch]
+			}
+			for n := range g.n {
+				dst, src := od[(n*g.o+ch)*p:][:p], prod[oc*cols+n*p:][:p]
+				for i, v := range src {
+					dst[i] = v + bias
+				}
+			}
+		}
+	}
+	inputs := []*Var{x, w}
+	if b != nil {
+		inputs = append(inputs, b)
+	}
+	return record(out, func(gr *tensor.Tensor) {
+		gd := gr.Data()
+		// The output gradient of one group as a matrix [og, n·p].
+		dprod := make([]float64, g.og*cols)
+		var dx, dw, db *tensor.Tensor
+		if x.requiresGrad {
+			dx = tensor.Zeros(x.Value.Shape()...)
+		}
+		if w.requiresGrad {
+			dw = tensor.Zeros(w.Value.Shape()...)
+		}
+		if b != nil && b.requiresGrad {
+			db = tensor.Zeros(g.o)
+		}
+		var dcol []float64
+		if dx != nil {
+			dcol = make([]float64, k*cols)
+		}
+		for grp := range g.groups {
+			for oc := range g.og {
+				ch := grp*g.og + oc
+				sum := 0.0
+				for n := range g.n {
+					src := gd[(n*g.o+ch)*p:][:p]
+					copy(dprod[oc*cols+n*p:][:p], src)
+					for _, v := range src {
+						sum += v
+					}
+				}
+				if db != nil {
+					db.Data()[ch] = sum
+				}
+			}
+			col := colData[grp*k*cols:][:k*cols]
+			if dw != nil {
+				gemm.Gemm(false, true, g.og, k, cols, dprod, cols, col, cols, dw.Data()[grp*g.og*k:], k, false)
+			}
+			if dx != nil {
+				gemm.Gemm(true, false, k, cols, g.og, wd[grp*g.og*k:], k, dprod, cols, dcol, cols, false)
+				g.im2col(dx.Data(), dcol, grp, true)
+			}
+		}
+		if dx != nil {
+			x.accumulate(dx, true)
+		}
+		if dw != nil {
+			w.accumulate(dw, true)
+		}
+		if db != nil {
+			b.accumulate(db, true)
+		}
+	}, inputs...)
+}

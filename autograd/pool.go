@@ -1,0 +1,176 @@
+package autograd
+
+import (
+	"math"
+
+	"github.com/minidl/minidl/tensor"
+)
+
+// PoolOptions are a 2-D pooling's settings, as torch.nn.MaxPool2d and
+// AvgPool2d name them: Kernel is required; a zero Stride is the kernel
+// (PyTorch's default); Padding, at most half the kernel, pads with −∞ for
+// the maximum and with zeros for the average. Each pair is (height,
+// width).
+type PoolOptions struct {
+	Kernel, Stride, Padding [2]int
+	// ExcludePad, for AvgPool2d, divides each window by the input elements
+	// it covers rather than by the kernel's size (PyTorch's
+	// count_include_pad=False).
+	ExcludePad bool
+}
+
+// poolGeometry is the shape arithmetic of one pooling: the input planes
+// (batch × channels), their size and the output's.
+type poolGeometry struct {
+	planes, h, w, oh, ow int
+	opt                  PoolOptions
+}
+
+func newPoolGeometry(op string, x *tensor.Tensor, o PoolOptions) poolGeometry {
+	if x.Dims() != 4 {
+		panic(errorf(op, tensor.ErrShape, "input %v: want [batch channels height width]", x.Shape()))
+	}
+	for i := range 2 {
+		if o.Stride[i] == 0 {
+			o.Stride[i] = o.Kernel[i]
+		}
+		if o.Kernel[i] < 1 || o.Stride[i] < 1 || o.Padding[i] < 0 || 2*o.Padding[i] > o.Kernel[i] {
+			panic(errorf(op, tensor.ErrArgument, "kernel %v, stride %v, padding %v: want kernels and strides ≥ 1 and padding at most half the kernel", o.Kernel, o.Stride, o.Padding))
+		}
+	}
+	g := poolGeometry{planes: x.Dim(0) * x.Dim(1), h: x.Dim(2), w: x.Dim(3), opt: o}
+	g.oh = (g.h+2*o.Padding[0]-o.Kernel[0])/o.Stride[0] + 1
+	g.ow = (g.w+2*o.Padding[1]-o.Kernel[1])/o.Stride[1] + 1
+	if g.h+2*o.Padding[0] < o.Kernel[0] || g.w+2*o.Padding[1] < o.Kernel[1] {
+		panic(errorf(op, tensor.ErrShape, "input %v padded by %v is smaller than the kernel %v", x.Shape(), o.Padding, o.Kernel))
+	}
+	return g
+}
+
+// window returns output (y, x)'s rows [y0, y1) and columns [x0, x1) in the
+// input, clipped to it.
+func (g poolGeometry) window(y, x int) (y0, y1, x0, x1 int) {
+	y0 = y*g.opt.Stride[0] - g.opt.Padding[0]
+	x0 = x*g.opt.Stride[1] - g.opt.Padding[1]
+	y1, x1 = min(y0+g.opt.Kernel[0], g.h), min(x0+g.opt.Kernel[1], g.w)
+	return max(y0, 0), y1, max(x0, 0), x1
+}
+
+// MaxPool2d returns the maximum of each window of x [batch channels
+// height width], as torch.nn.functional.max_pool2d. The gradient goes to
+// the window's first maximum in row-major order (PyTorch's choice on ties);
+// a NaN is the maximum of any window that holds one.
+func (x *Var) MaxPool2d(o PoolOptions) *Var {
+	g := newPoolGeometry("MaxPool2d", x.Value, o)
+	shape := []int{x.Value.Dim(0), x.Value.Dim(1), g.oh, g.ow}
+	out := tensor.Zeros(shape...)
+	od, xd := out.Data(), x.Value.Data()
+	argmax := make([]int32, len(od)) // the index within the plane
+	for pl := range g.planes {
+		plane := xd[pl*g.h*g.w:][:g.h*g.w]
+		for y := range g.oh {
+			for xo := range g.ow {
+				y0, y1, x0, x1 := g.window(y, xo)
+				best, at := math.Inf(-1), -1
+			scan:
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						if v := plane[iy*g.w+ix]; v > best || math.IsNaN(v) || at < 0 {
+							best, at = v, iy*g.w+ix
+							if math.IsNaN(v) {
+								break scan // nothing beats a NaN
+							}
+						}
+					}
+				}
+				i := (pl*g.oh+y)*g.ow + xo
+				od[i], argmax[i] = best, int32(at)
+			}
+		}
+	}
+	return record(out, func(gr *tensor.Tensor) {
+		dx := tensor.Zeros(x.Value.Shape()...)
+		dd, gd := dx.Data(), gr.Data()
+		per := g.oh * g.ow
+		for i, at := range argmax {
+			dd[(i/per)*g.h*g.w+int(at)] += gd[i]
+		}
+		x.accumulate(dx, true)
+	}, x)
+}
+
+// AvgPool2d returns the mean of each window of x [batch channels height
+// width], as torch.nn.functional.avg_pool2d: the padding counts as zeros
+// in the divisor unless ExcludePad.
+func (x *Var) AvgPool2d(o PoolOptions) *Var {
+	g := newPoolGeometry("AvgPool2d", x.Value, o)
+	return x.averageWindows(g, func(y, xo int) (y0, y1, x0, x1 int, size float64) {
+		y0, y1, x0, x1 = g.window(y, xo)
+		size = float64(g.opt.Kernel[0] * g.opt.Kernel[1])
+		if g.opt.ExcludePad {
+			size = float64((y1 - y0) * (x1 - x0))
+		}
+		return
+	}, g.oh, g.ow)
+}
+
+// AdaptiveAvgPool2d averages x [batch channels height width] down to
+// [batch channels oh ow], as torch.nn.functional.adaptive_avg_pool2d:
+// output row i covers input rows ⌊i·h/oh⌋ to ⌈(i+1)·h/oh⌉, and likewise
+// across. (1, 1) is the global average pooling of a CNN's head.
+func (x *Var) AdaptiveAvgPool2d(oh, ow int) *Var {
+	if x.Value.Dims() != 4 {
+		panic(errorf("AdaptiveAvgPool2d", tensor.ErrShape, "input %v: want [batch channels height width]", x.Value.Shape()))
+	}
+	if oh < 1 || ow < 1 {
+		panic(errorf("AdaptiveAvgPool2d", tensor.ErrArgument, "output size %d×%d: want both ≥ 1", oh, ow))
+	}
+	g := poolGeometry{planes: x.Value.Dim(0) * x.Value.Dim(1), h: x.Value.Dim(2), w: x.Value.Dim(3)}
+	return x.averageWindows(g, func(y, xo int) (y0, y1, x0, x1 int, size float64) {
+		y0, y1 = y*g.h/oh, ((y+1)*g.h+oh-1)/oh
+		x0, x1 = xo*g.w/ow, ((xo+1)*g.w+ow-1)/ow
+		return y0, y1, x0, x1, float64((y1 - y0) * (x1 - x0))
+	}, oh, ow)
+}
+
+// averageWindows records the average pooling whose window and divisor for
+// each output position window gives.
+func (x *Var) averageWindows(g poolGeometry, window func(y, x int) (y0, y1, x0, x1 int, size float64), oh, ow int) *Var {
+	out := tensor.Zeros(x.Value.Dim(0), x.Value.Dim(1), oh, ow)
+	od, xd := out.Data(), x.Value.Data()
+	for pl := range g.planes {
+		plane := xd[pl*g.h*g.w:][:g.h*g.w]
+		for y := range oh {
+			for xo := range ow {
+				y0, y1, x0, x1, size := window(y, xo)
+				sum := 0.0
+				for iy := y0; iy < y1; iy++ {
+					for _, v := range plane[iy*g.w+x0 : iy*g.w+x1] {
+						sum += v
+					}
+				}
+				od[(pl*oh+y)*ow+xo] = sum / size
+			}
+		}
+	}
+	return record(out, func(gr *tensor.Tensor) {
+		dx := tensor.Zeros(x.Value.Shape()...)
+		dd, gd := dx.Data(), gr.Data()
+		for pl := range g.planes {
+			plane := dd[pl*g.h*g.w:][:g.h*g.w]
+			for y := range oh {
+				for xo := range ow {
+					y0, y1, x0, x1, size := window(y, xo)
+					share := gd[(pl*oh+y)*ow+xo] / size
+					for iy := y0; iy < y1; iy++ {
+						row := plane[iy*g.w+x0 : iy*g.w+x1]
+						for j := range row {
+							row[j] += share
+						}
+					}
+				}
+			}
+		}
+		x.accumulate(dx, true)
+	}, x)
+}

@@ -1,0 +1,111 @@
+package nn
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/tensor"
+)
+
+func TestConv2dInitAndString(t *testing.T) {
+	c := NewConv2d(newRNG(), 6, 64, [2]int{3, 3}, autograd.Conv2dOptions{Groups: 2})
+	bound := 1 / math.Sqrt(3*3*3) // fan = in/groups·kh·kw = 27
+	maxW, maxB := 0.0, 0.0
+	for _, v := range c.Weight.Value.Data() {
+		maxW = max(maxW, math.Abs(v))
+	}
+	for _, v := range c.Bias.Value.Data() {
+		maxB = max(maxB, math.Abs(v))
+	}
+	// 1,728 weights from U(±bound) reach past 0.95·bound with near certainty.
+	if maxW > bound || maxW < 0.95*bound || maxB > bound {
+		t.Errorf("largest |weight| %.4f, |bias| %.4f; want U(±%.4f)", maxW, maxB, bound)
+	}
+	for _, tt := range []struct {
+		c    *Conv2d
+		want string
+	}{
+		{c, "Conv2d(6, 64, kernel_size=(3, 3), stride=(1, 1), groups=2)"},
+		{NewConv2d(newRNG(), 1, 8, [2]int{5, 3}, autograd.Conv2dOptions{Stride: [2]int{2, 2}, Padding: [2]int{2, 1}, Dilation: [2]int{1, 2}}),
+			"Conv2d(1, 8, kernel_size=(5, 3), stride=(2, 2), padding=(2, 1), dilation=(1, 2))"},
+	} {
+		if got := tt.c.String(); got != tt.want {
+			t.Errorf("String() = %q; want %q", got, tt.want)
+		}
+	}
+	c.Bias = nil
+	if len(c.Parameters()) != 1 || c.String() != "Conv2d(6, 64, kernel_size=(3, 3), stride=(1, 1), groups=2, bias=False)" {
+		t.Errorf("without bias: %d parameters, %s", len(c.Parameters()), c)
+	}
+	for _, tt := range []struct {
+		f    *Func
+		want string
+	}{
+		{MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}}), "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"},
+		{AvgPool2d(autograd.PoolOptions{Kernel: [2]int{3, 3}, Stride: [2]int{1, 0}, Padding: [2]int{1, 1}, ExcludePad: true}), "AvgPool2d(kernel_size=(3, 3), stride=(1, 3), padding=(1, 1), count_include_pad=False)"},
+		{AdaptiveAvgPool2d(1, 1), "AdaptiveAvgPool2d(output_size=(1, 1))"},
+	} {
+		if got := tt.f.String(); got != tt.want {
+			t.Errorf("String() = %q; want %q", got, tt.want)
+		}
+	}
+}
+
+func TestConvAndPoolErrors(t *testing.T) {
+	mustPanic(t, "groups dividing both", func() { NewConv2d(newRNG(), 3, 4, [2]int{3, 3}, autograd.Conv2dOptions{Groups: 2}) })
+	conv := NewConv2d(newRNG(), 3, 4, [2]int{3, 3}, autograd.Conv2dOptions{})
+	for _, tt := range []struct {
+		x    *tensor.Tensor
+		kind error
+		want string
+	}{
+		{tensor.Zeros(2, 3, 8), tensor.ErrShape, "want [batch channels height width]"},
+		{tensor.Zeros(2, 2, 8, 8), tensor.ErrShape, "input [2 2 8 8] has 2 channels; the weight [4 3 3 3] wants 3 (3 per filter × 1 groups)"},
+		{tensor.Zeros(1, 3, 2, 8), tensor.ErrShape, "smaller than the 3×3 kernel"},
+	} {
+		func() {
+			defer func() {
+				e, _ := recover().(error)
+				if !errors.Is(e, tt.kind) || e == nil || !strings.Contains(e.Error(), tt.want) {
+					t.Errorf("input %v: panic %v; want %v containing %q", tt.x.Shape(), e, tt.kind, tt.want)
+				}
+			}()
+			conv.Forward(autograd.Const(tt.x))
+		}()
+	}
+	for _, tt := range []struct {
+		f    func()
+		want string
+	}{
+		{func() { autograd.Const(tensor.Zeros(1, 1, 4, 4)).MaxPool2d(autograd.PoolOptions{}) }, "want kernels and strides ≥ 1"},
+		{func() {
+			autograd.Const(tensor.Zeros(1, 1, 4, 4)).AvgPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}, Padding: [2]int{2, 0}})
+		}, "padding at most half the kernel"},
+		{func() { autograd.Const(tensor.Zeros(1, 1, 1, 4)).MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}}) }, "smaller than the kernel"},
+		{func() { autograd.Const(tensor.Zeros(1, 4, 4)).AdaptiveAvgPool2d(1, 1) }, "want [batch channels height width]"},
+		{func() { autograd.Const(tensor.Zeros(1, 1, 4, 4)).AdaptiveAvgPool2d(0, 1) }, "output size 0×1"},
+	} {
+		func() {
+			defer func() {
+				if e, _ := recover().(error); e == nil || !strings.Contains(e.Error(), tt.want) {
+					t.Errorf("panic %v; want one containing %q", e, tt.want)
+				}
+			}()
+			tt.f()
+		}()
+	}
+}
+
+// TestMaxPoolNaN: a NaN in a window is its maximum and takes its gradient,
+// as in PyTorch.
+func TestMaxPoolNaN(t *testing.T) {
+	x := autograd.Param(tensor.New([]float64{1, math.NaN(), 5, 2}, 1, 1, 2, 2))
+	y := x.MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}})
+	y.Sum().Backward()
+	if !math.IsNaN(y.Item()) || x.Grad.Data()[1] != 1 || x.Grad.Data()[2] != 0 {
+		t.Errorf("max %v, gradient %v; want NaN and the gradient on the NaN", y.Item(), x.Grad.Data())
+	}
+}
