@@ -189,3 +189,17 @@ func ExampleAdaptiveAvgPool2d() {
 	fmt.Println(gap.Forward(x).Shape(), gap.Forward(x).Value.Data())
 	// Output: [1 2 1 1] [5.5 17.5]
 }
+
+func ExampleBatchNorm() {
+	bn := nn.NewBatchNorm1d(2, nn.BatchNormConfig{})
+	batch := tensor.New([]float64{1, 10, 3, 30}, 2, 2) // two examples of two features
+	train := bn.Forward(autograd.Const(batch))         // training: the batch's statistics
+	fmt.Printf("%.4f\n", train.Value.Data())
+	fmt.Println(bn.RunningMean.Value.Data(), bn.RunningVar.Value.Data()) // moved by 0.1 towards the batch's
+	eval := bn.Forward(autograd.NoGrad(batch))                           // evaluation: the running statistics
+	fmt.Printf("%.4f\n", eval.Value.Data())
+	// Output:
+	// [-1.0000 -1.0000 1.0000 1.0000]
+	// [0.2 2] [1.1 20.9]
+	// [0.7628 1.7499 2.6697 6.1247]
+}

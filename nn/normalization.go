@@ -104,3 +104,163 @@ func (l *LayerNorm) String() string {
 	}
 	return fmt.Sprintf("LayerNorm(%s), eps=%g, elementwise_affine=%s)", shape, l.Eps, affine)
 }
+
+// BatchNorm normalizes each channel over the batch, as torch.nn.BatchNorm1d
+// (inputs [batch C] or [batch C length]) and BatchNorm2d ([batch C height
+// width]). In training it uses the batch's mean and biased variance and
+// updates the running statistics, as PyTorch does: running = (1−m)·running
+// + m·batch, with the unbiased variance, or the cumulative average of all
+// batches when CumulativeAverage is set (PyTorch's momentum=None). In
+// evaluation (an input from autograd.NoGrad or Var.Eval, as Predict,
+// Evaluate and Fit's validation give it) it uses the running statistics.
+//
+// RunningMean, RunningVar and NumBatchesTracked are in Parameters as
+// entries that do not train (RequiresGrad is false; Keras calls them
+// non-trainable weights), so that state dicts hold them under PyTorch's
+// names ("running_mean", "running_var", "num_batches_tracked") and load
+// into torch.nn.BatchNorm2d and back. A BatchNorm in training must not
+// run in several goroutines at once: the running statistics change.
+type BatchNorm struct {
+	Weight, Bias                               *autograd.Var // nil without the affine
+	RunningMean, RunningVar, NumBatchesTracked *autograd.Var
+	Eps, Momentum                              float64
+	CumulativeAverage                          bool
+	dims                                       int // of the input: 2 or 3 for 1d, 4 for 2d
+}
+
+// BatchNormConfig holds BatchNorm's options; the zero value is PyTorch's
+// default.
+type BatchNormConfig struct {
+	// Eps is added to the variance; 0 means PyTorch's 1e-5.
+	Eps float64
+	// Momentum weighs each batch in the running statistics; nil means
+	// PyTorch's 0.1 (and 0 keeps them as they are).
+	Momentum *float64
+	// CumulativeAverage makes the running statistics the plain average of
+	// every batch's, PyTorch's momentum=None.
+	CumulativeAverage bool
+	// Affine, if set to false, leaves out Weight and Bias; nil means true.
+	Affine *bool
+}
+
+// NewBatchNorm1d returns a BatchNorm over the channels of inputs [batch
+// channels] or [batch channels length].
+func NewBatchNorm1d(channels int, cfg BatchNormConfig) *BatchNorm {
+	return newBatchNorm("NewBatchNorm1d", channels, cfg, 3)
+}
+
+// NewBatchNorm2d returns a BatchNorm over the channels of inputs [batch
+// channels height width].
+func NewBatchNorm2d(channels int, cfg BatchNormConfig) *BatchNorm {
+	return newBatchNorm("NewBatchNorm2d", channels, cfg, 4)
+}
+
+func newBatchNorm(op string, channels int, cfg BatchNormConfig, dims int) *BatchNorm {
+	momentum := 0.1
+	if cfg.Momentum != nil {
+		momentum = *cfg.Momentum
+	}
+	if channels <= 0 || !(cfg.Eps >= 0) || !(momentum >= 0 && momentum <= 1) {
+		panic(&Error{Op: op, Detail: fmt.Sprintf("%d channels, eps %v, momentum %v: want channels > 0, eps ≥ 0 and momentum in [0, 1]", channels, cfg.Eps, momentum)})
+	}
+	b := &BatchNorm{
+		RunningMean: autograd.Const(tensor.Zeros(channels)), RunningVar: autograd.Const(tensor.Ones(channels)),
+		NumBatchesTracked: autograd.Const(tensor.Zeros()),
+		Eps:               cmp.Or(cfg.Eps, 1e-5), Momentum: momentum, CumulativeAverage: cfg.CumulativeAverage, dims: dims,
+	}
+	if cfg.Affine == nil || *cfg.Affine {
+		b.Weight, b.Bias = autograd.Param(tensor.Ones(channels)), autograd.Param(tensor.Zeros(channels))
+	}
+	return b
+}
+
+// Forward normalizes x with the batch's statistics in training and the
+// running ones in evaluation.
+func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
+	c := b.RunningMean.Value.Dim(0)
+	xs := x.Value.Shape()
+	okDims := len(xs) == b.dims || (b.dims == 3 && len(xs) == 2)
+	if !okDims || xs[1] != c {
+		want := "[batch %d height width]"
+		if b.dims == 3 {
+			want = "[batch %d] or [batch %d length]"
+		}
+		panic(&Error{Op: b.kind(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v; want "+strings.ReplaceAll(want, "%d", fmt.Sprint(c)), xs)})
+	}
+	axes := []int{0}
+	for i := 2; i < len(xs); i++ {
+		axes = append(axes, i)
+	}
+	bshape := make([]int, len(xs)) // a channel's values broadcast over the rest
+	for i := range bshape {
+		bshape[i] = 1
+	}
+	bshape[1] = c
+	var y *autograd.Var
+	if x.Evaluating() {
+		mean := autograd.Const(b.RunningMean.Value.Reshape(bshape...))
+		std := autograd.Const(b.RunningVar.Value.AddScalar(b.Eps).Sqrt().Reshape(bshape...))
+		y = x.Sub(mean).Div(std)
+	} else {
+		n := x.Value.Size() / c
+		if n < 2 {
+			panic(&Error{Op: b.kind(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v has 1 value per channel; training needs more than 1", xs)})
+		}
+		centered := x.Sub(x.MeanKeepDims(axes...))
+		variance := centered.Square().MeanKeepDims(axes...)
+		y = centered.Div(variance.AddScalar(b.Eps).Sqrt())
+		b.track(x.Value.MeanKeepDims(axes...).Data(), variance.Value.Data(), n)
+	}
+	if b.Weight != nil {
+		y = y.Mul(b.Weight.Reshape(bshape...)).Add(b.Bias.Reshape(bshape...))
+	}
+	return y
+}
+
+// track updates the running statistics with a batch's mean and biased
+// variance over n values per channel.
+func (b *BatchNorm) track(mean, biasedVar []float64, n int) {
+	count := b.NumBatchesTracked.Value.Data()
+	count[0]++
+	m := b.Momentum
+	if b.CumulativeAverage {
+		m = 1 / count[0]
+	}
+	rm, rv := b.RunningMean.Value.Data(), b.RunningVar.Value.Data()
+	for i := range rm {
+		rm[i] = (1-m)*rm[i] + m*mean[i]
+		rv[i] = (1-m)*rv[i] + m*biasedVar[i]*float64(n)/float64(n-1)
+	}
+}
+
+func (b *BatchNorm) kind() string {
+	if b.dims == 4 {
+		return "BatchNorm2d"
+	}
+	return "BatchNorm1d"
+}
+
+// Parameters returns "weight" and "bias" (if the layer has them), then
+// "running_mean", "running_var" and "num_batches_tracked", which do not
+// train.
+func (b *BatchNorm) Parameters() []Param {
+	var ps []Param
+	if b.Weight != nil {
+		ps = append(ps, Param{Name: "weight", Var: b.Weight}, Param{Name: "bias", Var: b.Bias})
+	}
+	return append(ps, Param{Name: "running_mean", Var: b.RunningMean}, Param{Name: "running_var", Var: b.RunningVar},
+		Param{Name: "num_batches_tracked", Var: b.NumBatchesTracked})
+}
+
+// String describes the layer as PyTorch prints it.
+func (b *BatchNorm) String() string {
+	momentum := fmt.Sprint(b.Momentum)
+	if b.CumulativeAverage {
+		momentum = "None"
+	}
+	affine := "True"
+	if b.Weight == nil {
+		affine = "False"
+	}
+	return fmt.Sprintf("%s(%d, eps=%g, momentum=%s, affine=%s, track_running_stats=True)", b.kind(), b.RunningMean.Value.Dim(0), b.Eps, momentum, affine)
+}

@@ -83,3 +83,53 @@ func TestLayerNormErrors(t *testing.T) {
 	}()
 	NewLayerNorm([]int{3}, LayerNormConfig{}).Forward(autograd.Const(tensor.Zeros(2, 4)))
 }
+
+func TestBatchNormStateAndErrors(t *testing.T) {
+	bn := NewBatchNorm2d(4, BatchNormConfig{})
+	var names []string
+	trainable := 0
+	for _, p := range bn.Parameters() {
+		names = append(names, p.Name)
+		if p.Var.RequiresGrad() {
+			trainable++
+		}
+	}
+	if want := []string{"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}; !slices.Equal(names, want) || trainable != 2 {
+		t.Errorf("parameters %v (%d trainable); want %v (2)", names, trainable, want)
+	}
+	for _, tt := range []struct {
+		bn   *BatchNorm
+		want string
+	}{
+		{bn, "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"},
+		{NewBatchNorm1d(3, BatchNormConfig{CumulativeAverage: true, Affine: new(false)}), "BatchNorm1d(3, eps=1e-05, momentum=None, affine=False, track_running_stats=True)"},
+	} {
+		if got := tt.bn.String(); got != tt.want {
+			t.Errorf("String() = %q; want %q", got, tt.want)
+		}
+	}
+	mustPanic(t, "BatchNorm2d: input of shape [2 3 5 5]; want [batch 4 height width]", func() { bn.Forward(autograd.Const(tensor.Zeros(2, 3, 5, 5))) })
+	mustPanic(t, "BatchNorm1d: input of shape [2 3 4 5]; want [batch 3] or [batch 3 length]", func() {
+		NewBatchNorm1d(3, BatchNormConfig{}).Forward(autograd.Const(tensor.Zeros(2, 3, 4, 5)))
+	})
+	mustPanic(t, "has 1 value per channel; training needs more than 1", func() { bn.Forward(autograd.Const(tensor.Zeros(1, 4, 1, 1))) })
+	bn.Forward(autograd.NoGrad(tensor.Zeros(1, 4, 1, 1))) // evaluation takes a single value
+	mustPanic(t, "momentum 2", func() { NewBatchNorm2d(4, BatchNormConfig{Momentum: new(2.0)}) })
+	frozen := NewBatchNorm1d(2, BatchNormConfig{Momentum: new(0.0)})
+	frozen.Forward(autograd.Const(tensor.New([]float64{1, 2, 3, 5}, 2, 2)))
+	if got := frozen.RunningMean.Value.Data(); got[0] != 0 || got[1] != 0 {
+		t.Errorf("momentum 0 moved the running mean to %v", got)
+	}
+}
+
+func TestBatchNormGradients(t *testing.T) {
+	rng := newRNG()
+	bn := NewBatchNorm2d(3, BatchNormConfig{})
+	r := autograd.GradCheck(func(v ...*autograd.Var) *autograd.Var {
+		bn.Weight, bn.Bias = v[1], v[2]
+		return bn.Forward(v[0])
+	}, tensor.Normal(rng, 0, 1, 3, 3, 2, 2), tensor.Uniform(rng, 0.5, 1.5, 3), tensor.Normal(rng, 0, 1, 3))
+	if r.MaxError > 1e-6 {
+		t.Errorf("BatchNorm2d: %v", r)
+	}
+}
