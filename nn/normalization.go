@@ -3,6 +3,7 @@ package nn
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -187,34 +188,104 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 		}
 		panic(&Error{Op: b.kind(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v; want "+strings.ReplaceAll(want, "%d", fmt.Sprint(c)), xs)})
 	}
-	axes := []int{0}
-	for i := 2; i < len(xs); i++ {
-		axes = append(axes, i)
+	n, spatial := xs[0], 1
+	for _, d := range xs[2:] {
+		spatial *= d
 	}
-	bshape := make([]int, len(xs)) // a channel's values broadcast over the rest
-	for i := range bshape {
-		bshape[i] = 1
+	training := !x.Evaluating()
+	if training && n*spatial < 2 {
+		panic(&Error{Op: b.kind(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v has 1 value per channel; training needs more than 1", xs)})
 	}
-	bshape[1] = c
-	var y *autograd.Var
-	if x.Evaluating() {
-		mean := autograd.Const(b.RunningMean.Value.Reshape(bshape...))
-		std := autograd.Const(b.RunningVar.Value.AddScalar(b.Eps).Sqrt().Reshape(bshape...))
-		y = x.Sub(mean).Div(std)
-	} else {
-		n := x.Value.Size() / c
-		if n < 2 {
-			panic(&Error{Op: b.kind(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v has 1 value per channel; training needs more than 1", xs)})
+	// Per channel: the mean and 1/√(var + ε) used, the batch's in training
+	// and the running ones in evaluation.
+	mean, inv := make([]float64, c), make([]float64, c)
+	xd := x.Value.Data()
+	count := float64(n * spatial)
+	if training {
+		variance := make([]float64, c)
+		for ch := range c {
+			sum := 0.0
+			for i := range n {
+				for _, v := range xd[(i*c+ch)*spatial:][:spatial] {
+					sum += v
+				}
+			}
+			mean[ch] = sum / count
+			sq := 0.0
+			for i := range n {
+				for _, v := range xd[(i*c+ch)*spatial:][:spatial] {
+					sq += (v - mean[ch]) * (v - mean[ch])
+				}
+			}
+			variance[ch] = sq / count
+			inv[ch] = 1 / math.Sqrt(variance[ch]+b.Eps)
 		}
-		centered := x.Sub(x.MeanKeepDims(axes...))
-		variance := centered.Square().MeanKeepDims(axes...)
-		y = centered.Div(variance.AddScalar(b.Eps).Sqrt())
-		b.track(x.Value.MeanKeepDims(axes...).Data(), variance.Value.Data(), n)
+		b.track(mean, variance, n*spatial)
+	} else {
+		copy(mean, b.RunningMean.Value.Data())
+		for ch, v := range b.RunningVar.Value.Data() {
+			inv[ch] = 1 / math.Sqrt(v+b.Eps)
+		}
 	}
+	gamma := func(ch int) float64 { return 1 }
+	beta := func(ch int) float64 { return 0 }
 	if b.Weight != nil {
-		y = y.Mul(b.Weight.Reshape(bshape...)).Add(b.Bias.Reshape(bshape...))
+		gamma = func(ch int) float64 { return b.Weight.Value.Data()[ch] }
+		beta = func(ch int) float64 { return b.Bias.Value.Data()[ch] }
 	}
-	return y
+	out := tensor.Zeros(xs...)
+	od := out.Data()
+	for i := range n {
+		for ch := range c {
+			g, bt, m, s := gamma(ch), beta(ch), mean[ch], inv[ch]
+			src, dst := xd[(i*c+ch)*spatial:][:spatial], od[(i*c+ch)*spatial:][:spatial]
+			for j, v := range src {
+				dst[j] = (v-m)*s*g + bt
+			}
+		}
+	}
+	inputs := []*autograd.Var{x}
+	if b.Weight != nil {
+		inputs = append(inputs, b.Weight, b.Bias)
+	}
+	return autograd.Custom(out, func(gr *tensor.Tensor) []*tensor.Tensor {
+		gd := gr.Data()
+		// Σg and Σg·x̂ per channel: the bias's and the weight's gradients.
+		sumG, sumGX := make([]float64, c), make([]float64, c)
+		for i := range n {
+			for ch := range c {
+				m, s := mean[ch], inv[ch]
+				for j, v := range gd[(i*c+ch)*spatial:][:spatial] {
+					sumG[ch] += v
+					sumGX[ch] += v * (xd[(i*c+ch)*spatial+j] - m) * s
+				}
+			}
+		}
+		dx := tensor.Zeros(xs...)
+		dd := dx.Data()
+		for i := range n {
+			for ch := range c {
+				m, s, g := mean[ch], inv[ch], gamma(ch)
+				src, dst := gd[(i*c+ch)*spatial:][:spatial], dd[(i*c+ch)*spatial:][:spatial]
+				if !training { // the statistics are constants
+					for j, v := range src {
+						dst[j] = v * g * s
+					}
+					continue
+				}
+				// dx = γ/σ · (g − mean(g) − x̂·mean(g·x̂)), the batch's statistics depending on x.
+				mg, mgx := sumG[ch]/count, sumGX[ch]/count
+				for j, v := range src {
+					xhat := (xd[(i*c+ch)*spatial+j] - m) * s
+					dst[j] = g * s * (v - mg - xhat*mgx)
+				}
+			}
+		}
+		if b.Weight == nil {
+			return []*tensor.Tensor{dx}
+		}
+		return []*tensor.Tensor{dx, tensor.New(sumGX, c), tensor.New(sumG, c)}
+	}, inputs...)
 }
 
 // track updates the running statistics with a batch's mean and biased

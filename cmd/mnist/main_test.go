@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,3 +109,30 @@ func TestMNISTErrors(t *testing.T) {
 }
 
 func rng() *rand.Rand { return rand.New(rand.NewPCG(1, 1)) }
+
+// TestMNISTCNN trains the CNN briefly and reads its checkpoint back: the
+// batch norms' running statistics are in it under PyTorch's names.
+func TestMNISTCNN(t *testing.T) {
+	var out, errOut bytes.Buffer
+	save := filepath.Join(t.TempDir(), "cnn.safetensors")
+	code := run(context.Background(), []string{"-data", tinyMNIST(t, 120), "-train-size", "100", "-epochs", "2", "-model", "cnn", "-save", save}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "training a CNN") || !strings.Contains(out.String(), "test accuracy") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	s, _, err := nn.LoadFile(save)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := s.Names()
+	for _, want := range []string{"1.weight", "2.running_mean", "2.running_var", "2.num_batches_tracked", "6.running_var", "11.weight"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("checkpoint lacks %q: %v", want, names)
+		}
+	}
+	if v, _ := s.Get("2.num_batches_tracked"); v.Item() != 4 { // 2 epochs of 2 batches of 64
+		t.Errorf("num_batches_tracked = %v; want 4", v.Item())
+	}
+}
