@@ -21,7 +21,7 @@ layers = [
 # out of the comparison there, which is of formulas, not of rounding.
 gelu_xs = [v if v != -5.0 else -3.5 for v in xs]
 
-fmt = lambda v: ", ".join(repr(a) for a in v)
+fmt = lambda v: ", ".join(repr(a + 0.0) for a in v)
 for call, layer, inputs in [(c, l, xs) for c, l in layers] + [("GELUTanh()", torch.nn.GELU(approximate="tanh"), gelu_xs)]:
     x = torch.tensor(inputs, requires_grad=True)
     y = layer(x)

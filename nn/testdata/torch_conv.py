@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 torch.set_default_dtype(torch.float64)
-fmt = lambda t: "[]float64{" + ", ".join(repr(a) for a in t.detach().flatten().tolist()) + "}"
+fmt = lambda t: "[]float64{" + ", ".join(repr(a + 0.0) for a in t.detach().flatten().tolist()) + "}"
 
 
 def weighted_backward(y):

@@ -6,7 +6,7 @@ fixed inputs, as Go literals for layers_torch_test.go.
 import torch
 
 torch.set_default_dtype(torch.float64)
-fmt = lambda t: "[]float64{" + ", ".join(repr(a) for a in t.detach().flatten().tolist()) + "}"
+fmt = lambda t: "[]float64{" + ", ".join(repr(a + 0.0) for a in t.detach().flatten().tolist()) + "}"
 
 
 def weighted_backward(y):

@@ -25,7 +25,7 @@ def case(name, f, x, t, **kw):
         (out * w).sum().backward()
         vals = out.detach().flatten().tolist()
         grads = x.grad.flatten().tolist()
-        fmt = lambda v: ", ".join(repr(a) for a in v)
+        fmt = lambda v: ", ".join(repr(a + 0.0) for a in v)
         print(f'\t{{"{name}", {red.capitalize()}, []float64{{{fmt(vals)}}}, []float64{{{fmt(grads)}}}}},')
 
 
