@@ -304,14 +304,20 @@ func CrossEntropyLoss(o CrossEntropyOptions) Loss {
 		}
 		// The target distribution, smoothed, and each class's weight on it.
 		q := target.Value.MulScalar(1 - eps).AddScalar(eps / float64(c))
-		wq := q.Mul(w)
+		wq := q
+		if o.Weight != nil { // unweighted, the common case, costs no extra pass
+			wq = q.Mul(w)
+		}
 		logp := x.LogSoftmax(1)
 		loss := logp.Mul(wq).Sum(1).Neg()
 		return o.Reduction.apply(autograd.Custom(loss, func(g *tensor.Tensor) []*tensor.Tensor {
 			gcol := g.Reshape(n, 1)
 			// d/dx = softmax·Σ w·q − w·q, per row.
 			dx := logp.Exp().Mul(wq.Sum(1).Reshape(n, 1)).Sub(wq).Mul(gcol)
-			dt := logp.Mul(w).Mul(gcol).Scale(-(1 - eps))
+			dt := logp.Mul(gcol).Scale(-(1 - eps))
+			if o.Weight != nil {
+				dt = dt.Mul(w)
+			}
 			return []*tensor.Tensor{dx, dt}
 		}, logits, target))
 	}
