@@ -1,6 +1,7 @@
 package callbacks
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/minidl/minidl/optim"
@@ -25,7 +26,8 @@ type ReduceLROnPlateauConfig struct {
 	Out     io.Writer
 }
 
-// ReduceLROnPlateau multiplies the optimizer's learning rate by Factor when
+// ReduceLROnPlateau multiplies the optimizer's learning rate (every
+// parameter group's above MinLR) by Factor when
 // Monitor has not improved for Patience epochs, with the rules of Keras's
 // ReduceLROnPlateau (which counts as EarlyStopping does: it reduces when
 // the count reaches Patience) and the improvement rule of optim.Tracker.
@@ -94,15 +96,25 @@ func (p *ReduceLROnPlateau) OnEpochEnd(r *Run, epoch int, logs Logs) error {
 	if p.tracker.Wait() < p.patience {
 		return nil
 	}
-	old := r.Optimizer.LR()
-	if old > p.cfg.MinLR {
-		lr := max(old*p.cfg.Factor, p.cfg.MinLR)
-		r.Optimizer.SetLR(lr)
+	lrs := r.Optimizer.LRs()
+	reduced := false
+	for g, old := range lrs {
+		if old <= p.cfg.MinLR {
+			continue
+		}
+		lrs[g], reduced = max(old*p.cfg.Factor, p.cfg.MinLR), true
+		if p.cfg.Verbose {
+			group := ""
+			if len(lrs) > 1 {
+				group = fmt.Sprintf(" (parameter group %d)", g)
+			}
+			r.Printf(p.cfg.Out, "Epoch %d: ReduceLROnPlateau: learning rate %g → %g%s", epoch, old, lrs[g], group)
+		}
+	}
+	if reduced {
+		r.Optimizer.SetLRs(lrs)
 		p.cooldown = p.cfg.Cooldown
 		p.tracker.Restart()
-		if p.cfg.Verbose {
-			r.Printf(p.cfg.Out, "Epoch %d: ReduceLROnPlateau: learning rate %g → %g", epoch, old, lr)
-		}
 	}
 	return nil
 }

@@ -5,8 +5,11 @@ import "math"
 // OneCycleConfig configures NewOneCycleLR; zero fields take PyTorch's
 // defaults.
 type OneCycleConfig struct {
-	MaxLR      float64 // the peak rate; required
-	TotalSteps int     // the steps of the whole cycle; required
+	MaxLR float64 // the peak rate; required unless MaxLRs is set
+	// MaxLRs gives each parameter group its own peak, one per group (see
+	// Group), as PyTorch's list of max_lr; nil means MaxLR for every group.
+	MaxLRs     []float64
+	TotalSteps int // the steps of the whole cycle; required
 	// PctStart is the fraction of the steps spent rising; 0 means 0.3.
 	PctStart float64
 	// Linear anneals linearly instead of along a cosine.
@@ -46,7 +49,8 @@ type MomentumOptimizer interface {
 // anneal would give a negative rate it gives the final rate. A Step beyond
 // that panics, as PyTorch raises.
 func NewOneCycleLR(opt Optimizer, cfg OneCycleConfig) *Schedule {
-	check("OneCycleLR", cfg.MaxLR > 0 && !math.IsInf(cfg.MaxLR, 0), "max rate %v: want a positive number", cfg.MaxLR)
+	check("OneCycleLR", cfg.MaxLRs == nil || cfg.MaxLR == 0, "both MaxLR and MaxLRs are set: want one of them")
+	check("OneCycleLR", cfg.MaxLRs != nil || (cfg.MaxLR > 0 && !math.IsInf(cfg.MaxLR, 0)), "max rate %v: want a positive number", cfg.MaxLR)
 	check("OneCycleLR", cfg.TotalSteps > 0, "total steps %d: want a positive number", cfg.TotalSteps)
 	pct := orDefault(cfg.PctStart, 0.3)
 	check("OneCycleLR", pct > 0 && pct < 1, "PctStart %v outside (0, 1)", pct)
@@ -61,21 +65,36 @@ func NewOneCycleLR(opt Optimizer, cfg OneCycleConfig) *Schedule {
 		check("OneCycleLR", ok, "%T has no momentum to cycle; set CycleMomentum to new(false)", opt)
 		check("OneCycleLR", baseM >= 0 && baseM <= maxM && maxM < 1, "momenta %v to %v: want 0 ≤ base ≤ max < 1", baseM, maxM)
 	}
-	initial := cfg.MaxLR / div
-	final := initial / finalDiv
+	peaks := opt.LRs()
+	if cfg.MaxLRs == nil {
+		for g := range peaks {
+			peaks[g] = cfg.MaxLR
+		}
+	} else {
+		check("OneCycleLR", len(cfg.MaxLRs) == len(peaks), "%d max rates for %d parameter groups", len(cfg.MaxLRs), len(peaks))
+		copy(peaks, cfg.MaxLRs)
+	}
+	// The rates the phases move between, per group.
+	const initial, peak, final = 0, 1, 2
+	levels := make([][3]float64, len(peaks))
+	for g, top := range peaks {
+		check("OneCycleLR", top > 0 && !math.IsInf(top, 0), "group %d: max rate %v: want a positive number", g, top)
+		levels[g] = [3]float64{top / div, top, top / div / finalDiv}
+	}
 	total := float64(cfg.TotalSteps)
 	type phase struct {
-		end              float64 // the step the phase ends at
-		lr0, lr1, m0, m1 float64
+		end      float64 // the step the phase ends at
+		lr0, lr1 int     // levels
+		m0, m1   float64
 	}
 	phases := []phase{
-		{pct*total - 1, initial, cfg.MaxLR, maxM, baseM},
-		{total - 1, cfg.MaxLR, final, baseM, maxM},
+		{pct*total - 1, initial, peak, maxM, baseM},
+		{total - 1, peak, final, baseM, maxM},
 	}
 	if cfg.ThreePhase {
 		phases = []phase{
-			{pct*total - 1, initial, cfg.MaxLR, maxM, baseM},
-			{2*pct*total - 2, cfg.MaxLR, initial, baseM, maxM},
+			{pct*total - 1, initial, peak, maxM, baseM},
+			{2*pct*total - 2, peak, initial, baseM, maxM},
 			{total - 1, initial, final, maxM, maxM},
 		}
 	}
@@ -83,7 +102,8 @@ func NewOneCycleLR(opt Optimizer, cfg OneCycleConfig) *Schedule {
 	if cfg.Linear {
 		anneal = func(a, b, f float64) float64 { return (b-a)*f + a }
 	}
-	return newSchedule(opt, func(_ float64, e int) float64 {
+	lrs := make([]float64, len(peaks))
+	return newSchedule(opt, func(e int) {
 		check("OneCycleLR", e <= cfg.TotalSteps, "step %d is past the %d total steps", e, cfg.TotalSteps)
 		step, start := float64(e), 0.0
 		for i, p := range phases {
@@ -92,11 +112,14 @@ func NewOneCycleLR(opt Optimizer, cfg OneCycleConfig) *Schedule {
 				if mo != nil {
 					mo.SetMomentum(anneal(p.m0, p.m1, f))
 				}
-				lr := anneal(p.lr0, p.lr1, f)
-				if lr < 0 { // only at step TotalSteps, after the cycle, with Linear
-					lr = final
+				for g, l := range levels {
+					lrs[g] = anneal(l[p.lr0], l[p.lr1], f)
+					if lrs[g] < 0 { // only at step TotalSteps, after the cycle, with Linear
+						lrs[g] = l[final]
+					}
 				}
-				return lr
+				opt.SetLRs(lrs)
+				return
 			}
 			start = p.end
 		}

@@ -44,10 +44,17 @@ type Optimizer interface {
 	Step()
 	// ZeroGrad clears the gradients of the parameters.
 	ZeroGrad()
-	// LR returns the current learning rate.
+	// LR returns the current learning rate (the default group's, when the
+	// optimizer has parameter groups).
 	LR() float64
-	// SetLR sets the learning rate, for schedules and plateau rules.
+	// SetLR sets the learning rate of every parameter group.
 	SetLR(lr float64)
+	// LRs returns the learning rate of each parameter group, the default
+	// group's first: one rate unless the config has Groups.
+	LRs() []float64
+	// SetLRs sets each group's learning rate, for schedules and plateau
+	// rules; it takes one rate per group.
+	SetLRs(lrs []float64)
 	// State returns the optimizer's state (learning rate, step counts and
 	// per-parameter buffers) as a state dict, to be saved for resuming.
 	State() *nn.StateDict
@@ -81,12 +88,14 @@ func check(op string, ok bool, format string, args ...any) {
 // badStateValue says what is wrong with the values of a saved state entry,
 // or returns "" if nothing is.
 func badStateValue(name string, values []float64) string {
-	_, kind, _ := strings.Cut(name, ".")
+	kind := name[strings.LastIndex(name, ".")+1:]
 	for _, v := range values {
 		switch {
 		case math.IsNaN(v) || math.IsInf(v, 0):
 			return fmt.Sprintf("%v is not finite", v)
-		case (name == "lr" || accumulatesSquares(kind)) && v < 0:
+		case (kind == "momentum" || kind == "beta1") && (v < 0 || v >= 1):
+			return fmt.Sprintf("%v is outside [0, 1)", v)
+		case (kind == "lr" || accumulatesSquares(kind)) && v < 0:
 			return fmt.Sprintf("%v is negative", v)
 		case kind == "step" && (v != math.Trunc(v) || v < 0 || v > 1<<53):
 			return fmt.Sprintf("%v is not a step count", v)
@@ -122,14 +131,18 @@ func orDefault(v, def float64) float64 {
 	return v
 }
 
-// base holds what every optimizer shares: the parameters, the learning rate,
+// base holds what every optimizer shares: the parameters and their groups,
 // the per-parameter step counts and the named per-parameter buffers.
 type base struct {
 	kind    string
 	params  []*autograd.Var
-	lr      float64
+	groupOf []int     // the group of each parameter
+	groups  []hyper   // each group's settings, the default group's first
 	steps   []float64 // per parameter, as PyTorch's state["step"]
 	buffers []buffer
+	// settings are the optimizer-wide settings a schedule may change (SGD's
+	// momentum, Adam's β₁), saved with the state so a resumed run has them.
+	settings []setting
 }
 
 // buffer is one named per-parameter state tensor, such as Adam's exp_avg.
@@ -138,8 +151,14 @@ type buffer struct {
 	t    []*tensor.Tensor
 }
 
-func newBase(kind string, named []nn.Param, lr float64, bufferNames ...string) base {
-	check(kind, lr >= 0, "learning rate %v is negative", lr)
+// setting is a named optimizer-wide value that State saves.
+type setting struct {
+	name string
+	v    *float64
+}
+
+func newBase(kind string, named []nn.Param, def hyper, groups []Group, bufferNames ...string) base {
+	check(kind, def.lr >= 0, "learning rate %v is negative", def.lr)
 	params := make([]*autograd.Var, len(named))
 	seen := make(map[*autograd.Var]int, len(named))
 	for i, p := range named {
@@ -149,7 +168,8 @@ func newBase(kind string, named []nn.Param, lr float64, bufferNames ...string) b
 		seen[p.Var] = i
 		params[i] = p.Var
 	}
-	b := base{kind: kind, params: params, lr: lr, steps: make([]float64, len(params))}
+	groupOf, settings := assignGroups(kind, params, def, groups)
+	b := base{kind: kind, params: params, groupOf: groupOf, groups: settings, steps: make([]float64, len(params))}
 	for _, name := range bufferNames {
 		buf := buffer{name: name, t: make([]*tensor.Tensor, len(params))}
 		for i, p := range params {
@@ -167,19 +187,33 @@ func (b *base) ZeroGrad() {
 	}
 }
 
-// LR returns the learning rate.
-func (b *base) LR() float64 { return b.lr }
+// LR returns the learning rate of the default group, the only one unless
+// the config has Groups.
+func (b *base) LR() float64 { return b.groups[0].lr }
 
-// SetLR sets the learning rate.
+// SetLR sets the learning rate of every group.
 func (b *base) SetLR(lr float64) {
 	check(b.kind, lr >= 0, "learning rate %v is negative", lr)
-	b.lr = lr
+	for g := range b.groups {
+		b.groups[g].lr = lr
+	}
 }
 
-// State returns "lr", "<i>.step" and "<i>.<buffer>" for parameter i.
+// State returns "lr" (the default group's rate), "group.<g>.lr" and
+// "group.<g>.params" (the indices of its parameters) for every other group
+// g, each setting a schedule may change ("momentum", "beta1"), and
+// "<i>.step" and "<i>.<buffer>" for parameter i.
 func (b *base) State() *nn.StateDict {
 	s := nn.NewStateDict()
-	s.Set("lr", tensor.Scalar(b.lr))
+	s.Set("lr", tensor.Scalar(b.groups[0].lr))
+	for g := 1; g < len(b.groups); g++ {
+		s.Set(groupName(g, "lr"), tensor.Scalar(b.groups[g].lr))
+		ix := b.groupMembers(g)
+		s.Set(groupName(g, "params"), tensor.New(ix, len(ix)))
+	}
+	for _, st := range b.settings {
+		s.Set(st.name, tensor.Scalar(*st.v))
+	}
 	for i := range b.params {
 		s.Set(fmt.Sprintf("%d.step", i), tensor.Scalar(b.steps[i]))
 		for _, buf := range b.buffers {
@@ -190,10 +224,10 @@ func (b *base) State() *nn.StateDict {
 }
 
 // LoadState restores what State saved. Every entry must be present with the
-// right shape and a value State could have written (a finite rate, whole
-// step counts, finite buffers, second moments not negative), and nothing
-// else may be; otherwise it returns a *nn.StateDictError naming every
-// offending entry and nothing changes.
+// right shape and a value State could have written (finite rates, the same
+// groups, whole step counts, finite buffers, second moments not negative),
+// and nothing else may be; otherwise it returns a *nn.StateDictError naming
+// every offending entry and nothing changes.
 func (b *base) LoadState(s *nn.StateDict) error {
 	want := b.State()
 	e := &nn.StateDictError{Target: "the " + b.kind + " optimizer"}
@@ -205,6 +239,8 @@ func (b *base) LoadState(s *nn.StateDict) error {
 			e.Missing = append(e.Missing, name)
 		case !got.SameShape(w):
 			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: state %v, optimizer %v", name, got.Shape(), w.Shape()))
+		case strings.HasSuffix(name, ".params") && !tensor.Equal(got, w):
+			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: the state's group holds parameters %v, the optimizer's %v", name, got.Data(), w.Data()))
 		default:
 			if why := badStateValue(name, got.Data()); why != "" {
 				e.Mismatched = append(e.Mismatched, name+": "+why)
@@ -219,11 +255,19 @@ func (b *base) LoadState(s *nn.StateDict) error {
 	if len(e.Missing)+len(e.Unexpected)+len(e.Mismatched) > 0 {
 		return e
 	}
-	lr, _ := s.Get("lr")
-	b.lr = lr.Item()
+	item := func(name string) float64 {
+		t, _ := s.Get(name)
+		return t.Item()
+	}
+	b.groups[0].lr = item("lr")
+	for g := 1; g < len(b.groups); g++ {
+		b.groups[g].lr = item(groupName(g, "lr"))
+	}
+	for _, st := range b.settings {
+		*st.v = item(st.name)
+	}
 	for i := range b.params {
-		st, _ := s.Get(fmt.Sprintf("%d.step", i))
-		b.steps[i] = st.Item()
+		b.steps[i] = item(fmt.Sprintf("%d.step", i))
 		for _, buf := range b.buffers {
 			t, _ := s.Get(fmt.Sprintf("%d.%s", i, buf.name))
 			buf.t[i].CopyFrom(t)
@@ -233,14 +277,15 @@ func (b *base) LoadState(s *nn.StateDict) error {
 }
 
 // each calls f for every parameter that has a gradient, with its index,
-// value data and gradient data, after counting the step.
-func (b *base) each(f func(i int, p, g []float64)) {
+// value data, gradient data and its group's settings, after counting the
+// step.
+func (b *base) each(f func(i int, p, g []float64, h hyper)) {
 	for i, v := range b.params {
 		if v.Grad == nil {
 			continue
 		}
 		b.steps[i]++
-		f(i, v.Value.Data(), v.Grad.Data())
+		f(i, v.Value.Data(), v.Grad.Data(), b.groups[b.groupOf[i]])
 	}
 }
 

@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/nn"
 )
 
@@ -14,6 +15,8 @@ type SGDConfig struct {
 	Dampening   float64 // dampening τ of the momentum
 	Nesterov    bool    // Nesterov momentum (needs Momentum > 0 and no Dampening)
 	WeightDecay float64 // L2 penalty λ, added to the gradient
+	// Groups give some parameters their own LR and WeightDecay; see Group.
+	Groups []Group
 }
 
 // SGD is stochastic gradient descent with optional momentum, as
@@ -39,18 +42,28 @@ func NewSGD(params []nn.Param, cfg SGDConfig) *SGD {
 	if cfg.Momentum != 0 {
 		bufs = []string{"momentum_buffer"}
 	}
-	return &SGD{base: newBase("SGD", params, cfg.LR, bufs...), cfg: cfg}
+	o := &SGD{base: newBase("SGD", params, hyper{cfg.LR, cfg.WeightDecay}, cfg.Groups, bufs...), cfg: cfg}
+	if cfg.Momentum != 0 {
+		o.settings = []setting{{"momentum", &o.cfg.Momentum}}
+	}
+	return o
 }
 
 // Step updates the parameters.
 func (o *SGD) Step() {
-	c, lr := o.cfg, o.lr
-	if c.Momentum != 0 && c.WeightDecay == 0 && !c.Nesterov {
-		// Momentum without decay, the usual recipe, without branches in the
-		// loop: b ← μb + (1−τ)g (b ← g at the first step); θ ← θ − αb.
-		o.each(func(i int, p, g []float64) {
+	c := o.cfg
+	o.each(func(i int, p, g []float64, h hyper) {
+		lr := h.lr
+		g = g[:len(p)]
+		switch {
+		case c.Momentum == 0 && h.weightDecay == 0:
+			// Plain descent is one vectorized θ ← θ − αg.
+			gemm.Axpy(-lr, g, p)
+			return
+		case c.Momentum != 0 && h.weightDecay == 0 && !c.Nesterov:
+			// Momentum without decay, the usual recipe, without branches in
+			// the loop: b ← μb + (1−τ)g (b ← g at the first step); θ ← θ − αb.
 			b := o.buf(0, i)[:len(p)]
-			g = g[:len(p)]
 			if o.steps[i] == 1 {
 				copy(b, g)
 			} else {
@@ -62,20 +75,8 @@ func (o *SGD) Step() {
 			for j, bj := range b {
 				p[j] -= lr * bj
 			}
-		})
-		return
-	}
-	if c.Momentum == 0 && c.WeightDecay == 0 {
-		// Plain descent is one vectorized θ ← θ − αg per parameter.
-		for i, v := range o.params {
-			if v.Grad != nil {
-				o.steps[i]++
-				v.Value.AddScaled(-lr, v.Grad)
-			}
+			return
 		}
-		return
-	}
-	o.each(func(i int, p, g []float64) {
 		var b []float64
 		if c.Momentum != 0 {
 			b = o.buf(0, i)
@@ -83,8 +84,8 @@ func (o *SGD) Step() {
 		first := o.steps[i] == 1
 		for j := range p {
 			d := g[j]
-			if c.WeightDecay != 0 {
-				d += c.WeightDecay * p[j]
+			if h.weightDecay != 0 {
+				d += h.weightDecay * p[j]
 			}
 			if c.Momentum != 0 {
 				if first {
@@ -112,6 +113,8 @@ type AdamConfig struct {
 	Eps         float64 // added to the denominator; 0 means 1e-8
 	WeightDecay float64 // L2 penalty λ added to the gradient
 	AMSGrad     bool    // use the maximum of past second moments
+	// Groups give some parameters their own LR and WeightDecay; see Group.
+	Groups []Group
 }
 
 // AdamWConfig configures AdamW. The zero value is PyTorch's default: that
@@ -125,6 +128,8 @@ type AdamWConfig struct {
 	Eps         float64  // added to the denominator; 0 means 1e-8
 	WeightDecay *float64 // decoupled decay λ; nil means 0.01
 	AMSGrad     bool     // use the maximum of past second moments
+	// Groups give some parameters their own LR and WeightDecay; see Group.
+	Groups []Group
 }
 
 func (c AdamConfig) withDefaults(kind string) AdamConfig {
@@ -156,7 +161,16 @@ type Adam struct {
 // NewAdam returns an Adam optimizer over params.
 func NewAdam(params []nn.Param, cfg AdamConfig) *Adam {
 	cfg = cfg.withDefaults("Adam")
-	return &Adam{base: newBase("Adam", params, cfg.LR, adamBuffers(cfg)...), cfg: cfg}
+	o := new(Adam)
+	o.init("Adam", params, cfg, false)
+	return o
+}
+
+// init makes o an Adam (or, decoupled, an AdamW) in place, so that the
+// saved β₁ setting points into o.
+func (o *Adam) init(kind string, params []nn.Param, cfg AdamConfig, decoupled bool) {
+	*o = Adam{base: newBase(kind, params, hyper{cfg.LR, cfg.WeightDecay}, cfg.Groups, adamBuffers(cfg)...), cfg: cfg, decoupled: decoupled}
+	o.settings = []setting{{"beta1", &o.cfg.Beta1}}
 }
 
 // AdamW is Adam with decoupled weight decay (Loshchilov and Hutter), as
@@ -168,12 +182,11 @@ type AdamW struct {
 
 // NewAdamW returns an AdamW optimizer over params.
 func NewAdamW(params []nn.Param, cfg AdamWConfig) *AdamW {
-	c := AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Eps: cfg.Eps, WeightDecay: 1e-2, AMSGrad: cfg.AMSGrad}
-	if cfg.WeightDecay != nil {
-		c.WeightDecay = *cfg.WeightDecay
-	}
+	c := AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Eps: cfg.Eps, WeightDecay: valueOr(cfg.WeightDecay, 1e-2), AMSGrad: cfg.AMSGrad, Groups: cfg.Groups}
 	c = c.withDefaults("AdamW")
-	return &AdamW{Adam{base: newBase("AdamW", params, c.LR, adamBuffers(c)...), cfg: c, decoupled: true}}
+	o := new(AdamW)
+	o.init("AdamW", params, c, true)
+	return o
 }
 
 func adamBuffers(cfg AdamConfig) []string {
@@ -185,8 +198,9 @@ func adamBuffers(cfg AdamConfig) []string {
 
 // Step updates the parameters.
 func (o *Adam) Step() {
-	c, lr := o.cfg, o.lr
-	o.each(func(i int, p, g []float64) {
+	c := o.cfg
+	o.each(func(i int, p, g []float64, h hyper) {
+		lr, wd := h.lr, h.weightDecay
 		m, v := o.buf(0, i), o.buf(1, i)
 		var vmax []float64
 		if c.AMSGrad {
@@ -195,7 +209,7 @@ func (o *Adam) Step() {
 		t := o.steps[i]
 		stepSize := lr / (1 - math.Pow(c.Beta1, t))
 		bc2Sqrt := math.Sqrt(1 - math.Pow(c.Beta2, t))
-		if !c.AMSGrad && c.WeightDecay == 0 && !o.decoupled {
+		if !c.AMSGrad && wd == 0 {
 			// The common case, without a branch in the loop.
 			b1, b2, eps := c.Beta1, c.Beta2, c.Eps
 			m, v, g := m[:len(p)], v[:len(p)], g[:len(p)]
@@ -209,9 +223,9 @@ func (o *Adam) Step() {
 		for j := range p {
 			d := g[j]
 			if o.decoupled {
-				p[j] *= 1 - lr*c.WeightDecay
-			} else if c.WeightDecay != 0 {
-				d += c.WeightDecay * p[j]
+				p[j] *= 1 - lr*wd
+			} else if wd != 0 {
+				d += wd * p[j]
 			}
 			m[j] = m[j]*c.Beta1 + (1-c.Beta1)*d
 			v[j] = v[j]*c.Beta2 + (1-c.Beta2)*d*d
@@ -234,6 +248,8 @@ type RMSpropConfig struct {
 	Momentum    float64
 	Centered    bool // normalize by the variance rather than the second moment
 	WeightDecay float64
+	// Groups give some parameters their own LR and WeightDecay; see Group.
+	Groups []Group
 }
 
 // RMSprop divides the gradient by a running root mean square, as
@@ -256,18 +272,19 @@ func NewRMSprop(params []nn.Param, cfg RMSpropConfig) *RMSprop {
 	check("RMSprop", cfg.Alpha > 0 && cfg.Alpha < 1, "alpha %v outside (0, 1)", cfg.Alpha)
 	check("RMSprop", cfg.Eps > 0, "eps %v is not positive", cfg.Eps)
 	check("RMSprop", cfg.Momentum >= 0 && cfg.WeightDecay >= 0, "momentum %v or weight decay %v is negative", cfg.Momentum, cfg.WeightDecay)
-	return &RMSprop{base: newBase("RMSprop", params, cfg.LR, "square_avg", "momentum_buffer", "grad_avg"), cfg: cfg}
+	return &RMSprop{base: newBase("RMSprop", params, hyper{cfg.LR, cfg.WeightDecay}, cfg.Groups, "square_avg", "momentum_buffer", "grad_avg"), cfg: cfg}
 }
 
 // Step updates the parameters.
 func (o *RMSprop) Step() {
-	c, lr := o.cfg, o.lr
-	o.each(func(i int, p, g []float64) {
+	c := o.cfg
+	o.each(func(i int, p, g []float64, h hyper) {
+		lr, wd := h.lr, h.weightDecay
 		sq, buf, gavg := o.buf(0, i), o.buf(1, i), o.buf(2, i)
 		for j := range p {
 			d := g[j]
-			if c.WeightDecay != 0 {
-				d += c.WeightDecay * p[j]
+			if wd != 0 {
+				d += wd * p[j]
 			}
 			sq[j] = sq[j]*c.Alpha + (1-c.Alpha)*d*d
 			var avg float64
@@ -295,6 +312,8 @@ type AdagradConfig struct {
 	Eps                float64 // added to the denominator; 0 means 1e-10
 	WeightDecay        float64
 	InitialAccumulator float64 // starting value of the sum of squares
+	// Groups give some parameters their own LR and WeightDecay; see Group.
+	Groups []Group
 }
 
 // Adagrad scales each coordinate by the root of its summed squared
@@ -312,7 +331,7 @@ func NewAdagrad(params []nn.Param, cfg AdagradConfig) *Adagrad {
 	cfg.Eps = orDefault(cfg.Eps, 1e-10)
 	check("Adagrad", cfg.LRDecay >= 0 && cfg.WeightDecay >= 0 && cfg.InitialAccumulator >= 0,
 		"lr decay %v, weight decay %v and initial accumulator %v must not be negative", cfg.LRDecay, cfg.WeightDecay, cfg.InitialAccumulator)
-	o := &Adagrad{base: newBase("Adagrad", params, cfg.LR, "sum"), cfg: cfg}
+	o := &Adagrad{base: newBase("Adagrad", params, hyper{cfg.LR, cfg.WeightDecay}, cfg.Groups, "sum"), cfg: cfg}
 	for _, t := range o.buffers[0].t {
 		t.Fill(cfg.InitialAccumulator)
 	}
@@ -322,13 +341,14 @@ func NewAdagrad(params []nn.Param, cfg AdagradConfig) *Adagrad {
 // Step updates the parameters.
 func (o *Adagrad) Step() {
 	c := o.cfg
-	o.each(func(i int, p, g []float64) {
+	o.each(func(i int, p, g []float64, h hyper) {
 		sum := o.buf(0, i)
-		clr := o.lr / (1 + (o.steps[i]-1)*c.LRDecay)
+		wd := h.weightDecay
+		clr := h.lr / (1 + (o.steps[i]-1)*c.LRDecay)
 		for j := range p {
 			d := g[j]
-			if c.WeightDecay != 0 {
-				d += c.WeightDecay * p[j]
+			if wd != 0 {
+				d += wd * p[j]
 			}
 			sum[j] += d * d
 			p[j] -= clr * (d / (math.Sqrt(sum[j]) + c.Eps))

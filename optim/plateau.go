@@ -58,7 +58,8 @@ func NewPlateau(opt Optimizer, cfg PlateauConfig) *Plateau {
 }
 
 // Step takes the epoch's value of the metric, lowers the rate if the
-// plateau rule says so, and reports whether it did.
+// plateau rule says so (every parameter group's, each from its own rate),
+// and reports whether it lowered any.
 func (p *Plateau) Step(metric float64) bool {
 	p.tracker.Observe(p.steps, metric)
 	p.steps++
@@ -71,13 +72,14 @@ func (p *Plateau) Step(metric float64) bool {
 	}
 	p.tracker.Restart()
 	p.cooldown = p.cfg.Cooldown
-	old := p.opt.LR()
-	lr := max(old*p.cfg.Factor, p.cfg.MinLR)
-	if old-lr <= p.cfg.Eps {
-		return false
+	lrs, reduced := p.opt.LRs(), false
+	for g, old := range lrs {
+		if lr := max(old*p.cfg.Factor, p.cfg.MinLR); old-lr > p.cfg.Eps {
+			lrs[g], reduced = lr, true
+		}
 	}
-	p.opt.SetLR(lr)
-	return true
+	p.opt.SetLRs(lrs)
+	return reduced
 }
 
 // Best returns the best metric value seen.

@@ -11,25 +11,49 @@ import (
 // the next epoch. Each step computes the new rate from the optimizer's
 // current one, in PyTorch's chainable forms, so schedules compose: several
 // on one optimizer multiply their effects, and a rate lowered by a plateau
-// rule (optim.Plateau, callbacks.ReduceLROnPlateau) stays lowered.
+// rule (optim.Plateau, callbacks.ReduceLROnPlateau) stays lowered. With
+// parameter groups (Group), every group follows the schedule from its own
+// rate, as in PyTorch.
 type Schedule struct {
 	opt   Optimizer
 	epoch int
-	// next returns the rate for epoch from the rate in force; epoch 0 is
-	// the rate set when the schedule is made.
-	next func(lr float64, epoch int) float64
+	// set sets the optimizer's rates for epoch; epoch 0 is the rate set
+	// when the schedule is made.
+	set func(epoch int)
 }
 
-func newSchedule(opt Optimizer, next func(lr float64, epoch int) float64) *Schedule {
-	s := &Schedule{opt: opt, next: next}
-	opt.SetLR(next(opt.LR(), 0))
-	return s
+func newSchedule(opt Optimizer, set func(epoch int)) *Schedule {
+	set(0)
+	return &Schedule{opt: opt, set: set}
+}
+
+// perGroup returns a schedule that gives every parameter group the rule
+// made for it from the group's rate when the schedule is made; the rule
+// returns the rate for an epoch from the rate in force.
+func perGroup(opt Optimizer, rule func(base float64) func(lr float64, epoch int) float64) *Schedule {
+	bases := opt.LRs()
+	rules := make([]func(float64, int) float64, len(bases))
+	for g, base := range bases {
+		rules[g] = rule(base)
+	}
+	return newSchedule(opt, func(e int) {
+		lrs := opt.LRs()
+		for g, r := range rules {
+			lrs[g] = r(lrs[g], e)
+		}
+		opt.SetLRs(lrs)
+	})
+}
+
+// chainable returns a schedule whose rule depends only on the rate in force.
+func chainable(opt Optimizer, next func(lr float64, epoch int) float64) *Schedule {
+	return perGroup(opt, func(float64) func(float64, int) float64 { return next })
 }
 
 // Step advances to the next epoch and sets the optimizer's learning rate.
 func (s *Schedule) Step() {
 	s.epoch++
-	s.opt.SetLR(s.next(s.opt.LR(), s.epoch))
+	s.set(s.epoch)
 }
 
 // LR returns the optimizer's learning rate, which the schedule last set
@@ -50,7 +74,7 @@ func (s *Schedule) SetEpoch(epoch int) {
 // torch.optim.lr_scheduler.StepLR.
 func NewStepLR(opt Optimizer, stepSize int, gamma float64) *Schedule {
 	check("StepLR", stepSize > 0, "step size %d is not positive", stepSize)
-	return newSchedule(opt, func(lr float64, e int) float64 {
+	return chainable(opt, func(lr float64, e int) float64 {
 		if e == 0 || e%stepSize != 0 {
 			return lr
 		}
@@ -62,7 +86,7 @@ func NewStepLR(opt Optimizer, stepSize int, gamma float64) *Schedule {
 // gamma² at a milestone given twice), as torch.optim.lr_scheduler.MultiStepLR.
 func NewMultiStepLR(opt Optimizer, milestones []int, gamma float64) *Schedule {
 	ms := slices.Clone(milestones)
-	return newSchedule(opt, func(lr float64, e int) float64 {
+	return chainable(opt, func(lr float64, e int) float64 {
 		for _, m := range ms {
 			if m == e && e > 0 {
 				lr *= gamma
@@ -75,7 +99,7 @@ func NewMultiStepLR(opt Optimizer, milestones []int, gamma float64) *Schedule {
 // NewExponentialLR multiplies the rate by gamma every epoch, as
 // torch.optim.lr_scheduler.ExponentialLR.
 func NewExponentialLR(opt Optimizer, gamma float64) *Schedule {
-	return newSchedule(opt, func(lr float64, e int) float64 {
+	return chainable(opt, func(lr float64, e int) float64 {
 		if e == 0 {
 			return lr
 		}
@@ -91,15 +115,17 @@ func NewExponentialLR(opt Optimizer, gamma float64) *Schedule {
 // lowered by another rule follows the same curve from where it is.
 func NewCosineAnnealingLR(opt Optimizer, tMax int, etaMin float64) *Schedule {
 	check("CosineAnnealingLR", tMax > 0, "tMax %d is not positive", tMax)
-	base, t := opt.LR(), float64(tMax)
-	return newSchedule(opt, func(lr float64, e int) float64 {
-		switch {
-		case e == 0:
-			return lr
-		case (e-1-tMax)%(2*tMax) == 0:
-			return lr + (base-etaMin)*(1-math.Cos(math.Pi/t))/2
+	t := float64(tMax)
+	return perGroup(opt, func(base float64) func(float64, int) float64 {
+		return func(lr float64, e int) float64 {
+			switch {
+			case e == 0:
+				return lr
+			case (e-1-tMax)%(2*tMax) == 0:
+				return lr + (base-etaMin)*(1-math.Cos(math.Pi/t))/2
+			}
+			return (1+math.Cos(math.Pi*float64(e)/t))/(1+math.Cos(math.Pi*float64(e-1)/t))*(lr-etaMin) + etaMin
 		}
-		return (1+math.Cos(math.Pi*float64(e)/t))/(1+math.Cos(math.Pi*float64(e-1)/t))*(lr-etaMin) + etaMin
 	})
 }
 
@@ -110,7 +136,7 @@ func NewCosineAnnealingLR(opt Optimizer, tMax int, etaMin float64) *Schedule {
 func NewLinearLR(opt Optimizer, start, end float64, total int) *Schedule {
 	check("LinearLR", start > 0 && start <= 1 && end >= 0 && end <= 1, "factors %v → %v: want start in (0, 1] and end in [0, 1]", start, end)
 	check("LinearLR", total > 0, "total %d is not positive", total)
-	return newSchedule(opt, func(lr float64, e int) float64 {
+	return chainable(opt, func(lr float64, e int) float64 {
 		switch {
 		case e == 0:
 			return lr * start
@@ -127,8 +153,9 @@ func NewLinearLR(opt Optimizer, start, end float64, total int) *Schedule {
 // lowering lasts only until the next step, as in PyTorch.
 func NewLambdaLR(opt Optimizer, factor func(step int) float64) *Schedule {
 	check("LambdaLR", factor != nil, "no factor function")
-	base := opt.LR()
-	return newSchedule(opt, func(_ float64, e int) float64 { return base * factor(e) })
+	return perGroup(opt, func(base float64) func(float64, int) float64 {
+		return func(_ float64, e int) float64 { return base * factor(e) }
+	})
 }
 
 // NewCosineAnnealingWarmRestarts follows half a cosine from the rate when
@@ -140,14 +167,15 @@ func NewLambdaLR(opt Optimizer, factor func(step int) float64) *Schedule {
 func NewCosineAnnealingWarmRestarts(opt Optimizer, t0, tMult int, etaMin float64) *Schedule {
 	check("CosineAnnealingWarmRestarts", t0 > 0, "t0 %d is not positive", t0)
 	check("CosineAnnealingWarmRestarts", tMult >= 1, "tMult %d is below 1", tMult)
-	base := opt.LR()
-	return newSchedule(opt, func(_ float64, e int) float64 {
-		t, period := e, t0
-		for t >= period {
-			t -= period
-			period *= tMult
+	return perGroup(opt, func(base float64) func(float64, int) float64 {
+		return func(_ float64, e int) float64 {
+			t, period := e, t0
+			for t >= period {
+				t -= period
+				period *= tMult
+			}
+			return etaMin + (base-etaMin)*(1+math.Cos(math.Pi*float64(t)/float64(period)))/2
 		}
-		return etaMin + (base-etaMin)*(1+math.Cos(math.Pi*float64(t)/float64(period)))/2
 	})
 }
 
@@ -173,10 +201,10 @@ func NewSequentialLR(opt Optimizer, milestones []int, makers ...func(Optimizer) 
 		check("SequentialLR", m > 0 && (i == 0 || m > milestones[i-1]), "milestones %v: want positive and increasing", milestones)
 	}
 	ms := slices.Clone(milestones)
-	base := opt.LR()
+	bases := opt.LRs()
 	var current *Schedule
 	last := -1 // the step of the previous call: another (after SetEpoch) means a resumed run
-	return newSchedule(opt, func(_ float64, e int) float64 {
+	return newSchedule(opt, func(e int) {
 		defer func() { last = e }()
 		i, _ := slices.BinarySearch(ms, e+1) // the number of milestones ≤ e
 		start := 0
@@ -185,13 +213,12 @@ func NewSequentialLR(opt Optimizer, milestones []int, makers ...func(Optimizer) 
 		}
 		if current != nil && e != start && e == last+1 {
 			current.Step()
-			return opt.LR()
+			return
 		}
-		opt.SetLR(base)
+		opt.SetLRs(bases)
 		current = makers[i](opt)
 		for range e - start { // a resumed run (SetEpoch) replays the steps since the milestone
 			current.Step()
 		}
-		return opt.LR()
 	})
 }
