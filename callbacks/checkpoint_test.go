@@ -9,8 +9,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/minidl/minidl/autograd"
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
+	"github.com/minidl/minidl/tensor"
 )
 
 func TestModelCheckpoint(t *testing.T) {
@@ -134,6 +136,33 @@ func TestModelCheckpointNonFinite(t *testing.T) {
 	if s := out.String(); !strings.Contains(s, "Epoch 1: ModelCheckpoint: val_loss = NaN is not finite; not saving") ||
 		!strings.Contains(s, "Epoch 2: ModelCheckpoint: parameter w is not finite; not saving") {
 		t.Errorf("messages:\n%s", s)
+	}
+}
+
+// TestReduceLROnPlateauGroups checks that every parameter group is lowered
+// from its own rate and none below MinLR, and that the count restarts
+// while any group could still be lowered.
+func TestReduceLROnPlateauGroups(t *testing.T) {
+	a, b := autograd.Param(tensor.Zeros(1)), autograd.Param(tensor.Zeros(1))
+	ps := nn.ParametersOf(a, b)
+	opt := optim.NewSGD(ps, optim.SGDConfig{LR: 1, Groups: []optim.Group{{Params: ps[1:], LR: new(0.3)}}})
+	var out bytes.Buffer
+	p := NewReduceLROnPlateau(ReduceLROnPlateauConfig{Factor: 0.5, Patience: new(1), MinLR: 0.2, Verbose: true, Out: &out})
+	r := &Run{Optimizer: opt, Keys: []string{"val_loss"}}
+	if err := p.OnTrainBegin(r); err != nil {
+		t.Fatal(err)
+	}
+	var got [][]float64
+	for e := range 4 {
+		p.OnEpochEnd(r, e, Logs{"val_loss": 1})
+		got = append(got, opt.LRs())
+	}
+	want := [][]float64{{1, 0.3}, {0.5, 0.2}, {0.25, 0.2}, {0.2, 0.2}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("learning rates per group (-want +got):\n%s", diff)
+	}
+	if s := out.String(); !strings.Contains(s, "Epoch 1: ReduceLROnPlateau: learning rate 0.3 → 0.2 (parameter group 1)") || strings.Count(s, "learning rate") != 4 {
+		t.Errorf("verbose output:\n%s", s)
 	}
 }
 

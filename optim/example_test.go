@@ -2,6 +2,7 @@ package optim_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/minidl/minidl/autograd"
 	"github.com/minidl/minidl/nn"
@@ -41,4 +42,25 @@ func ExamplePlateau() {
 		fmt.Print(opt.LR(), " ")
 	}
 	// Output: 1 1 1 0.5 0.5
+}
+
+// Weight decay on a layer's weight but not on its bias, the bias with a
+// rate of its own; a schedule moves both rates.
+func ExampleNoDecayGroup() {
+	layer := nn.NewLinear(rand.New(rand.NewPCG(1, 2)), 4, 3)
+	ps := layer.Parameters()
+	noDecay := optim.NoDecayGroup(ps)
+	noDecay.LR = new(0.02)
+	opt := optim.NewAdamW(ps, optim.AdamWConfig{LR: 0.01, WeightDecay: new(0.1), Groups: []optim.Group{noDecay}})
+	sched := optim.NewStepLR(opt, 1, 0.5)
+	for _, p := range noDecay.Params {
+		fmt.Println("no weight decay:", p.Name)
+	}
+	fmt.Println(opt.LRs())
+	sched.Step()
+	fmt.Println(opt.LRs())
+	// Output:
+	// no weight decay: bias
+	// [0.01 0.02]
+	// [0.005 0.01]
 }
