@@ -6,14 +6,15 @@
 //     Dgemm (pure Go) and PyTorch (torch/matmul.py);
 //   - xor: the 2-8-1 XOR network, full-batch Adam, µs per epoch and the
 //     whole process — minidl's cmd/xor against torch/xor.py;
-//   - mnist: the 784-128-10 MLP, samples/s and peak RSS — cmd/mnist against
-//     torch/mnist_mlp.py.
+//   - mnist: the 784-128-10 MLP and the CNN of cmd/mnist -model cnn,
+//     samples/s, peak RSS and test accuracy — cmd/mnist against
+//     torch/mnist.py in float32 (one thread and all) and float64.
 //
 // It is its own module, so that gonum never enters minidl's go.mod, and it
 // carries its own PyTorch programs (torch/), so that a clone reproduces
 // docs/benchmarks.md. Run it from this folder:
 //
-//	go run . -rounds 5 -mnist-epochs 2
+//	go run . -rounds 3 -mnist-epochs 2 -cnn-epochs 1
 //
 // A run that fails gives no number: its cell says "failed" and why, and a
 // median over rounds of which some failed says how many.
@@ -56,7 +57,8 @@ import (
 
 func main() {
 	rounds := flag.Int("rounds", 3, "interleaved rounds per measurement")
-	mnistEpochs := flag.Int("mnist-epochs", 2, "epochs per MNIST run (0 skips MNIST)")
+	mnistEpochs := flag.Int("mnist-epochs", 2, "epochs per MNIST MLP run (0 skips it)")
+	cnnEpochs := flag.Int("cnn-epochs", 1, "epochs per MNIST CNN run (0 skips it; an epoch of minidl's takes about 2.5 minutes on 2 cores)")
 	ref := flag.String("ref", "torch", "folder of the PyTorch reference programs")
 	python := flag.String("python", "/usr/bin/python3", "the Python that has PyTorch")
 	flag.Parse()
@@ -79,7 +81,10 @@ func main() {
 	b.matmul()
 	b.xor()
 	if *mnistEpochs > 0 {
-		b.mnist(*mnistEpochs)
+		b.mnist("mlp", "MNIST MLP (784-128-10, batch 64, SGD)", *mnistEpochs, true)
+	}
+	if *cnnEpochs > 0 {
+		b.mnist("cnn", "MNIST CNN (conv 32, conv 64, batch norm, max pooling, dropout, batch 64, Adam)", *cnnEpochs, false)
 	}
 }
 
@@ -295,9 +300,18 @@ func minidlXOREpoch() float64 {
 	return time.Since(t).Seconds() * 1e6 / float64(epochs)
 }
 
-// mnist compares training throughput and peak memory on MNIST.
-func (b *bench) mnist(epochs int) {
-	fmt.Printf("## MNIST MLP (784-128-10, batch 64, SGD, %d epochs; PyTorch float32, one thread)\n\n", epochs)
+// mnistRun is one program of an MNIST table: what it is and how to start it.
+type mnistRun struct {
+	label string
+	cmd   func() *exec.Cmd
+}
+
+// mnist compares training throughput, peak memory and test accuracy on
+// MNIST: cmd/mnist -model model against torch/mnist.py --model model, the
+// same network, data, batch size, optimizer and early stopping, in float32
+// on one thread and on all, and in float64.
+func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
+	fmt.Printf("## %s, %d epochs\n\n", title, epochs)
 	dir, err := data.FetchMNIST(context.Background(), data.FetchConfig{Progress: os.Stderr})
 	if err != nil {
 		fmt.Printf("failed: %v\n\n", err)
@@ -308,50 +322,66 @@ func (b *bench) mnist(epochs int) {
 		fmt.Printf("failed: %v\n\n", err)
 		return
 	}
-	var ours, ours1, torch, oursRSS, torchRSS, oursAcc, torchAcc series
-	args := []string{"-data", dir, "-epochs", strconv.Itoa(epochs), "-json"}
-	for range b.rounds {
-		if s, rss, err := summaryOf(exec.Command(bin, args...)); err != nil {
-			ours.fail(err.Error())
-			oursRSS.fail(err.Error())
-			oursAcc.fail(err.Error())
-		} else {
-			ours.add(s["train_samples_per_second"].(float64))
-			oursAcc.add(s["test_accuracy"].(float64))
-			oursRSS.add(rss)
-		}
-		// The same run on one thread, like for like with the reference.
-		one := exec.Command(bin, args...)
-		one.Env = append(os.Environ(), "GOMAXPROCS=1")
-		if s, _, err := summaryOf(one); err != nil {
-			ours1.fail(err.Error())
-		} else {
-			ours1.add(s["train_samples_per_second"].(float64))
-		}
-		if b.torch {
-			cmd := exec.Command(b.python, filepath.Join(b.ref, "mnist_mlp.py"), "--data", dir, "--epochs", strconv.Itoa(epochs))
-			if s, rss, err := summaryOf(cmd); err != nil {
-				torch.fail(err.Error())
-				torchRSS.fail(err.Error())
-				torchAcc.fail(err.Error())
-			} else {
-				torch.add(s["train_samples_per_second"].(float64))
-				torchAcc.add(s["test_accuracy"].(float64))
-				torchRSS.add(rss)
+	n := runtime.GOMAXPROCS(0)
+	args := []string{"-data", dir, "-model", model, "-epochs", strconv.Itoa(epochs), "-json"}
+	runs := []mnistRun{{"minidl float64, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args...) }}}
+	if minidlOneThread && n > 1 {
+		runs = append(runs, mnistRun{"minidl float64, 1 thread", func() *exec.Cmd {
+			cmd := exec.Command(bin, args...)
+			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+			return cmd
+		}})
+	}
+	if b.torch {
+		configs := []struct {
+			dtype   string
+			threads int
+		}{{"float32", 1}, {"float32", n}, {"float64", n}}
+		for i, c := range configs {
+			if i == 1 && n == 1 {
+				continue
 			}
+			ref := []string{filepath.Join(b.ref, "mnist.py"), "--data", dir, "--model", model, "--epochs", strconv.Itoa(epochs),
+				"--threads", strconv.Itoa(c.threads), "--dtype", c.dtype}
+			runs = append(runs, mnistRun{"PyTorch " + c.dtype + ", " + threads(c.threads), func() *exec.Cmd { return exec.Command(b.python, ref...) }})
 		}
 	}
-	fmt.Println("| measure | minidl | PyTorch | minidl / PyTorch |")
-	fmt.Println("|---|---|---|---|")
-	fmt.Printf("| training samples/s | %s | %s | %s |\n", ours.cell("%.0f"), torch.cell("%.0f"), ratio(&ours, &torch))
-	fmt.Printf("| training samples/s, minidl on one thread | %s | %s | %s |\n", ours1.cell("%.0f"), torch.cell("%.0f"), ratio(&ours1, &torch))
-	fmt.Printf("| peak RSS, MB | %s | %s | %s |\n", oursRSS.cell("%.0f"), torchRSS.cell("%.0f"), ratio(&oursRSS, &torchRSS))
-	fmt.Printf("| test accuracy | %s | %s | |\n", oursAcc.cell("%.4f"), torchAcc.cell("%.4f"))
+	speed, rss, acc := make([]series, len(runs)), make([]series, len(runs)), make([]series, len(runs))
+	for range b.rounds {
+		for i, r := range runs {
+			s, mb, err := summaryOf(r.cmd())
+			if err != nil {
+				speed[i].fail(err.Error())
+				rss[i].fail(err.Error())
+				acc[i].fail(err.Error())
+				continue
+			}
+			speed[i].add(s["train_samples_per_second"].(float64))
+			acc[i].add(s["test_accuracy"].(float64))
+			rss[i].add(mb)
+		}
+	}
+	fmt.Println("| run | training samples/s | peak RSS, MB | test accuracy | minidl's samples/s / this run's |")
+	fmt.Println("|---|---|---|---|---|")
+	for i, r := range runs {
+		vs := ""
+		if i > 0 {
+			vs = ratio(&speed[0], &speed[i])
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s |\n", r.label, speed[i].cell("%.0f"), rss[i].cell("%.0f"), acc[i].cell("%.4f"), vs)
+	}
 	fmt.Println()
 }
 
+func threads(n int) string {
+	if n == 1 {
+		return "1 thread"
+	}
+	return strconv.Itoa(n) + " threads"
+}
+
 // summaryOf runs a program that prints JSON lines ending with a summary
-// (cmd/mnist -json, torch/mnist_mlp.py) and returns the summary, with the
+// (cmd/mnist -json, torch/mnist.py) and returns the summary, with the
 // fields bench reads checked, and the peak RSS in MB.
 func summaryOf(cmd *exec.Cmd) (map[string]any, float64, error) {
 	lines, rss, err := runJSON(cmd)

@@ -1,5 +1,5 @@
 // Command mnist trains the 784-128-10 ReLU network of the PyTorch reference
-// (bench/torch/mnist_mlp.py) on MNIST: the first 50,000
+// (bench/torch/mnist.py) on MNIST: the first 50,000
 // training images train, the last 10,000 validate, and the 10,000 test
 // images give the final accuracy. Cross-entropy, batches of 64, SGD with
 // learning rate 0.1, early stopping on val_loss with patience 3 and the

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""minidl's PyTorch reference for cmd/mnist: the same 784-H-10 ReLU network,
-data split, loss, optimizer, batch size and early stopping, printing the same
-JSON fields (one line per epoch, then a summary) so that bench/ can divide.
+"""minidl's PyTorch reference for cmd/mnist: the same networks (--model mlp,
+784-H-10 ReLU with SGD; --model cnn, cmd/mnist -model cnn's two conv layers
+with batch norm and pooling, dropout and a linear head, with Adam), data
+split, loss, batch size and early stopping, printing the same JSON fields
+(one line per epoch, then a summary) so that bench/ can divide.
 
-    /usr/bin/python3 bench/torch/mnist_mlp.py --data DIR [--epochs 2] [--threads 1]
+    /usr/bin/python3 bench/torch/mnist.py --data DIR [--model cnn] [--epochs 2] [--threads 1] [--dtype float64]
 
 DIR holds the four MNIST IDX files, gzipped (FetchMNIST's folder). Training
 uses the first 50,000 images, validation the last 10,000, the test set t10k.
@@ -43,7 +45,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--hidden", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=0.1)
+    ap.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    ap.add_argument("--lr", type=float, default=None, help="default 0.1 (mlp, SGD) or 0.001 (cnn, Adam)")
     ap.add_argument("--patience", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
@@ -57,14 +60,31 @@ def main():
     x_test, y_test = load(args.data, "t10k", dtype)
     x_train, y_train, x_val, y_val = x[:50000], y[:50000], x[50000:], y[50000:]
 
-    net = torch.nn.Sequential(torch.nn.Linear(784, args.hidden), torch.nn.ReLU(), torch.nn.Linear(args.hidden, 10)).to(dtype)
-    sgd = torch.optim.SGD(net.parameters(), lr=args.lr)
-    cross_entropy = torch.nn.CrossEntropyLoss()
+    nn = torch.nn
+    if args.model == "mlp":
+        net = nn.Sequential(nn.Linear(784, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 10)).to(dtype)
+        opt = torch.optim.SGD(net.parameters(), lr=args.lr or 0.1)
+    else:
+        net = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 7 * 7, 10),
+        ).to(dtype)
+        opt = torch.optim.Adam(net.parameters(), lr=args.lr or 0.001)
+    cross_entropy = nn.CrossEntropyLoss()
 
     def assess(inputs, targets):
+        net.eval()
         with torch.no_grad():
-            logits = net(inputs)
-            return cross_entropy(logits, targets).item(), (logits.argmax(1) == targets).double().mean().item()
+            loss, correct = 0.0, 0
+            for first in range(0, len(inputs), 1000):  # cmd/mnist's evaluation batches
+                logits = net(inputs[first:first + 1000])
+                t = targets[first:first + 1000]
+                loss += cross_entropy(logits, t).item() * len(t)
+                correct += (logits.argmax(1) == t).sum().item()
+        net.train()
+        return loss / len(inputs), correct / len(inputs)
 
     best_loss, best_weights, since_best, stopped = float("inf"), None, 0, None
     seconds, epochs = 0.0, 0
@@ -74,10 +94,10 @@ def main():
         loss_sum = 0.0
         for first in range(0, len(x_train), args.batch):
             rows = order[first:first + args.batch]
-            sgd.zero_grad()
+            opt.zero_grad()
             loss = cross_entropy(net(x_train[rows]), y_train[rows])
             loss.backward()
-            sgd.step()
+            opt.step()
             loss_sum += loss.item() * len(rows)
         val_loss, val_accuracy = assess(x_val, y_val)
         took = time.perf_counter() - start
@@ -95,7 +115,7 @@ def main():
                 break
     net.load_state_dict(best_weights)
     _, test_accuracy = assess(x_test, y_test)
-    print(json.dumps({"summary": True, "framework": "pytorch " + torch.__version__, "dtype": args.dtype,
+    print(json.dumps({"summary": True, "framework": "pytorch " + torch.__version__, "model": args.model, "dtype": args.dtype,
                       "threads": args.threads, "epochs_run": epochs, "stopped_epoch": stopped,
                       "best_val_loss": best_loss, "test_accuracy": test_accuracy,
                       "seconds_per_epoch": seconds / epochs,
