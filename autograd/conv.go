@@ -67,19 +67,20 @@ func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry 
 	return g
 }
 
-// im2col writes, for group grp, the matrix of input patches: row
-// (c·kh + i)·kw + j, column n·oh·ow + y·ow + x holds the input at channel
-// grp·cg + c, row y·stride − padding + i·dilation (and likewise across), or
-// 0 in the padding. With scatter it instead adds col back into x, the
-// adjoint that the input gradient needs.
-func (g convGeometry) im2col(x, col []float64, grp int, scatter bool) {
+// im2col writes, for group grp and the images n0 ≤ n < n1, the matrix of
+// input patches: row (c·kh + i)·kw + j, column n·oh·ow + y·ow + x holds the
+// input at channel grp·cg + c, row y·stride − padding + i·dilation (and
+// likewise across), or 0 in the padding. With scatter it instead adds col
+// back into x, the adjoint that the input gradient needs. Images touch
+// disjoint parts of x and col, so ranges of them can run in parallel.
+func (g convGeometry) im2col(x, col []float64, grp int, scatter bool, n0, n1 int) {
 	p := g.oh * g.ow
 	cols := g.n * p
 	for c := range g.cg {
 		for i := range g.kh {
 			for j := range g.kw {
 				row := col[((c*g.kh+i)*g.kw+j)*cols:][:cols]
-				for n := range g.n {
+				for n := n0; n < n1; n++ {
 					plane := x[(n*g.c+grp*g.cg+c)*g.h*g.w:][:g.h*g.w]
 					out := row[n*p:][:p]
 					for y := range g.oh {
@@ -122,27 +123,31 @@ func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
 	p := g.oh * g.ow
 	cols, k := g.n*p, g.cg*g.kh*g.kw
 	xd, wd := x.Value.Data(), w.Value.Data()
-	colData := make([]float64, g.groups*k*cols)
-	prod := make([]float64, g.og*cols)
+	colData := make([]float64, g.groups*k*cols) // kept for the weight's gradient
+	prodBuf := gemm.Buffer(g.og * cols)
+	defer gemm.Release(prodBuf)
+	prod := *prodBuf
 	out := tensor.Zeros(g.n, g.o, g.oh, g.ow)
 	od := out.Data()
 	for grp := range g.groups {
 		col := colData[grp*k*cols:][:k*cols]
-		g.im2col(xd, col, grp, false)
+		gemm.ParallelFor(g.n, k*p, func(lo, hi int) { g.im2col(xd, col, grp, false, lo, hi) })
 		gemm.Gemm(false, false, g.og, cols, k, wd[grp*g.og*k:], k, col, cols, prod, cols, false)
-		for oc := range g.og {
-			ch := grp*g.og + oc
-			bias := 0.0
-			if b != nil {
-				bias = b.Value.Data()[ch]
-			}
-			for n := range g.n {
-				dst, src := od[(n*g.o+ch)*p:][:p], prod[oc*cols+n*p:][:p]
-				for i, v := range src {
-					dst[i] = v + bias
+		gemm.ParallelFor(g.n, g.og*p, func(lo, hi int) {
+			for n := lo; n < hi; n++ {
+				for oc := range g.og {
+					ch := grp*g.og + oc
+					bias := 0.0
+					if b != nil {
+						bias = b.Value.Data()[ch]
+					}
+					dst, src := od[(n*g.o+ch)*p:][:p], prod[oc*cols+n*p:][:p]
+					for i, v := range src {
+						dst[i] = v + bias
+					}
 				}
 			}
-		}
+		})
 	}
 	inputs := []*Var{x, w}
 	if b != nil {
@@ -151,7 +156,9 @@ func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
 	return record(out, func(gr *tensor.Tensor) {
 		gd := gr.Data()
 		// The output gradient of one group as a matrix [og, n·p].
-		dprod := make([]float64, g.og*cols)
+		dprodBuf := gemm.Buffer(g.og * cols)
+		defer gemm.Release(dprodBuf)
+		dprod := *dprodBuf
 		var dx, dw, db *tensor.Tensor
 		if x.requiresGrad {
 			dx = tensor.Zeros(x.Value.Shape()...)
@@ -164,30 +171,34 @@ func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
 		}
 		var dcol []float64
 		if dx != nil {
-			dcol = make([]float64, k*cols)
+			dcolBuf := gemm.Buffer(k * cols)
+			defer gemm.Release(dcolBuf)
+			dcol = *dcolBuf
 		}
 		for grp := range g.groups {
-			for oc := range g.og {
-				ch := grp*g.og + oc
-				sum := 0.0
-				for n := range g.n {
-					src := gd[(n*g.o+ch)*p:][:p]
-					copy(dprod[oc*cols+n*p:][:p], src)
-					for _, v := range src {
-						sum += v
+			gemm.ParallelFor(g.og, cols, func(lo, hi int) {
+				for oc := lo; oc < hi; oc++ {
+					ch := grp*g.og + oc
+					sum := 0.0
+					for n := range g.n {
+						src := gd[(n*g.o+ch)*p:][:p]
+						copy(dprod[oc*cols+n*p:][:p], src)
+						for _, v := range src {
+							sum += v
+						}
+					}
+					if db != nil {
+						db.Data()[ch] = sum
 					}
 				}
-				if db != nil {
-					db.Data()[ch] = sum
-				}
-			}
+			})
 			col := colData[grp*k*cols:][:k*cols]
 			if dw != nil {
 				gemm.Gemm(false, true, g.og, k, cols, dprod, cols, col, cols, dw.Data()[grp*g.og*k:], k, false)
 			}
 			if dx != nil {
 				gemm.Gemm(true, false, k, cols, g.og, wd[grp*g.og*k:], k, dprod, cols, dcol, cols, false)
-				g.im2col(dx.Data(), dcol, grp, true)
+				gemm.ParallelFor(g.n, k*p, func(lo, hi int) { g.im2col(dx.Data(), dcol, grp, true, lo, hi) })
 			}
 		}
 		if dx != nil {

@@ -3,6 +3,7 @@ package autograd
 import (
 	"math"
 
+	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -66,35 +67,39 @@ func (x *Var) MaxPool2d(o PoolOptions) *Var {
 	out := tensor.Zeros(shape...)
 	od, xd := out.Data(), x.Value.Data()
 	argmax := make([]int32, len(od)) // the index within the plane
-	for pl := range g.planes {
-		plane := xd[pl*g.h*g.w:][:g.h*g.w]
-		for y := range g.oh {
-			for xo := range g.ow {
-				y0, y1, x0, x1 := g.window(y, xo)
-				best, at := math.Inf(-1), -1
-			scan:
-				for iy := y0; iy < y1; iy++ {
-					for ix := x0; ix < x1; ix++ {
-						if v := plane[iy*g.w+ix]; v > best || math.IsNaN(v) || at < 0 {
-							best, at = v, iy*g.w+ix
-							if math.IsNaN(v) {
-								break scan // nothing beats a NaN
+	gemm.ParallelFor(g.planes, g.h*g.w, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			plane := xd[pl*g.h*g.w:][:g.h*g.w]
+			for y := range g.oh {
+				for xo := range g.ow {
+					y0, y1, x0, x1 := g.window(y, xo)
+					best, at := math.Inf(-1), -1
+				scan:
+					for iy := y0; iy < y1; iy++ {
+						for ix := x0; ix < x1; ix++ {
+							if v := plane[iy*g.w+ix]; v > best || math.IsNaN(v) || at < 0 {
+								best, at = v, iy*g.w+ix
+								if math.IsNaN(v) {
+									break scan // nothing beats a NaN
+								}
 							}
 						}
 					}
+					i := (pl*g.oh+y)*g.ow + xo
+					od[i], argmax[i] = best, int32(at)
 				}
-				i := (pl*g.oh+y)*g.ow + xo
-				od[i], argmax[i] = best, int32(at)
 			}
 		}
-	}
+	})
 	return record(out, func(gr *tensor.Tensor) {
 		dx := tensor.Zeros(x.Value.Shape()...)
 		dd, gd := dx.Data(), gr.Data()
 		per := g.oh * g.ow
-		for i, at := range argmax {
-			dd[(i/per)*g.h*g.w+int(at)] += gd[i]
-		}
+		gemm.ParallelFor(g.planes, g.h*g.w, func(lo, hi int) {
+			for i := lo * per; i < hi*per; i++ {
+				dd[(i/per)*g.h*g.w+int(argmax[i])] += gd[i]
+			}
+		})
 		x.accumulate(dx, true)
 	}, x)
 }

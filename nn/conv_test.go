@@ -3,6 +3,8 @@ package nn
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -107,5 +109,34 @@ func TestMaxPoolNaN(t *testing.T) {
 	y.Sum().Backward()
 	if !math.IsNaN(y.Item()) || x.Grad.Data()[1] != 1 || x.Grad.Data()[2] != 0 {
 		t.Errorf("max %v, gradient %v; want NaN and the gradient on the NaN", y.Item(), x.Grad.Data())
+	}
+}
+
+// TestConvBlockSameOnAnyThreads runs a convolution, batch norm, ReLU and
+// both poolings, forward and backward, at a size whose loops are shared
+// among threads, and checks that one thread and four give the same bits.
+func TestConvBlockSameOnAnyThreads(t *testing.T) {
+	run := func(procs int) []*tensor.Tensor {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		rng := rand.New(rand.NewPCG(3, 4))
+		conv := NewConv2d(rng, 3, 16, [2]int{3, 3}, autograd.Conv2dOptions{Padding: [2]int{1, 1}})
+		bn := NewBatchNorm2d(16, BatchNormConfig{})
+		x := autograd.Param(tensor.Normal(rng, 0, 1, 16, 3, 24, 24))
+		h := bn.Forward(conv.Forward(x)).ReLU()
+		a := h.MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}})
+		b := h.AvgPool2d(autograd.PoolOptions{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}})
+		loss := a.Square().Mean().Add(b.Mean())
+		loss.Backward()
+		out := []*tensor.Tensor{loss.Value, x.Grad, bn.RunningMean.Value, bn.RunningVar.Value}
+		for _, p := range append(conv.Parameters(), bn.Parameters()[:2]...) {
+			out = append(out, p.Var.Grad)
+		}
+		return out
+	}
+	one, four := run(1), run(4)
+	for i := range one {
+		if !tensor.Equal(one[i], four[i]) {
+			t.Errorf("result %d differs between GOMAXPROCS 1 and 4", i)
+		}
 	}
 }

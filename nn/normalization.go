@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -203,23 +204,25 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 	count := float64(n * spatial)
 	if training {
 		variance := make([]float64, c)
-		for ch := range c {
-			sum := 0.0
-			for i := range n {
-				for _, v := range xd[(i*c+ch)*spatial:][:spatial] {
-					sum += v
+		gemm.ParallelFor(c, n*spatial, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				sum := 0.0
+				for i := range n {
+					for _, v := range xd[(i*c+ch)*spatial:][:spatial] {
+						sum += v
+					}
 				}
-			}
-			mean[ch] = sum / count
-			sq := 0.0
-			for i := range n {
-				for _, v := range xd[(i*c+ch)*spatial:][:spatial] {
-					sq += (v - mean[ch]) * (v - mean[ch])
+				mean[ch] = sum / count
+				sq := 0.0
+				for i := range n {
+					for _, v := range xd[(i*c+ch)*spatial:][:spatial] {
+						sq += (v - mean[ch]) * (v - mean[ch])
+					}
 				}
+				variance[ch] = sq / count
+				inv[ch] = 1 / math.Sqrt(variance[ch]+b.Eps)
 			}
-			variance[ch] = sq / count
-			inv[ch] = 1 / math.Sqrt(variance[ch]+b.Eps)
-		}
+		})
 		b.track(mean, variance, n*spatial)
 	} else {
 		copy(mean, b.RunningMean.Value.Data())
@@ -235,15 +238,25 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 	}
 	out := tensor.Zeros(xs...)
 	od := out.Data()
-	for i := range n {
-		for ch := range c {
-			g, bt, m, s := gamma(ch), beta(ch), mean[ch], inv[ch]
+	// Channels are independent: each thread takes whole channels, and every
+	// sum runs over the batch and then the positions, in the same order
+	// whoever computes it.
+	perChannel := func(body func(ch int)) {
+		gemm.ParallelFor(c, n*spatial, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				body(ch)
+			}
+		})
+	}
+	perChannel(func(ch int) {
+		g, bt, m, s := gamma(ch), beta(ch), mean[ch], inv[ch]
+		for i := range n {
 			src, dst := xd[(i*c+ch)*spatial:][:spatial], od[(i*c+ch)*spatial:][:spatial]
 			for j, v := range src {
 				dst[j] = (v-m)*s*g + bt
 			}
 		}
-	}
+	})
 	inputs := []*autograd.Var{x}
 	if b.Weight != nil {
 		inputs = append(inputs, b.Weight, b.Bias)
@@ -252,20 +265,20 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 		gd := gr.Data()
 		// Σg and Σg·x̂ per channel: the bias's and the weight's gradients.
 		sumG, sumGX := make([]float64, c), make([]float64, c)
-		for i := range n {
-			for ch := range c {
-				m, s := mean[ch], inv[ch]
-				for j, v := range gd[(i*c+ch)*spatial:][:spatial] {
-					sumG[ch] += v
-					sumGX[ch] += v * (xd[(i*c+ch)*spatial+j] - m) * s
-				}
-			}
-		}
 		dx := tensor.Zeros(xs...)
 		dd := dx.Data()
-		for i := range n {
-			for ch := range c {
-				m, s, g := mean[ch], inv[ch], gamma(ch)
+		perChannel(func(ch int) {
+			m, s, g := mean[ch], inv[ch], gamma(ch)
+			sg, sgx := 0.0, 0.0 // locals: neighbouring channels' sums share cache lines
+			for i := range n {
+				xs := xd[(i*c+ch)*spatial:][:spatial]
+				for j, v := range gd[(i*c+ch)*spatial:][:spatial] {
+					sg += v
+					sgx += v * (xs[j] - m) * s
+				}
+			}
+			sumG[ch], sumGX[ch] = sg, sgx
+			for i := range n {
 				src, dst := gd[(i*c+ch)*spatial:][:spatial], dd[(i*c+ch)*spatial:][:spatial]
 				if !training { // the statistics are constants
 					for j, v := range src {
@@ -280,7 +293,7 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 					dst[j] = g * s * (v - mg - xhat*mgx)
 				}
 			}
-		}
+		})
 		if b.Weight == nil {
 			return []*tensor.Tensor{dx}
 		}

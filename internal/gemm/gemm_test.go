@@ -296,3 +296,30 @@ func TestOnWorkers(t *testing.T) {
 		t.Fatalf("a helper ran the work after onWorkers returned (%d calls)", calls.Load())
 	}
 }
+
+// TestParallelFor checks that every item is visited once, whether the loop
+// is shared among threads or not, and that Buffer gives slices of the size
+// asked for from the right class.
+func TestParallelFor(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	for _, c := range []struct{ n, cost int }{{0, 1}, {1, 1 << 20}, {7, 1}, {64, minSplit / 8}, {1000, minSplit}, {3, minSplit}} {
+		visits := make([]atomic.Int32, c.n)
+		ParallelFor(c.n, c.cost, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				visits[i].Add(1)
+			}
+		})
+		for i := range visits {
+			if v := visits[i].Load(); v != 1 {
+				t.Fatalf("n %d, cost %d: item %d visited %d times", c.n, c.cost, i, v)
+			}
+		}
+	}
+	for _, n := range []int{0, 1, 2, 3, 1000, 1 << 20} {
+		b := Buffer(n)
+		if len(*b) != n || cap(*b) < n || cap(*b) > max(1, 2*n) {
+			t.Errorf("Buffer(%d): len %d, cap %d", n, len(*b), cap(*b))
+		}
+		Release(b)
+	}
+}

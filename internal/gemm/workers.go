@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -165,3 +166,51 @@ func splitWork(n int, body func(lo, hi int)) {
 // minSplit is the fewest elements per thread for which splitWork shares an
 // elementwise loop: below it, handing work over costs more than it saves.
 const minSplit = 1 << 15
+
+// ParallelFor calls body on ranges [lo, hi) that together cover [0, n)
+// once, sharing them among the calling goroutine and pooled helpers, and
+// returns when all are done: a loop over independent items (the images of
+// a batch, the channels of a layer), whose results therefore never depend
+// on which goroutine took which range. cost is about how many elements one
+// item touches; loops of fewer than minSplit elements in all run on the
+// caller alone, since handing work over would cost more than it saves.
+func ParallelFor(n, cost int, body func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n, n*cost/minSplit)
+	if workers <= 1 {
+		body(0, n)
+		return
+	}
+	chunk := max(1, n/(4*workers)) // a few pieces per thread, so that they finish together
+	var next atomic.Int64
+	onWorkers(workers, func() {
+		for {
+			lo := int(next.Add(int64(chunk))) - chunk
+			if lo >= n {
+				return
+			}
+			body(lo, min(lo+chunk, n))
+		}
+	})
+}
+
+// buffers recycles large temporary slices by size class (a power of two),
+// so that a buffer is never handed out for a request much larger than it.
+var buffers [64]sync.Pool
+
+// Buffer returns a slice of n elements whose contents are arbitrary, for a
+// temporary that is written before it is read; Release gives it back.
+func Buffer(n int) *[]float64 {
+	class := bits.Len(uint(max(n-1, 0)))
+	if p, ok := buffers[class].Get().(*[]float64); ok {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float64, n, 1<<class)
+	return &s
+}
+
+// Release returns a slice from Buffer to the pool; it must not be used
+// after.
+func Release(p *[]float64) {
+	buffers[bits.Len(uint(cap(*p)-1))].Put(p)
+}
