@@ -36,6 +36,9 @@ type convGeometry struct {
 	oh, ow         int // output height and width
 	groups, cg, og int // groups, input and output channels per group
 	opt            Conv2dOptions
+	// inside[j] is the range [lo, hi) of output columns whose input column
+	// for kernel column j is not padding.
+	inside [][2]int
 }
 
 func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry {
@@ -64,7 +67,25 @@ func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry 
 	if g.h+2*o.Padding[0] < o.Dilation[0]*(g.kh-1)+1 || g.w+2*o.Padding[1] < o.Dilation[1]*(g.kw-1)+1 {
 		panic(errorf("Conv2d", tensor.ErrShape, "input %v padded by %v is smaller than the %d×%d kernel dilated by %v", x.Shape(), o.Padding, g.kh, g.kw, o.Dilation))
 	}
+	g.inside = make([][2]int, g.kw)
+	for j := range g.kw {
+		// 0 ≤ xo·stride + off ≤ w − 1
+		st, off := o.Stride[1], j*o.Dilation[1]-o.Padding[1]
+		lo := max(0, ceilDiv(-off, st))
+		hi := min(g.ow, floorDiv(g.w-1-off, st)+1)
+		g.inside[j] = [2]int{lo, max(lo, hi)}
+	}
 	return g
+}
+
+// ceilDiv and floorDiv divide by a positive d, rounding up or down.
+func ceilDiv(a, d int) int { return -floorDiv(-a, d) }
+
+func floorDiv(a, d int) int {
+	if a >= 0 {
+		return a / d
+	}
+	return -((-a + d - 1) / d)
 }
 
 // im2col writes, for group grp and the images n0 ≤ n < n1, the matrix of
@@ -93,18 +114,24 @@ func (g convGeometry) im2col(x, col []float64, grp int, scatter bool, n0, n1 int
 							continue
 						}
 						in := plane[iy*g.w:][:g.w]
-						for xo := range g.ow {
-							ix := xo*g.opt.Stride[1] - g.opt.Padding[1] + j*g.opt.Dilation[1]
-							switch {
-							case ix < 0 || ix >= g.w:
-								if !scatter {
-									line[xo] = 0
-								}
-							case scatter:
-								in[ix] += line[xo]
-							default:
-								line[xo] = in[ix]
+						// Output columns lo ≤ xo < hi read input column xo·stride + off.
+						st, off := g.opt.Stride[1], j*g.opt.Dilation[1]-g.opt.Padding[1]
+						lo, hi := g.inside[j][0], g.inside[j][1]
+						switch {
+						case scatter:
+							for xo := lo; xo < hi; xo++ {
+								in[xo*st+off] += line[xo]
 							}
+						case st == 1:
+							clear(line[:lo])
+							copy(line[lo:hi], in[lo+off:])
+							clear(line[hi:])
+						default:
+							clear(line[:lo])
+							for xo := lo; xo < hi; xo++ {
+								line[xo] = in[xo*st+off]
+							}
+							clear(line[hi:])
 						}
 					}
 				}
