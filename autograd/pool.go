@@ -1,8 +1,6 @@
 package autograd
 
 import (
-	"math"
-
 	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/tensor"
 )
@@ -72,16 +70,17 @@ func (x *Var) MaxPool2d(o PoolOptions) *Var {
 			plane := xd[pl*g.h*g.w:][:g.h*g.w]
 			for y := range g.oh {
 				for xo := range g.ow {
-					y0, y1, x0, x1 := g.window(y, xo)
-					best, at := math.Inf(-1), -1
+					y0, y1, x0, x1 := g.window(y, xo) // never empty: padding ≤ kernel/2
+					at := y0*g.w + x0
+					best := plane[at]
 				scan:
-					for iy := y0; iy < y1; iy++ {
-						for ix := x0; ix < x1; ix++ {
-							if v := plane[iy*g.w+ix]; v > best || math.IsNaN(v) || at < 0 {
-								best, at = v, iy*g.w+ix
-								if math.IsNaN(v) {
-									break scan // nothing beats a NaN
-								}
+					for iy := y0; iy < y1 && best == best; iy++ {
+						for ix, v := range plane[iy*g.w+x0 : iy*g.w+x1] {
+							if v > best {
+								best, at = v, iy*g.w+x0+ix
+							} else if v != v {
+								best, at = v, iy*g.w+x0+ix
+								break scan // nothing beats a NaN
 							}
 						}
 					}
@@ -96,8 +95,11 @@ func (x *Var) MaxPool2d(o PoolOptions) *Var {
 		dd, gd := dx.Data(), gr.Data()
 		per := g.oh * g.ow
 		gemm.ParallelFor(g.planes, g.h*g.w, func(lo, hi int) {
-			for i := lo * per; i < hi*per; i++ {
-				dd[(i/per)*g.h*g.w+int(argmax[i])] += gd[i]
+			for pl := lo; pl < hi; pl++ {
+				plane := dd[pl*g.h*g.w:][:g.h*g.w]
+				for i, at := range argmax[pl*per:][:per] {
+					plane[at] += gd[pl*per+i]
+				}
 			}
 		})
 		x.accumulate(dx, true)
