@@ -311,7 +311,11 @@ type mnistRun struct {
 // same network, data, batch size, optimizer and early stopping, in float32
 // on one thread and on all, and in float64.
 func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
-	fmt.Printf("## %s, %d epochs\n\n", title, epochs)
+	unit := "epochs"
+	if epochs == 1 {
+		unit = "epoch"
+	}
+	fmt.Printf("## %s, %d %s\n\n", title, epochs, unit)
 	dir, err := data.FetchMNIST(context.Background(), data.FetchConfig{Progress: os.Stderr})
 	if err != nil {
 		fmt.Printf("failed: %v\n\n", err)
