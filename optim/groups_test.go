@@ -101,6 +101,10 @@ func TestSchedulesOnGroups(t *testing.T) {
 			s := NewOneCycleLR(o, OneCycleConfig{MaxLR: 0.8, TotalSteps: 6, CycleMomentum: new(false)})
 			return func(int) { s.Step() }
 		},
+		"plateau-floors": func(o Optimizer) func(int) {
+			p := NewPlateau(o, PlateauConfig{Factor: 0.5, Patience: new(0), Threshold: new(0.0), ThresholdMode: Abs, MinLRs: []float64{0.2, 0.01}})
+			return func(e int) { p.Step(plateauMetrics[e]) }
+		},
 		"plateau": func(o Optimizer) func(int) {
 			p := NewPlateau(o, PlateauConfig{Factor: 0.5, Patience: new(1), Threshold: new(0.0), ThresholdMode: Abs, MinLR: 0.04})
 			return func(e int) { p.Step(plateauMetrics[e]) }
@@ -127,6 +131,8 @@ func TestSchedulesOnGroups(t *testing.T) {
 		{"onecycle-one-max", 1, []float64{0.03200000000000003, 0.7955323483607295, 0.6493965231598104, 0.37010968213358003, 0.10678202415106448, 3.2e-06}},
 		{"plateau", 0, []float64{0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125, 0.125, 0.125, 0.125}},
 		{"plateau", 1, []float64{0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.04, 0.04, 0.04, 0.04}},
+		{"plateau-floors", 0, []float64{0.5, 0.5, 0.5, 0.25, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2}},
+		{"plateau-floors", 1, []float64{0.1, 0.1, 0.1, 0.05, 0.025, 0.025, 0.0125, 0.01, 0.01, 0.01, 0.01}},
 	}
 	for name, start := range cases {
 		ps := nn.ParametersOf(problemParams())
@@ -278,6 +284,7 @@ func TestGroupSettings(t *testing.T) {
 	wantPanic("OneCycle max rates", "3 max rates for 2 parameter groups", func() {
 		NewOneCycleLR(NewSGD(ps, SGDConfig{Momentum: 0.9, Groups: []Group{{Params: ps[1:]}}}), OneCycleConfig{MaxLRs: []float64{1, 2, 3}, TotalSteps: 5})
 	})
+	wantPanic("Plateau floors", "1 minimum rates for 3 parameter groups", func() { NewPlateau(opt, PlateauConfig{MinLRs: []float64{0.1}}) })
 	wantPanic("OneCycle both", "both MaxLR and MaxLRs are set", func() {
 		NewOneCycleLR(NewSGD(ps, SGDConfig{Momentum: 0.9}), OneCycleConfig{MaxLR: 1, MaxLRs: []float64{1}, TotalSteps: 5})
 	})

@@ -1,6 +1,9 @@
 package optim
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // ThresholdMode says how PlateauConfig.Threshold measures a significant
 // change, with PyTorch's names.
@@ -27,7 +30,10 @@ type PlateauConfig struct {
 	ThresholdMode ThresholdMode
 	Cooldown      int     // epochs after a reduction during which bad epochs are not counted
 	MinLR         float64 // the rate never drops below this
-	Eps           float64 // reductions smaller than this are skipped; 0 means 1e-8
+	// MinLRs gives each parameter group its own floor, one per group (see
+	// Group), as PyTorch's list of min_lr; nil means MinLR for every group.
+	MinLRs []float64
+	Eps    float64 // reductions smaller than this are skipped; 0 means 1e-8
 }
 
 // Plateau lowers an optimizer's learning rate when a metric stops
@@ -43,6 +49,7 @@ type Plateau struct {
 	tracker  Tracker // its Wait is PyTorch's num_bad_epochs
 	cooldown int
 	steps    int
+	floors   []float64 // each group's minimum rate
 }
 
 // NewPlateau returns a Plateau rule driving opt's learning rate.
@@ -53,8 +60,20 @@ func NewPlateau(opt Optimizer, cfg PlateauConfig) *Plateau {
 	check("Plateau", cfg.Factor > 0 && cfg.Factor < 1, "factor %v outside (0, 1)", cfg.Factor)
 	check("Plateau", patience >= 0 && cfg.Cooldown >= 0 && threshold >= 0 && cfg.MinLR >= 0,
 		"patience, cooldown, threshold and min LR must not be negative")
+	groups := len(opt.LRs())
+	floors := cfg.MinLRs
+	if floors == nil {
+		floors = slices.Repeat([]float64{cfg.MinLR}, groups)
+	} else {
+		check("Plateau", cfg.MinLR == 0, "both MinLR and MinLRs are set: want one of them")
+		check("Plateau", len(floors) == groups, "%d minimum rates for %d parameter groups", len(floors), groups)
+		floors = slices.Clone(floors)
+	}
+	for g, f := range floors {
+		check("Plateau", f >= 0, "group %d: minimum rate %v is negative", g, f)
+	}
 	tracker := Tracker{Mode: cfg.Mode, MinDelta: threshold, Relative: cfg.ThresholdMode == Rel}
-	return &Plateau{opt: opt, cfg: cfg, patience: patience, tracker: tracker}
+	return &Plateau{opt: opt, cfg: cfg, patience: patience, tracker: tracker, floors: floors}
 }
 
 // Step takes the epoch's value of the metric, lowers the rate if the
@@ -74,7 +93,7 @@ func (p *Plateau) Step(metric float64) bool {
 	p.cooldown = p.cfg.Cooldown
 	lrs, reduced := p.opt.LRs(), false
 	for g, old := range lrs {
-		if lr := max(old*p.cfg.Factor, p.cfg.MinLR); old-lr > p.cfg.Eps {
+		if lr := max(old*p.cfg.Factor, p.floors[g]); old-lr > p.cfg.Eps {
 			lrs[g], reduced = lr, true
 		}
 	}

@@ -66,3 +66,4 @@ run("onecycle", lambda o: S.OneCycleLR(o, max_lr=[1.0, 0.2], total_steps=10), 9,
 run("onecycle-one-max", lambda o: S.OneCycleLR(o, max_lr=0.8, total_steps=6, cycle_momentum=False), 5)
 vals = [1, 0.9, 0.95, 0.97, 0.8, 0.85, 0.86, 0.87, 0.7, 0.71]
 run("plateau", lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=1, threshold=0, threshold_mode="abs", min_lr=0.04), 10, vals)
+run("plateau-floors", lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=0, threshold=0, threshold_mode="abs", min_lr=[0.2, 0.01]), 10, vals)
