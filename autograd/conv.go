@@ -140,6 +140,38 @@ func (g convGeometry) im2col(x, col []float64, grp int, scatter bool, n0, n1 int
 	}
 }
 
+// convChunk bounds the patches unfolded at once when no gradient needs
+// them, in elements (32 MB).
+const convChunk = 1 << 22
+
+// forward unfolds the images of x into col (groups·k × n·p) and sets out
+// [n o oh ow] to the filters w times the patches plus the bias bd (nil for
+// none), using prod (og × n·p) for each group's product.
+func (g convGeometry) forward(xd, wd, bd, col, prod, od []float64) {
+	p := g.oh * g.ow
+	cols, k := g.n*p, g.cg*g.kh*g.kw
+	for grp := range g.groups {
+		col := col[grp*k*cols:][:k*cols]
+		gemm.ParallelFor(g.n, k*p, func(lo, hi int) { g.im2col(xd, col, grp, false, lo, hi) })
+		gemm.Gemm(false, false, g.og, cols, k, wd[grp*g.og*k:], k, col, cols, prod, cols, false)
+		gemm.ParallelFor(g.n, g.og*p, func(lo, hi int) {
+			for n := lo; n < hi; n++ {
+				for oc := range g.og {
+					ch := grp*g.og + oc
+					bias := 0.0
+					if bd != nil {
+						bias = bd[ch]
+					}
+					dst, src := od[(n*g.o+ch)*p:][:p], prod[oc*cols+n*p:][:p]
+					for i, v := range src {
+						dst[i] = v + bias
+					}
+				}
+			}
+		})
+	}
+}
+
 // Conv2d returns the 2-D convolution (cross-correlation, as in PyTorch) of
 // x [batch channels height width] with the filters w [out in/groups kh kw]
 // plus the bias b [out] (nil for none), as torch.nn.functional.conv2d.
@@ -150,36 +182,32 @@ func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
 	p := g.oh * g.ow
 	cols, k := g.n*p, g.cg*g.kh*g.kw
 	xd, wd := x.Value.Data(), w.Value.Data()
+	var bd []float64
+	inputs := []*Var{x, w}
+	if b != nil {
+		bd = b.Value.Data()
+		inputs = append(inputs, b)
+	}
+	out := tensor.Zeros(g.n, g.o, g.oh, g.ow)
+	od := out.Data()
+	if !recordsGradient(inputs...) {
+		// No gradient will need the patches: unfold a few images at a time,
+		// so that an evaluation batch costs little more than its output.
+		per := max(1, convChunk/(g.groups*k*p))
+		colBuf, prodBuf := gemm.Buffer(g.groups*k*min(per, g.n)*p), gemm.Buffer(g.og*min(per, g.n)*p)
+		defer gemm.Release(colBuf)
+		defer gemm.Release(prodBuf)
+		for n0 := 0; n0 < g.n; n0 += per {
+			sub := g
+			sub.n = min(per, g.n-n0)
+			sub.forward(xd[n0*g.c*g.h*g.w:], wd, bd, *colBuf, *prodBuf, od[n0*g.o*p:])
+		}
+		return record(out, nil, inputs...)
+	}
 	colData := make([]float64, g.groups*k*cols) // kept for the weight's gradient
 	prodBuf := gemm.Buffer(g.og * cols)
 	defer gemm.Release(prodBuf)
-	prod := *prodBuf
-	out := tensor.Zeros(g.n, g.o, g.oh, g.ow)
-	od := out.Data()
-	for grp := range g.groups {
-		col := colData[grp*k*cols:][:k*cols]
-		gemm.ParallelFor(g.n, k*p, func(lo, hi int) { g.im2col(xd, col, grp, false, lo, hi) })
-		gemm.Gemm(false, false, g.og, cols, k, wd[grp*g.og*k:], k, col, cols, prod, cols, false)
-		gemm.ParallelFor(g.n, g.og*p, func(lo, hi int) {
-			for n := lo; n < hi; n++ {
-				for oc := range g.og {
-					ch := grp*g.og + oc
-					bias := 0.0
-					if b != nil {
-						bias = b.Value.Data()[ch]
-					}
-					dst, src := od[(n*g.o+ch)*p:][:p], prod[oc*cols+n*p:][:p]
-					for i, v := range src {
-						dst[i] = v + bias
-					}
-				}
-			}
-		})
-	}
-	inputs := []*Var{x, w}
-	if b != nil {
-		inputs = append(inputs, b)
-	}
+	g.forward(xd, wd, bd, colData, *prodBuf, od)
 	return record(out, func(gr *tensor.Tensor) {
 		gd := gr.Data()
 		// The output gradient of one group as a matrix [og, n·p].

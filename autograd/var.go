@@ -168,21 +168,31 @@ func (v *Var) accumulateProduct(a, b *tensor.Tensor, ta, tb bool) {
 // and none is NoGrad, remembers its inputs and the backward closure. The
 // result takes the strongest mode of its inputs.
 func record(value *tensor.Tensor, backward func(g *tensor.Tensor), inputs ...*Var) *Var {
-	out := &Var{Value: value}
+	out := &Var{Value: value, requiresGrad: recordsGradient(inputs...)}
 	for _, in := range inputs {
 		out.noGrad = out.noGrad || in.noGrad
-		out.requiresGrad = out.requiresGrad || in.requiresGrad
 		out.mode = max(out.mode, in.mode)
-	}
-	if out.noGrad {
-		out.requiresGrad = false
-		return out
 	}
 	if out.requiresGrad {
 		out.parents = inputs
 		out.backward = backward
 	}
 	return out
+}
+
+// recordsGradient reports whether record keeps the backward function of an
+// operation on inputs: some input requires a gradient and none is
+// graph-free. An operation can skip keeping what only its backward needs
+// when it does not.
+func recordsGradient(inputs ...*Var) bool {
+	requires := false
+	for _, in := range inputs {
+		if in.noGrad {
+			return false
+		}
+		requires = requires || in.requiresGrad
+	}
+	return requires
 }
 
 // Custom records an operation defined outside this package, as
