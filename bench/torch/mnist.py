@@ -78,9 +78,9 @@ def main():
         net.eval()
         with torch.no_grad():
             loss, correct = 0.0, 0
-            for first in range(0, len(inputs), 1000):  # cmd/mnist's evaluation batches
-                logits = net(inputs[first:first + 1000])
-                t = targets[first:first + 1000]
+            for first in range(0, len(inputs), 250):  # cmd/mnist's evaluation batches
+                logits = net(inputs[first:first + 250])
+                t = targets[first:first + 250]
                 loss += cross_entropy(logits, t).item() * len(t)
                 correct += (logits.argmax(1) == t).sum().item()
         net.train()
