@@ -231,9 +231,20 @@ func TestGroupStateRoundTrip(t *testing.T) {
 		t.Errorf("LoadState into one group: %v", err)
 	}
 	bad := opt.State()
-	bad.Set("momentum", tensor.Scalar(1.5))
-	if err := opt.LoadState(bad); err == nil || !strings.Contains(err.Error(), "momentum: 1.5 is outside [0, 1)") {
-		t.Errorf("LoadState of momentum 1.5: %v", err)
+	bad.Set("momentum", tensor.Scalar(-0.5))
+	if err := opt.LoadState(bad); err == nil || !strings.Contains(err.Error(), "momentum: -0.5 is not positive") {
+		t.Errorf("LoadState of momentum -0.5: %v", err)
+	}
+	adam := NewAdam(nn.ParametersOf(w, b), AdamConfig{})
+	badAdam := adam.State()
+	badAdam.Set("beta1", tensor.Scalar(1))
+	if err := adam.LoadState(badAdam); err == nil || !strings.Contains(err.Error(), "beta1: 1 is outside (0, 1)") {
+		t.Errorf("LoadState of beta1 1: %v", err)
+	}
+	// A momentum of 1 or more is PyTorch's to allow, and survives the round trip.
+	heavy := NewSGD(nn.ParametersOf(w, b), SGDConfig{Momentum: 1.2})
+	if err := heavy.LoadState(heavy.State()); err != nil {
+		t.Errorf("SGD with momentum 1.2: %v", err)
 	}
 }
 

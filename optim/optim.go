@@ -93,8 +93,10 @@ func badStateValue(name string, values []float64) string {
 		switch {
 		case math.IsNaN(v) || math.IsInf(v, 0):
 			return fmt.Sprintf("%v is not finite", v)
-		case (kind == "momentum" || kind == "beta1") && (v < 0 || v >= 1):
-			return fmt.Sprintf("%v is outside [0, 1)", v)
+		case kind == "beta1" && (v <= 0 || v >= 1):
+			return fmt.Sprintf("%v is outside (0, 1)", v)
+		case kind == "momentum" && v <= 0: // saved only when there is one
+			return fmt.Sprintf("%v is not positive", v)
 		case (kind == "lr" || accumulatesSquares(kind)) && v < 0:
 			return fmt.Sprintf("%v is negative", v)
 		case kind == "step" && (v != math.Trunc(v) || v < 0 || v > 1<<53):
