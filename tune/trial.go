@@ -1,0 +1,122 @@
+// Package tune runs hyperparameter searches of many training runs
+// (trials), with samplers that propose parameters and pruners that stop
+// unpromising trials early, as Optuna and Ray Tune do, and a journal that
+// lets a search survive crashes and be shared by several processes.
+package tune
+
+// TrialState is where a trial is in its life.
+type TrialState int
+
+const (
+	// Running: the objective is being evaluated.
+	Running TrialState = iota
+	// Complete: the objective returned a value.
+	Complete
+	// Pruned: a pruner stopped the trial; its last report stands as its value.
+	Pruned
+	// Failed: the objective returned an error or panicked.
+	Failed
+	// Paused: a pruner paused the trial at a rung; it may be promoted and
+	// resumed from its run checkpoint later.
+	Paused
+)
+
+// String returns the state's name, as the journal writes it.
+func (s TrialState) String() string {
+	switch s {
+	case Running:
+		return "running"
+	case Complete:
+		return "complete"
+	case Pruned:
+		return "pruned"
+	case Failed:
+		return "failed"
+	case Paused:
+		return "paused"
+	}
+	return "unknown"
+}
+
+// Direction says whether a study minimizes or maximizes its objective.
+type Direction int
+
+const (
+	// Minimize the objective (the default, as Optuna's).
+	Minimize Direction = iota
+	// Maximize the objective.
+	Maximize
+)
+
+// FrozenTrial is a snapshot of one trial as samplers and pruners read it
+// (Optuna's FrozenTrial). Every field is rebuilt from the study's journal,
+// so a pruner or sampler that keeps its state here survives a resume.
+type FrozenTrial struct {
+	Number int        // 0, 1, … in the order trials started
+	State  TrialState //
+	// Params holds each parameter's value: float64, int or string.
+	Params map[string]any
+	// Reports holds the intermediate values reported, by step
+	// (Optuna's intermediate_values).
+	Reports map[int]float64
+	// Value is the objective's result for a Complete trial.
+	Value float64
+	// Attrs holds values a pruner recorded on the trial (Optuna's system
+	// attributes, such as successive halving's completed rungs); they are
+	// journaled as every other event.
+	Attrs map[string]float64
+}
+
+// LastStep returns the largest step reported and whether any was.
+func (t *FrozenTrial) LastStep() (int, bool) {
+	last, ok := 0, false
+	for s := range t.Reports {
+		if !ok || s > last {
+			last, ok = s, true
+		}
+	}
+	return last, ok
+}
+
+// View is what a pruner sees of the study when it decides on a trial.
+type View interface {
+	// Name is the study's name (Hyperband assigns brackets by it).
+	Name() string
+	// Direction is the study's direction.
+	Direction() Direction
+	// Trials returns a snapshot of every trial in the study, in number
+	// order, the trial being decided included.
+	Trials() []FrozenTrial
+	// SetAttr records key = value on trial number n; it is journaled and
+	// seen by every later snapshot.
+	SetAttr(n int, key string, value float64)
+}
+
+// Decision is a pruner's answer about a trial that just reported.
+type Decision int
+
+const (
+	// Continue the trial.
+	Continue Decision = iota
+	// Prune: stop the trial now (Optuna's prune returning true).
+	Prune
+	// Pause: stop the trial for now, keeping its run checkpoint; a
+	// Promoter may resume it later.
+	Pause
+)
+
+// Pruner decides whether a trial that just reported should go on
+// (Optuna's BasePruner.prune). trial is the current snapshot of the trial
+// deciding; its Reports include the report just made.
+type Pruner interface {
+	Decide(v View, trial FrozenTrial) Decision
+}
+
+// Promoter is a Pruner that pauses trials instead of pruning them and
+// later promotes some of them (successive halving and Hyperband with
+// pausing): Promote returns the numbers of paused trials to resume now,
+// best first.
+type Promoter interface {
+	Pruner
+	Promote(v View) []int
+}
