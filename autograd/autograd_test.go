@@ -226,8 +226,41 @@ func TestBackwardWithSeed(t *testing.T) {
 	if diff := cmp.Diff([]float64{1, -1, 1}, seed.Data()); diff != "" {
 		t.Errorf("BackwardWith changed its seed (-want +got):\n%s", diff)
 	}
-	// Backward on something that needs no gradient does nothing.
-	Const(tensor.Scalar(1)).Backward()
+}
+
+// TestBackwardWithoutGraph checks that Backward refuses, as PyTorch's
+// backward raises, a result that recorded no graph: a loss whose target was
+// wrapped in NoGrad would otherwise train nothing, silently.
+func TestBackwardWithoutGraph(t *testing.T) {
+	w := Param(tensor.New([]float64{2}, 1, 1))
+	x := Const(tensor.New([]float64{3}, 1, 1))
+	tests := []struct {
+		name string
+		f    func()
+		want string
+	}{
+		{"NoGrad target", func() { x.MatMul(w).Sub(NoGrad(tensor.New([]float64{1}, 1, 1))).Square().Sum().Backward() }, "computed from a NoGrad value"},
+		{"NoGrad input", func() { NoGrad(x.Value).MatMul(w).Sum().Backward() }, "wrap training inputs and targets in Const"},
+		{"NoGrad leaf", func() { NoGrad(tensor.Scalar(1)).Backward() }, "NoGrad"},
+		{"NoGrad with seed", func() { NoGrad(x.Value).MatMul(w).BackwardWith(tensor.Ones(1, 1)) }, "BackwardWith: the result was computed from a NoGrad value"},
+		{"no Param", func() { x.Square().Sum().Backward() }, "depends on no Param"},
+		{"Const leaf", func() { Const(tensor.Scalar(1)).Backward() }, "depends on no Param"},
+		{"detached", func() { x.MatMul(w).Detach().Sum().Backward() }, "depends on no Param"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				e, ok := recover().(*Error)
+				if !ok || !errors.Is(e, tensor.ErrArgument) || !strings.Contains(e.Error(), tt.want) {
+					t.Errorf("panic %v; want an *autograd.Error of kind ErrArgument containing %q", e, tt.want)
+				}
+			}()
+			tt.f()
+		})
+	}
+	if w.Grad != nil {
+		t.Errorf("a refused Backward left a gradient %v", w.Grad)
+	}
 }
 
 func TestDeepChain(t *testing.T) {

@@ -221,21 +221,39 @@ func Custom(value *tensor.Tensor, backward func(g *tensor.Tensor) []*tensor.Tens
 
 // Backward computes the gradient of v, which must hold a single element,
 // with respect to every Var it depends on, adding it to their Grad fields.
+//
+// v must have recorded a graph: Backward panics, as PyTorch's backward
+// raises, on a result that no Param reaches or that was computed from a
+// NoGrad value. A loss whose targets were wrapped in NoGrad is the usual
+// cause; NoGrad is for evaluation, and data and targets for training are
+// Consts.
 func (v *Var) Backward() {
 	if v.Value.Size() != 1 {
 		panic(errorf("Backward", tensor.ErrShape, "result of shape %v is not a scalar: use BackwardWith and a seed gradient", v.Value.Shape()))
 	}
-	v.BackwardWith(tensor.Ones(v.Value.Shape()...))
+	v.backwardFrom("Backward", tensor.Ones(v.Value.Shape()...))
 }
 
 // BackwardWith is Backward for a result of any shape: seed is the gradient
-// of the final scalar with respect to v, with v's shape.
+// of the final scalar with respect to v, with v's shape. It panics as
+// Backward does on a result that recorded no graph.
 func (v *Var) BackwardWith(seed *tensor.Tensor) {
 	if !seed.SameShape(v.Value) {
 		panic(errorf("BackwardWith", tensor.ErrShape, "seed of shape %v for result of shape %v", seed.Shape(), v.Value.Shape()))
 	}
-	if !v.requiresGrad {
-		return
+	v.backwardFrom("BackwardWith", seed)
+}
+
+// backwardFrom runs the backward pass of Backward and BackwardWith (op) from
+// v with the gradient seed, after checking that v recorded a graph.
+func (v *Var) backwardFrom(op string, seed *tensor.Tensor) {
+	switch {
+	case v.noGrad:
+		panic(errorf(op, tensor.ErrArgument, "the result was computed from a NoGrad value, so it recorded no graph "+
+			"and no Param would receive a gradient; NoGrad is for evaluation: wrap training inputs and targets in Const"))
+	case !v.requiresGrad:
+		panic(errorf(op, tensor.ErrArgument, "the result depends on no Param, so no gradient would reach anything "+
+			"(Const and Detach give values that take none; trainable values are Params)"))
 	}
 	order := topoOrder(v)
 	v.accumulate(seed, false)
