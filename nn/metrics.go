@@ -35,14 +35,36 @@ func threshold(t *float64) float64 {
 	return *t
 }
 
-// Accuracy is the fraction of rows of pred [N C] (scores or probabilities)
-// whose largest entry is at the target class. Targets are class labels [N]
-// or one-hot rows [N C]. Its zero value is ready to use.
-type Accuracy struct{ hits, n float64 }
+// Accuracy is the fraction of examples classified right, as Keras's
+// "accuracy" is resolved from the shape of the predictions:
+//
+//   - Scores or probabilities of C ≥ 2 classes, pred [N C]: the rows whose
+//     largest entry is at the target class, the targets being labels [N]
+//     or one-hot rows [N C] (Keras's categorical accuracy).
+//   - One column, pred [N 1], a binary classifier's output: the rows where
+//     pred > Threshold agrees with the target, 0 or 1, of shape [N] or
+//     [N 1] (Keras's binary accuracy). Threshold nil means 0.5, for
+//     probabilities (a model ending in Sigmoid); a model ending in a
+//     linear layer gives logits, whose cut is new(0.0).
+//
+// A Threshold with predictions of several columns panics: it would be
+// ignored. Its zero value is ready to use.
+type Accuracy struct {
+	Threshold *float64
+	hits, n   float64
+}
 
 // Update counts a batch.
 func (a *Accuracy) Update(pred, target *tensor.Tensor) {
-	want, got := classesOf("Accuracy", pred, target)
+	var want, got []int
+	if pred.Dims() == 2 && pred.Dim(1) == 1 {
+		want, got = binaryClasses("Accuracy", pred, target, threshold(a.Threshold))
+	} else {
+		if a.Threshold != nil {
+			panic(&Error{Op: "Accuracy", Detail: fmt.Sprintf("a Threshold is set, but predictions of shape %v are scores of %d classes, compared by their largest entry; a Threshold cuts a single column [batch 1]", pred.Shape(), pred.Dim(-1))})
+		}
+		want, got = classesOf("Accuracy", pred, target)
+	}
 	for i, y := range want {
 		if got[i] == y {
 			a.hits++
@@ -55,7 +77,7 @@ func (a *Accuracy) Update(pred, target *tensor.Tensor) {
 func (a *Accuracy) Value() float64 { return ratioOr0(a.hits, a.n) }
 
 // Reset forgets every batch.
-func (a *Accuracy) Reset() { *a = Accuracy{} }
+func (a *Accuracy) Reset() { a.hits, a.n = 0, 0 }
 
 // classesOf returns the target and predicted (argmax) classes of a batch of
 // scores [N C] against labels [N] or one-hot rows [N C].
@@ -74,6 +96,29 @@ func classesOf(op string, pred, target *tensor.Tensor) (want, got []int) {
 	want = classLabels(op, labels, n, pred.Dim(1), nil)
 	for _, c := range pred.ArgMax(1).Data() {
 		got = append(got, int(c))
+	}
+	return want, got
+}
+
+// binaryClasses returns the target classes, 0 or 1, and the predicted ones,
+// pred > cut, of a binary problem: predictions [N] or [N 1] against targets
+// of as many elements.
+func binaryClasses(op string, pred, target *tensor.Tensor, cut float64) (want, got []int) {
+	column := func(t *tensor.Tensor) bool { return t.Dims() == 1 || (t.Dims() == 2 && t.Dim(1) == 1) }
+	if !column(pred) || !column(target) || pred.Dim(0) != target.Dim(0) {
+		panic(&Error{Kind: tensor.ErrShape, Op: op, Detail: fmt.Sprintf("prediction %v and target %v of a binary problem: want [batch] or [batch 1], one value per example", pred.Shape(), target.Shape())})
+	}
+	for i, p := range pred.Data() {
+		t := target.Data()[i]
+		if t != 0 && t != 1 {
+			panic(&Error{Kind: tensor.ErrIndex, Op: op, Detail: fmt.Sprintf("target %v at position %d of a binary problem: want 0 or 1", t, i)})
+		}
+		want = append(want, int(t))
+		if p > cut {
+			got = append(got, 1)
+		} else {
+			got = append(got, 0)
+		}
 	}
 	return want, got
 }
@@ -117,7 +162,9 @@ func (a *BinaryAccuracy) Reset() { a.hits, a.n = 0, 0 }
 // among the K largest entries, a tie broken towards the lower class as
 // argmax breaks it (so K 1 is Accuracy; scikit-learn breaks ties towards the
 // higher class, Keras counts every tied class in). K 0 means 5, Keras's
-// default.
+// default. K must be less than the number of classes: with K ≥ C every row
+// is a hit whatever the model, so Update panics where scikit-learn warns
+// and returns 1.
 type TopKAccuracy struct {
 	K       int
 	hits, n float64
@@ -128,6 +175,12 @@ func (a *TopKAccuracy) Update(pred, target *tensor.Tensor) {
 	k := a.K
 	if k == 0 {
 		k = 5
+	}
+	if k < 0 {
+		panic(&Error{Op: "TopKAccuracy", Detail: fmt.Sprintf("K is %d; want a positive number of classes (0 for 5)", a.K)})
+	}
+	if pred.Dims() == 2 && k >= pred.Dim(1) {
+		panic(&Error{Op: "TopKAccuracy", Detail: fmt.Sprintf("K %d with predictions %v of %d classes: every example would be among the top %d, a score of 1 for any model; want K < %d", k, pred.Shape(), pred.Dim(1), k, pred.Dim(1))})
 	}
 	want, _ := classesOf("TopKAccuracy", pred, target)
 	c := pred.Dim(1)
@@ -254,9 +307,12 @@ func (m *R2) Reset() { *m = R2{} }
 type Average int
 
 const (
-	// Binary scores the positive class (1) of a binary problem.
+	// Binary scores the positive class (1) of a binary problem: one whose
+	// targets and predictions are all 0 or 1.
 	Binary Average = iota
-	// Macro is the unweighted mean of the scores of every class.
+	// Macro is the unweighted mean of the scores of the classes that occur
+	// among the targets or the predictions, as scikit-learn's default, or
+	// of the classes a metric's Labels name.
 	Macro
 )
 
@@ -295,22 +351,7 @@ func (m *ConfusionMatrix) classify(pred, target *tensor.Tensor) (want, got []int
 		want, got = classesOf("ConfusionMatrix", pred, target)
 		return want, got, pred.Dim(1)
 	}
-	if pred.Size() != target.Size() || pred.Dims() > 2 {
-		shapeMismatch("ConfusionMatrix", pred, target)
-	}
-	cut := threshold(m.Threshold)
-	for i, p := range pred.Data() {
-		t := target.Data()[i]
-		if t != 0 && t != 1 {
-			panic(&Error{Kind: tensor.ErrIndex, Op: "ConfusionMatrix", Detail: fmt.Sprintf("target %v at position %d of a binary problem: want 0 or 1", t, i)})
-		}
-		want = append(want, int(t))
-		if p > cut {
-			got = append(got, 1)
-		} else {
-			got = append(got, 0)
-		}
-	}
+	want, got = binaryClasses("ConfusionMatrix", pred, target, threshold(m.Threshold))
 	return want, got, 2
 }
 
@@ -359,21 +400,48 @@ func (m *ConfusionMatrix) perClass(c int) (tp, predicted, actual float64) {
 	return tp, predicted, actual
 }
 
-// averaged applies score to the positive class or to every class, as avg
-// says; a class whose denominator is 0 scores 0, as scikit-learn's default
-// zero_division does.
-func (m *ConfusionMatrix) averaged(avg Average, score func(tp, predicted, actual float64) float64) float64 {
-	if avg == Binary {
+// averaged applies score to the positive class or to the classes labels
+// name (nil: every class that occurs), as avg says; a class whose
+// denominator is 0 scores 0, as scikit-learn's default zero_division does.
+// op names the metric in a panic.
+func (m *ConfusionMatrix) averaged(op string, avg Average, labels []int, score func(tp, predicted, actual float64) float64) float64 {
+	present := m.present()
+	switch {
+	case avg == Binary && labels != nil:
+		panic(&Error{Op: op, Detail: fmt.Sprintf("Labels %v are for a Macro average; Average is Binary, the score of class 1", labels)})
+	case avg == Binary && len(present) > 0 && present[len(present)-1] > 1:
+		panic(&Error{Op: op, Detail: fmt.Sprintf("Average Binary scores class 1 of a problem with classes 0 and 1, but class %d occurs; use Average Macro", present[len(present)-1])})
+	case avg == Binary:
 		return score(m.perClass(1))
+	case avg != Macro:
+		panic(&Error{Op: op, Detail: fmt.Sprintf("Average %d is neither Binary nor Macro", avg)})
 	}
-	if len(m.counts) == 0 {
+	if labels == nil {
+		labels = present
+	}
+	if len(m.counts) == 0 || len(labels) == 0 {
 		return 0
 	}
 	total := 0.0
-	for c := range m.counts {
+	for i, c := range labels {
+		if c < 0 || c >= len(m.counts) || slices.Contains(labels[:i], c) {
+			panic(&Error{Op: op, Kind: tensor.ErrIndex, Detail: fmt.Sprintf("Labels %v: label %d is not a distinct class of the %d classes seen", labels, c, len(m.counts))})
+		}
 		total += score(m.perClass(c))
 	}
-	return total / float64(len(m.counts))
+	return total / float64(len(labels))
+}
+
+// present returns, in order, the classes that occur as a target or as a
+// prediction.
+func (m *ConfusionMatrix) present() []int {
+	var classes []int
+	for c := range m.counts {
+		if _, predicted, actual := m.perClass(c); predicted > 0 || actual > 0 {
+			classes = append(classes, c)
+		}
+	}
+	return classes
 }
 
 // Precision is tp / (tp + fp) of the positive class (Average Binary) or
@@ -381,24 +449,31 @@ func (m *ConfusionMatrix) averaged(avg Average, score func(tp, predicted, actual
 // example.
 type Precision struct {
 	Average Average
+	// Labels, for a Macro average, are the classes to average over; nil
+	// means every class that occurs among the targets or the predictions,
+	// as scikit-learn's default. A class named here that never occurs
+	// scores 0, as in scikit-learn.
+	Labels []int
 	ConfusionMatrix
 }
 
 // Value returns the precision.
 func (p *Precision) Value() float64 {
-	return p.averaged(p.Average, func(tp, predicted, _ float64) float64 { return ratioOr0(tp, predicted) })
+	return p.averaged("Precision", p.Average, p.Labels, func(tp, predicted, _ float64) float64 { return ratioOr0(tp, predicted) })
 }
 
 // Recall is tp / (tp + fn) of the positive class (Average Binary) or the
 // mean over the classes (Macro).
 type Recall struct {
 	Average Average
+	// Labels are the classes of a Macro average, as Precision's.
+	Labels []int
 	ConfusionMatrix
 }
 
 // Value returns the recall.
 func (r *Recall) Value() float64 {
-	return r.averaged(r.Average, func(tp, _, actual float64) float64 { return ratioOr0(tp, actual) })
+	return r.averaged("Recall", r.Average, r.Labels, func(tp, _, actual float64) float64 { return ratioOr0(tp, actual) })
 }
 
 // F1 is the harmonic mean of precision and recall, 2tp / (2tp + fp + fn),
@@ -406,12 +481,14 @@ func (r *Recall) Value() float64 {
 // (Macro), as scikit-learn's f1_score.
 type F1 struct {
 	Average Average
+	// Labels are the classes of a Macro average, as Precision's.
+	Labels []int
 	ConfusionMatrix
 }
 
 // Value returns F1.
 func (f *F1) Value() float64 {
-	return f.averaged(f.Average, func(tp, predicted, actual float64) float64 { return ratioOr0(2*tp, predicted+actual) })
+	return f.averaged("F1", f.Average, f.Labels, func(tp, predicted, actual float64) float64 { return ratioOr0(2*tp, predicted+actual) })
 }
 
 // ROCAUC is the area under the ROC curve of a binary problem: the

@@ -32,6 +32,13 @@ var (
 		0.2, 0.2, 0.6, 0.6, 0.3, 0.1, 0.3, 0.4, 0.3, 0.1, 0.1, 0.8, 0.4, 0.5, 0.1,
 		0.2, 0.3, 0.5, 0.9, 0.05, 0.05, 0.3, 0.35, 0.35}
 	labels = []float64{1, 0, 2, 1, 1, 2, 0, 0, 2, 2, 2, 0, 1}
+	logits = []float64{2.1, -0.3, 0.7, 0.2, -1.5, 0.4, -2.0, 1.1, -0.1, 3.0, -0.6, 0.9, 0.0}
+	// Five classes, of which class 3 is neither a target nor a prediction.
+	classes5 = []float64{0.6, 0.1, 0.1, 0.1, 0.1, 0.1, 0.5, 0.2, 0.1, 0.1, 0.1, 0.2, 0.5, 0.1, 0.1,
+		0.2, 0.2, 0.1, 0.0, 0.5, 0.5, 0.3, 0.1, 0.0, 0.1, 0.1, 0.1, 0.6, 0.1, 0.1,
+		0.1, 0.6, 0.1, 0.1, 0.1, 0.3, 0.1, 0.1, 0.1, 0.4, 0.2, 0.1, 0.5, 0.1, 0.1,
+		0.1, 0.1, 0.2, 0.1, 0.5, 0.1, 0.3, 0.4, 0.1, 0.1}
+	labels5 = []float64{0, 1, 2, 4, 1, 2, 0, 4, 2, 4, 0}
 )
 
 // untied is scores with row 7 changed so that no target ties at the second
@@ -58,6 +65,8 @@ func TestMetricsMatchScikitLearn(t *testing.T) {
 	reg := func(v []float64) *tensor.Tensor { return tensor.New(v, len(v), 1) }
 	scores := tensor.New(classes, 13, 3)
 	lab := tensor.New(labels)
+	scores5, lab5 := tensor.New(classes5, 11, 5), tensor.New(labels5)
+	all5 := []int{0, 1, 2, 3, 4}
 	tests := []struct {
 		name         string
 		m            Metric
@@ -79,6 +88,17 @@ func TestMetricsMatchScikitLearn(t *testing.T) {
 		{"Accuracy", &Accuracy{}, scores, lab, 10.0 / 13},
 		{"ConfusionMatrix", &ConfusionMatrix{}, scores, lab, 10.0 / 13},
 		{"BinaryAccuracy", &BinaryAccuracy{}, tensor.New(binS), tensor.New(binT), 11.0 / 13},
+		{"Accuracy of one column", &Accuracy{}, tensor.New(binS, 13, 1), tensor.New(binT), 0.8461538461538461},
+		{"Accuracy of one column of logits", &Accuracy{Threshold: new(0.0)}, tensor.New(logits, 13, 1), tensor.New(binT, 13, 1), 0.6923076923076923},
+		{"macro Precision, a class absent", &Precision{Average: Macro}, scores5, lab5, 0.6875},
+		{"macro Recall, a class absent", &Recall{Average: Macro}, scores5, lab5, 0.7083333333333333},
+		{"macro F1, a class absent", &F1{Average: Macro}, scores5, lab5, 0.6892857142857143},
+		{"macro Precision, every label", &Precision{Average: Macro, Labels: all5}, scores5, lab5, 0.55},
+		{"macro Recall, every label", &Recall{Average: Macro, Labels: all5}, scores5, lab5, 0.5666666666666667},
+		{"macro F1, every label", &F1{Average: Macro, Labels: all5}, scores5, lab5, 0.5514285714285714},
+		{"macro Precision, labels 0 and 2", &Precision{Average: Macro, Labels: []int{0, 2}}, scores5, lab5, 0.625},
+		{"macro Recall, labels 0 and 2", &Recall{Average: Macro, Labels: []int{0, 2}}, scores5, lab5, 0.6666666666666666},
+		{"macro F1, labels 0 and 2", &F1{Average: Macro, Labels: []int{0, 2}}, scores5, lab5, 0.6285714285714286},
 	}
 	for _, tt := range tests {
 		whole := score(tt.m, tt.pred, tt.target, 0)
@@ -137,4 +157,68 @@ func TestMetricEdges(t *testing.T) {
 	mustPanic(t, "Accuracy: predictions of shape [3]", func() { (&Accuracy{}).Update(tensor.Zeros(3), tensor.Zeros(3)) })
 	mustPanic(t, "BinaryAccuracy: prediction [3] and target [2]", func() { (&BinaryAccuracy{}).Update(tensor.Zeros(3), tensor.Zeros(2)) })
 	mustPanic(t, "ROCAUC: target 2 at position 0", func() { (&ROCAUC{}).Update(tensor.Zeros(1), tensor.New([]float64{2})) })
+}
+
+// TestAccuracyOfOneColumn: a binary classifier's [N 1] output is scored as
+// Keras scores "accuracy" there, cut at 0.5 or at the Threshold given, not
+// by the argmax of one column, which is always right.
+func TestAccuracyOfOneColumn(t *testing.T) {
+	probs := tensor.New([]float64{0.9, 0.2, 0.6, 0.4}, 4, 1)
+	target := tensor.New([]float64{1, 1, 0, 0}, 4, 1)
+	if v := score(&Accuracy{}, probs, target, 0); v != 0.5 {
+		t.Errorf("Accuracy of probabilities [N 1] against [N 1] = %v, want 0.5", v)
+	}
+	target = target.Reshape(4)
+	if v := score(&Accuracy{}, probs, target, 3); v != 0.5 {
+		t.Errorf("Accuracy of probabilities [N 1] against [N] = %v, want 0.5", v)
+	}
+	logits := tensor.New([]float64{2, -1, 0.5, -0.3}, 4, 1)
+	if v := score(&Accuracy{Threshold: new(0.0)}, logits, tensor.New([]float64{1, 0, 0, 0}, 4, 1), 2); v != 0.75 {
+		t.Errorf("Accuracy of logits [N 1] cut at 0 = %v, want 0.75", v)
+	}
+	mustPanic(t, "Accuracy: target 0.7 at position 1 of a binary problem: want 0 or 1", func() {
+		(&Accuracy{}).Update(probs, tensor.New([]float64{1, 0.7, 0, 0}))
+	})
+	mustPanic(t, "Accuracy: prediction [4 1] and target [3]", func() { (&Accuracy{}).Update(probs, tensor.Zeros(3)) })
+	mustPanic(t, "a Threshold is set, but predictions of shape [2 2] are scores of 2 classes", func() {
+		(&Accuracy{Threshold: new(0.0)}).Update(tensor.Zeros(2, 2), tensor.Zeros(2))
+	})
+}
+
+// TestTopKAccuracyRefusesKAtLeastClasses: with K ≥ C every example is a
+// hit whatever the model; scikit-learn warns and scores 1, minidl refuses.
+func TestTopKAccuracyRefusesKAtLeastClasses(t *testing.T) {
+	pred, target := tensor.New(classes, 13, 3), tensor.New(labels)
+	mustPanic(t, "TopKAccuracy: K 3 with predictions [13 3] of 3 classes", func() { (&TopKAccuracy{K: 3}).Update(pred, target) })
+	mustPanic(t, "TopKAccuracy: K 5 with predictions [13 3]", func() { (&TopKAccuracy{}).Update(pred, target) })
+	mustPanic(t, "TopKAccuracy: K 1 with predictions [2 1] of 1 classes", func() { (&TopKAccuracy{K: 1}).Update(tensor.Zeros(2, 1), tensor.Zeros(2)) })
+	mustPanic(t, "TopKAccuracy: K is -1", func() { (&TopKAccuracy{K: -1}).Update(pred, target) })
+	if v := score(&TopKAccuracy{K: 1}, pred, target, 0); v != 10.0/13 {
+		t.Errorf("TopKAccuracy with K 1 = %v, want the accuracy 10/13", v)
+	}
+}
+
+// TestAverageMisuse: Labels with a Binary average, a Binary average of a
+// problem with more than two classes and labels that are not classes are
+// refused rather than scored.
+func TestAverageMisuse(t *testing.T) {
+	scores, lab := tensor.New(classes, 13, 3), tensor.New(labels)
+	tests := []struct {
+		name string
+		m    Metric
+		want string
+	}{
+		{"Labels with Binary", &F1{Labels: []int{0, 1}}, "F1: Labels [0 1] are for a Macro average"},
+		{"Binary on three classes", &Precision{}, "Precision: Average Binary scores class 1 of a problem with classes 0 and 1, but class 2 occurs"},
+		{"label outside", &Recall{Average: Macro, Labels: []int{0, 3}}, "Recall: Labels [0 3]: label 3 is not a distinct class of the 3 classes seen"},
+		{"label twice", &Recall{Average: Macro, Labels: []int{1, 1}}, "label 1 is not a distinct class"},
+		{"negative label", &F1{Average: Macro, Labels: []int{-1}}, "label -1 is not a distinct class"},
+	}
+	for _, tt := range tests {
+		mustPanic(t, tt.want, func() { score(tt.m, scores, lab, 0) })
+	}
+	// Nothing seen yet: 0, whatever the labels.
+	if v := (&F1{Average: Macro, Labels: []int{7}}).Value(); v != 0 {
+		t.Errorf("F1 of nothing = %v", v)
+	}
 }

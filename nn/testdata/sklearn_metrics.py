@@ -42,3 +42,22 @@ print("confusion", metrics.confusion_matrix(labels, pred).tolist())
 untied = scores.copy()
 untied[7] = [0.3, 0.4, 0.31]
 print("top2", repr(metrics.top_k_accuracy_score(labels, untied, k=2)))
+
+# Accuracy of a one-column output, as Keras resolves "accuracy" for it:
+# binary accuracy, probabilities cut at 0.5 and logits at 0.
+print("binary_accuracy", repr(metrics.accuracy_score(t, (s > 0.5).astype(int))))
+z = np.array([2.1, -0.3, 0.7, 0.2, -1.5, 0.4, -2.0, 1.1, -0.1, 3.0, -0.6, 0.9, 0.0])
+print("binary_accuracy_logits", repr(metrics.accuracy_score(t, (z > 0).astype(int))))
+
+# Five classes of which class 3 is neither a target nor a prediction:
+# scikit-learn's macro averages are over the labels present unless given.
+scores5 = np.array([[0.6, 0.1, 0.1, 0.1, 0.1], [0.1, 0.5, 0.2, 0.1, 0.1], [0.1, 0.2, 0.5, 0.1, 0.1],
+                    [0.2, 0.2, 0.1, 0.0, 0.5], [0.5, 0.3, 0.1, 0.0, 0.1], [0.1, 0.1, 0.6, 0.1, 0.1],
+                    [0.1, 0.6, 0.1, 0.1, 0.1], [0.3, 0.1, 0.1, 0.1, 0.4], [0.2, 0.1, 0.5, 0.1, 0.1],
+                    [0.1, 0.1, 0.2, 0.1, 0.5], [0.1, 0.3, 0.4, 0.1, 0.1]])
+labels5 = np.array([0, 1, 2, 4, 1, 2, 0, 4, 2, 4, 0])
+pred5 = scores5.argmax(1)
+for name, f in [("precision", metrics.precision_score), ("recall", metrics.recall_score), ("f1", metrics.f1_score)]:
+    print("absent_macro_" + name, repr(f(labels5, pred5, average="macro", zero_division=0)))
+    print("absent_macro_" + name + "_all_labels", repr(f(labels5, pred5, labels=[0, 1, 2, 3, 4], average="macro", zero_division=0)))
+    print("absent_macro_" + name + "_labels_0_2", repr(f(labels5, pred5, labels=[0, 2], average="macro", zero_division=0)))
