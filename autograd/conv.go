@@ -1,13 +1,17 @@
 package autograd
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/tensor"
 )
 
 // Conv2dOptions are a 2-D convolution's settings, as torch.nn.Conv2d
 // names them; zero fields take PyTorch's defaults (stride 1, padding 0,
-// dilation 1, one group). Each pair is (height, width).
+// dilation 1, one group), and negative ones panic. Each pair is (height,
+// width).
 type Conv2dOptions struct {
 	Stride, Padding, Dilation [2]int
 	Groups                    int
@@ -41,18 +45,26 @@ type convGeometry struct {
 	inside [][2]int
 }
 
+// newConvGeometry checks a convolution's shapes and settings at the door,
+// before anything is allocated: every size is positive but the batch, no
+// size arithmetic overflows, and the output and the patches unfolded for
+// one image fit in a tensor.
 func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry {
-	o = o.withDefaults()
 	if x.Dims() != 4 || w.Dims() != 4 {
 		panic(errorf("Conv2d", tensor.ErrShape, "input %v and weight %v: want [batch channels height width] and [out in/groups kh kw]", x.Shape(), w.Shape()))
 	}
-	for i := range 2 {
-		if o.Stride[i] < 1 || o.Dilation[i] < 1 || o.Padding[i] < 0 {
-			panic(errorf("Conv2d", tensor.ErrArgument, "stride %v, padding %v, dilation %v: want strides and dilations ≥ 1, padding ≥ 0", o.Stride, o.Padding, o.Dilation))
-		}
+	if o.Groups < 0 || min(o.Stride[0], o.Stride[1], o.Padding[0], o.Padding[1], o.Dilation[0], o.Dilation[1]) < 0 {
+		panic(errorf("Conv2d", tensor.ErrArgument, "stride %v, padding %v, dilation %v, groups %d: want none negative (0 is the default: stride and dilation 1, one group)", o.Stride, o.Padding, o.Dilation, o.Groups))
 	}
+	o = o.withDefaults()
 	g := convGeometry{n: x.Dim(0), c: x.Dim(1), h: x.Dim(2), w: x.Dim(3), o: w.Dim(0), kh: w.Dim(2), kw: w.Dim(3), groups: o.Groups, opt: o}
-	if g.groups < 1 || g.o%g.groups != 0 {
+	if g.c == 0 || g.h == 0 || g.w == 0 {
+		panic(errorf("Conv2d", tensor.ErrShape, "input %v: want channels, height and width ≥ 1 (only the batch may be empty)", x.Shape()))
+	}
+	if g.o == 0 || g.kh == 0 || g.kw == 0 {
+		panic(errorf("Conv2d", tensor.ErrShape, "weight %v: want at least one filter and a kernel of at least 1×1", w.Shape()))
+	}
+	if g.o%g.groups != 0 {
 		panic(errorf("Conv2d", tensor.ErrArgument, "%d groups for %d output channels: want a positive divisor", g.groups, g.o))
 	}
 	if g.c != w.Dim(1)*g.groups {
@@ -62,11 +74,10 @@ func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry 
 	if b != nil && (b.Value.Dims() != 1 || b.Value.Dim(0) != g.o) {
 		panic(errorf("Conv2d", tensor.ErrShape, "bias %v for %d output channels", b.Value.Shape(), g.o))
 	}
-	g.oh = (g.h+2*o.Padding[0]-o.Dilation[0]*(g.kh-1)-1)/o.Stride[0] + 1
-	g.ow = (g.w+2*o.Padding[1]-o.Dilation[1]*(g.kw-1)-1)/o.Stride[1] + 1
-	if g.h+2*o.Padding[0] < o.Dilation[0]*(g.kh-1)+1 || g.w+2*o.Padding[1] < o.Dilation[1]*(g.kw-1)+1 {
-		panic(errorf("Conv2d", tensor.ErrShape, "input %v padded by %v is smaller than the %d×%d kernel dilated by %v", x.Shape(), o.Padding, g.kh, g.kw, o.Dilation))
-	}
+	g.oh = windows("Conv2d", x, 2, o.Padding[0], g.kh, o.Dilation[0], o.Stride[0])
+	g.ow = windows("Conv2d", x, 3, o.Padding[1], g.kw, o.Dilation[1], o.Stride[1])
+	checkSize("Conv2d", "output", g.n, g.o, g.oh, g.ow)
+	checkSize("Conv2d", "patches unfolded for one image", g.c, g.kh, g.kw, g.oh, g.ow)
 	g.inside = make([][2]int, g.kw)
 	for j := range g.kw {
 		// 0 ≤ xo·stride + off ≤ w − 1
@@ -76,6 +87,35 @@ func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry 
 		g.inside[j] = [2]int{lo, max(lo, hi)}
 	}
 	return g
+}
+
+// windows returns how many windows of kernel elements spaced by dilation
+// fit, stride apart, along dimension axis of x padded by pad on both
+// sides: (size + 2·pad − dilation·(kernel−1) − 1)/stride + 1. It panics if
+// none fits or the arithmetic would overflow. pad ≥ 0 and kernel,
+// dilation, stride ≥ 1.
+func windows(op string, x *tensor.Tensor, axis, pad, kernel, dilation, stride int) int {
+	size := x.Dim(axis)
+	if pad > (math.MaxInt-size)/2 || kernel-1 > (math.MaxInt-1)/dilation {
+		panic(errorf(op, tensor.ErrShape, "input %v: padding %d, kernel %d and dilation %d along dimension %d overflow an int", x.Shape(), pad, kernel, dilation, axis))
+	}
+	padded, span := size+2*pad, dilation*(kernel-1)+1
+	if padded < span {
+		kernelText := fmt.Sprintf("the kernel of %d", kernel)
+		if dilation > 1 {
+			kernelText = fmt.Sprintf("the kernel's span of %d (%d dilated by %d)", span, kernel, dilation)
+		}
+		panic(errorf(op, tensor.ErrShape, "input %v padded by %d along dimension %d is %d wide, less than %s", x.Shape(), pad, axis, padded, kernelText))
+	}
+	return (padded-span)/stride + 1
+}
+
+// checkSize panics unless a tensor of the given shape, named by what, can
+// be made: its element count is at most tensor.MaxElements.
+func checkSize(op, what string, shape ...int) {
+	if _, ok := tensor.Elements(shape...); !ok {
+		panic(errorf(op, tensor.ErrShape, "the %s %v would have more than %d elements", what, shape, tensor.MaxElements))
+	}
 }
 
 // ceilDiv and floorDiv divide by a positive d, rounding up or down.
@@ -177,6 +217,11 @@ func (g convGeometry) forward(xd, wd, bd, col, prod, od []float64) {
 // plus the bias b [out] (nil for none), as torch.nn.functional.conv2d.
 // It unfolds the input into patches (im2col) and multiplies them by the
 // filters on the matrix engine, one product per group for the whole batch.
+//
+// An empty batch gives an empty output, as in PyTorch; any other empty
+// size, a kernel that does not fit the padded input, and an output or
+// patches beyond tensor.MaxElements panic with an *Error before anything
+// is allocated.
 func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
 	g := newConvGeometry(x.Value, w.Value, b, o)
 	p := g.oh * g.ow
@@ -188,9 +233,22 @@ func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
 		bd = b.Value.Data()
 		inputs = append(inputs, b)
 	}
+	keep := recordsGradient(inputs...)
+	if keep { // the patches of the whole batch are kept: check them before allocating anything
+		checkSize("Conv2d", "patches unfolded for the batch", g.c, g.kh, g.kw, g.n, g.oh, g.ow)
+	}
 	out := tensor.Zeros(g.n, g.o, g.oh, g.ow)
 	od := out.Data()
-	if !recordsGradient(inputs...) {
+	if g.n == 0 { // an empty batch, as PyTorch allows: empty output, zero gradients
+		return record(out, func(*tensor.Tensor) {
+			x.accumulate(tensor.Zeros(x.Value.Shape()...), true)
+			w.accumulate(tensor.Zeros(w.Value.Shape()...), true)
+			if b != nil {
+				b.accumulate(tensor.Zeros(g.o), true)
+			}
+		}, inputs...)
+	}
+	if !keep {
 		// No gradient will need the patches: unfold a few images at a time,
 		// so that an evaluation batch costs little more than its output.
 		per := max(1, convChunk/(g.groups*k*p))

@@ -1,6 +1,8 @@
 package autograd
 
 import (
+	"math"
+
 	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/tensor"
 )
@@ -9,7 +11,9 @@ import (
 // AvgPool2d name them: Kernel is required; a zero Stride is the kernel
 // (PyTorch's default); Padding, at most half the kernel, pads with −∞ for
 // the maximum and with zeros for the average. Each pair is (height,
-// width).
+// width). Pooling takes inputs [batch channels height width] whose
+// batch or channels may be empty (the output is then empty) but not their
+// planes; an output beyond tensor.MaxElements panics before it is made.
 type PoolOptions struct {
 	Kernel, Stride, Padding [2]int
 	// ExcludePad, for AvgPool2d, divides each window by the input elements
@@ -25,25 +29,36 @@ type poolGeometry struct {
 	opt                  PoolOptions
 }
 
+// newPoolGeometry checks a pooling's shapes and settings at the door,
+// before anything is allocated: the planes are not empty (the batch and
+// the channels may be), no size arithmetic overflows, and the output fits
+// in a tensor.
 func newPoolGeometry(op string, x *tensor.Tensor, o PoolOptions) poolGeometry {
-	if x.Dims() != 4 {
-		panic(errorf(op, tensor.ErrShape, "input %v: want [batch channels height width]", x.Shape()))
-	}
+	checkPoolInput(op, x)
 	for i := range 2 {
 		if o.Stride[i] == 0 {
 			o.Stride[i] = o.Kernel[i]
 		}
-		if o.Kernel[i] < 1 || o.Stride[i] < 1 || o.Padding[i] < 0 || 2*o.Padding[i] > o.Kernel[i] {
+		if o.Kernel[i] < 1 || o.Stride[i] < 1 || o.Padding[i] < 0 || o.Padding[i] > o.Kernel[i]/2 {
 			panic(errorf(op, tensor.ErrArgument, "kernel %v, stride %v, padding %v: want kernels and strides ≥ 1 and padding at most half the kernel", o.Kernel, o.Stride, o.Padding))
 		}
 	}
 	g := poolGeometry{planes: x.Dim(0) * x.Dim(1), h: x.Dim(2), w: x.Dim(3), opt: o}
-	g.oh = (g.h+2*o.Padding[0]-o.Kernel[0])/o.Stride[0] + 1
-	g.ow = (g.w+2*o.Padding[1]-o.Kernel[1])/o.Stride[1] + 1
-	if g.h+2*o.Padding[0] < o.Kernel[0] || g.w+2*o.Padding[1] < o.Kernel[1] {
-		panic(errorf(op, tensor.ErrShape, "input %v padded by %v is smaller than the kernel %v", x.Shape(), o.Padding, o.Kernel))
-	}
+	g.oh = windows(op, x, 2, o.Padding[0], o.Kernel[0], 1, o.Stride[0])
+	g.ow = windows(op, x, 3, o.Padding[1], o.Kernel[1], 1, o.Stride[1])
+	checkSize(op, "output", x.Dim(0), x.Dim(1), g.oh, g.ow)
 	return g
+}
+
+// checkPoolInput panics unless x is [batch channels height width] with a
+// plane of at least one element.
+func checkPoolInput(op string, x *tensor.Tensor) {
+	if x.Dims() != 4 {
+		panic(errorf(op, tensor.ErrShape, "input %v: want [batch channels height width]", x.Shape()))
+	}
+	if x.Dim(2) == 0 || x.Dim(3) == 0 {
+		panic(errorf(op, tensor.ErrShape, "input %v: want height and width ≥ 1 (only the batch and the channels may be empty)", x.Shape()))
+	}
 }
 
 // window returns output (y, x)'s rows [y0, y1) and columns [x0, x1) in the
@@ -61,6 +76,9 @@ func (g poolGeometry) window(y, x int) (y0, y1, x0, x1 int) {
 // a NaN is the maximum of any window that holds one.
 func (x *Var) MaxPool2d(o PoolOptions) *Var {
 	g := newPoolGeometry("MaxPool2d", x.Value, o)
+	if g.h*g.w > math.MaxInt32 {
+		panic(errorf("MaxPool2d", tensor.ErrShape, "input %v: a plane of %d elements; MaxPool2d records the position of each maximum in 32 bits, so planes hold at most %d", x.Value.Shape(), g.h*g.w, math.MaxInt32))
+	}
 	shape := []int{x.Value.Dim(0), x.Value.Dim(1), g.oh, g.ow}
 	out := tensor.Zeros(shape...)
 	od, xd := out.Data(), x.Value.Data()
@@ -126,13 +144,15 @@ func (x *Var) AvgPool2d(o PoolOptions) *Var {
 // output row i covers input rows ⌊i·h/oh⌋ to ⌈(i+1)·h/oh⌉, and likewise
 // across. (1, 1) is the global average pooling of a CNN's head.
 func (x *Var) AdaptiveAvgPool2d(oh, ow int) *Var {
-	if x.Value.Dims() != 4 {
-		panic(errorf("AdaptiveAvgPool2d", tensor.ErrShape, "input %v: want [batch channels height width]", x.Value.Shape()))
-	}
+	checkPoolInput("AdaptiveAvgPool2d", x.Value)
 	if oh < 1 || ow < 1 {
 		panic(errorf("AdaptiveAvgPool2d", tensor.ErrArgument, "output size %d×%d: want both ≥ 1", oh, ow))
 	}
+	checkSize("AdaptiveAvgPool2d", "output", x.Value.Dim(0), x.Value.Dim(1), oh, ow)
 	g := poolGeometry{planes: x.Value.Dim(0) * x.Value.Dim(1), h: x.Value.Dim(2), w: x.Value.Dim(3)}
+	if oh > math.MaxInt/g.h || ow > math.MaxInt/g.w { // the windows' bounds are (i+1)·h/oh
+		panic(errorf("AdaptiveAvgPool2d", tensor.ErrShape, "output size %d×%d of input %v: the window arithmetic overflows an int", oh, ow, x.Value.Shape()))
+	}
 	return x.averageWindows(g, func(y, xo int) (y0, y1, x0, x1 int, size float64) {
 		y0, y1 = y*g.h/oh, ((y+1)*g.h+oh-1)/oh
 		x0, x1 = xo*g.w/ow, ((xo+1)*g.w+ow-1)/ow

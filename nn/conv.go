@@ -22,11 +22,16 @@ type Conv2d struct {
 // NewConv2d returns a Conv2d from in to out channels with a kernel of
 // kernel[0]×kernel[1], initialized as PyTorch does: weight and bias from
 // U(−1/√fan, 1/√fan), fan = in/groups·kh·kw (Kaiming-uniform with a = √5).
+// Negative settings panic here rather than at the first Forward.
 func NewConv2d(rng *rand.Rand, in, out int, kernel [2]int, o autograd.Conv2dOptions) *Conv2d {
+	if o.Groups < 0 || min(o.Stride[0], o.Stride[1], o.Padding[0], o.Padding[1], o.Dilation[0], o.Dilation[1]) < 0 {
+		panic(&Error{Op: "NewConv2d", Detail: fmt.Sprintf("stride %v, padding %v, dilation %v, groups %d: want none negative (0 is the default: stride and dilation 1, one group)", o.Stride, o.Padding, o.Dilation, o.Groups)})
+	}
 	groups := max(o.Groups, 1)
 	if in <= 0 || out <= 0 || kernel[0] <= 0 || kernel[1] <= 0 || in%groups != 0 || out%groups != 0 {
 		panic(&Error{Op: "NewConv2d", Detail: fmt.Sprintf("%d to %d channels, kernel %v, %d groups: want positive sizes and groups dividing both channel counts", in, out, kernel, groups)})
 	}
+	checkParamSize("NewConv2d", "weight", out, in/groups, kernel[0], kernel[1])
 	w := tensor.Zeros(out, in/groups, kernel[0], kernel[1])
 	KaimingUniform(Kaiming{A: math.Sqrt(5)})(rng, w)
 	bound := 1 / math.Sqrt(float64(in/groups*kernel[0]*kernel[1]))

@@ -58,6 +58,14 @@ func TestConv2dInitAndString(t *testing.T) {
 
 func TestConvAndPoolErrors(t *testing.T) {
 	mustPanic(t, "groups dividing both", func() { NewConv2d(newRNG(), 3, 4, [2]int{3, 3}, autograd.Conv2dOptions{Groups: 2}) })
+	for _, o := range []autograd.Conv2dOptions{{Groups: -1}, {Stride: [2]int{1, -2}}, {Padding: [2]int{-1, 0}}, {Dilation: [2]int{0, -1}}} {
+		mustPanic(t, "NewConv2d: stride", func() { NewConv2d(newRNG(), 2, 2, [2]int{3, 3}, o) })
+	}
+	mustPanic(t, "NewConv2d: a weight of shape [2097152 1048576 1 1] would have more than", func() {
+		NewConv2d(newRNG(), 1<<20, 1<<21, [2]int{1, 1}, autograd.Conv2dOptions{})
+	})
+	mustPanic(t, "NewLinear: a weight of shape [2097152 1048576] would have more than", func() { NewLinear(newRNG(), 1<<20, 1<<21) })
+	mustPanic(t, "NewEmbedding: a weight of shape [17592186044416 1] would have more than", func() { NewEmbedding(newRNG(), 1<<44, 1, EmbeddingConfig{}) })
 	conv := NewConv2d(newRNG(), 3, 4, [2]int{3, 3}, autograd.Conv2dOptions{})
 	for _, tt := range []struct {
 		x    *tensor.Tensor
@@ -66,7 +74,7 @@ func TestConvAndPoolErrors(t *testing.T) {
 	}{
 		{tensor.Zeros(2, 3, 8), tensor.ErrShape, "want [batch channels height width]"},
 		{tensor.Zeros(2, 2, 8, 8), tensor.ErrShape, "input [2 2 8 8] has 2 channels; the weight [4 3 3 3] wants 3 (3 per filter × 1 groups)"},
-		{tensor.Zeros(1, 3, 2, 8), tensor.ErrShape, "smaller than the 3×3 kernel"},
+		{tensor.Zeros(1, 3, 2, 8), tensor.ErrShape, "is 2 wide, less than the kernel of 3"},
 	} {
 		func() {
 			defer func() {
@@ -86,7 +94,7 @@ func TestConvAndPoolErrors(t *testing.T) {
 		{func() {
 			autograd.Const(tensor.Zeros(1, 1, 4, 4)).AvgPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}, Padding: [2]int{2, 0}})
 		}, "padding at most half the kernel"},
-		{func() { autograd.Const(tensor.Zeros(1, 1, 1, 4)).MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}}) }, "smaller than the kernel"},
+		{func() { autograd.Const(tensor.Zeros(1, 1, 1, 4)).MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}}) }, "is 1 wide, less than the kernel of 2"},
 		{func() { autograd.Const(tensor.Zeros(1, 4, 4)).AdaptiveAvgPool2d(1, 1) }, "want [batch channels height width]"},
 		{func() { autograd.Const(tensor.Zeros(1, 1, 4, 4)).AdaptiveAvgPool2d(0, 1) }, "output size 0×1"},
 	} {

@@ -37,6 +37,7 @@ func NewEmbedding(rng *rand.Rand, num, dim int, cfg EmbeddingConfig) *Embedding 
 	if num <= 0 || dim <= 0 {
 		panic(&Error{Op: "NewEmbedding", Detail: fmt.Sprintf("%d embeddings of dimension %d; want both positive", num, dim)})
 	}
+	checkParamSize("NewEmbedding", "weight", num, dim)
 	w := tensor.Normal(rng, 0, 1, num, dim)
 	e := &Embedding{Weight: autograd.Param(w)}
 	if cfg.PaddingIdx != nil {

@@ -23,6 +23,7 @@ func NewLinear(rng *rand.Rand, in, out int) *Linear {
 	if in <= 0 || out <= 0 {
 		panic(&Error{Op: "NewLinear", Detail: fmt.Sprintf("in %d and out %d features must be positive", in, out)})
 	}
+	checkParamSize("NewLinear", "weight", out, in)
 	w := tensor.Zeros(out, in)
 	KaimingUniform(Kaiming{A: math.Sqrt(5)})(rng, w)
 	bound := 1 / math.Sqrt(float64(in))
@@ -45,6 +46,14 @@ func (l *Linear) Parameters() []Param {
 // String describes the layer as PyTorch prints it.
 func (l *Linear) String() string {
 	return fmt.Sprintf("Linear(in_features=%d, out_features=%d, bias=%t)", l.Weight.Value.Dim(1), l.Weight.Value.Dim(0), l.Bias != nil)
+}
+
+// checkParamSize panics, naming the constructor op, if a parameter of the
+// given shape would exceed tensor.MaxElements.
+func checkParamSize(op, what string, shape ...int) {
+	if _, ok := tensor.Elements(shape...); !ok {
+		panic(&Error{Op: op, Kind: tensor.ErrShape, Detail: fmt.Sprintf("a %s of shape %v would have more than %d elements", what, shape, tensor.MaxElements)})
+	}
 }
 
 // Func is a layer without parameters that applies a function, such as an

@@ -45,30 +45,50 @@ func New(data []float64, shape ...int) *Tensor {
 	return &Tensor{shape: slices.Clone(shape), data: data}
 }
 
-// MaxElements is the most elements a tensor may have: as many float64s as
-// a Go slice can address in memory.
-const MaxElements = math.MaxInt / 8
+// MaxElements is the most elements a tensor may have: 2⁴⁰, 8 TiB of
+// float64, more than any machine's memory. A shape computed from absurd
+// arguments (a padding of a million, an output of 2⁴⁴) is refused with a
+// named panic rather than ending the process with a fatal out-of-memory
+// error, which the runtime gives, unrecoverably, for any request it
+// cannot meet below its own limit of 2⁴⁸ bytes. The product of two sizes
+// within the bound cannot overflow an int.
+const MaxElements = 1 << 40
 
-// checkShape panics if a dimension is negative or the element count would
-// exceed MaxElements, and returns the element count.
-func checkShape(op string, shape []int) int {
+// Elements returns the number of elements of a tensor of the given shape,
+// and false if a dimension is negative or the count would exceed
+// MaxElements (with no overflow on the way). Layers use it to check an
+// output or a temporary before allocating it.
+func Elements(shape ...int) (int, bool) {
 	n, zero := 1, false
 	for _, d := range shape {
 		if d < 0 {
-			panic(shapeError(op, "negative dimension in shape %v", shape))
+			return 0, false
 		}
 		zero = zero || d == 0
 	}
 	if zero {
-		return 0
+		return 0, true
 	}
 	for _, d := range shape {
 		if n > MaxElements/d {
-			panic(shapeError(op, "shape %v has more than %d elements", shape, MaxElements))
+			return 0, false
 		}
 		n *= d
 	}
-	return n
+	return n, true
+}
+
+// checkShape panics if a dimension is negative or the element count would
+// exceed MaxElements, and returns the element count.
+func checkShape(op string, shape []int) int {
+	n, ok := Elements(shape...)
+	switch {
+	case ok:
+		return n
+	case slices.ContainsFunc(shape, func(d int) bool { return d < 0 }):
+		panic(shapeError(op, "negative dimension in shape %v", shape))
+	}
+	panic(shapeError(op, "shape %v has more than %d elements", shape, MaxElements))
 }
 
 // Zeros returns a tensor of the given shape filled with zeros.

@@ -568,6 +568,8 @@ func TestSizeOverflow(t *testing.T) {
 	}{
 		{"Zeros wraps to 0", func() { Zeros(huge, huge) }},
 		{"Zeros too large to allocate", func() { Zeros(3, 1<<62) }},
+		{"Zeros beyond memory", func() { Zeros(1 << 44) }},
+		{"Zeros one past MaxElements", func() { Zeros(MaxElements+1, 1) }},
 		{"Full", func() { Full(1, huge, huge, 2) }},
 		{"New", func() { New([]float64{1}, huge, huge) }},
 		{"Reshape", func() { Ones(1).Reshape(huge, huge) }},
@@ -583,6 +585,23 @@ func TestSizeOverflow(t *testing.T) {
 			}()
 			tt.f()
 		}()
+	}
+	for _, tt := range []struct {
+		shape []int
+		n     int
+		ok    bool
+	}{
+		{[]int{2, 3, 4}, 24, true},
+		{[]int{}, 1, true},
+		{[]int{0, huge, huge}, 0, true},
+		{[]int{MaxElements}, MaxElements, true},
+		{[]int{MaxElements, 2}, 0, false},
+		{[]int{huge, huge}, 0, false},
+		{[]int{2, -1}, 0, false},
+	} {
+		if n, ok := Elements(tt.shape...); n != tt.n || ok != tt.ok {
+			t.Errorf("Elements(%v) = %d, %t; want %d, %t", tt.shape, n, ok, tt.n, tt.ok)
+		}
 	}
 	// A zero dimension makes an empty tensor however large the others.
 	if z := Zeros(0, huge, huge); z.Size() != 0 {
