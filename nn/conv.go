@@ -39,8 +39,22 @@ func NewConv2d(rng *rand.Rand, in, out int, kernel [2]int, o autograd.Conv2dOpti
 	return &Conv2d{Weight: autograd.Param(w), Bias: autograd.Param(b), Options: o}
 }
 
-// Forward returns the convolution of x with the filters, plus the bias.
-func (c *Conv2d) Forward(x *autograd.Var) *autograd.Var { return x.Conv2d(c.Weight, c.Bias, c.Options) }
+// Forward returns the convolution of x with the filters, plus the bias. An
+// input that is not [batch in height width] panics with an *Error naming
+// the layer; other shape errors are autograd.Var.Conv2d's.
+func (c *Conv2d) Forward(x *autograd.Var) *autograd.Var {
+	if w := c.Weight.Value; w.Dims() == 4 {
+		in := w.Dim(1) * max(c.Options.Groups, 1)
+		op := fmt.Sprintf("Conv2d(%d→%d, kernel %d×%d)", in, w.Dim(0), w.Dim(2), w.Dim(3))
+		switch xs := x.Value.Shape(); {
+		case len(xs) != 4:
+			panic(&Error{Op: op, Kind: tensor.ErrShape, Detail: fmt.Sprintf("input %v: want [batch %d height width]", xs, in)})
+		case xs[1] != in:
+			panic(&Error{Op: op, Kind: tensor.ErrShape, Detail: fmt.Sprintf("input %v has %d channels; want %d", xs, xs[1], in)})
+		}
+	}
+	return x.Conv2d(c.Weight, c.Bias, c.Options)
+}
 
 // Parameters returns "weight" and, if present, "bias".
 func (c *Conv2d) Parameters() []Param {

@@ -72,8 +72,8 @@ func TestConvAndPoolErrors(t *testing.T) {
 		kind error
 		want string
 	}{
-		{tensor.Zeros(2, 3, 8), tensor.ErrShape, "want [batch channels height width]"},
-		{tensor.Zeros(2, 2, 8, 8), tensor.ErrShape, "input [2 2 8 8] has 2 channels; the weight [4 3 3 3] wants 3 (3 per filter × 1 groups)"},
+		{tensor.Zeros(2, 3, 8), tensor.ErrShape, "Conv2d(3→4, kernel 3×3): input [2 3 8]: want [batch 3 height width]"},
+		{tensor.Zeros(2, 2, 8, 8), tensor.ErrShape, "Conv2d(3→4, kernel 3×3): input [2 2 8 8] has 2 channels; want 3"},
 		{tensor.Zeros(1, 3, 2, 8), tensor.ErrShape, "is 2 wide, less than the kernel of 3"},
 	} {
 		func() {

@@ -57,6 +57,9 @@ func NewEmbedding(rng *rand.Rand, num, dim int, cfg EmbeddingConfig) *Embedding 
 // Forward returns the rows of Weight that x's elements index.
 func (e *Embedding) Forward(x *autograd.Var) *autograd.Var {
 	num, dim := e.Weight.Value.Dim(0), e.Weight.Value.Dim(1)
+	if _, ok := tensor.Elements(x.Value.Size(), dim); !ok {
+		panic(&Error{Op: "Embedding", Kind: tensor.ErrShape, Detail: fmt.Sprintf("input %v of %d indices with rows of %d would give more than %d elements", x.Value.Shape(), x.Value.Size(), dim, tensor.MaxElements)})
+	}
 	idx := make([]int, x.Value.Size())
 	for i, v := range x.Value.Data()[:len(idx)] {
 		if v != math.Trunc(v) || v < 0 || v >= float64(num) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/minidl/minidl/autograd"
 	"github.com/minidl/minidl/tensor"
@@ -11,7 +12,10 @@ import (
 
 // Linear is a fully connected layer, y = x·Wᵀ + b, with Weight of shape
 // out×in and Bias of shape out, as torch.nn.Linear stores them. Inputs are
-// [batch in] or [batch n in]. Set Bias to nil for a layer without one.
+// [… in], with any number of leading dimensions ([batch in], [batch n in],
+// or a single example [in]), as in PyTorch; an input whose last dimension
+// is not in panics with an *Error naming the layer and the width it wants.
+// Set Bias to nil for a layer without one.
 type Linear struct {
 	Weight, Bias *autograd.Var
 }
@@ -32,7 +36,26 @@ func NewLinear(rng *rand.Rand, in, out int) *Linear {
 }
 
 // Forward returns x·Wᵀ + b.
-func (l *Linear) Forward(x *autograd.Var) *autograd.Var { return x.Linear(l.Weight, l.Bias) }
+func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
+	w := l.Weight.Value
+	if w.Dims() != 2 || (l.Bias != nil && !slices.Equal(l.Bias.Value.Shape(), []int{w.Dim(0)})) {
+		var bias []int
+		if l.Bias != nil {
+			bias = l.Bias.Value.Shape()
+		}
+		panic(&Error{Op: "Linear", Kind: tensor.ErrShape, Detail: fmt.Sprintf("weight %v and bias %v: want [out in] and [out]", w.Shape(), bias)})
+	}
+	in, out := w.Dim(1), w.Dim(0)
+	switch dims := x.Value.Dims(); {
+	case dims == 0 || x.Value.Dim(-1) != in:
+		panic(&Error{Op: fmt.Sprintf("Linear(%d→%d)", in, out), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input %v: want %d features in its last dimension, [… %d]", x.Value.Shape(), in, in)})
+	case dims == 2 || dims == 3: // the shapes the fused product takes as they are
+		return x.Linear(l.Weight, l.Bias)
+	}
+	shape := x.Value.Shape()
+	shape[len(shape)-1] = out
+	return x.Reshape(-1, in).Linear(l.Weight, l.Bias).Reshape(shape...)
+}
 
 // Parameters returns "weight" and, if present, "bias".
 func (l *Linear) Parameters() []Param {

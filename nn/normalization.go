@@ -187,15 +187,33 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 		if b.dims == 3 {
 			want = "[batch %d] or [batch %d length]"
 		}
-		panic(&Error{Op: b.kind(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v; want "+strings.ReplaceAll(want, "%d", fmt.Sprint(c)), xs)})
+		panic(&Error{Op: b.name(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v; want "+strings.ReplaceAll(want, "%d", fmt.Sprint(c)), xs)})
 	}
 	n, spatial := xs[0], 1
 	for _, d := range xs[2:] {
 		spatial *= d
 	}
 	training := !x.Evaluating()
-	if training && n*spatial < 2 {
-		panic(&Error{Op: b.kind(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v has 1 value per channel; training needs more than 1", xs)})
+	if n*spatial == 0 {
+		// Nothing to normalize: an empty output and zero gradients. Training
+		// counts the batch and leaves the statistics, as PyTorch does.
+		if training {
+			b.NumBatchesTracked.Value.Data()[0]++
+		}
+		inputs := []*autograd.Var{x}
+		if b.Weight != nil {
+			inputs = append(inputs, b.Weight, b.Bias)
+		}
+		return autograd.Custom(tensor.Zeros(xs...), func(*tensor.Tensor) []*tensor.Tensor {
+			grads := make([]*tensor.Tensor, len(inputs))
+			for i, in := range inputs {
+				grads[i] = tensor.Zeros(in.Value.Shape()...)
+			}
+			return grads
+		}, inputs...)
+	}
+	if training && n*spatial == 1 {
+		panic(&Error{Op: b.name(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v has 1 value per channel; training needs more than 1", xs)})
 	}
 	// Per channel: the mean and 1/√(var + ε) used, the batch's in training
 	// and the running ones in evaluation.
@@ -316,6 +334,9 @@ func (b *BatchNorm) track(mean, biasedVar []float64, n int) {
 		rv[i] = (1-m)*rv[i] + m*biasedVar[i]*float64(n)/float64(n-1)
 	}
 }
+
+// name is the layer as errors name it: BatchNorm2d(channels).
+func (b *BatchNorm) name() string { return fmt.Sprintf("%s(%d)", b.kind(), b.RunningMean.Value.Dim(0)) }
 
 func (b *BatchNorm) kind() string {
 	if b.dims == 4 {

@@ -108,8 +108,8 @@ func TestBatchNormStateAndErrors(t *testing.T) {
 			t.Errorf("String() = %q; want %q", got, tt.want)
 		}
 	}
-	mustPanic(t, "BatchNorm2d: input of shape [2 3 5 5]; want [batch 4 height width]", func() { bn.Forward(autograd.Const(tensor.Zeros(2, 3, 5, 5))) })
-	mustPanic(t, "BatchNorm1d: input of shape [2 3 4 5]; want [batch 3] or [batch 3 length]", func() {
+	mustPanic(t, "BatchNorm2d(4): input of shape [2 3 5 5]; want [batch 4 height width]", func() { bn.Forward(autograd.Const(tensor.Zeros(2, 3, 5, 5))) })
+	mustPanic(t, "BatchNorm1d(3): input of shape [2 3 4 5]; want [batch 3] or [batch 3 length]", func() {
 		NewBatchNorm1d(3, BatchNormConfig{}).Forward(autograd.Const(tensor.Zeros(2, 3, 4, 5)))
 	})
 	mustPanic(t, "has 1 value per channel; training needs more than 1", func() { bn.Forward(autograd.Const(tensor.Zeros(1, 4, 1, 1))) })
