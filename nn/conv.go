@@ -96,17 +96,13 @@ func pair(a, b int) string { return fmt.Sprintf("(%d, %d)", a, b) }
 // MaxPool2d returns a layer taking the maximum of each window, as
 // torch.nn.MaxPool2d (see autograd.Var.MaxPool2d).
 func MaxPool2d(o autograd.PoolOptions) *Func {
-	return &Func{Name: "MaxPool2d(" + poolSettings(o) + ")", F: func(x *autograd.Var) *autograd.Var { return x.MaxPool2d(o) }}
+	return &Func{Name: "MaxPool2d(" + poolSettings(o) + ", dilation=1, ceil_mode=False)", F: func(x *autograd.Var) *autograd.Var { return x.MaxPool2d(o) }}
 }
 
 // AvgPool2d returns a layer averaging each window, as torch.nn.AvgPool2d
 // (see autograd.Var.AvgPool2d).
 func AvgPool2d(o autograd.PoolOptions) *Func {
-	name := "AvgPool2d(" + poolSettings(o)
-	if o.ExcludePad {
-		name += ", count_include_pad=False"
-	}
-	return &Func{Name: name + ")", F: func(x *autograd.Var) *autograd.Var { return x.AvgPool2d(o) }}
+	return &Func{Name: "AvgPool2d(" + poolSettings(o) + ")", F: func(x *autograd.Var) *autograd.Var { return x.AvgPool2d(o) }}
 }
 
 // AdaptiveAvgPool2d returns a layer averaging down to oh×ow, as
@@ -115,12 +111,18 @@ func AdaptiveAvgPool2d(oh, ow int) *Func {
 	return &Func{Name: "AdaptiveAvgPool2d(output_size=" + pair(oh, ow) + ")", F: func(x *autograd.Var) *autograd.Var { return x.AdaptiveAvgPool2d(oh, ow) }}
 }
 
+// poolSettings prints a pooling's kernel, stride and padding as PyTorch
+// prints them as they were given: as numbers (kernel_size=2) when all three
+// are square, as they would have been given to PyTorch, else as pairs.
 func poolSettings(o autograd.PoolOptions) string {
 	stride := o.Stride
 	for i := range 2 {
 		if stride[i] == 0 {
 			stride[i] = o.Kernel[i]
 		}
+	}
+	if o.Kernel[0] == o.Kernel[1] && stride[0] == stride[1] && o.Padding[0] == o.Padding[1] {
+		return fmt.Sprintf("kernel_size=%d, stride=%d, padding=%d", o.Kernel[0], stride[0], o.Padding[0])
 	}
 	return fmt.Sprintf("kernel_size=%s, stride=%s, padding=%s", pair(o.Kernel[0], o.Kernel[1]), pair(stride[0], stride[1]), pair(o.Padding[0], o.Padding[1]))
 }

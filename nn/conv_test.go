@@ -46,8 +46,8 @@ func TestConv2dInitAndString(t *testing.T) {
 		f    *Func
 		want string
 	}{
-		{MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}}), "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"},
-		{AvgPool2d(autograd.PoolOptions{Kernel: [2]int{3, 3}, Stride: [2]int{1, 0}, Padding: [2]int{1, 1}, ExcludePad: true}), "AvgPool2d(kernel_size=(3, 3), stride=(1, 3), padding=(1, 1), count_include_pad=False)"},
+		{MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}}), "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"},
+		{AvgPool2d(autograd.PoolOptions{Kernel: [2]int{3, 3}, Stride: [2]int{1, 0}, Padding: [2]int{1, 1}, ExcludePad: true}), "AvgPool2d(kernel_size=(3, 3), stride=(1, 3), padding=(1, 1))"},
 		{AdaptiveAvgPool2d(1, 1), "AdaptiveAvgPool2d(output_size=(1, 1))"},
 	} {
 		if got := tt.f.String(); got != tt.want {

@@ -80,7 +80,7 @@ func ExampleSoftplus() {
 
 func ExampleELU() {
 	activation(nn.ELU(1))
-	// Output: ELU(alpha=1): [-0.8647 0.0000 3.0000]
+	// Output: ELU(alpha=1.0): [-0.8647 0.0000 3.0000]
 }
 
 func ExampleLogSigmoid() {
@@ -141,7 +141,7 @@ func ExampleSummary() {
 	// Sequential                                                [2 3]         4,323
 	//   0 Embedding(100, 16)                                    [2 5 16]      1,600
 	//   1 LayerNorm((16,), eps=1e-05, elementwise_affine=True)  [2 5 16]      32
-	//   2 Flatten()                                             [2 80]        0
+	//   2 Flatten(start_dim=1, end_dim=-1)                      [2 80]        0
 	//   3 mlp                                                   [2 3]         2,691
 	//     3.hidden                                              —             2,592
 	//     3.out                                                 —             99
@@ -169,7 +169,7 @@ func ExampleMaxPool2d() {
 	}, 1, 1, 4, 4))
 	pool := nn.MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}})
 	fmt.Println(pool, pool.Forward(x).Value.Data())
-	// Output: MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)) [4 1 5 7]
+	// Output: MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False) [4 1 5 7]
 }
 
 func ExampleAvgPool2d() {

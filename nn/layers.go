@@ -68,7 +68,7 @@ func (l *Linear) Parameters() []Param {
 
 // String describes the layer as PyTorch prints it.
 func (l *Linear) String() string {
-	return fmt.Sprintf("Linear(in_features=%d, out_features=%d, bias=%t)", l.Weight.Value.Dim(1), l.Weight.Value.Dim(0), l.Bias != nil)
+	return fmt.Sprintf("Linear(in_features=%d, out_features=%d, bias=%s)", l.Weight.Value.Dim(1), l.Weight.Value.Dim(0), pyBool(l.Bias != nil))
 }
 
 // checkParamSize panics, naming the constructor op, if a parameter of the
@@ -101,7 +101,7 @@ func ReLU() *Func { return &Func{Name: "ReLU()", F: (*autograd.Var).ReLU} }
 // LeakyReLU returns a layer computing x for x > 0 and slope·x otherwise.
 // PyTorch's default slope is 0.01.
 func LeakyReLU(slope float64) *Func {
-	return &Func{Name: fmt.Sprintf("LeakyReLU(negative_slope=%g)", slope), F: func(x *autograd.Var) *autograd.Var { return x.LeakyReLU(slope) }}
+	return &Func{Name: "LeakyReLU(negative_slope=" + pyFloat(slope) + ")", F: func(x *autograd.Var) *autograd.Var { return x.LeakyReLU(slope) }}
 }
 
 // Tanh returns a layer computing the hyperbolic tangent.
@@ -112,7 +112,7 @@ func Sigmoid() *Func { return &Func{Name: "Sigmoid()", F: (*autograd.Var).Sigmoi
 
 // GELU returns a layer computing the exact Gaussian error linear unit
 // x·Φ(x), PyTorch's default form.
-func GELU() *Func { return &Func{Name: "GELU()", F: (*autograd.Var).GELU} }
+func GELU() *Func { return &Func{Name: "GELU(approximate='none')", F: (*autograd.Var).GELU} }
 
 // GELUTanh returns a layer computing GELU's tanh approximation, as
 // torch.nn.GELU(approximate='tanh').
@@ -134,7 +134,7 @@ func Softplus(beta, threshold float64) *Func {
 // ELU returns a layer computing x for x > 0 and α·(eˣ − 1) otherwise, as
 // torch.nn.ELU; PyTorch's default α is 1.
 func ELU(alpha float64) *Func {
-	return &Func{Name: fmt.Sprintf("ELU(alpha=%g)", alpha), F: func(x *autograd.Var) *autograd.Var { return x.ELU(alpha) }}
+	return &Func{Name: "ELU(alpha=" + pyFloat(alpha) + ")", F: func(x *autograd.Var) *autograd.Var { return x.ELU(alpha) }}
 }
 
 // LogSigmoid returns a layer computing log σ(x), as torch.nn.LogSigmoid.
@@ -158,7 +158,7 @@ func Identity() *Func {
 // Flatten returns a layer reshaping [batch d1 d2 …] to [batch d1·d2·…], as
 // torch.nn.Flatten() does.
 func Flatten() *Func {
-	return &Func{Name: "Flatten()", F: func(x *autograd.Var) *autograd.Var {
+	return &Func{Name: "Flatten(start_dim=1, end_dim=-1)", F: func(x *autograd.Var) *autograd.Var {
 		if x.Value.Dims() < 1 {
 			panic(&Error{Kind: tensor.ErrShape, Op: "Flatten", Detail: "input is a scalar; want a batch"})
 		}
@@ -213,4 +213,4 @@ func (d *Dropout) Forward(x *autograd.Var) *autograd.Var {
 func (d *Dropout) Parameters() []Param { return nil }
 
 // String describes the layer as PyTorch prints it.
-func (d *Dropout) String() string { return fmt.Sprintf("Dropout(p=%g)", d.P) }
+func (d *Dropout) String() string { return "Dropout(p=" + pyFloat(d.P) + ", inplace=False)" }

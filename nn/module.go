@@ -48,6 +48,12 @@ type Module interface {
 type Param struct {
 	Name string
 	Var  *autograd.Var
+	// Buffer marks state that PyTorch keeps as a buffer rather than a
+	// parameter, such as BatchNorm's running statistics: it is saved,
+	// loaded and restored with the parameters but never trained (its Var
+	// needs no gradient), and Summary counts it apart from the parameters,
+	// as torchinfo does.
+	Buffer bool
 }
 
 // ParametersOf returns vars as a parameter list named by position ("0",
@@ -75,7 +81,7 @@ func JoinParameters(namesAndModules ...any) []Param {
 			panic(&Error{Op: "JoinParameters", Detail: fmt.Sprintf("argument %d: want a name and a Module, got %T and %T", i, namesAndModules[i], namesAndModules[i+1])})
 		}
 		for _, p := range m.Parameters() {
-			ps = append(ps, Param{Name: name + "." + p.Name, Var: p.Var})
+			ps = append(ps, Param{Name: name + "." + p.Name, Var: p.Var, Buffer: p.Buffer})
 		}
 	}
 	return ps
@@ -128,12 +134,16 @@ func (s *Sequential) Parameters() []Param {
 	return JoinParameters(args...)
 }
 
-// String lists the layers as PyTorch prints a Sequential.
+// String lists the layers as PyTorch prints a Sequential, a layer of your
+// own as Repr describes it.
 func (s *Sequential) String() string {
+	if len(s.Layers) == 0 {
+		return "Sequential()"
+	}
 	var b strings.Builder
 	b.WriteString("Sequential(\n")
 	for i, l := range s.Layers {
-		inner := strings.ReplaceAll(fmt.Sprint(l), "\n", "\n  ")
+		inner := strings.ReplaceAll(describe(l), "\n", "\n  ")
 		fmt.Fprintf(&b, "  (%d): %s\n", i, inner)
 	}
 	b.WriteString(")")

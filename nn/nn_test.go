@@ -52,7 +52,7 @@ func TestSequentialNamesAndForward(t *testing.T) {
 		t.Error(r)
 	}
 	s := m.String()
-	for _, part := range []string{"(0): Linear(in_features=2, out_features=8, bias=true)", "(1): Tanh()", "(3): Sigmoid()"} {
+	for _, part := range []string{"(0): Linear(in_features=2, out_features=8, bias=True)", "(1): Tanh()", "(3): Sigmoid()"} {
 		if !strings.Contains(s, part) {
 			t.Errorf("String() lacks %q:\n%s", part, s)
 		}
@@ -214,7 +214,7 @@ func TestDropout(t *testing.T) {
 	if NewDropout(newRNG(), 0).Forward(x) != x {
 		t.Error("p = 0 changed its input")
 	}
-	if d.String() != "Dropout(p=0.25)" || d.Parameters() != nil {
+	if d.String() != "Dropout(p=0.25, inplace=False)" || d.Parameters() != nil {
 		t.Error("Dropout String/Params")
 	}
 	mustPanic(t, "NewDropout: probability 1.5 outside [0, 1]", func() { NewDropout(newRNG(), 1.5) })
@@ -663,5 +663,19 @@ func TestStateDictErrorBounded(t *testing.T) {
 	err := LoadState(m, s)
 	if err == nil || len(err.Error()) > 2000 || !strings.Contains(err.Error(), "and 4990 more") {
 		t.Errorf("error of %d bytes: %.200s", len(err.Error()), err)
+	}
+}
+
+func TestPyFloat(t *testing.T) {
+	for _, tt := range []struct {
+		f    float64
+		want string
+	}{
+		{1, "1.0"}, {0, "0.0"}, {0.1, "0.1"}, {1e-5, "1e-05"}, {1e-4, "0.0001"}, {0.00012, "0.00012"},
+		{123456789, "123456789.0"}, {1e16, "1e+16"}, {1.5e300, "1.5e+300"}, {-2.5, "-2.5"}, {1.0 / 3, "0.3333333333333333"},
+	} {
+		if got := pyFloat(tt.f); got != tt.want {
+			t.Errorf("pyFloat(%v) = %q, Python's repr %q", tt.f, got, tt.want)
+		}
 	}
 }

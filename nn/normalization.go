@@ -104,7 +104,7 @@ func (l *LayerNorm) String() string {
 	if l.Weight == nil {
 		affine = "False"
 	}
-	return fmt.Sprintf("LayerNorm(%s), eps=%g, elementwise_affine=%s)", shape, l.Eps, affine)
+	return fmt.Sprintf("LayerNorm(%s), eps=%s, elementwise_affine=%s)", shape, pyFloat(l.Eps), affine)
 }
 
 // BatchNorm normalizes each channel over the batch, as torch.nn.BatchNorm1d
@@ -117,8 +117,8 @@ func (l *LayerNorm) String() string {
 // Evaluate and Fit's validation give it) it uses the running statistics.
 //
 // RunningMean, RunningVar and NumBatchesTracked are in Parameters as
-// entries that do not train (RequiresGrad is false; Keras calls them
-// non-trainable weights), so that state dicts hold them under PyTorch's
+// entries that do not train (RequiresGrad is false), marked as buffers,
+// PyTorch's name for them, so that state dicts hold them under PyTorch's
 // names ("running_mean", "running_var", "num_batches_tracked") and load
 // into torch.nn.BatchNorm2d and back. A BatchNorm in training must not
 // run in several goroutines at once: the running statistics change.
@@ -346,20 +346,20 @@ func (b *BatchNorm) kind() string {
 }
 
 // Parameters returns "weight" and "bias" (if the layer has them), then
-// "running_mean", "running_var" and "num_batches_tracked", which do not
-// train.
+// the buffers "running_mean", "running_var" and "num_batches_tracked",
+// which do not train.
 func (b *BatchNorm) Parameters() []Param {
 	var ps []Param
 	if b.Weight != nil {
 		ps = append(ps, Param{Name: "weight", Var: b.Weight}, Param{Name: "bias", Var: b.Bias})
 	}
-	return append(ps, Param{Name: "running_mean", Var: b.RunningMean}, Param{Name: "running_var", Var: b.RunningVar},
-		Param{Name: "num_batches_tracked", Var: b.NumBatchesTracked})
+	return append(ps, Param{Name: "running_mean", Var: b.RunningMean, Buffer: true}, Param{Name: "running_var", Var: b.RunningVar, Buffer: true},
+		Param{Name: "num_batches_tracked", Var: b.NumBatchesTracked, Buffer: true})
 }
 
 // String describes the layer as PyTorch prints it.
 func (b *BatchNorm) String() string {
-	momentum := fmt.Sprint(b.Momentum)
+	momentum := pyFloat(b.Momentum)
 	if b.CumulativeAverage {
 		momentum = "None"
 	}
@@ -367,5 +367,5 @@ func (b *BatchNorm) String() string {
 	if b.Weight == nil {
 		affine = "False"
 	}
-	return fmt.Sprintf("%s(%d, eps=%g, momentum=%s, affine=%s, track_running_stats=True)", b.kind(), b.RunningMean.Value.Dim(0), b.Eps, momentum, affine)
+	return fmt.Sprintf("%s(%d, eps=%s, momentum=%s, affine=%s, track_running_stats=True)", b.kind(), b.RunningMean.Value.Dim(0), pyFloat(b.Eps), momentum, affine)
 }

@@ -20,8 +20,10 @@ type ModelSummary struct {
 	// gave.
 	Input, Output []int
 	// Total counts every parameter element; Trainable those that require
-	// gradients, NonTrainable the others.
-	Total, Trainable, NonTrainable int
+	// gradients, NonTrainable the others. Buffers (BatchNorm's running
+	// statistics, see Param.Buffer) are not parameters, as in torchinfo:
+	// Buffers counts their elements apart.
+	Total, Trainable, NonTrainable, Buffers int
 	// Bytes is the memory of the parameters' values (float64).
 	Bytes int
 }
@@ -50,6 +52,10 @@ func Summary(model Module, inputShape ...int) *ModelSummary {
 	s.Output = s.add(model, "", 0, x).Shape()
 	for _, p := range model.Parameters() {
 		n := p.Var.Value.Size()
+		if p.Buffer {
+			s.Buffers += n
+			continue
+		}
 		s.Total += n
 		if p.Var.RequiresGrad() {
 			s.Trainable += n
@@ -82,7 +88,7 @@ func (s *ModelSummary) add(m Module, name string, depth int, x *autograd.Var) *a
 			if _, ok := counts[g]; !ok {
 				groups = append(groups, g)
 			}
-			counts[g] += p.Var.Value.Size()
+			counts[g] += countParams([]Param{p})
 		}
 		for _, g := range groups {
 			s.Rows = append(s.Rows, SummaryRow{Name: joinName(name, g), Layer: "", Depth: depth + 1, Params: counts[g]})
@@ -99,10 +105,14 @@ func joinName(prefix, name string) string {
 	return prefix + "." + name
 }
 
+// countParams counts the elements of the parameters among ps, buffers
+// left out.
 func countParams(ps []Param) int {
 	n := 0
 	for _, p := range ps {
-		n += p.Var.Value.Size()
+		if !p.Buffer {
+			n += p.Var.Value.Size()
+		}
 	}
 	return n
 }
@@ -141,6 +151,9 @@ func (s *ModelSummary) String() string {
 	w.Flush()
 	fmt.Fprintf(&b, "Input %v, output %v\n", s.Input, s.Output)
 	fmt.Fprintf(&b, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n", thousands(s.Total), thousands(s.Trainable), thousands(s.NonTrainable))
+	if s.Buffers > 0 {
+		fmt.Fprintf(&b, "Buffers (not parameters): %s\n", thousands(s.Buffers))
+	}
 	fmt.Fprintf(&b, "Params size: %s (float64)\n", byteSize(s.Bytes))
 	return b.String()
 }

@@ -58,3 +58,28 @@ func TestSummary(t *testing.T) {
 		t.Errorf("thousands(1234567) = %q", got)
 	}
 }
+
+// TestSummaryBuffers: BatchNorm's running statistics and batch count are
+// buffers, not parameters: torchinfo counts a BatchNorm2d(C) as 2C
+// trainable parameters, and Summary counts its buffers apart.
+func TestSummaryBuffers(t *testing.T) {
+	rng := newRNG()
+	model := NewSequential(NewConv2d(rng, 1, 4, [2]int{3, 3}, autograd.Conv2dOptions{}), NewBatchNorm2d(4, BatchNormConfig{}), ReLU(),
+		Flatten(), NewLinear(rng, 4*6*6, 2), NewBatchNorm1d(2, BatchNormConfig{Affine: new(false)}))
+	s := Summary(model, 3, 1, 8, 8)
+	conv, linear := 4*9+4, 4*6*6*2+2
+	if s.Total != conv+8+linear || s.Trainable != s.Total || s.NonTrainable != 0 || s.Buffers != (4+4+1)+(2+2+1) || s.Bytes != 8*s.Total {
+		t.Errorf("totals %d (trainable %d, not %d), buffers %d, %d bytes; want %d trainable and 14 buffer elements",
+			s.Total, s.Trainable, s.NonTrainable, s.Buffers, s.Bytes, conv+8+linear)
+	}
+	if s.Rows[2].Params != 8 || s.Rows[6].Params != 0 {
+		t.Errorf("BatchNorm2d(4) row counts %d, BatchNorm1d(2) without affine %d; want 8 and 0", s.Rows[2].Params, s.Rows[6].Params)
+	}
+	if !strings.Contains(s.String(), "Non-trainable params: 0\nBuffers (not parameters): 14\n") {
+		t.Errorf("String() does not count the buffers apart:\n%s", s)
+	}
+	// Buffers stay in the state dict, under PyTorch's names.
+	if names := StateOf(model).Names(); !slices.Contains(names, "1.num_batches_tracked") || !slices.Contains(names, "5.running_var") {
+		t.Errorf("state dict %v lacks the buffers", names)
+	}
+}
