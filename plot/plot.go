@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/minidl/minidl/callbacks"
@@ -19,8 +20,10 @@ import (
 // Options configures History.
 type Options struct {
 	Title string
-	// LogScale draws the loss axis logarithmically; values ≤ 0 are then
-	// left out.
+	// LogScale draws the loss axis logarithmically, marked at powers of
+	// ten (with 2 and 5 times them, or every digit, when the curve spans
+	// few decades); values ≤ 0 are then left out. A linear axis is marked
+	// at multiples of 1, 2 or 5 times a power of ten.
 	LogScale bool
 	// Keys are the series to draw; nil means "loss" and "val_loss".
 	Keys []string
@@ -193,15 +196,12 @@ func (p *panel) py(v float64) float64     { return p.y + p.h - (v-p.y0)/(p.y1-p.
 
 func (p *panel) axes(w io.Writer, xlabel, ylabel string, logScale bool) {
 	fmt.Fprintf(w, `<rect class="frame" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#444"/>`+"\n", p.x, p.y, p.w, p.h)
-	for i := 0; i <= 4; i++ {
-		v := p.y0 + (p.y1-p.y0)*float64(i)/4
-		label := v
-		if logScale {
-			label = math.Pow(10, v)
-		}
-		y := p.py(v)
+	ticks, unit := p.yTicks()
+	for _, v := range ticks {
+		t, _ := p.tr(v)
+		y := p.py(t)
 		fmt.Fprintf(w, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ddd"/><text class="tick" x="%.1f" y="%.1f" text-anchor="end">%s</text>`+"\n",
-			p.x, y, p.x+p.w, y, p.x-5, y+4, tick(label))
+			p.x, y, p.x+p.w, y, p.x-5, y+4, tickLabel(v, unit(v)))
 	}
 	for i := 0; i <= 5; i++ {
 		e := p.x0 + (p.x1-p.x0)*float64(i)/5
@@ -212,11 +212,74 @@ func (p *panel) axes(w io.Writer, xlabel, ylabel string, logScale bool) {
 	fmt.Fprintf(w, `<text x="15" y="%.1f" text-anchor="middle" transform="rotate(-90 15 %.1f)">%s</text>`+"\n", p.y+p.h/2, p.y+p.h/2, ylabel)
 }
 
-func tick(v float64) string {
-	if v != 0 && (math.Abs(v) < 1e-3 || math.Abs(v) >= 1e4) {
-		return fmt.Sprintf("%.1e", v)
+// yTicks returns round values to mark on the value axis, in its range,
+// and the precision each is written to. On a linear axis they are the
+// multiples of a step of 1, 2 or 5 times a power of ten that gives three
+// to eight ticks. On a log axis they are the powers of ten, thinned to at
+// most eight; where the axis spans too few decades for three of them, 2
+// and 5 times the powers of ten are added, then every digit times them,
+// and an axis within one digit's interval takes linear ticks.
+func (p *panel) yTicks() (ticks []float64, unit func(v float64) float64) {
+	if !p.log {
+		return linearTicks(p.y0, p.y1)
 	}
-	return fmt.Sprintf("%.4g", v)
+	digit := func(v float64) float64 { return math.Pow(10, math.Floor(math.Log10(v)+1e-9)) }
+	lo, hi := math.Floor(p.y0), math.Ceil(p.y1)
+	first := math.Ceil(p.y0)                                 // the lowest power of ten on the axis
+	every := max(1, math.Ceil((math.Floor(p.y1)-first+1)/8)) // decades between ticks, for at most eight
+	for _, digits := range [][]float64{{1}, {1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}} {
+		ticks = ticks[:0]
+		for e := lo; e <= hi; e++ {
+			if len(digits) == 1 && math.Mod(e-first, every) != 0 {
+				continue
+			}
+			for _, d := range digits {
+				v := d * math.Pow(10, e)
+				if t := math.Log10(v); t >= p.y0 && t <= p.y1 {
+					ticks = append(ticks, v)
+				}
+			}
+		}
+		if len(ticks) >= 3 || (len(digits) == 9 && len(ticks) >= 2) {
+			return ticks, digit
+		}
+	}
+	return linearTicks(math.Pow(10, p.y0), math.Pow(10, p.y1))
+}
+
+// linearTicks returns the multiples in [lo, hi] of the step of 1, 2 or 5
+// times a power of ten that gives three to eight of them, and the step as
+// each one's precision.
+func linearTicks(lo, hi float64) ([]float64, func(float64) float64) {
+	raw := (hi - lo) / 7
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * mag
+	for _, m := range []float64{1, 2, 5} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	var ticks []float64
+	for k := math.Ceil(lo / step); k*step <= hi; k++ {
+		ticks = append(ticks, k*step)
+	}
+	return ticks, func(float64) float64 { return step }
+}
+
+// tickLabel writes v to the precision unit (a power of ten times 1, 2 or
+// 5): 0.3, 102000, or 1.02e+07 and 1e-05 for magnitudes from 10⁶ and
+// below 10⁻⁴.
+func tickLabel(v, unit float64) string {
+	if v == 0 {
+		return "0"
+	}
+	last := math.Floor(math.Log10(unit) + 1e-9) // the exponent of the last digit written
+	first := math.Floor(math.Log10(math.Abs(v)) + 1e-9)
+	if first < -4 || first >= 6 {
+		return strconv.FormatFloat(v, 'e', int(max(0, first-last)), 64)
+	}
+	return strconv.FormatFloat(v, 'f', int(max(0, -last)), 64)
 }
 
 // line draws a series as a polyline, broken where values cannot be drawn.

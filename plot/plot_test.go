@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -144,3 +146,76 @@ func TestHistorySVGEdgeCases(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+// yTickLabels draws a loss curve of the given values and returns the
+// labels of the loss axis's ticks, bottom to top as drawn, with their
+// heights.
+func yTickLabels(t *testing.T, values []float64, logScale bool) (labels []string, ys []float64) {
+	t.Helper()
+	h := &callbacks.History{StoppedEpoch: -1}
+	for _, v := range values {
+		h.Epochs = append(h.Epochs, callbacks.Logs{"loss": v, "lr": 0.1})
+	}
+	var buf bytes.Buffer
+	if err := History(&buf, h, Options{LogScale: logScale, Keys: []string{"loss"}}); err != nil {
+		t.Fatal(err)
+	}
+	parse(t, buf.Bytes()).walk(func(e svgElement) {
+		if e.attr("class") == "tick" && e.attr("text-anchor") == "end" {
+			y, _ := strconv.ParseFloat(e.attr("y"), 64)
+			labels, ys = append(labels, e.Text), append(ys, y)
+		}
+	})
+	return labels, ys
+}
+
+// TestRoundTicks checks that the value axis is marked at round values: on
+// a log scale at powers of ten, with 2 and 5 times them (or every digit)
+// when the curve spans too few decades, and on a linear scale at multiples
+// of 1, 2 or 5 times a power of ten; never at the uneven fifths of the
+// range the axis used to be cut into.
+func TestRoundTicks(t *testing.T) {
+	decade := func(v float64) float64 { return math.Pow(10, math.Floor(math.Log10(v)+1e-9)) }
+	tests := []struct {
+		name     string
+		values   []float64
+		log      bool
+		want     []string // nil: only check roundness
+		allowed  func(v float64) bool
+		minTicks int
+	}{
+		{"log, seven decades", []float64{10, 1, 0.1, 1e-3, 1e-5, 1e-6}, true, []string{"1e-06", "1e-05", "0.0001", "0.001", "0.01", "0.1", "1", "10"}, nil, 3},
+		{"log, twenty decades thinned", []float64{1e10, 1e-10}, true, nil, func(v float64) bool { return v == decade(v) }, 3},
+		{"log, two decades", []float64{2, 0.5, 0.05}, true, []string{"0.05", "0.1", "0.2", "0.5", "1", "2"}, nil, 3},
+		{"log, under a decade", []float64{1, 0.5, 0.3, 0.35, 0.4, 0.45}, true, nil, func(v float64) bool {
+			return roundStep(v, decade(v))
+		}, 3},
+		{"log, within a digit", []float64{0.31, 0.33, 0.38}, true, nil, func(v float64) bool { return roundStep(v, 0.01) }, 3},
+		{"linear", []float64{0.9, 0.45, 0.27, 0.3}, false, []string{"0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"}, nil, 3},
+		{"linear, large", []float64{100400, 109900}, false, []string{"100000", "102000", "104000", "106000", "108000", "110000"}, nil, 3},
+	}
+	for _, tt := range tests {
+		labels, ys := yTickLabels(t, tt.values, tt.log)
+		if tt.want != nil && !slices.Equal(labels, tt.want) {
+			t.Errorf("%s: ticks %q, want %q", tt.name, labels, tt.want)
+		}
+		if len(labels) < tt.minTicks || len(labels) > 8 {
+			t.Errorf("%s: %d ticks %q", tt.name, len(labels), labels)
+		}
+		for i, l := range labels {
+			v, err := strconv.ParseFloat(l, 64)
+			if err != nil || (tt.allowed != nil && !tt.allowed(v)) {
+				t.Errorf("%s: tick %q is not round", tt.name, l)
+			}
+			if i > 0 && ys[i] >= ys[i-1] {
+				t.Errorf("%s: tick %q drawn at %v, not above the one before", tt.name, l, ys[i])
+			}
+		}
+	}
+}
+
+// roundStep reports whether v is a whole multiple of step.
+func roundStep(v, step float64) bool {
+	k := v / step
+	return math.Abs(k-math.Round(k)) < 1e-9
+}
