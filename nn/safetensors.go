@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/tensor"
@@ -159,7 +160,7 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 	dec := json.NewDecoder(bytes.NewReader(header))
 	dec.DisallowUnknownFields()
 	if _, err := dec.Token(); err != nil {
-		return nil, nil, fail("", "header is not valid JSON: %v", err)
+		return nil, nil, fail("", "header is not valid JSON: %s", excerpt(err))
 	}
 	type item struct {
 		name       string
@@ -172,7 +173,7 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, nil, fail("", "header is not valid JSON: %v", err)
+			return nil, nil, fail("", "header is not valid JSON: %s", excerpt(err))
 		}
 		name, ok := tok.(string)
 		if !ok {
@@ -183,7 +184,7 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 				return nil, nil, fail(name, "appears twice in the header")
 			}
 			if err := dec.Decode(&metadata); err != nil {
-				return nil, nil, fail("", "metadata is not an object of strings: %v", err)
+				return nil, nil, fail("", "metadata is not an object of strings: %s", excerpt(err))
 			}
 			if metadata == nil {
 				metadata = map[string]string{}
@@ -194,9 +195,9 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 		if err := dec.Decode(&e); err != nil {
 			var syntax *json.SyntaxError
 			if errors.As(err, &syntax) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, nil, fail("", "header is not valid JSON: %v", err)
+				return nil, nil, fail("", "header is not valid JSON: %s", excerpt(err))
 			}
-			return nil, nil, fail(name, "entry is not {dtype, shape, data_offsets}: %v", err)
+			return nil, nil, fail(name, "entry is not {dtype, shape, data_offsets}: %s", excerpt(err))
 		}
 		if e.DType == "" || e.Shape == nil || e.DataOffsets == nil {
 			return nil, nil, fail(name, "entry lacks dtype, shape or data_offsets")
@@ -206,29 +207,29 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 			return nil, nil, fail(name, "dtype %s is not supported (want F64, F32, F16, BF16, I64, I32, I16, I8, U8 or BOOL)", quote.Text(e.DType))
 		}
 		if len(e.DataOffsets) != 2 || e.DataOffsets[0] > e.DataOffsets[1] {
-			return nil, nil, fail(name, "data_offsets %v: want [begin, end] with begin ≤ end", e.DataOffsets)
+			return nil, nil, fail(name, "data_offsets %s: want [begin, end] with begin ≤ end", listText(e.DataOffsets))
 		}
 		length := e.DataOffsets[1] - e.DataOffsets[0]
 		count := uint64(1)
 		shape := make([]int, len(e.Shape))
 		for i, d := range e.Shape {
 			if d < 0 {
-				return nil, nil, fail(name, "shape %v has a negative dimension", e.Shape)
+				return nil, nil, fail(name, "shape %s has a negative dimension", listText(e.Shape))
 			}
 			// Compare before multiplying, so that the count cannot overflow.
 			if d > 0 && count > math.MaxInt64/8/uint64(d) {
-				return nil, nil, fail(name, "shape %v is too large", e.Shape)
+				return nil, nil, fail(name, "shape %s is too large", listText(e.Shape))
 			}
 			count *= uint64(d)
 			shape[i] = int(d)
 		}
 		if count*size != length {
-			return nil, nil, fail(name, "shape %v of %s needs %d bytes, data_offsets %v give %d", e.Shape, e.DType, count*size, e.DataOffsets, length)
+			return nil, nil, fail(name, "shape %s of %s needs %d bytes, data_offsets %v give %d", listText(e.Shape), e.DType, count*size, e.DataOffsets, length)
 		}
 		items = append(items, item{name: name, dtype: e.DType, shape: shape, begin: e.DataOffsets[0], end: e.DataOffsets[1]})
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, nil, fail("", "header is not valid JSON: %v", err)
+		return nil, nil, fail("", "header is not valid JSON: %s", excerpt(err))
 	}
 	if rest, _ := io.ReadAll(dec.Buffered()); len(bytes.TrimSpace(rest)) > 0 || dec.More() {
 		return nil, nil, fail("", "header has data after its JSON object")
@@ -277,6 +278,34 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 		s.Set(it.name, tensor.New(vals, it.shape...))
 	}
 	return s, metadata, nil
+}
+
+// maxExcerpt bounds, in bytes, the text of a JSON decoding error quoted
+// in an error: such a text repeats the file's key or number, whatever its
+// length.
+const maxExcerpt = 160
+
+// excerpt returns the text of err cut to maxExcerpt bytes, at a character
+// boundary, with "…" when it was cut.
+func excerpt(err error) string {
+	msg := err.Error()
+	if len(msg) <= maxExcerpt {
+		return msg
+	}
+	cut := maxExcerpt
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
+}
+
+// listText prints a shape or offsets read from a file as %v does, the first
+// eight numbers only when there are more, with their count.
+func listText[T int64 | uint64](v []T) string {
+	if len(v) <= 8 {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(fmt.Sprint(v[:8]), "]") + fmt.Sprintf(" … (%d numbers)]", len(v))
 }
 
 // dtypeSize gives the bytes per element of the dtypes ReadSafetensors reads.
