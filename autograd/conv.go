@@ -47,8 +47,7 @@ type convGeometry struct {
 
 // newConvGeometry checks a convolution's shapes and settings at the door,
 // before anything is allocated: every size is positive but the batch, no
-// size arithmetic overflows, and the output and the patches unfolded for
-// one image fit in a tensor.
+// size arithmetic overflows, and the output fits in a tensor.
 func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry {
 	if x.Dims() != 4 || w.Dims() != 4 {
 		panic(errorf("Conv2d", tensor.ErrShape, "input %v and weight %v: want [batch channels height width] and [out in/groups kh kw]", x.Shape(), w.Shape()))
@@ -77,12 +76,11 @@ func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry 
 	g.oh = windows("Conv2d", x, 2, o.Padding[0], g.kh, o.Dilation[0], o.Stride[0])
 	g.ow = windows("Conv2d", x, 3, o.Padding[1], g.kw, o.Dilation[1], o.Stride[1])
 	checkSize("Conv2d", "output", g.n, g.o, g.oh, g.ow)
-	checkSize("Conv2d", "patches unfolded for one image", g.c, g.kh, g.kw, g.oh, g.ow)
 	g.inside = make([][2]int, g.kw)
 	for j := range g.kw {
 		// 0 ≤ xo·stride + off ≤ w − 1
 		st, off := o.Stride[1], j*o.Dilation[1]-o.Padding[1]
-		lo := max(0, ceilDiv(-off, st))
+		lo := min(max(0, ceilDiv(-off, st)), g.ow)
 		hi := min(g.ow, floorDiv(g.w-1-off, st)+1)
 		g.inside[j] = [2]int{lo, max(lo, hi)}
 	}
@@ -233,9 +231,15 @@ func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
 		bd = b.Value.Data()
 		inputs = append(inputs, b)
 	}
+	// Check the patches that will be unfolded at once before allocating
+	// anything: the whole batch's when a gradient keeps them, else at least
+	// one image's.
 	keep := recordsGradient(inputs...)
-	if keep { // the patches of the whole batch are kept: check them before allocating anything
+	switch {
+	case keep:
 		checkSize("Conv2d", "patches unfolded for the batch", g.c, g.kh, g.kw, g.n, g.oh, g.ow)
+	case g.n > 0:
+		checkSize("Conv2d", "patches unfolded for one image", g.c, g.kh, g.kw, g.oh, g.ow)
 	}
 	out := tensor.Zeros(g.n, g.o, g.oh, g.ow)
 	od := out.Data()
