@@ -162,7 +162,9 @@ func (g convGeometry) im2col(x, col []float64, grp int, scatter bool, n0, n1 int
 							}
 						case st == 1:
 							clear(line[:lo])
-							copy(line[lo:hi], in[lo+off:])
+							if lo < hi { // else this kernel column reads only padding, and lo+off may be < 0
+								copy(line[lo:hi], in[lo+off:])
+							}
 							clear(line[hi:])
 						default:
 							clear(line[:lo])

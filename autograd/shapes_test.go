@@ -192,18 +192,22 @@ func naiveConv2d(x, w *tensor.Tensor, o Conv2dOptions) *tensor.Tensor {
 // range of output columns they read the input for was cut below the output
 // (a slice out of range, found by FuzzLayerShapes).
 func TestConv2dPaddingWiderThanStride(t *testing.T) {
-	for _, o := range []Conv2dOptions{
-		{Stride: [2]int{93, 33}, Padding: [2]int{85, 38}, Dilation: [2]int{77, 34}},
-		{Stride: [2]int{1, 5}, Padding: [2]int{0, 4}},
-		{Stride: [2]int{2, 7}, Padding: [2]int{3, 6}, Dilation: [2]int{1, 2}},
+	for i, tt := range []struct {
+		o      Conv2dOptions
+		kernel int // width
+	}{
+		{Conv2dOptions{Stride: [2]int{93, 33}, Padding: [2]int{85, 38}, Dilation: [2]int{77, 34}}, 3},
+		{Conv2dOptions{Stride: [2]int{1, 5}, Padding: [2]int{0, 4}}, 3},
+		{Conv2dOptions{Stride: [2]int{2, 7}, Padding: [2]int{3, 6}, Dilation: [2]int{1, 2}}, 3},
+		{Conv2dOptions{Padding: [2]int{21, 57}, Dilation: [2]int{81, 29}}, 5}, // stride 1: copied, not gathered
 	} {
-		x, w := randn(1, 2, 3, 9, 8), randn(2, 4, 3, 1, 3)
-		got := NoGrad(x).Conv2d(Param(w), nil, o).Value
-		if ref := naiveConv2d(x, w, o); !tensor.AllClose(got, ref, 1e-12, 1e-12) {
-			t.Errorf("%+v: %v, want %v", o, got, ref)
+		x, w := randn(uint64(i), 2, 3, 9, 8), randn(uint64(i)+10, 4, 3, 1, tt.kernel)
+		got := NoGrad(x).Conv2d(Param(w), nil, tt.o).Value
+		if ref := naiveConv2d(x, w, tt.o); !tensor.AllClose(got, ref, 1e-12, 1e-12) {
+			t.Errorf("%+v: %v, want %v", tt.o, got, ref)
 		}
-		if r := GradCheck(func(v ...*Var) *Var { return v[0].Conv2d(v[1], nil, o) }, x, w); r.MaxError > gradTol {
-			t.Errorf("%+v: %v", o, r)
+		if r := GradCheck(func(v ...*Var) *Var { return v[0].Conv2d(v[1], nil, tt.o) }, x, w); r.MaxError > gradTol {
+			t.Errorf("%+v: %v", tt.o, r)
 		}
 	}
 }
