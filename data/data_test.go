@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -444,6 +445,47 @@ func TestReadIDXErrors(t *testing.T) {
 	failing := io.MultiReader(bytes.NewReader(idxFile(0x08, []uint32{100}, make([]byte, 10))), iotest.ErrReader(errors.New("disk gone")))
 	if _, err := ReadIDX(failing, "f.idx"); err == nil || !strings.Contains(err.Error(), "reading the values") || !strings.Contains(err.Error(), "disk gone") {
 		t.Errorf("a failing reader: %v", err)
+	}
+}
+
+// TestReadIDXErrorsAreShort checks that a header of many dimensions (the
+// format allows 255) makes an error of a line: the shape is shown cut short
+// wherever an error names it.
+func TestReadIDXErrorsAreShort(t *testing.T) {
+	ones := func(n int, last ...uint32) []uint32 {
+		d := make([]uint32, n)
+		for i := range d {
+			d[i] = 1
+		}
+		return append(d, last...)
+	}
+	tests := []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"too many values", idxFile(0x08, ones(250, 1<<31, 1<<31), nil), "dimensions [1 1 1 1 1 1 1 1 …and 243 more] hold more than"},
+		{"truncated", idxFile(0x08, ones(254, 3), []byte{1}), "dimensions [1 1 1 1 1 1 1 1 …and 247 more] need 3, 1 were read"},
+		{"trailing", idxFile(0x08, ones(255), []byte{1, 2}), "data continues after the 1 values of dimensions [1 1 1 1 1 1 1 1 …and 247 more]"},
+		{"huge dimensions", idxFile(0x08, append([]uint32{0}, ones(254, 4294967295)[1:]...), []byte{1}), "data continues after the 0 values"},
+	}
+	for _, tt := range tests {
+		_, err := ReadIDX(bytes.NewReader(tt.file), "f.idx")
+		if err == nil || !strings.Contains(err.Error(), tt.want) || len(err.Error()) > 200 {
+			t.Errorf("%s: %d bytes: %.300v; want at most 200 containing %q", tt.name, len(fmt.Sprint(err)), err, tt.want)
+		}
+	}
+	// MNIST names the shape of a file it cannot use, cut short too.
+	dir := t.TempDir()
+	writeMNIST(t, dir, "train", 1, false, []byte{1})
+	os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), idxFile(0x08, ones(200, 2), []byte{1, 2}), 0o644)
+	if _, _, err := MNIST(dir); err == nil || !strings.Contains(err.Error(), "images of shape [1 1 1 1 1 1 1 1 …and 193 more]: want [N 28 28]") || len(err.Error()) > 200 {
+		t.Errorf("a 201-dimension image file: %.300v", err)
+	}
+	writeMNIST(t, dir, "train", 1, false, []byte{1})
+	os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), idxFile(0x08, ones(200), []byte{1}), 0o644)
+	if _, _, err := MNIST(dir); err == nil || !strings.Contains(err.Error(), "labels of shape [1 1 1 1 1 1 1 1 …and 192 more] for 1 images") || len(err.Error()) > 200 {
+		t.Errorf("a 200-dimension label file: %.300v", err)
 	}
 }
 

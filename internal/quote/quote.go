@@ -1,11 +1,13 @@
 // Package quote quotes text that came from outside the program (a field of
-// a file, a name in a header) for an error message, cut short so that a
-// hostile 100 MB field makes a message of a line, not of 100 MB.
+// a file, a name in a header, the shape in a file's header) for an error
+// message, cut short so that a hostile 100 MB field makes a message of a
+// line, not of 100 MB.
 package quote
 
 import (
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -17,6 +19,9 @@ const (
 	MaxNames = 10
 	MaxName  = 120
 )
+
+// MaxDims is how many dimensions Dims shows.
+const MaxDims = 8
 
 // Text returns s quoted as strconv.Quote does, cut to its first MaxRunes
 // characters followed by "…" when it is longer.
@@ -36,6 +41,9 @@ func Text(s string) string {
 
 // List returns names joined by ", ", each cut to MaxName characters and
 // "…", showing at most MaxNames of them and saying how many more there are.
+// A name that holds a character that does not print (a line break, a
+// terminal's escape, bytes that are not UTF-8) is shown quoted, escaped as
+// strconv.Quote does, so that a message stays one line.
 func List(names []string) string {
 	var b strings.Builder
 	for i, name := range names {
@@ -46,10 +54,40 @@ func List(names []string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if utf8.RuneCountInString(name) > MaxName {
-			name = string([]rune(name)[:MaxName]) + "…"
-		}
-		b.WriteString(name)
+		b.WriteString(Name(name))
 	}
+	return b.String()
+}
+
+// Name returns one name as List shows it: as it is if every character of
+// it prints, quoted otherwise, cut to MaxName characters and "…".
+func Name(name string) string {
+	cut := ""
+	if utf8.RuneCountInString(name) > MaxName {
+		name, cut = string([]rune(name)[:MaxName]), "…"
+	}
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		name = strconv.Quote(name)
+	}
+	return name + cut
+}
+
+// Dims returns a shape read from a file as fmt prints a []int, [2 3 4],
+// showing at most MaxDims dimensions and then how many more there are:
+// [1 1 1 1 1 1 1 1 …and 247 more].
+func Dims(shape []int) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, d := range shape {
+		if i == MaxDims {
+			b.WriteString(" …and " + strconv.Itoa(len(shape)-i) + " more")
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(d))
+	}
+	b.WriteByte(']')
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package quote
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -22,7 +23,7 @@ func TestText(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	if got := List([]string{"a", "b"}); got != "a, b" {
+	if got := List([]string{"a", "b c", "é"}); got != "a, b c, é" {
 		t.Errorf("List = %q", got)
 	}
 	many := make([]string, 25)
@@ -32,5 +33,31 @@ func TestList(t *testing.T) {
 	got := List(many)
 	if !strings.HasSuffix(got, " and 15 more") || strings.Count(got, ", ") != 9 || strings.Contains(got, strings.Repeat("n", 121)) {
 		t.Errorf("List of 25 long names = %q", got)
+	}
+	// A name that would break the line or drive a terminal is escaped.
+	for _, tt := range []struct{ in, want string }{
+		{"a\nb", `"a\nb"`},
+		{"\x1b[2J", `"\x1b[2J"`},
+		{"\xff", `"\xff"`},
+		{strings.Repeat("\t", 130), `"` + strings.Repeat(`\t`, 120) + `"…`},
+	} {
+		if got := List([]string{tt.in}); got != tt.want {
+			t.Errorf("List(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDims(t *testing.T) {
+	for _, shape := range [][]int{nil, {0}, {2, 3, 4}, {1, 1, 1, 1, 1, 1, 1, 4294967295}} {
+		if got, want := Dims(shape), fmt.Sprint(shape); got != want {
+			t.Errorf("Dims(%v) = %s, want %s as fmt prints it", shape, got, want)
+		}
+	}
+	long := make([]int, 255)
+	for i := range long {
+		long[i] = 4294967295
+	}
+	if got, want := Dims(long), "["+strings.TrimSpace(strings.Repeat("4294967295 ", 8))+" …and 247 more]"; got != want {
+		t.Errorf("Dims of 255 dimensions = %s, want %s", got, want)
 	}
 }
