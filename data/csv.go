@@ -104,7 +104,8 @@ func LoadCSV(path string, cfg CSVConfig) (*CSVData, error) {
 //
 // Fields are parsed into float64 one at a time as they stream in, so that
 // the peak memory is about the float64 result plus one field, whatever the
-// shape: a file of one 100 MB line costs what its numbers cost.
+// shape: a file of one 100 MB line costs what its numbers cost. A header
+// costs about its own size, whatever the number of names in it.
 func ReadCSV(r io.Reader, name string, cfg CSVConfig) (*CSVData, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
@@ -153,8 +154,8 @@ func ReadCSV(r io.Reader, name string, cfg CSVConfig) (*CSVData, error) {
 type csvParser struct {
 	name     string
 	cfg      CSVConfig
-	width    int      // fields per row; 0 until the first row has ended
-	header   []string // the header's names, if any
+	width    int       // fields per row; 0 until the first row has ended
+	header   csvHeader // the header's names, with Header
 	targets  []int
 	isTarget []bool
 	rows     int
@@ -183,8 +184,8 @@ func (p *csvParser) column(c int) string {
 		return ""
 	}
 	s := strconv.Itoa(c + 1)
-	if p.header != nil && p.header[c] != "" {
-		s += " (" + quote.Name(p.header[c]) + ")"
+	if name := p.header.at(c); name != "" {
+		s += " (" + quote.Name(name) + ")"
 	}
 	return s
 }
@@ -207,7 +208,7 @@ func (p *csvParser) notNumber(line, c int, text []byte, want string) error {
 func (p *csvParser) field(c int, text []byte, line int) error {
 	switch {
 	case p.cfg.Header && p.width == 0:
-		p.header = append(p.header, string(text))
+		p.header.add(text)
 		return nil
 	case p.width == 0:
 		return p.firstField(c, text, line)
@@ -289,7 +290,7 @@ func (p *csvParser) endRow(n, line int) error {
 
 // resolveTargets finds the target columns once the width is known.
 func (p *csvParser) resolveTargets() error {
-	targets, err := targetColumns(p.header, p.width, p.cfg)
+	targets, err := targetColumns(&p.header, p.width, p.cfg)
 	if err != nil {
 		return &ParseError{File: p.name, Err: err}
 	}
@@ -396,10 +397,11 @@ func (p *csvParser) finish() (*CSVData, error) {
 		return nil, p.fail(0, -1, "no data rows")
 	}
 	out := &CSVData{}
+	names := p.header.names()
 	for c := range p.width {
 		var name string
-		if p.header != nil {
-			name = p.header[c]
+		if p.cfg.Header {
+			name = names[c]
 		}
 		switch {
 		case p.isTarget[c]:
@@ -407,7 +409,7 @@ func (p *csvParser) finish() (*CSVData, error) {
 				name = strconv.Itoa(c + 1)
 			}
 			out.Targets = append(out.Targets, name)
-		case p.header != nil:
+		case p.cfg.Header:
 			out.Features = append(out.Features, name)
 		}
 	}
@@ -432,8 +434,8 @@ func (p *csvParser) finish() (*CSVData, error) {
 }
 
 // targetColumns resolves the configured target columns to indices, given
-// the header's names (nil without a header) and the number of columns.
-func targetColumns(header []string, width int, cfg CSVConfig) ([]int, error) {
+// the header's names (none without a header) and the number of columns.
+func targetColumns(header *csvHeader, width int, cfg CSVConfig) ([]int, error) {
 	switch {
 	case len(cfg.Targets) > 0 && len(cfg.TargetColumns) > 0:
 		return nil, errors.New("set Targets or TargetColumns, not both")
@@ -443,9 +445,9 @@ func targetColumns(header []string, width int, cfg CSVConfig) ([]int, error) {
 		}
 		var idx []int
 		for _, t := range cfg.Targets {
-			i := slices.Index(header, t)
+			i := header.index(t)
 			if i < 0 {
-				return nil, fmt.Errorf("no column %s; the columns are %s", quote.Text(t), quote.List(header))
+				return nil, fmt.Errorf("no column %s; the columns are %s", quote.Text(t), header.list())
 			}
 			if slices.Contains(idx, i) {
 				return nil, fmt.Errorf("target column %s named twice", quote.Text(t))

@@ -291,6 +291,12 @@ func TestReadCSV(t *testing.T) {
 	if err != nil || !cmp.Equal(d.Features, []string{"x"}) || d.Y.At(0, 0) != 2 {
 		t.Errorf("BOM and CRLF: %v %v", d, err)
 	}
+	// Two targets by name (kept in the file's order of columns); names quoted
+	// or empty (an unnamed target is named by its number).
+	d, err = ReadCSV(strings.NewReader("a,\"b,\"\"c\"\"\",,d\n1,2,3,4\n"), "t.csv", CSVConfig{Header: true, Targets: []string{"d", "a"}})
+	if err != nil || !cmp.Equal(d.Features, []string{`b,"c"`, ""}) || !cmp.Equal(d.Targets, []string{"a", "d"}) || !cmp.Equal(d.Y.Data(), []float64{1, 4}) {
+		t.Errorf("targets by name: %v, %v", d, err)
+	}
 	// Numeric class labels.
 	d, err = ReadCSV(strings.NewReader("1,0\n2,2\n"), "c.csv", CSVConfig{Classes: true})
 	if err != nil || !cmp.Equal(d.Y.Shape(), []int{2}) || d.ClassNames != nil {
@@ -320,6 +326,7 @@ func TestReadCSVErrors(t *testing.T) {
 		{"1,1\n2,\n", CSVConfig{Classes: true}, `f.csv:2: column 2: empty field; want a class index (a whole number ≥ 0)`},
 		{"x,y\n1,2\n", CSVConfig{Header: true, Targets: []string{"q"}}, `no column "q"; the columns are x, y`},
 		{"1,2\n", CSVConfig{Targets: []string{"q"}}, "need a header"},
+		{"c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12\n" + strings.Repeat("1,", 11) + "1\n", CSVConfig{Header: true, Targets: []string{"c13"}}, `no column "c13"; the columns are c1, c2, c3, c4, c5, c6, c7, c8, c9, c10 and 2 more`},
 		{"1,2\n", CSVConfig{TargetColumns: []int{5}}, "target column 5 outside the 2 columns"},
 		{"1,2\n", CSVConfig{Targets: []string{"a"}, TargetColumns: []int{0}}, "not both"},
 		{"1\n", CSVConfig{}, "1 column: want inputs and a target"},

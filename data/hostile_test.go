@@ -33,6 +33,8 @@ func readHostile(c, file string) int {
 		_, err = LoadIDX(file)
 	case "csv":
 		_, err = LoadCSV(file, CSVConfig{})
+	case "csv-header":
+		_, err = LoadCSV(file, CSVConfig{Header: true})
 	default:
 		fmt.Println("unknown case", c)
 		return 2
@@ -129,6 +131,23 @@ func TestHostileMemory(t *testing.T) {
 	f.Close()
 	if mb, failed := peakRSS(t, "csv", line); failed || mb > 130 {
 		t.Errorf("one line of 4M numbers: peak RSS %.0f MB, failed %v; want it read under 130 MB", mb, failed)
+	}
+
+	// A header of 30 MB of names and no rows: memory near the header's
+	// size, the names kept in one buffer, not a string each.
+	for _, name := range []string{"", "a", "column"} {
+		header := filepath.Join(dir, "header.csv")
+		f, _ := os.Create(header)
+		w := bufio.NewWriter(f)
+		for i := 0; i < 30<<20; i += len(name) + 1 {
+			w.WriteString(name + ",")
+		}
+		w.WriteString("\n")
+		w.Flush()
+		f.Close()
+		if mb, failed := peakRSS(t, "csv-header", header); !failed || mb > 120 {
+			t.Errorf("a header of 30 MB of names %q and no rows: peak RSS %.0f MB, failed %v; want a refusal under 120 MB", name, mb, failed)
+		}
 	}
 
 	// 1 M rows of 5 numbers (10 MB of text, 40 MB as float64).

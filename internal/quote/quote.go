@@ -44,17 +44,24 @@ func Text(s string) string {
 // A name that holds a character that does not print (a line break, a
 // terminal's escape, bytes that are not UTF-8) is shown quoted, escaped as
 // strconv.Quote does, so that a message stays one line.
-func List(names []string) string {
+func List(names []string) string { return ListFirst(names, len(names)) }
+
+// ListFirst is List for the first names of a list of total names, for a
+// caller that holds the names in another form: it shows them as List
+// shows the whole list, so len(first) need be at most MaxNames.
+func ListFirst(first []string, total int) string {
 	var b strings.Builder
-	for i, name := range names {
+	for i, name := range first {
 		if i == MaxNames {
-			b.WriteString(" and " + strconv.Itoa(len(names)-i) + " more")
 			break
 		}
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(Name(name))
+	}
+	if shown := min(len(first), MaxNames); total > shown {
+		b.WriteString(" and " + strconv.Itoa(total-shown) + " more")
 	}
 	return b.String()
 }

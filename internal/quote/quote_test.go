@@ -34,6 +34,9 @@ func TestList(t *testing.T) {
 	if !strings.HasSuffix(got, " and 15 more") || strings.Count(got, ", ") != 9 || strings.Contains(got, strings.Repeat("n", 121)) {
 		t.Errorf("List of 25 long names = %q", got)
 	}
+	if first := ListFirst(many[:MaxNames], len(many)); first != got {
+		t.Errorf("ListFirst of the first 10 of 25 = %q; List of all 25 = %q", first, got)
+	}
 	// A name that would break the line or drive a terminal is escaped.
 	for _, tt := range []struct{ in, want string }{
 		{"a\nb", `"a\nb"`},
