@@ -3,14 +3,19 @@ package data
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The memory bounds of the readers are measured in a child process, the
@@ -18,11 +23,44 @@ import (
 // and prints its peak resident memory, which the parent checks.
 const hostileCase = "MINIDL_HOSTILE_CASE"
 
+// With MINIDL_WRITE_ZIPBOMB set to a file name, the test binary writes
+// there the zip bomb of issue 20 for the MNIST module (5,000 entries on one
+// 256 MiB deflate stream, 0.5 MB), for measuring a program against it:
+// serve it as the module's zip and point GOPROXY at it.
+const writeZipBomb = "MINIDL_WRITE_ZIPBOMB"
+
 func TestMain(m *testing.M) {
 	if c := os.Getenv(hostileCase); c != "" {
 		os.Exit(readHostile(c, os.Getenv("MINIDL_HOSTILE_FILE")))
 	}
+	if name := os.Getenv(writeZipBomb); name != "" {
+		if err := os.WriteFile(name, mnistZipBomb(), 0o644); err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
+}
+
+// mnistZipBomb returns the zip bomb of issue 20 for the MNIST module.
+func mnistZipBomb() []byte {
+	modPath, version, _ := strings.Cut(MNISTModule, "@")
+	return overlappingZip(modPath+"@"+version+"/", 5000, 256<<20)
+}
+
+// fetchFrom runs FetchMNIST against a local proxy that serves zip as the
+// module's, into a temporary cache.
+func fetchFrom(zip []byte) error {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(zip) }))
+	defer srv.Close()
+	cache, err := os.MkdirTemp("", "fetch")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(cache)
+	_, err = FetchMNIST(context.Background(), FetchConfig{Proxy: srv.URL, CacheDir: cache})
+	return err
 }
 
 // readHostile reads file as case c says and prints "rss_kb err".
@@ -35,6 +73,11 @@ func readHostile(c, file string) int {
 		_, err = LoadCSV(file, CSVConfig{})
 	case "csv-header":
 		_, err = LoadCSV(file, CSVConfig{Header: true})
+	case "fetch":
+		var zip []byte
+		if zip, err = os.ReadFile(file); err == nil {
+			err = fetchFrom(zip)
+		}
 	default:
 		fmt.Println("unknown case", c)
 		return 2
@@ -105,6 +148,15 @@ func TestHostileMemory(t *testing.T) {
 	size := writeIDX(t, bomb, []uint32{1 << 14, 1 << 14}, 1<<28, false)
 	if mb, failed := peakRSS(t, "idx", bomb); !failed || mb > 150 {
 		t.Errorf("a %d KB gzip bomb of 2²⁸ values: peak RSS %.0f MB, failed %v; want a refusal under 150 MB", size>>10, mb, failed)
+	}
+
+	// The zip bomb of issue 20 served as the MNIST module: 5,000 entries
+	// on one 256 MiB deflate stream (1.3 TB to hash) in 0.5 MB.
+	zipBomb := filepath.Join(dir, "bomb.zip")
+	os.WriteFile(zipBomb, mnistZipBomb(), 0o644)
+	start := time.Now()
+	if mb, failed := peakRSS(t, "fetch", zipBomb); !failed || mb > 50 || time.Since(start) > 20*time.Second {
+		t.Errorf("FetchMNIST of the zip bomb: peak RSS %.0f MB, %v, failed %v; want a refusal under 50 MB", mb, time.Since(start), failed)
 	}
 
 	// A short stream: 2³⁰ values announced, 8 MB present, which do not
