@@ -368,6 +368,32 @@ func TestReadCSVErrors(t *testing.T) {
 	}
 }
 
+// maxCSVError bounds a CSV error's length: a column's name is shown at
+// most 120 characters long (480 bytes of UTF-8), or escaped at most 40
+// (402 bytes), and a field's text escaped at most 40 (402 bytes); the
+// file's name, the line and the words take the rest.
+const maxCSVError = 1024
+
+// TestReadCSVErrorsWorstCase builds the longest errors the quoting allows:
+// a header name of 4-byte characters, or of characters that must be
+// escaped, and a value of characters that must be escaped.
+func TestReadCSVErrorsWorstCase(t *testing.T) {
+	bad := strings.Repeat("\U000E0001", 50) // does not print: escaped as \U000e0001, 10 bytes
+	for _, name := range []string{strings.Repeat("𝔸", 200), strings.Repeat("\U000E0001", 200), strings.Repeat("\xff", 200)} {
+		in := `"` + name + `",y` + "\n" + bad + ",2\n"
+		_, err := ReadCSV(strings.NewReader(in), "fuzz.csv", CSVConfig{Header: true})
+		if err == nil || len(err.Error()) > maxCSVError || strings.Count(err.Error(), "…") != 2 {
+			t.Errorf("a name of 200 %.4q and a value of 50 %.4q: an error of %d bytes, want at most %d, both cut: %v", name, bad, len(fmt.Sprint(err)), maxCSVError, err)
+		}
+		// A target that is not there, among 20 such names.
+		header := strings.Repeat(`"`+name+`",`, 20) + "y\n1" + strings.Repeat(",1", 20) + "\n"
+		_, err = ReadCSV(strings.NewReader(header), "fuzz.csv", CSVConfig{Header: true, Targets: []string{bad}})
+		if err == nil || len(err.Error()) > maxCSVError || !strings.Contains(err.Error(), "more") {
+			t.Errorf("no target %.4q among 20 names of 200 %.4q: an error of %d bytes, want at most %d: %v", bad, name, len(fmt.Sprint(err)), maxCSVError, err)
+		}
+	}
+}
+
 // idxFile builds an IDX file by hand from the format's description.
 func idxFile(typ byte, dims []uint32, payload []byte) []byte {
 	var b bytes.Buffer
@@ -666,6 +692,9 @@ func FuzzReadCSV(f *testing.F) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v is not a *ParseError", err)
 			}
+			if len(err.Error()) > maxCSVError {
+				t.Fatalf("an error of %d bytes", len(err.Error()))
+			}
 			return
 		}
 		if d.X.Dim(0) != d.Y.Dim(0) || d.X.Dim(0) == 0 {
@@ -855,7 +884,7 @@ func FuzzReadCSVOptions(f *testing.F) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v is not a *ParseError", err)
 			}
-			if len(err.Error()) > 600 {
+			if len(err.Error()) > maxCSVError {
 				t.Fatalf("an error of %d bytes", len(err.Error()))
 			}
 			return

@@ -14,10 +14,13 @@ import (
 // MaxRunes is how much of a text Text quotes.
 const MaxRunes = 40
 
-// MaxNames is how many names List shows, and MaxName how much of each.
+// MaxNames is how many names List shows, MaxName how much of each, and
+// MaxListBytes how long its list of names may grow (past it, only the
+// first name is shown whole).
 const (
-	MaxNames = 10
-	MaxName  = 120
+	MaxNames     = 10
+	MaxName      = 120
+	MaxListBytes = 400
 )
 
 // MaxDims is how many dimensions Dims shows.
@@ -40,10 +43,11 @@ func Text(s string) string {
 }
 
 // List returns names joined by ", ", each cut to MaxName characters and
-// "…", showing at most MaxNames of them and saying how many more there are.
-// A name that holds a character that does not print (a line break, a
-// terminal's escape, bytes that are not UTF-8) is shown quoted, escaped as
-// strconv.Quote does, so that a message stays one line.
+// "…", showing at most MaxNames of them, and no more than fit in
+// MaxListBytes, and saying how many more there are. A name that holds a
+// character that does not print (a line break, a terminal's escape, bytes
+// that are not UTF-8) is shown quoted, escaped as strconv.Quote does, so
+// that a message stays one line.
 func List(names []string) string { return ListFirst(names, len(names)) }
 
 // ListFirst is List for the first names of a list of total names, for a
@@ -51,32 +55,35 @@ func List(names []string) string { return ListFirst(names, len(names)) }
 // shows the whole list, so len(first) need be at most MaxNames.
 func ListFirst(first []string, total int) string {
 	var b strings.Builder
+	shown := 0
 	for i, name := range first {
-		if i == MaxNames {
+		q := Name(name)
+		if i == MaxNames || (i > 0 && b.Len()+len(", ")+len(q) > MaxListBytes) {
 			break
 		}
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(Name(name))
+		b.WriteString(q)
+		shown++
 	}
-	if shown := min(len(first), MaxNames); total > shown {
+	if total > shown {
 		b.WriteString(" and " + strconv.Itoa(total-shown) + " more")
 	}
 	return b.String()
 }
 
-// Name returns one name as List shows it: as it is if every character of
-// it prints, quoted otherwise, cut to MaxName characters and "…".
+// Name returns one name as List shows it: as it is, cut to MaxName
+// characters and "…", if every character of it prints; quoted by Text
+// otherwise (whose cut at MaxRunes keeps a name of escapes short too).
 func Name(name string) string {
-	cut := ""
-	if utf8.RuneCountInString(name) > MaxName {
-		name, cut = string([]rune(name)[:MaxName]), "…"
-	}
 	if !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		name = strconv.Quote(name)
+		return Text(name)
 	}
-	return name + cut
+	if utf8.RuneCountInString(name) > MaxName {
+		return string([]rune(name)[:MaxName]) + "…"
+	}
+	return name
 }
 
 // Dims returns a shape read from a file as fmt prints a []int, [2 3 4],
