@@ -403,7 +403,7 @@ func openZip(f io.ReaderAt, size int64) (*zip.Reader, error) {
 	}
 	var total uint64
 	for _, f := range z.File {
-		total += min(f.UncompressedSize64, maxModuleInflated+1) // cannot overflow: at most 2²⁵ per file, and the loop stops past it
+		total += min(f.UncompressedSize64, maxModuleInflated+1) // no overflow: the loop stops once past the bound
 		if total > maxModuleInflated {
 			return nil, fmt.Errorf("the zip's files would inflate past %d bytes in all (MNIST's hold 11.6 MB): not a data module", maxModuleInflated)
 		}
