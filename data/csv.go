@@ -25,11 +25,11 @@ var ErrFormat = errors.New("data: malformed input")
 type ParseError struct {
 	File   string // the file's name, as given to the reader
 	Line   int    // 1-based line, 0 if not about one line
-	Column string // the column's name or 1-based number, "" if not about one
+	Column string // the column's 1-based number and its name in the header, if any: "2 (price)"; "" if not about one
 	Err    error
 }
 
-// Error returns "file:line: column name: what is wrong".
+// Error returns "file:line: column 2 (name): what is wrong".
 func (e *ParseError) Error() string {
 	s := e.File
 	if e.Line > 0 {
@@ -98,13 +98,14 @@ func LoadCSV(path string, cfg CSVConfig) (*CSVData, error) {
 // ReadCSV reads numeric CSV data from r; name is used in errors. Every
 // value of an input column must be a finite number (NaN and ±Inf only with
 // AllowNonFinite). An empty file, rows of differing lengths, a value that
-// is not a number, or a target column that does not exist is a *ParseError
-// naming the file, line and column, quoting at most 40 characters of the
-// offending text.
+// is not a number, an empty field, or a target column that does not exist
+// is a *ParseError naming the file, line and column (its number and its
+// name in the header), quoting at most 40 characters of the offending text.
 //
 // Fields are parsed into float64 one at a time as they stream in, so that
 // the peak memory is about the float64 result plus one field, whatever the
-// shape: a file of one 100 MB line costs what its numbers cost.
+// shape: a file of one 100 MB line costs what its numbers cost. A header
+// costs about its own size, whatever the number of names in it.
 func ReadCSV(r io.Reader, name string, cfg CSVConfig) (*CSVData, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
@@ -153,8 +154,8 @@ func ReadCSV(r io.Reader, name string, cfg CSVConfig) (*CSVData, error) {
 type csvParser struct {
 	name     string
 	cfg      CSVConfig
-	width    int      // fields per row; 0 until the first row has ended
-	header   []string // the header's names, if any
+	width    int       // fields per row; 0 until the first row has ended
+	header   csvHeader // the header's names, with Header
 	targets  []int
 	isTarget []bool
 	rows     int
@@ -176,20 +177,30 @@ type csvField struct {
 	text    string
 }
 
-// column names column c for an error: the header's name, or its 1-based
-// number.
+// column names column c for an error: its 1-based number and the
+// header's name for it, if it has one.
 func (p *csvParser) column(c int) string {
 	if c < 0 {
 		return ""
 	}
-	if p.header != nil {
-		return quote.List([]string{p.header[c]})
+	s := strconv.Itoa(c + 1)
+	if name := p.header.at(c); name != "" {
+		s += " (" + quote.Name(name) + ")"
 	}
-	return strconv.Itoa(c + 1)
+	return s
 }
 
 func (p *csvParser) fail(line, c int, format string, args ...any) error {
 	return &ParseError{File: p.name, Line: line, Column: p.column(c), Err: fmt.Errorf(format, args...)}
+}
+
+// notNumber reports the text of column c on line, which is not a number,
+// where want is expected: an empty field says it is empty.
+func (p *csvParser) notNumber(line, c int, text []byte, want string) error {
+	if len(bytes.TrimSpace(text)) == 0 {
+		return p.fail(line, c, "empty field; want %s", want)
+	}
+	return p.fail(line, c, "%s is not %s", quote.Text(string(text)), want)
 }
 
 // field takes field c of the current row; text is valid only during the
@@ -197,7 +208,7 @@ func (p *csvParser) fail(line, c int, format string, args ...any) error {
 func (p *csvParser) field(c int, text []byte, line int) error {
 	switch {
 	case p.cfg.Header && p.width == 0:
-		p.header = append(p.header, string(text))
+		p.header.add(text)
 		return nil
 	case p.width == 0:
 		return p.firstField(c, text, line)
@@ -230,7 +241,7 @@ func appendDoubling(s []float64, v float64) []float64 {
 func (p *csvParser) input(text []byte, line, c int) (float64, error) {
 	v, ok, err := p.number(text, line, c)
 	if err == nil && !ok {
-		err = p.fail(line, c, "%s is not a number", quote.Text(string(text)))
+		err = p.notNumber(line, c, text, "a number")
 	}
 	return v, err
 }
@@ -247,10 +258,10 @@ func (p *csvParser) firstField(c int, text []byte, line int) error {
 	if !ok {
 		if t := p.cfg.TargetColumns; len(t) > 0 {
 			if len(t) > 1 || !slices.Contains(t, c) {
-				return p.fail(line, c, "%s is not a number", quote.Text(string(text)))
+				return p.notNumber(line, c, text, "a number")
 			}
 		} else if f := p.pending; f != nil {
-			return p.fail(f.line, f.c, "%s is not a number", quote.Text(f.text))
+			return p.notNumber(f.line, f.c, []byte(f.text), "a number")
 		}
 		p.pending = &csvField{c, line, string(text)}
 	}
@@ -279,7 +290,7 @@ func (p *csvParser) endRow(n, line int) error {
 
 // resolveTargets finds the target columns once the width is known.
 func (p *csvParser) resolveTargets() error {
-	targets, err := targetColumns(p.header, p.width, p.cfg)
+	targets, err := targetColumns(&p.header, p.width, p.cfg)
 	if err != nil {
 		return &ParseError{File: p.name, Err: err}
 	}
@@ -298,7 +309,7 @@ func (p *csvParser) resolveTargets() error {
 // inputs kept in place, so that a row of millions of fields is not copied.
 func (p *csvParser) replayFirst(line int) error {
 	if f := p.pending; f != nil && !p.isTarget[f.c] {
-		return p.fail(f.line, f.c, "%s is not a number", quote.Text(f.text))
+		return p.notNumber(f.line, f.c, []byte(f.text), "a number")
 	}
 	inputs := p.first[:0]
 	for c, v := range p.first {
@@ -336,13 +347,22 @@ func (p *csvParser) number(field []byte, line, c int) (v float64, ok bool, err e
 }
 
 // target takes the value of the single target column of a row: a number,
-// a class index, or a text label.
+// a class index, or a text label. An empty field is none of them.
 func (p *csvParser) target(field []byte, line int) error {
 	c := p.targets[0]
 	v, isNumber, err := p.number(field, line, c)
+	blank := len(bytes.TrimSpace(field)) == 0
 	switch {
 	case err != nil:
 		return err
+	case blank && p.labels != nil:
+		return p.fail(line, c, "empty field; want a class label, as on line %d", p.textLine)
+	case blank && p.rows == 0:
+		return p.fail(line, c, "empty field; want a number or a class label")
+	case blank && p.cfg.Classes:
+		return p.fail(line, c, "empty field; want a class index (a whole number ≥ 0)")
+	case blank:
+		return p.fail(line, c, "empty field; want a number")
 	case p.labels != nil && isNumber: // text so far: the column is not text on every row
 		return p.mixed(p.textLine)
 	case p.labels != nil || (!isNumber && p.rows == 0):
@@ -377,10 +397,11 @@ func (p *csvParser) finish() (*CSVData, error) {
 		return nil, p.fail(0, -1, "no data rows")
 	}
 	out := &CSVData{}
+	names := p.header.names()
 	for c := range p.width {
 		var name string
-		if p.header != nil {
-			name = p.header[c]
+		if p.cfg.Header {
+			name = names[c]
 		}
 		switch {
 		case p.isTarget[c]:
@@ -388,7 +409,7 @@ func (p *csvParser) finish() (*CSVData, error) {
 				name = strconv.Itoa(c + 1)
 			}
 			out.Targets = append(out.Targets, name)
-		case p.header != nil:
+		case p.cfg.Header:
 			out.Features = append(out.Features, name)
 		}
 	}
@@ -413,8 +434,8 @@ func (p *csvParser) finish() (*CSVData, error) {
 }
 
 // targetColumns resolves the configured target columns to indices, given
-// the header's names (nil without a header) and the number of columns.
-func targetColumns(header []string, width int, cfg CSVConfig) ([]int, error) {
+// the header's names (none without a header) and the number of columns.
+func targetColumns(header *csvHeader, width int, cfg CSVConfig) ([]int, error) {
 	switch {
 	case len(cfg.Targets) > 0 && len(cfg.TargetColumns) > 0:
 		return nil, errors.New("set Targets or TargetColumns, not both")
@@ -424,9 +445,9 @@ func targetColumns(header []string, width int, cfg CSVConfig) ([]int, error) {
 		}
 		var idx []int
 		for _, t := range cfg.Targets {
-			i := slices.Index(header, t)
+			i := header.index(t)
 			if i < 0 {
-				return nil, fmt.Errorf("no column %s; the columns are %s", quote.Text(t), quote.List(header))
+				return nil, fmt.Errorf("no column %s; the columns are %s", quote.Text(t), header.list())
 			}
 			if slices.Contains(idx, i) {
 				return nil, fmt.Errorf("target column %s named twice", quote.Text(t))

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -290,6 +291,12 @@ func TestReadCSV(t *testing.T) {
 	if err != nil || !cmp.Equal(d.Features, []string{"x"}) || d.Y.At(0, 0) != 2 {
 		t.Errorf("BOM and CRLF: %v %v", d, err)
 	}
+	// Two targets by name (kept in the file's order of columns); names quoted
+	// or empty (an unnamed target is named by its number).
+	d, err = ReadCSV(strings.NewReader("a,\"b,\"\"c\"\"\",,d\n1,2,3,4\n"), "t.csv", CSVConfig{Header: true, Targets: []string{"d", "a"}})
+	if err != nil || !cmp.Equal(d.Features, []string{`b,"c"`, ""}) || !cmp.Equal(d.Targets, []string{"a", "d"}) || !cmp.Equal(d.Y.Data(), []float64{1, 4}) {
+		t.Errorf("targets by name: %v, %v", d, err)
+	}
 	// Numeric class labels.
 	d, err = ReadCSV(strings.NewReader("1,0\n2,2\n"), "c.csv", CSVConfig{Classes: true})
 	if err != nil || !cmp.Equal(d.Y.Shape(), []int{2}) || d.ClassNames != nil {
@@ -306,10 +313,20 @@ func TestReadCSVErrors(t *testing.T) {
 		{"", CSVConfig{}, "f.csv: no data rows"},
 		{"a,b\n", CSVConfig{Header: true}, "f.csv: no data rows"},
 		{"1,2\n3\n", CSVConfig{}, "f.csv:2: 1 fields, want 2 as in the first row"},
-		{"x,y\n1,2\nz,3\n", CSVConfig{Header: true}, `f.csv:3: column x: "z" is not a number`},
-		{"1,2\n1,\n", CSVConfig{}, `f.csv:2: column 2: "" is not a number`},
+		{"x,y\n1,2\nz,3\n", CSVConfig{Header: true}, `f.csv:3: column 1 (x): "z" is not a number`},
+		// An empty field says so, and what the column wants.
+		{"1,2\n1,\n", CSVConfig{}, `f.csv:2: column 2: empty field; want a number`},
+		{"x,y\n1,2\n1, \n", CSVConfig{Header: true}, `f.csv:3: column 2 (y): empty field; want a number`},
+		{"x,y\n,2\n", CSVConfig{Header: true}, `f.csv:2: column 1 (x): empty field; want a number`},
+		{"1,2\n,2\n", CSVConfig{}, `f.csv:2: column 1: empty field; want a number`},
+		{",2\n", CSVConfig{}, `f.csv:1: column 1: empty field; want a number`},
+		{"1,\n", CSVConfig{}, `f.csv:1: column 2: empty field; want a number or a class label`},
+		{"1,2,\n", CSVConfig{TargetColumns: []int{1, 2}}, `f.csv:1: column 3: empty field; want a number`},
+		{"1,a\n2,\n", CSVConfig{}, `f.csv:2: column 2: empty field; want a class label, as on line 1`},
+		{"1,1\n2,\n", CSVConfig{Classes: true}, `f.csv:2: column 2: empty field; want a class index (a whole number ≥ 0)`},
 		{"x,y\n1,2\n", CSVConfig{Header: true, Targets: []string{"q"}}, `no column "q"; the columns are x, y`},
 		{"1,2\n", CSVConfig{Targets: []string{"q"}}, "need a header"},
+		{"c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12\n" + strings.Repeat("1,", 11) + "1\n", CSVConfig{Header: true, Targets: []string{"c13"}}, `no column "c13"; the columns are c1, c2, c3, c4, c5, c6, c7, c8, c9, c10 and 2 more`},
 		{"1,2\n", CSVConfig{TargetColumns: []int{5}}, "target column 5 outside the 2 columns"},
 		{"1,2\n", CSVConfig{Targets: []string{"a"}, TargetColumns: []int{0}}, "not both"},
 		{"1\n", CSVConfig{}, "1 column: want inputs and a target"},
@@ -319,7 +336,7 @@ func TestReadCSVErrors(t *testing.T) {
 		{"1,-1\n", CSVConfig{Classes: true}, `"-1" is not a class index`},
 		{"1,\"2\n", CSVConfig{}, "f.csv:1: extraneous or missing"},
 		// NaN and infinities are refused unless allowed, naming line and column.
-		{"x,y\n1,2\nNaN,3\n", CSVConfig{Header: true}, `f.csv:3: column x: "NaN" is not a finite number (set AllowNonFinite`},
+		{"x,y\n1,2\nNaN,3\n", CSVConfig{Header: true}, `f.csv:3: column 1 (x): "NaN" is not a finite number (set AllowNonFinite`},
 		{"1,2\n-Inf,3\n", CSVConfig{}, `f.csv:2: column 1: "-Inf" is not a finite number`},
 		{"1,inf\n", CSVConfig{}, `f.csv:1: column 2: "inf" is not a finite number`},
 		{"1,2,3\n4,5,+Inf\n", CSVConfig{TargetColumns: []int{1, 2}}, `f.csv:2: column 3: "+Inf" is not a finite number`},
@@ -348,6 +365,32 @@ func TestReadCSVErrors(t *testing.T) {
 	}
 	if _, err := LoadCSV(filepath.Join(t.TempDir(), "none.csv"), CSVConfig{}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// maxCSVError bounds a CSV error's length: a column's name is shown at
+// most 120 characters long (480 bytes of UTF-8), or escaped at most 40
+// (402 bytes), and a field's text escaped at most 40 (402 bytes); the
+// file's name, the line and the words take the rest.
+const maxCSVError = 1024
+
+// TestReadCSVErrorsWorstCase builds the longest errors the quoting allows:
+// a header name of 4-byte characters, or of characters that must be
+// escaped, and a value of characters that must be escaped.
+func TestReadCSVErrorsWorstCase(t *testing.T) {
+	bad := strings.Repeat("\U000E0001", 50) // does not print: escaped as \U000e0001, 10 bytes
+	for _, name := range []string{strings.Repeat("𝔸", 200), strings.Repeat("\U000E0001", 200), strings.Repeat("\xff", 200)} {
+		in := `"` + name + `",y` + "\n" + bad + ",2\n"
+		_, err := ReadCSV(strings.NewReader(in), "fuzz.csv", CSVConfig{Header: true})
+		if err == nil || len(err.Error()) > maxCSVError || strings.Count(err.Error(), "…") != 2 {
+			t.Errorf("a name of 200 %.4q and a value of 50 %.4q: an error of %d bytes, want at most %d, both cut: %v", name, bad, len(fmt.Sprint(err)), maxCSVError, err)
+		}
+		// A target that is not there, among 20 such names.
+		header := strings.Repeat(`"`+name+`",`, 20) + "y\n1" + strings.Repeat(",1", 20) + "\n"
+		_, err = ReadCSV(strings.NewReader(header), "fuzz.csv", CSVConfig{Header: true, Targets: []string{bad}})
+		if err == nil || len(err.Error()) > maxCSVError || !strings.Contains(err.Error(), "more") {
+			t.Errorf("no target %.4q among 20 names of 200 %.4q: an error of %d bytes, want at most %d: %v", bad, name, len(fmt.Sprint(err)), maxCSVError, err)
+		}
 	}
 }
 
@@ -444,6 +487,47 @@ func TestReadIDXErrors(t *testing.T) {
 	failing := io.MultiReader(bytes.NewReader(idxFile(0x08, []uint32{100}, make([]byte, 10))), iotest.ErrReader(errors.New("disk gone")))
 	if _, err := ReadIDX(failing, "f.idx"); err == nil || !strings.Contains(err.Error(), "reading the values") || !strings.Contains(err.Error(), "disk gone") {
 		t.Errorf("a failing reader: %v", err)
+	}
+}
+
+// TestReadIDXErrorsAreShort checks that a header of many dimensions (the
+// format allows 255) makes an error of a line: the shape is shown cut short
+// wherever an error names it.
+func TestReadIDXErrorsAreShort(t *testing.T) {
+	ones := func(n int, last ...uint32) []uint32 {
+		d := make([]uint32, n)
+		for i := range d {
+			d[i] = 1
+		}
+		return append(d, last...)
+	}
+	tests := []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"too many values", idxFile(0x08, ones(250, 1<<31, 1<<31), nil), "dimensions [1 1 1 1 1 1 1 1 …and 243 more] hold more than"},
+		{"truncated", idxFile(0x08, ones(254, 3), []byte{1}), "dimensions [1 1 1 1 1 1 1 1 …and 247 more] need 3, 1 were read"},
+		{"trailing", idxFile(0x08, ones(255), []byte{1, 2}), "data continues after the 1 values of dimensions [1 1 1 1 1 1 1 1 …and 247 more]"},
+		{"huge dimensions", idxFile(0x08, append([]uint32{0}, ones(254, 4294967295)[1:]...), []byte{1}), "data continues after the 0 values"},
+	}
+	for _, tt := range tests {
+		_, err := ReadIDX(bytes.NewReader(tt.file), "f.idx")
+		if err == nil || !strings.Contains(err.Error(), tt.want) || len(err.Error()) > 200 {
+			t.Errorf("%s: %d bytes: %.300v; want at most 200 containing %q", tt.name, len(fmt.Sprint(err)), err, tt.want)
+		}
+	}
+	// MNIST names the shape of a file it cannot use, cut short too.
+	dir := t.TempDir()
+	writeMNIST(t, dir, "train", 1, false, []byte{1})
+	os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), idxFile(0x08, ones(200, 2), []byte{1, 2}), 0o644)
+	if _, _, err := MNIST(dir); err == nil || !strings.Contains(err.Error(), "images of shape [1 1 1 1 1 1 1 1 …and 193 more]: want [N 28 28]") || len(err.Error()) > 200 {
+		t.Errorf("a 201-dimension image file: %.300v", err)
+	}
+	writeMNIST(t, dir, "train", 1, false, []byte{1})
+	os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), idxFile(0x08, ones(200), []byte{1}), 0o644)
+	if _, _, err := MNIST(dir); err == nil || !strings.Contains(err.Error(), "labels of shape [1 1 1 1 1 1 1 1 …and 192 more] for 1 images") || len(err.Error()) > 200 {
+		t.Errorf("a 200-dimension label file: %.300v", err)
 	}
 }
 
@@ -607,6 +691,9 @@ func FuzzReadCSV(f *testing.F) {
 			var pe *ParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v is not a *ParseError", err)
+			}
+			if len(err.Error()) > maxCSVError {
+				t.Fatalf("an error of %d bytes", len(err.Error()))
 			}
 			return
 		}
@@ -797,7 +884,7 @@ func FuzzReadCSVOptions(f *testing.F) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v is not a *ParseError", err)
 			}
-			if len(err.Error()) > 600 {
+			if len(err.Error()) > maxCSVError {
 				t.Fatalf("an error of %d bytes", len(err.Error()))
 			}
 			return

@@ -41,7 +41,7 @@ func ExampleReadCSV() {
 	fmt.Println(err)
 	// Output:
 	// [3 2] [0 1 0] [cat mouse]
-	// bad.csv:2: column b: "x" is not a number
+	// bad.csv:2: column 2 (b): "x" is not a number
 }
 
 func ExampleReadIDX() {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -112,7 +113,7 @@ func ReadIDX(r io.Reader, name string) (*tensor.Tensor, error) {
 		}
 		shape[i] = int(d)
 		if d != 0 && count > maxIDXElements/int(d) {
-			return nil, fail("dimensions %v hold more than %d values", shape[:i+1], maxIDXElements)
+			return nil, fail("dimensions %s hold more than %d values", quote.Dims(shape[:i+1]), maxIDXElements)
 		}
 		count *= int(d)
 	}
@@ -124,14 +125,14 @@ func ReadIDX(r io.Reader, name string) (*tensor.Tensor, error) {
 		n, err := io.ReadFull(br, raw[len(raw):len(raw)+chunk])
 		raw = raw[:len(raw)+n]
 		if err != nil {
-			return nil, short(err, "the values: dimensions %v need %d, %d were read", shape, count, len(raw)/typ.size)
+			return nil, short(err, "the values: dimensions %s need %d, %d were read", quote.Dims(shape), count, len(raw)/typ.size)
 		}
 		if err := inflation(len(raw)); err != nil {
 			return nil, err
 		}
 	}
 	if _, err := br.ReadByte(); err == nil {
-		return nil, fail("data continues after the %d values of dimensions %v", count, shape)
+		return nil, fail("data continues after the %d values of dimensions %s", count, quote.Dims(shape))
 	} else if !errors.Is(err, io.EOF) {
 		return nil, short(err, "the end of the file") // such as a gzip checksum error
 	}
@@ -213,10 +214,10 @@ func mnistPart(dir, prefix string) (*TensorDataset, error) {
 		return nil, err
 	}
 	if images.Dims() != 3 || images.Dim(1) != 28 || images.Dim(2) != 28 {
-		return nil, &ParseError{File: ipath, Err: fmt.Errorf("images of shape %v: want [N 28 28]", images.Shape())}
+		return nil, &ParseError{File: ipath, Err: fmt.Errorf("images of shape %s: want [N 28 28]", quote.Dims(images.Shape()))}
 	}
 	if labels.Dims() != 1 || labels.Dim(0) != images.Dim(0) {
-		return nil, &ParseError{File: lpath, Err: fmt.Errorf("labels of shape %v for %d images", labels.Shape(), images.Dim(0))}
+		return nil, &ParseError{File: lpath, Err: fmt.Errorf("labels of shape %s for %d images", quote.Dims(labels.Shape()), images.Dim(0))}
 	}
 	for i, v := range labels.Data() {
 		if v < 0 || v > 9 {

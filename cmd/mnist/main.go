@@ -15,6 +15,10 @@
 // With -json it prints the reference script's fields, one object per epoch
 // (with the Go heap in use, heap_mb, besides) and a summary, so that the two
 // runs compare line by line.
+//
+// Ctrl-C stops the run cleanly: a fetch of MNIST stops and removes its
+// files, training ends after its batch. A second Ctrl-C ends the program
+// at once.
 package main
 
 import (
@@ -40,9 +44,19 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptContext()
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// interruptContext returns a context that the first interrupt (Ctrl-C)
+// cancels, so that the run stops cleanly: the fetch removes its files,
+// training ends after its batch. From then on interrupts are no longer
+// caught, so that a second one ends the program at once.
+func interruptContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
 }
 
 // evalBatch is the batch size of validation and test. A CNN's activations
@@ -104,6 +118,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if o.dir == "" {
 		dir, err := data.FetchMNIST(ctx, data.FetchConfig{Progress: stderr})
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(stderr, "mnist: interrupted while fetching MNIST")
+			return 1
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "mnist:", err)
 			return 1

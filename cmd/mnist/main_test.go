@@ -5,12 +5,21 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/minidl/minidl/nn"
 )
@@ -134,5 +143,142 @@ func TestMNISTCNN(t *testing.T) {
 	}
 	if v, _ := s.Get("2.num_batches_tracked"); v.Item() != 4 { // 2 epochs of 2 batches of 64
 		t.Errorf("num_batches_tracked = %v; want 4", v.Item())
+	}
+}
+
+// The interrupt tests run this test binary again as the program: with
+// childMode "main" it is cmd/mnist (no flags), with "signals" a program
+// that takes its interrupts as cmd/mnist does and then ignores its
+// context for a while, as a step that does not look at it would.
+const childMode = "MINIDL_MNIST_CHILD"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(childMode) {
+	case "main":
+		os.Args = os.Args[:1]
+		main()
+	case "signals":
+		ctx, stop := interruptContext()
+		defer stop()
+		fmt.Println("ready")
+		<-ctx.Done()
+		fmt.Println("interrupted once")
+		time.Sleep(20 * time.Second)
+		os.Exit(3)
+	}
+	os.Exit(m.Run())
+}
+
+// child starts the test binary in mode with env added, its output in out.
+func child(t *testing.T, mode string, out io.Writer, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), append(env, childMode+"="+mode)...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd
+}
+
+// exited waits at most limit for cmd to end and returns its exit status.
+func exited(t *testing.T, cmd *exec.Cmd, limit time.Duration) *os.ProcessState {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+		return cmd.ProcessState
+	case <-time.After(limit):
+		t.Fatalf("still running %v after the interrupt", limit)
+		return nil
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a child writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestInterruptFetch interrupts cmd/mnist while it downloads MNIST from a
+// proxy that has sent part of the zip and then waits: it ends at once,
+// says so, and leaves no partial file in the cache.
+func TestInterruptFetch(t *testing.T) {
+	started := make(chan struct{}, 1)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "11607927")
+		w.Write(make([]byte, 2<<20))
+		w.(http.Flusher).Flush()
+		started <- struct{}{}
+		<-r.Context().Done()
+	}))
+	defer proxy.Close()
+	cache := t.TempDir()
+	var out syncBuffer
+	cmd := child(t, "main", &out, "GOPROXY="+proxy.URL, "XDG_CACHE_HOME="+cache, "HOME="+cache)
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the download did not start: %s", out.String())
+	}
+	partial := func() []string {
+		var found []string
+		filepath.WalkDir(cache, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				found = append(found, path)
+			}
+			return nil
+		})
+		return found
+	}
+	for start := time.Now(); len(partial()) == 0 && time.Since(start) < 10*time.Second; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(partial()) == 0 {
+		t.Fatal("no partial file while downloading")
+	}
+	cmd.Process.Signal(os.Interrupt)
+	state := exited(t, cmd, 5*time.Second)
+	if state.ExitCode() != 1 || !strings.Contains(out.String(), "mnist: interrupted while fetching MNIST") {
+		t.Errorf("exit %d, output %q", state.ExitCode(), out.String())
+	}
+	if left := partial(); len(left) > 0 {
+		t.Errorf("the interrupted fetch left %v", left)
+	}
+}
+
+// TestSecondInterruptEnds checks that after the first interrupt a second
+// one ends the program at once, even in a step that ignores the context.
+func TestSecondInterruptEnds(t *testing.T) {
+	var out syncBuffer
+	cmd := child(t, "signals", &out)
+	waitFor := func(s string) {
+		for start := time.Now(); !strings.Contains(out.String(), s); time.Sleep(5 * time.Millisecond) {
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("no %q: %q", s, out.String())
+			}
+		}
+	}
+	waitFor("ready")
+	cmd.Process.Signal(os.Interrupt)
+	waitFor("interrupted once")
+	cmd.Process.Signal(os.Interrupt)
+	state := exited(t, cmd, 5*time.Second)
+	if ws, ok := state.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Errorf("after two interrupts: %v, want killed by the second", state)
 	}
 }
