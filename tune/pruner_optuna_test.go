@@ -136,66 +136,86 @@ func TestPrunersMatchOptuna(t *testing.T) {
 	for _, c := range cases {
 		kinds[c.Pruner["kind"].(string)]++
 		t.Run(c.Name, func(t *testing.T) {
-			dir := Minimize
-			if c.Direction == "maximize" {
-				dir = Maximize
-			}
 			p := referencePruner(t, c.Pruner)
-			s := &replayStudy{name: c.Study, dir: dir}
-			var log []string // the events so far, for a failure's message
-			for i, e := range c.Events {
-				var kind string
-				if err := json.Unmarshal(e[0], &kind); err != nil {
-					t.Fatal(err)
-				}
-				integer := func(k int) int {
-					var n int
-					if err := json.Unmarshal(e[k], &n); err != nil {
-						t.Fatalf("event %d: %v", i, err)
-					}
-					return n
-				}
-				switch kind {
-				case "ask":
-					s.ask()
-					log = append(log, "ask")
-				case "report":
-					n, step, value, want := integer(1), integer(2), number(t, e[3]), integer(4) == 1
-					got := p.Decide(s, s.report(n, step, value))
-					log = append(log, fmt.Sprintf("trial %d reports %v at step %d", n, value, step))
-					if (got == Prune) != want || (got != Prune && got != Continue) {
-						if len(log) > 40 {
-							log = log[len(log)-40:]
-						}
-						t.Fatalf("event %d: trial %d, step %d: decided %v, Optuna pruned: %v; the last events:\n%s",
-							i, n, step, got, want, strings.Join(log, "\n"))
-					}
-				case "tell":
-					n := integer(1)
-					var state string
-					if err := json.Unmarshal(e[2], &state); err != nil {
-						t.Fatal(err)
-					}
-					switch state {
-					case "complete":
-						s.tell(n, Complete, number(t, e[3]))
-					case "pruned":
-						s.tell(n, Pruned, math.NaN())
-					case "fail":
-						s.tell(n, Failed, math.NaN())
-					default:
-						t.Fatalf("unknown state %q", state)
-					}
-					log = append(log, fmt.Sprintf("trial %d %s", n, state))
-				default:
-					t.Fatalf("unknown event %q", kind)
-				}
-			}
+			replayReference(t, c, func() Pruner { return p })
 		})
 	}
 	for _, k := range []string{"median", "percentile", "sh", "hyperband", "threshold", "patient", "wilcoxon"} {
 		if kinds[k] == 0 {
 			t.Errorf("no reference study of the %s pruner", k)
+		}
+	}
+}
+
+// TestPrunersKeepNoState replays the same studies with a new pruner for
+// every decision, as after a resume: a pruner's state lives in the study
+// (the rungs, the automatic resources), so the decisions are Optuna's
+// still.
+func TestPrunersKeepNoState(t *testing.T) {
+	for _, c := range readReferenceCases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			replayReference(t, c, func() Pruner { return referencePruner(t, c.Pruner) })
+		})
+	}
+}
+
+// replayReference runs the events of c through a replayStudy, asking
+// pruner() for the pruner of each decision, and fails at the first
+// decision that is not Optuna's.
+func replayReference(t *testing.T, c referenceCase, pruner func() Pruner) {
+	t.Helper()
+	dir := Minimize
+	if c.Direction == "maximize" {
+		dir = Maximize
+	}
+	s := &replayStudy{name: c.Study, dir: dir}
+	var log []string // the events so far, for a failure's message
+	for i, e := range c.Events {
+		var kind string
+		if err := json.Unmarshal(e[0], &kind); err != nil {
+			t.Fatal(err)
+		}
+		integer := func(k int) int {
+			var n int
+			if err := json.Unmarshal(e[k], &n); err != nil {
+				t.Fatalf("event %d: %v", i, err)
+			}
+			return n
+		}
+		switch kind {
+		case "ask":
+			s.ask()
+			log = append(log, "ask")
+		case "report":
+			n, step, value, want := integer(1), integer(2), number(t, e[3]), integer(4) == 1
+			got := pruner().Decide(s, s.report(n, step, value))
+			log = append(log, fmt.Sprintf("trial %d reports %v at step %d", n, value, step))
+			if (got == Prune) != want || (got != Prune && got != Continue) {
+				if len(log) > 40 {
+					log = log[len(log)-40:]
+				}
+				t.Fatalf("event %d: trial %d, step %d: decided %v, Optuna pruned: %v; the last events:\n%s",
+					i, n, step, got, want, strings.Join(log, "\n"))
+			}
+		case "tell":
+			n := integer(1)
+			var state string
+			if err := json.Unmarshal(e[2], &state); err != nil {
+				t.Fatal(err)
+			}
+			switch state {
+			case "complete":
+				s.tell(n, Complete, number(t, e[3]))
+			case "pruned":
+				s.tell(n, Pruned, math.NaN())
+			case "fail":
+				s.tell(n, Failed, math.NaN())
+			default:
+				t.Fatalf("unknown state %q", state)
+			}
+			log = append(log, fmt.Sprintf("trial %d %s", n, state))
+		default:
+			t.Fatalf("unknown event %q", kind)
 		}
 	}
 }
