@@ -1,52 +1,17 @@
 package tune
 
 import (
-	"errors"
-	"fmt"
 	"maps"
 	"math"
 	"slices"
 )
-
-// ErrConfig is the kind of every *ConfigError, for errors.Is.
-var ErrConfig = errors.New("tune: invalid configuration")
-
-// ConfigError is the value a pruner's constructor panics with when given
-// settings that cannot work (a programmer's mistake, as a bad shape is to
-// package tensor). It names the constructor and the setting.
-type ConfigError struct {
-	Op     string // "NewSuccessiveHalvingPruner", …
-	Detail string
-}
-
-// Error returns the message, prefixed with the package and operation.
-func (e *ConfigError) Error() string { return "tune: " + e.Op + ": " + e.Detail }
-
-// Is reports whether target is ErrConfig.
-func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
-
-// check panics with a *ConfigError if ok is false.
-func check(op string, ok bool, format string, args ...any) {
-	if !ok {
-		panic(&ConfigError{Op: op, Detail: fmt.Sprintf(format, args...)})
-	}
-}
-
-// better reports whether a is strictly better than b in direction d; NaN
-// is never better nor worse.
-func better(d Direction, a, b float64) bool {
-	if d == Maximize {
-		return a > b
-	}
-	return a < b
-}
 
 // nanBest returns the best of values in direction d, ignoring NaN (NaN if
 // all are), as NumPy's nanmin and nanmax.
 func nanBest(d Direction, values []float64) float64 {
 	best := math.NaN()
 	for _, x := range values {
-		if !math.IsNaN(x) && (math.IsNaN(best) || better(d, x, best)) {
+		if !math.IsNaN(x) && (math.IsNaN(best) || d.Better(x, best)) {
 			best = x
 		}
 	}
@@ -106,7 +71,7 @@ func (r reading) walk(t *FrozenTrial, upTo int, bestSoFar bool, d Direction) flo
 			x = s
 		}
 		last = x
-		if !math.IsNaN(x) && (math.IsNaN(best) || better(d, x, best)) {
+		if !math.IsNaN(x) && (math.IsNaN(best) || d.Better(x, best)) {
 			best = x
 		}
 	}

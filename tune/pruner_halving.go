@@ -14,11 +14,13 @@ import (
 type SuccessiveHalvingConfig struct {
 	// MinResource is r, the steps a trial runs before its first rung: rung
 	// k is reached at step MinResource·ReductionFactor^(MinEarlyStoppingRate+k).
-	// 0 means automatic, as Optuna's "auto": once a trial has completed,
-	// max(1, ⌊last step / 100⌋) of the longest completed trial, fixed from
-	// then on (recorded on the trial that fixed it, so a resumed study keeps
-	// it); no trial is pruned before. Set it if trials report different
-	// numbers of steps.
+	// 0 means automatic, as Optuna's "auto": max(1, ⌊last step / 100⌋),
+	// where the last step is the one trials declare they will reach
+	// (View.MaxStep: the PruningCallback declares the run's last epoch), or,
+	// if none has, as in Optuna, the last step of the longest trial completed
+	// so far; no trial is pruned before it is known. It is fixed the first
+	// time it is known (recorded on the deciding trial, so a resumed study
+	// keeps it). Set it if trials have different lengths by design.
 	MinResource int
 	// ReductionFactor is η: about 1/η of the trials that reach a rung go on
 	// to the next. 0 means 4.
@@ -62,7 +64,7 @@ type SuccessiveHalvingPruner struct {
 }
 
 // NewSuccessiveHalvingPruner returns a SuccessiveHalvingPruner. It panics
-// with a *ConfigError on a negative setting, a ReductionFactor of 1, a
+// with a *Error on a negative setting, a ReductionFactor of 1, a
 // BootstrapCount without a MinResource, or a SmoothEMA outside [0, 1].
 func NewSuccessiveHalvingPruner(cfg SuccessiveHalvingConfig) *SuccessiveHalvingPruner {
 	const op = "NewSuccessiveHalvingPruner"
@@ -142,19 +144,29 @@ func recordedAttr(trials []FrozenTrial, key string) int {
 }
 
 // autoMinResource returns the minimum resource recorded, or fixes it as
-// Optuna estimates it (from the longest completed trial), recording it on
-// trial n; 0 if no trial has completed yet.
+// Optuna estimates it, max(1, ⌊last step / 100⌋), recording it on trial n;
+// 0 while it cannot be fixed. The last step is the one trials declared
+// (View.MaxStep), else, as in Optuna, the longest completed trial's.
 func autoMinResource(v View, trials []FrozenTrial, n int) int {
 	if r := recordedAttr(trials, minResourceAttr); r > 0 {
 		return r
 	}
-	last, ok := longestCompleted(trials)
+	last, ok := lastStep(v, trials)
 	if !ok {
 		return 0
 	}
 	r := max(last/100, 1)
 	v.SetAttr(n, minResourceAttr, float64(r))
 	return r
+}
+
+// lastStep returns the last step of a full trial: the one trials declared
+// (View.MaxStep) if any did, else the longest completed trial's.
+func lastStep(v View, trials []FrozenTrial) (int, bool) {
+	if last, ok := v.MaxStep(); ok {
+		return last, true
+	}
+	return longestCompleted(trials)
 }
 
 // longestCompleted returns the largest last step of a completed trial.
@@ -286,10 +298,10 @@ func promotionOrder(d Direction, found []promotion) []int {
 		if c := cmp.Compare(b.rung, a.rung); c != 0 {
 			return c
 		}
-		if better(d, a.value, b.value) {
+		if d.Better(a.value, b.value) {
 			return -1
 		}
-		if better(d, b.value, a.value) {
+		if d.Better(b.value, a.value) {
 			return 1
 		}
 		return cmp.Compare(a.number, b.number)

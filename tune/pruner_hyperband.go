@@ -13,9 +13,12 @@ type HyperbandConfig struct {
 	// aggressive bracket; 0 means 1.
 	MinResource int
 	// MaxResource is R, the steps of a full trial. 0 means automatic, as
-	// Optuna's "auto": once a trial has completed, the longest completed
-	// trial's last step + 1, fixed from then on (recorded on the trial that
-	// fixed it, so a resumed study keeps it); no trial is pruned before.
+	// Optuna's "auto": the last step + 1, where the last step is the one
+	// trials declare they will reach (View.MaxStep: the PruningCallback
+	// declares the run's last epoch), or, if none has, as in Optuna, the
+	// last step of the longest trial completed so far; no trial is pruned
+	// before it is known. It is fixed the first time it is known (recorded
+	// on the deciding trial, so a resumed study keeps it).
 	MaxResource int
 	// ReductionFactor is η; 0 means 3. There are ⌊log_η(R/r)⌋ + 1 brackets.
 	ReductionFactor int
@@ -42,7 +45,7 @@ type HyperbandPruner struct {
 }
 
 // NewHyperbandPruner returns a HyperbandPruner. It panics with a
-// *ConfigError on a negative setting, a ReductionFactor of 1, a
+// *Error on a negative setting, a ReductionFactor of 1, a
 // MaxResource below MinResource, a BootstrapCount without a MaxResource,
 // or a SmoothEMA outside [0, 1].
 func NewHyperbandPruner(cfg HyperbandConfig) *HyperbandPruner {
@@ -111,14 +114,14 @@ func (p *HyperbandPruner) bracket(id int) halving {
 
 // brackets returns the brackets, fixing the automatic maximum resource on
 // trial n if no trial has yet; false while it cannot be fixed, or if there
-// are no brackets (a maximum below the minimum).
+// are no brackets (an automatic maximum below the minimum).
 func (p *HyperbandPruner) brackets(v View, trials []FrozenTrial, n int) (brackets, bool) {
 	maxResource := p.cfg.MaxResource
 	if maxResource == 0 {
 		maxResource = recordedAttr(trials, maxResourceAttr)
 	}
 	if maxResource == 0 {
-		last, ok := longestCompleted(trials)
+		last, ok := lastStep(v, trials)
 		if !ok {
 			return brackets{}, false
 		}

@@ -168,7 +168,7 @@ func replayReference(t *testing.T, c referenceCase, pruner func() Pruner) {
 	if c.Direction == "maximize" {
 		dir = Maximize
 	}
-	s := &replayStudy{name: c.Study, dir: dir}
+	s := newReplayStudy(c.Study, dir)
 	var log []string // the events so far, for a failure's message
 	for i, e := range c.Events {
 		var kind string

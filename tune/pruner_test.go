@@ -12,7 +12,7 @@ import (
 // values at steps 0, 1, … and completing with its last value unless
 // stopped, and returns each trial's decisions.
 func sequential(p Pruner, dir Direction, trials ...[]float64) (*replayStudy, [][]Decision) {
-	s := &replayStudy{name: "test", dir: dir}
+	s := newReplayStudy("test", dir)
 	var decisions [][]Decision
 	for _, values := range trials {
 		n := s.ask()
@@ -191,7 +191,7 @@ var cmpEquateNaN = cmp.Comparer(func(a, b float64) bool { return a == b || (math
 func TestSuccessiveHalvingPauses(t *testing.T) {
 	sh := NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{MinResource: 1, ReductionFactor: 2, Pause: true})
 	var pr Promoter = sh
-	s := &replayStudy{name: "pause", dir: Minimize}
+	s := newReplayStudy("pause", Minimize)
 	run := func(value float64, steps ...int) Decision {
 		n := s.ask()
 		return resume(s, sh, n, value, steps...)
@@ -285,7 +285,7 @@ func TestPromotionOrder(t *testing.T) {
 
 func TestHyperbandPausesAndPromotes(t *testing.T) {
 	hb := NewHyperbandPruner(HyperbandConfig{MaxResource: 4, ReductionFactor: 2, Pause: true})
-	s := &replayStudy{name: "hb", dir: Maximize}
+	s := newReplayStudy("hb", Maximize)
 	b := newBrackets(1, 4, 2)
 	// Trials of bracket 0 (rungs at 1, 2) reporting 1, 2, 3, …: each new one
 	// is the best, so none pauses; one reporting 0 pauses at rung 0 and is
@@ -354,9 +354,9 @@ func TestPrunerConfigErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			defer func() {
 				err, _ := recover().(error)
-				var ce *ConfigError
-				if !errors.Is(err, ErrConfig) || !errors.As(err, &ce) || ce.Op == "" {
-					t.Errorf("panicked with %v; want a *ConfigError", err)
+				var te *Error
+				if !errors.Is(err, ErrArgument) || !errors.As(err, &te) || te.Op == "" {
+					t.Errorf("panicked with %v; want a *tune.Error", err)
 				}
 			}()
 			tt.make()
@@ -426,5 +426,47 @@ func TestSignedRankP(t *testing.T) {
 		if got := signedRankP(tt.d, tt.greater); !(got == tt.want || math.Abs(got-tt.want) < 1e-15 || (math.IsNaN(got) && math.IsNaN(tt.want))) {
 			t.Errorf("signedRankP(%v, greater %v) = %v, want %v", tt.d, tt.greater, got, tt.want)
 		}
+	}
+}
+
+// TestAutomaticResources checks where the automatic resources come from:
+// the last step trials declare, fixed the first time it is known, else the
+// longest completed trial, as in Optuna.
+func TestAutomaticResources(t *testing.T) {
+	s := newReplayStudy("auto", Minimize)
+	s.declare(299)
+	sh := NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{})
+	n := s.ask()
+	sh.Decide(s, s.report(n, 0, 1))
+	if got := s.trials[n].Attrs[minResourceAttr]; got != 2 {
+		t.Errorf("successive halving's min resource with 300 steps declared: %v, want 2", got)
+	}
+	s.declare(999)
+	if got := autoMinResource(s, s.Trials(), n); got != 2 {
+		t.Errorf("min resource after a trial declared 1,000 steps: %v, want it fixed at 2", got)
+	}
+	hb := NewHyperbandPruner(HyperbandConfig{})
+	s = newReplayStudy("auto", Minimize)
+	s.declare(8)
+	n = s.ask()
+	hb.Decide(s, s.report(n, 0, 1))
+	if got := s.trials[n].Attrs[maxResourceAttr]; got != 9 {
+		t.Errorf("Hyperband's max resource with 9 steps declared: %v, want 9", got)
+	}
+	// Nothing declared: nothing is fixed until a trial completes, then its
+	// last step counts.
+	s = newReplayStudy("auto", Minimize)
+	n = s.ask()
+	for step := range 450 {
+		sh.Decide(s, s.report(n, step, 1))
+	}
+	if _, ok := s.trials[n].Attrs[minResourceAttr]; ok {
+		t.Errorf("min resource fixed before any trial completed or declared its length")
+	}
+	s.tell(n, Complete, 1)
+	n = s.ask()
+	sh.Decide(s, s.report(n, 0, 1))
+	if got := s.trials[n].Attrs[minResourceAttr]; got != 4 {
+		t.Errorf("min resource after a trial of 450 steps: %v, want 4", got)
 	}
 }

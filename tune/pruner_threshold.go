@@ -36,7 +36,7 @@ type ThresholdPruner struct {
 }
 
 // NewThresholdPruner returns a ThresholdPruner. It panics with a
-// *ConfigError if neither bound is set, if Lower > Upper or a bound is NaN,
+// *Error if neither bound is set, if Lower > Upper or a bound is NaN,
 // on a negative step count or a SmoothEMA outside [0, 1].
 func NewThresholdPruner(cfg ThresholdConfig) *ThresholdPruner {
 	const op = "NewThresholdPruner"

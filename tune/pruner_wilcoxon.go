@@ -39,7 +39,7 @@ type WilcoxonPruner struct {
 }
 
 // NewWilcoxonPruner returns a WilcoxonPruner. It panics with a
-// *ConfigError on a PThreshold outside [0, 1] or negative StartupSteps.
+// *Error on a PThreshold outside [0, 1] or negative StartupSteps.
 func NewWilcoxonPruner(cfg WilcoxonConfig) *WilcoxonPruner {
 	const op = "NewWilcoxonPruner"
 	threshold := 0.1
@@ -62,7 +62,7 @@ func (p *WilcoxonPruner) Decide(v View, t FrozenTrial) Decision {
 	var best *FrozenTrial
 	for i := range trials {
 		u := &trials[i]
-		if u.State == Complete && !math.IsNaN(u.Value) && (best == nil || better(d, u.Value, best.Value)) {
+		if u.State == Complete && !math.IsNaN(u.Value) && (best == nil || d.Better(u.Value, best.Value)) {
 			best = u
 		}
 	}

@@ -82,6 +82,7 @@ var ErrReplay = errors.New("tune: curves cannot be replayed")
 // replayCurves holds the series a replay reads from each curve.
 type replayCurves struct {
 	monitor, final [][]float64
+	planned        []int // each curve's epochs before its early stopping, if any
 	dir            Direction
 }
 
@@ -117,6 +118,7 @@ func readCurves(curves []callbacks.Curve, cfg *ReplayConfig) (replayCurves, erro
 			return replayCurves{}, fmt.Errorf("%w: curve %d (%s %s %s) has no epochs", ErrReplay, i,
 				quote.Text(c.Task), quote.Text(c.Model), quote.Text(c.Optimizer))
 		}
+		rc.planned = append(rc.planned, len(m))
 		if cfg.Stopping != nil {
 			stop := callbacks.Replay(*cfg.Stopping, c)
 			if stop.Err != nil {
@@ -138,7 +140,7 @@ func readCurves(curves []callbacks.Curve, cfg *ReplayConfig) (replayCurves, erro
 func (rc *replayCurves) chosen(i, epochs int) int {
 	best := -1
 	for e, x := range rc.monitor[i][:epochs] {
-		if !math.IsNaN(x) && (best < 0 || better(rc.dir, x, rc.monitor[i][best])) {
+		if !math.IsNaN(x) && (best < 0 || rc.dir.Better(x, rc.monitor[i][best])) {
 			best = e
 		}
 	}
@@ -157,7 +159,7 @@ func (rc *replayCurves) pick(completed []bool, ran []int) (int, float64, float64
 		if e < 0 {
 			continue
 		}
-		if x := rc.monitor[i][e]; best < 0 || better(rc.dir, x, value) {
+		if x := rc.monitor[i][e]; best < 0 || rc.dir.Better(x, value) {
 			best, value, final = i, x, rc.final[i][e]
 		}
 	}
@@ -217,7 +219,7 @@ func Replay(curves []callbacks.Curve, p Pruner, cfg ReplayConfig) (ReplayResult,
 		cfg.Name = "replay"
 	}
 	workers := max(cfg.Parallelism, 1)
-	s := &replayStudy{name: cfg.Name, dir: cfg.Direction}
+	s := newReplayStudy(cfg.Name, cfg.Direction)
 	promoter, _ := p.(Promoter)
 	queue := order(len(curves), cfg.Shuffle)
 	curveOf := make([]int, 0, len(curves)) // curveOf[trial number]
@@ -257,8 +259,9 @@ func Replay(curves []callbacks.Curve, p Pruner, cfg ReplayConfig) (ReplayResult,
 		if len(queue) == 0 {
 			return -1
 		}
-		curveOf = append(curveOf, queue[0])
-		queue = queue[1:]
+		c := queue[0]
+		curveOf, queue = append(curveOf, c), queue[1:]
+		s.declare(rc.planned[c] - 1) // as the PruningCallback declares a run's last epoch
 		return s.ask()
 	}
 	for {
@@ -332,9 +335,9 @@ func ReplayTopK(curves []callbacks.Curve, k int, cfg ReplayConfig) (ReplayResult
 		switch {
 		case math.IsNaN(x) || math.IsNaN(y):
 			return boolCompare(math.IsNaN(x), math.IsNaN(y)) // NaN last
-		case better(cfg.Direction, x, y):
+		case cfg.Direction.Better(x, y):
 			return -1
-		case better(cfg.Direction, y, x):
+		case cfg.Direction.Better(y, x):
 			return 1
 		}
 		return 0

@@ -9,17 +9,29 @@ import (
 // no journal: the View a replay drives its pruner through, one report at a
 // time, as a live study would.
 type replayStudy struct {
-	name   string
-	dir    Direction
-	trials []FrozenTrial
+	name    string
+	dir     Direction
+	trials  []FrozenTrial
+	maxStep int // the largest step a trial declared it would reach; −1 if none did
+}
+
+func newReplayStudy(name string, dir Direction) *replayStudy {
+	return &replayStudy{name: name, dir: dir, maxStep: -1}
 }
 
 func (s *replayStudy) Name() string         { return s.name }
 func (s *replayStudy) Direction() Direction { return s.dir }
 
-// Trials returns the trials as they are now. Attrs are copied on write, so
-// the snapshot's Attrs do not change; its Reports do at the next report.
+// Trials returns the trials as they are now; their maps are replaced, not
+// changed, so a snapshot stays as it was.
 func (s *replayStudy) Trials() []FrozenTrial { return slices.Clone(s.trials) }
+
+// MaxStep returns the largest step a trial declared, as a live study's
+// trials declare their last epoch.
+func (s *replayStudy) MaxStep() (int, bool) { return s.maxStep, s.maxStep >= 0 }
+
+// declare says that a trial will report up to step if it runs to its end.
+func (s *replayStudy) declare(step int) { s.maxStep = max(s.maxStep, step) }
 
 // SetAttr records key = value on trial n.
 func (s *replayStudy) SetAttr(n int, key string, value float64) {
@@ -45,7 +57,9 @@ func (s *replayStudy) ask() int {
 func (s *replayStudy) report(n, step int, value float64) FrozenTrial {
 	t := &s.trials[n]
 	if _, ok := t.Reports[step]; !ok {
-		t.Reports[step] = value
+		reports := maps.Clone(t.Reports)
+		reports[step] = value
+		t.Reports = reports
 	}
 	return *t
 }
