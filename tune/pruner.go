@@ -55,14 +55,21 @@ func (r reading) best(t *FrozenTrial, d Direction) float64 {
 }
 
 func (r reading) walk(t *FrozenTrial, upTo int, bestSoFar bool, d Direction) float64 {
+	if r.ema == 0 {
+		// Without an average, walk is asked for a best, which needs no
+		// order: one pass.
+		best := math.NaN()
+		for k, x := range t.Reports {
+			if k <= upTo && !math.IsNaN(x) && (math.IsNaN(best) || d.Better(x, best)) {
+				best = x
+			}
+		}
+		return best
+	}
 	best, last := math.NaN(), math.NaN()
 	s, seen := 0.0, false
-	for _, k := range steps(t) {
-		if k > upTo {
-			break
-		}
-		x := t.Reports[k]
-		if r.ema > 0 && !math.IsNaN(x) {
+	visit := func(x float64) {
+		if !math.IsNaN(x) {
 			if seen {
 				s = r.ema*x + (1-r.ema)*s
 			} else {
@@ -73,6 +80,22 @@ func (r reading) walk(t *FrozenTrial, upTo int, bestSoFar bool, d Direction) flo
 		last = x
 		if !math.IsNaN(x) && (math.IsNaN(best) || d.Better(x, best)) {
 			best = x
+		}
+	}
+	if upTo < 2*len(t.Reports) {
+		// Reports at most steps apart on average (every epoch, say): look the
+		// steps up in order rather than sort them.
+		for k := 0; k <= upTo; k++ {
+			if x, ok := t.Reports[k]; ok {
+				visit(x)
+			}
+		}
+	} else {
+		for _, k := range steps(t) {
+			if k > upTo {
+				break
+			}
+			visit(t.Reports[k])
 		}
 	}
 	if bestSoFar {

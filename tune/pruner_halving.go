@@ -249,7 +249,9 @@ func (h *halving) competing(d Direction, peers []FrozenTrial, self, rung, rungSt
 		}
 		if x, ok := u.Attrs[key]; ok {
 			values = append(values, x)
-		} else if last, ok := u.LastStep(); ok && h.countEnded && u.State == Complete && last < rungStep {
+		} else if !h.countEnded || u.State != Complete {
+			continue
+		} else if last, ok := u.LastStep(); ok && last < rungStep {
 			if best := h.read.best(u, d); !math.IsNaN(best) {
 				values = append(values, best)
 			}

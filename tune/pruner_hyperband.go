@@ -166,7 +166,18 @@ func newBrackets(minResource, maxResource, factor int) brackets {
 
 // of returns the bracket of trial number in the study named name.
 func (b brackets) of(name string, number int) int {
-	n := int(crc32.ChecksumIEEE([]byte(name+"_"+strconv.Itoa(number))) % uint32(b.total))
+	return b.ofKey(appendKey(nil, name, number))
+}
+
+// appendKey appends to buf the text whose hash places a trial, as Optuna
+// writes it: "name_number".
+func appendKey(buf []byte, name string, number int) []byte {
+	return strconv.AppendInt(append(append(buf, name...), '_'), int64(number), 10)
+}
+
+// ofKey returns the bracket of the trial whose key is key.
+func (b brackets) ofKey(key []byte) int {
+	n := int(crc32.ChecksumIEEE(key) % uint32(b.total))
 	for s, budget := range b.budgets {
 		if n -= budget; n < 0 {
 			return s
@@ -177,9 +188,11 @@ func (b brackets) of(name string, number int) int {
 
 // peers returns the trials of bracket id.
 func (b brackets) peers(name string, trials []FrozenTrial, id int) []FrozenTrial {
-	var in []FrozenTrial
+	in := make([]FrozenTrial, 0, len(trials)*b.budgets[id]/b.total+1)
+	var key []byte
 	for i := range trials {
-		if b.of(name, trials[i].Number) == id {
+		key = appendKey(key[:0], name, trials[i].Number)
+		if b.ofKey(key) == id {
 			in = append(in, trials[i])
 		}
 	}

@@ -118,7 +118,9 @@ func (p *PercentilePruner) Decide(v View, t FrozenTrial) Decision {
 		}
 		if _, ok := u.Reports[step]; ok {
 			values = append(values, p.read.at(u, step, d))
-		} else if last, ok := u.LastStep(); ok && p.cfg.CountEnded && last < step {
+		} else if !p.cfg.CountEnded {
+			continue
+		} else if last, ok := u.LastStep(); ok && last < step {
 			values = append(values, p.read.best(u, d))
 		}
 	}
