@@ -31,9 +31,9 @@ func (medianOfOthers) Decide(v View, t FrozenTrial) Decision {
 	return Continue
 }
 
-// benchStudy returns a study of 100 complete trials of 50 reports each,
+// reportBenchStudy returns a study of 100 complete trials of 50 reports each,
 // and a trial running in it.
-func benchStudy(b *testing.B, dir string) (*Study, *Trial) {
+func reportBenchStudy(b *testing.B, dir string) (*Study, *Trial) {
 	s, err := NewStudy(StudyConfig{Dir: dir, Pruner: medianOfOthers{}})
 	if err != nil {
 		b.Fatal(err)
@@ -70,7 +70,7 @@ func BenchmarkReport(b *testing.B) {
 			if c.journal {
 				dir = b.TempDir()
 			}
-			s, t := benchStudy(b, dir)
+			s, t := reportBenchStudy(b, dir)
 			defer s.Close()
 			b.ResetTimer()
 			for i := range b.N {
