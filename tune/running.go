@@ -93,7 +93,7 @@ func (t *Trial) suggest(op, name string, d Distribution) any {
 		if d.Single() {
 			x = d.Low
 		} else {
-			x = tx.s.sampler.Sample(tx, r.FrozenTrial, name, d, paramRand(tx.s.cfg.Seed, t.number, name))
+			x = tx.s.sampler.Sample(tx, r.frozen(), name, d, paramRand(tx.s.cfg.Seed, t.number, name))
 			check(op, d.Contains(x), "the sampler %T drew %v for %s, outside %v", tx.s.sampler, x, quote.Text(name), d)
 		}
 		e := &event{Op: opParam, Trial: t.number, Name: name, Dist: toJSON(d)}
@@ -122,7 +122,7 @@ func paramRand(seed uint64, n int, name string) *rand.Rand {
 func (t *Trial) Params() map[string]any {
 	var p map[string]any
 	t.s.mu.Lock()
-	p = t.s.st.trials[t.number].Params
+	p = t.s.st.trials[t.number].frozen().Params
 	t.s.mu.Unlock()
 	return p
 }
@@ -162,7 +162,7 @@ func (t *Trial) ShouldPrune() bool {
 		}
 		if p := tx.s.cfg.Pruner; p != nil && reported && last != t.decidedStep {
 			t.decidedStep = last
-			t.decision = p.Decide(tx, r.FrozenTrial)
+			t.decision = p.Decide(tx, r.frozen())
 			if _, ok := p.(Promoter); t.decision == Pause && !ok {
 				t.decision = Prune // nobody would promote it
 			}

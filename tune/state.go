@@ -85,11 +85,30 @@ func (j *distJSON) distribution() (Distribution, error) {
 	return d, nil
 }
 
-// record is a trial as the study keeps it.
+// record is a trial as the study keeps it. Its maps are written in place
+// until a snapshot hands them out (shared); the next change then copies
+// them first, so that a snapshot never changes, and a journal replayed
+// without snapshots costs memory in proportion to its events.
 type record struct {
 	FrozenTrial
 	worker  string // the worker running it, "" when nobody does
 	maxStep int    // the last step it declared, −1 if none
+	shared  bool   // a snapshot holds the maps
+}
+
+// frozen returns the trial as a snapshot.
+func (r *record) frozen() FrozenTrial {
+	r.shared = true
+	return r.FrozenTrial
+}
+
+// own makes the maps the record's own to write.
+func (r *record) own() {
+	if r.shared {
+		r.Params, r.Distributions = maps.Clone(r.Params), maps.Clone(r.Distributions)
+		r.Reports, r.Attrs = maps.Clone(r.Reports), maps.Clone(r.Attrs)
+		r.shared = false
+	}
 }
 
 // state is the study as its events made it.
@@ -177,8 +196,8 @@ func (st *state) apply(e *event) error {
 		if _, ok := d.Internal(v); !ok {
 			return fmt.Errorf("parameter %s of trial %d: %s is not in %v", quote.Text(e.Name), e.Trial, quote.Text(fmt.Sprint(v)), d)
 		}
-		r.Params = with(r.Params, e.Name, v)
-		r.Distributions = with(r.Distributions, e.Name, d)
+		r.own()
+		r.Params[e.Name], r.Distributions[e.Name] = v, d
 	case opReport:
 		if err := running(); err != nil {
 			return err
@@ -192,7 +211,8 @@ func (st *state) apply(e *event) error {
 		if _, ok := r.Reports[*e.Step]; ok {
 			return fmt.Errorf("step %d of trial %d reported twice", *e.Step, e.Trial)
 		}
-		r.Reports = with(r.Reports, *e.Step, float64(*e.Value))
+		r.own()
+		r.Reports[*e.Step] = float64(*e.Value)
 		st.reports++
 	case opAttr:
 		if err := needValue(); err != nil {
@@ -201,7 +221,8 @@ func (st *state) apply(e *event) error {
 		if e.Name == "" {
 			return fmt.Errorf("attr of trial %d without a key", e.Trial)
 		}
-		r.Attrs = with(r.Attrs, e.Name, float64(*e.Value))
+		r.own()
+		r.Attrs[e.Name] = float64(*e.Value)
 	case opMaxStep:
 		if err := running(); err != nil {
 			return err
@@ -273,7 +294,7 @@ func (st *state) compatible(name string, d Distribution) string {
 func (st *state) snapshot() []FrozenTrial {
 	out := make([]FrozenTrial, len(st.trials))
 	for i, r := range st.trials {
-		out[i] = r.FrozenTrial
+		out[i] = r.frozen()
 	}
 	return out
 }
@@ -285,13 +306,4 @@ func (st *state) maxStep() (int, bool) {
 		m = max(m, r.maxStep)
 	}
 	return m, m >= 0
-}
-
-// with returns a copy of m with k set to v: snapshots share the maps a
-// trial had when they were taken, so a map is never changed once made.
-func with[K comparable, V any](m map[K]V, k K, v V) map[K]V {
-	c := make(map[K]V, len(m)+1)
-	maps.Copy(c, m)
-	c[k] = v
-	return c
 }
