@@ -159,6 +159,25 @@ func TestPausing(t *testing.T) {
 	}
 }
 
+// Every pruner and sampler the flags offer runs, and says what it is.
+func TestPrunersAndSamplers(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-pruner", "hyperband"}, "Hyperband (η 3, from 1 epoch)"},
+		{[]string{"-pruner", "median"}, "the median pruner"},
+		{[]string{"-pruner", "none"}, "no pruning"},
+		{[]string{"-sampler", "tpe"}, "tpe sampler"},
+	} {
+		args := append([]string{"-trials", "4", "-epochs", "4", "-points", "10", "-baseline=false", "-svg", ""}, c.args...)
+		code, out, errOut := runTune(t, args...)
+		if code != 0 || !strings.Contains(out, c.want) || !strings.Contains(out, "done in") {
+			t.Errorf("%q: exit %d, %s\n%s", c.args, code, out, errOut)
+		}
+	}
+}
+
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-trials", "0"}, {"-pruner", "magic"}, {"-sampler", "grid"}, {"-eta", "1"}, {"-pause", "-pruner", "median"}, {"extra"},
