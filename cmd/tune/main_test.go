@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -54,12 +55,23 @@ func TestOutputShape(t *testing.T) {
 			t.Errorf("line %d %q does not match %s", i+1, lines[i], re)
 		}
 	}
-	// The live line ends with the final count on stderr.
-	if !strings.Contains(errOut, "\rtrial 8/8 · ") {
-		t.Errorf("no progress line on stderr: %q", errOut)
-	}
 	spent, _ := strconv.Atoi(regexp.MustCompile(`; (\d+) epochs of the`).FindStringSubmatch(lines[2])[1])
 	pruned, _ := strconv.Atoi(regexp.MustCompile(`(\d+) pruned`).FindStringSubmatch(lines[2])[1])
+	// Not on a terminal, progress is a line each time a trial ends; each
+	// search's last has every trial ended.
+	var finals []string
+	for _, l := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		if !regexp.MustCompile(`^trial \d+/8 · (\d+ running, )?\d+ complete, \d+ pruned · \d+ epochs( · best val_loss [0-9.]+ \(trial \d+\))?$`).MatchString(l) {
+			t.Errorf("progress line %q", l)
+		}
+		if strings.HasPrefix(l, "trial 8/8 · ") && !strings.Contains(l, "running") {
+			finals = append(finals, l)
+		}
+	}
+	wantFinals := []string{fmt.Sprintf("trial 8/8 · %d complete, %d pruned · %d epochs · ", 8-pruned, pruned, spent), "trial 8/8 · 8 complete, 0 pruned · 72 epochs · "}
+	if len(finals) != 2 || !strings.HasPrefix(finals[0], wantFinals[0]) || !strings.HasPrefix(finals[1], wantFinals[1]) {
+		t.Errorf("the searches' last progress lines %q; want them to start %q", finals, wantFinals)
+	}
 	if pruned == 0 || spent >= 72 {
 		t.Errorf("nothing pruned: %s", lines[2])
 	}
