@@ -65,6 +65,7 @@ func TestJournalErrors(t *testing.T) {
 			`{"op":"report","trial":0,"step":1,"value":3}`}, 4, "step 1 of trial 0 reported twice"},
 		{"an end twice", []string{header, `{"op":"start","trial":0,"worker":"w"}`, `{"op":"complete","trial":0,"value":1}`,
 			`{"op":"fail","trial":0}`}, 4, "fail of trial 0, which is complete"},
+		{"a decision of no kind", []string{header, `{"op":"start","trial":0,"worker":"w"}`, `{"op":"decide","trial":0,"step":0,"reason":"maybe"}`}, 3, `reason "maybe", want "prune" or "pause"`},
 		{"a bad worker", []string{header, `{"op":"start","trial":0,"worker":"../x"}`}, 2, `worker "../x"`},
 		{"a value that is no number", []string{header, `{"op":"start","trial":0,"worker":"w"}`, `{"op":"report","trial":0,"step":0,"value":"lots"}`}, 3, `"\"lots\"" is not a number`},
 		{"no header", []string{`{"op":"start","trial":0,"worker":"w"}`}, 1, "want the study's header"},

@@ -35,6 +35,7 @@ const (
 	opReport   = "report"   // an intermediate value
 	opAttr     = "attr"     // a pruner's or sampler's attribute
 	opMaxStep  = "max_step" // the last step the trial will report if it runs to its end
+	opDecide   = "decide"   // the pruner decided to prune or pause it
 	opComplete = "complete" // the objective returned a value
 	opPrune    = "prune"    // the trial was pruned
 	opPause    = "pause"    // a Promoter paused it
@@ -91,9 +92,10 @@ func (j *distJSON) distribution() (Distribution, error) {
 // without snapshots costs memory in proportion to its events.
 type record struct {
 	FrozenTrial
-	worker  string // the worker running it, "" when nobody does
-	maxStep int    // the last step it declared, −1 if none
-	shared  bool   // a snapshot holds the maps
+	worker   string   // the worker running it, "" when nobody does
+	maxStep  int      // the last step it declared, −1 if none
+	decision Decision // the pruner's, until the trial ends or resumes
+	shared   bool     // a snapshot holds the maps
 }
 
 // frozen returns the trial as a snapshot.
@@ -125,7 +127,7 @@ func (st *state) apply(e *event) error {
 	switch e.Op {
 	case opStudy:
 		return fmt.Errorf("a second study header")
-	case opStart, opParam, opReport, opAttr, opMaxStep, opComplete, opPrune, opPause, opFail, opResume, opRelease:
+	case opStart, opParam, opReport, opAttr, opMaxStep, opDecide, opComplete, opPrune, opPause, opFail, opResume, opRelease:
 	default:
 		return fmt.Errorf("unknown event %s", quote.Text(e.Op))
 	}
@@ -231,6 +233,18 @@ func (st *state) apply(e *event) error {
 			return fmt.Errorf("max_step of trial %d without a step of 0 or more", e.Trial)
 		}
 		r.maxStep = *e.Step
+	case opDecide:
+		if err := running(); err != nil {
+			return err
+		}
+		switch e.Reason {
+		case "prune":
+			r.decision = Prune
+		case "pause":
+			r.decision = Pause
+		default:
+			return fmt.Errorf("decide of trial %d: reason %s, want \"prune\" or \"pause\"", e.Trial, quote.Text(e.Reason))
+		}
 	case opComplete:
 		if err := running(); err != nil {
 			return err
@@ -268,6 +282,9 @@ func (st *state) apply(e *event) error {
 		}
 		if e.Worker == "" {
 			return fmt.Errorf("resume of trial %d without a worker", e.Trial)
+		}
+		if r.State == Paused { // promoted: the pause is over
+			r.decision = Continue
 		}
 		r.State, r.worker = Running, e.Worker
 	case opRelease:

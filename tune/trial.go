@@ -135,6 +135,17 @@ const (
 	Pause
 )
 
+// String returns "continue", "prune" or "pause", as the journal writes it.
+func (d Decision) String() string {
+	switch d {
+	case Prune:
+		return "prune"
+	case Pause:
+		return "pause"
+	}
+	return "continue"
+}
+
 // Pruner decides whether a trial that just reported should go on
 // (Optuna's BasePruner.prune). trial is the current snapshot of the trial
 // deciding; its Reports include the report just made.
