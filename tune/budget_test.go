@@ -309,3 +309,31 @@ func TestPauseWithoutPromoterPrunes(t *testing.T) {
 		t.Errorf("the complete trial's checkpoint: %v; want it kept", err)
 	}
 }
+
+// StudyConfig.MaxStep, when set, is the study's MaxStep whatever trials
+// declare; a trial added Running is taken up by the next Optimize with its
+// parameters.
+func TestMaxStepAndAddedRunningTrial(t *testing.T) {
+	s, _ := NewStudy(StudyConfig{MaxStep: 30, Budget: Budget{Trials: 1}})
+	defer s.Close()
+	if _, err := s.AddTrial(FrozenTrial{State: Running, Params: map[string]any{"x": 0.25},
+		Distributions: map[string]Distribution{"x": {Kind: FloatParam, High: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	var got float64
+	err := s.Optimize(context.Background(), func(ctx context.Context, t *Trial) (float64, error) {
+		t.SetMaxStep(9)
+		got = t.Float("x", 0, 1)
+		return got, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := s.MaxStep(); !ok || m != 30 {
+		t.Errorf("MaxStep %d, %v; want 30", m, ok)
+	}
+	trials := s.Trials()
+	if len(trials) != 1 || trials[0].State != Complete || got != 0.25 {
+		t.Errorf("trials %+v, x %v; want the added trial run with x 0.25", trials, got)
+	}
+}

@@ -203,3 +203,15 @@ func TestBadFlags(t *testing.T) {
 		t.Errorf("-h: exit %d", code)
 	}
 }
+
+// One trial at a time, the command is reproducible: the same trials, the
+// same table.
+func TestReproducibleOneAtATime(t *testing.T) {
+	args := []string{"-trials", "6", "-epochs", "4", "-points", "10", "-parallel", "1", "-baseline=false", "-svg", ""}
+	_, a, _ := runTune(t, args...)
+	_, b, _ := runTune(t, args...)
+	timing := regexp.MustCompile(`done in [0-9.]+ s`)
+	if x, y := timing.ReplaceAllString(a, ""), timing.ReplaceAllString(b, ""); x != y {
+		t.Errorf("two runs differ:\n%s\n%s", a, b)
+	}
+}
