@@ -10,6 +10,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/minidl/minidl/internal/quote"
 )
 
 // Curve is one recorded training run: what was trained, and the values
@@ -129,7 +131,7 @@ func ReadCurves(r io.Reader, name string) ([]Curve, error) {
 			return nil, fail("data after the curve's JSON object")
 		}
 		if line.Format != CurveFormat {
-			return nil, fail("format %s, want %q", quote(line.Format), CurveFormat)
+			return nil, fail("format %s, want %q", quote.Text(line.Format), CurveFormat)
 		}
 		if len(line.Series) == 0 {
 			return nil, fail("no series")
@@ -139,7 +141,7 @@ func ReadCurves(r io.Reader, name string) ([]Curve, error) {
 		for _, k := range slices.Sorted(maps.Keys(line.Series)) {
 			s := line.Series[k]
 			if epochs >= 0 && len(s) != epochs {
-				return nil, fail("series %s has %d epochs, the others %d", quote(k), len(s), epochs)
+				return nil, fail("series %s has %d epochs, the others %d", quote.Text(k), len(s), epochs)
 			}
 			epochs = len(s)
 			vals := make([]float64, len(s))

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
 )
@@ -158,7 +159,7 @@ func (a *alsoMonitors) load(_ *nn.StateDict, meta map[string]string) error {
 	for _, s := range texts {
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return &StateError{Op: op, Field: "also.best", Detail: fmt.Sprintf("%s is not a number", quote(s))}
+			return &StateError{Op: op, Field: "also.best", Detail: fmt.Sprintf("%s is not a number", quote.Text(s))}
 		}
 		best = append(best, v)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
 	"github.com/minidl/minidl/tensor"
@@ -49,7 +50,7 @@ func loadTracker(op string, meta map[string]string, t *optim.Tracker, m Mode, mo
 	}
 	best, err := strconv.ParseFloat(meta["best"], 64)
 	if err != nil || math.IsNaN(best) || (bestEpoch < 0 && best != t.Worst()) {
-		return &StateError{Op: op, Field: "best", Detail: fmt.Sprintf("%s does not fit best_epoch %d", quote(meta["best"]), bestEpoch)}
+		return &StateError{Op: op, Field: "best", Detail: fmt.Sprintf("%s does not fit best_epoch %d", quote.Text(meta["best"]), bestEpoch)}
 	}
 	t.Restore(best, bestEpoch, wait)
 	return nil
@@ -59,7 +60,7 @@ func loadTracker(op string, meta map[string]string, t *optim.Tracker, m Mode, mo
 func metaInt(op string, meta map[string]string, field string, lowest int) (int, error) {
 	v, err := strconv.ParseInt(meta[field], 10, 64)
 	if err != nil || v < int64(lowest) || v > maxStateEpoch {
-		return 0, &StateError{Op: op, Field: field, Detail: fmt.Sprintf("%s is not a count in [%d, %d]", quote(meta[field]), lowest, maxStateEpoch)}
+		return 0, &StateError{Op: op, Field: field, Detail: fmt.Sprintf("%s is not a count in [%d, %d]", quote.Text(meta[field]), lowest, maxStateEpoch)}
 	}
 	return int(v), nil
 }
@@ -179,7 +180,7 @@ func loadSeries(op string, s *nn.StateDict, meta map[string]string, prefix strin
 	series := make(map[string][]float64, len(keys))
 	for _, k := range keys {
 		if _, dup := series[k]; dup {
-			return nil, 0, &StateError{Op: op, Field: "keys", Detail: fmt.Sprintf("%s is listed twice", quote(k))}
+			return nil, 0, &StateError{Op: op, Field: "keys", Detail: fmt.Sprintf("%s is listed twice", quote.Text(k))}
 		}
 		v, err := stateVector(s, prefix+k, op)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/tensor"
 )
@@ -70,7 +71,7 @@ func (s *smoother) load(t *nn.StateDict, meta map[string]string) error {
 	if text, ok := meta["smooth_ema"]; ok && s.alpha > 0 {
 		v, err := strconv.ParseFloat(text, 64)
 		if err != nil || !finite(v) {
-			return &StateError{Op: op, Field: "smooth_ema", Detail: fmt.Sprintf("%s is not a finite number", quote(text))}
+			return &StateError{Op: op, Field: "smooth_ema", Detail: fmt.Sprintf("%s is not a finite number", quote.Text(text))}
 		}
 		s.ema, s.seen = v, true
 	}

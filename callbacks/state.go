@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/tensor"
 )
@@ -74,17 +75,17 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 	for _, k := range []string{"best_epoch", "wait", "stopped_epoch"} {
 		v, err := strconv.ParseInt(meta[k], 10, 64)
 		if err != nil || v < -1 || v > maxStateEpoch {
-			return bad(k, "%s is not an epoch count in [-1, %d]", quote(meta[k]), maxStateEpoch)
+			return bad(k, "%s is not an epoch count in [-1, %d]", quote.Text(meta[k]), maxStateEpoch)
 		}
 		ints[k] = int(v)
 	}
 	best, err := strconv.ParseFloat(meta["best"], 64)
 	if err != nil || math.IsNaN(best) {
-		return bad("best", "%s is not a number", quote(meta["best"]))
+		return bad("best", "%s is not a number", quote.Text(meta["best"]))
 	}
 	reason := StopReason(meta["reason"])
 	if !reasonName.MatchString(meta["reason"]) {
-		return bad("reason", "%s is not a stop reason (lower-case letters, digits and _)", quote(meta["reason"]))
+		return bad("reason", "%s is not a stop reason (lower-case letters, digits and _)", quote.Text(meta["reason"]))
 	}
 	if (reason == NotStopped) != (ints["stopped_epoch"] < 0) {
 		return bad("reason", "%q does not agree with stopped_epoch %d", reason, ints["stopped_epoch"])
@@ -181,13 +182,4 @@ func stateVector(s *nn.StateDict, name, op string) ([]float64, error) {
 		return nil, &StateError{Op: op, Field: name, Detail: fmt.Sprintf("shape %v, want a vector", t.Shape())}
 	}
 	return append([]float64{}, t.Data()...), nil
-}
-
-// quote quotes a user's text for an error, cut to 40 characters.
-func quote(s string) string {
-	const most = 40
-	if r := []rune(s); len(r) > most {
-		return strconv.Quote(string(r[:most])) + "…"
-	}
-	return strconv.Quote(s)
 }

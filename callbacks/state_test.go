@@ -59,17 +59,20 @@ func checkRefusals(t *testing.T, s *nn.StateDict, meta map[string]string, fresh 
 		err := cb.LoadState(es, emeta)
 		var se *StateError
 		if !errors.As(err, &se) || se.Field != ed.field || !errors.Is(err, ErrState) {
-			t.Errorf("%s: %v, want a *StateError naming %q", ed.field, err, ed.field)
+			t.Errorf("%.60s: %.300v, want a *StateError naming it", ed.field, err)
 			continue
 		}
 		if len(err.Error()) > 300 {
-			t.Errorf("%s: an error of %d bytes quotes too much", ed.field, len(err.Error()))
+			t.Errorf("%.60s: an error of %d bytes quotes too much", ed.field, len(err.Error()))
 		}
 		if encoded(t, cb) != before {
-			t.Errorf("%s: a refused state changed the callback", ed.field)
+			t.Errorf("%.60s: a refused state changed the callback", ed.field)
 		}
 	}
 }
+
+// long is a hostile name, a megabyte long.
+var long = strings.Repeat("x", 1<<20)
 
 // allocated returns the bytes f allocates.
 func allocated(f func()) uint64 {
@@ -125,6 +128,7 @@ func TestHistoryState(t *testing.T) {
 			*s = *s2
 		}},
 		{"logs.extra", func(s *nn.StateDict, _ map[string]string) { s.Set("logs.extra", tensor.Zeros(3)) }},
+		{"logs." + long, func(_ *nn.StateDict, m map[string]string) { m["keys"] = `["` + long + `"]` }},
 	})
 }
 
