@@ -122,12 +122,15 @@ func (r *Run) Printf(w io.Writer, format string, args ...any) {
 
 // Stop asks the loop to end the run after the current batch (at batch
 // level) or epoch. The first call decides the run's reason and message;
-// later calls are ignored.
+// later calls are ignored. It panics with a *ConfigError on a reason of
+// more than MaxReasonLen characters or other than lower-case letters,
+// digits and _, and cuts a message to MaxMessageLen bytes.
 func (r *Run) Stop(reason StopReason, message string) {
+	checkReason("Run.Stop", reason)
 	if r.stopping {
 		return
 	}
-	r.stopping, r.reason, r.message, r.stopEpoch = true, reason, message, r.Epoch
+	r.stopping, r.reason, r.message, r.stopEpoch = true, reason, cutMessage(message), r.Epoch
 }
 
 // Stopping reports whether Stop has been called.

@@ -103,8 +103,10 @@ func (c *ModelCheckpoint) OnTrainBegin(r *Run) error {
 	return err
 }
 
-// OnEpochEnd saves the model if it should.
+// OnEpochEnd saves the model if it should. It panics with a *ConfigError
+// on a negative epoch: epochs are numbered from 0.
 func (c *ModelCheckpoint) OnEpochEnd(r *Run, epoch int, logs Logs) error {
+	check("ModelCheckpoint.OnEpochEnd", epoch >= 0, "epoch %d is negative: epochs are numbered from 0", epoch)
 	current, monitored := logs[c.cfg.Monitor]
 	if monitored && !finite(current) {
 		r.Printf(c.cfg.Out, "Epoch %d: ModelCheckpoint: %s = %v is not finite; not saving", epoch, c.cfg.Monitor, current)

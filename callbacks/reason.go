@@ -1,5 +1,13 @@
 package callbacks
 
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/minidl/minidl/internal/quote"
+)
+
 // StopReason says why a run ended, in snake case: "patience", "gl", … A
 // rule of your own (see Rule) may give a reason of its own, such as
 // StopReason("plateau_of_f1").
@@ -31,3 +39,40 @@ func (s StopReason) String() string {
 
 // MarshalText encodes the reason as String does, for JSON.
 func (s StopReason) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// A stop reason and a stop message are saved with a run (EarlyStopping's
+// state, a run checkpoint) and must load back, so both are bounded when
+// they are given, by a Rule or to Run.Stop: a reason is at most
+// MaxReasonLen lower-case letters, digits and underscores (anything else
+// is a mistake in code, and panics with a *ConfigError), and a message
+// longer than MaxMessageLen bytes is cut to that length, ending in "…"
+// (bytes that are not UTF-8 become U+FFFD first, as JSON would make them).
+const (
+	MaxReasonLen  = 64
+	MaxMessageLen = 4096
+)
+
+var reasonName = regexp.MustCompile(`^[a-z0-9_]*$`)
+
+// validReason reports whether r keeps the rule for reasons.
+func validReason(r StopReason) bool {
+	return len(r) <= MaxReasonLen && reasonName.MatchString(string(r))
+}
+
+// checkReason panics with a *ConfigError if r breaks the rule for reasons.
+func checkReason(op string, r StopReason) {
+	check(op, validReason(r), "stop reason %s: want at most %d lower-case letters, digits and _", quote.Text(string(r)), MaxReasonLen)
+}
+
+// cutMessage returns msg as valid UTF-8 of at most MaxMessageLen bytes.
+func cutMessage(msg string) string {
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	if len(msg) <= MaxMessageLen {
+		return msg
+	}
+	end := MaxMessageLen - len("…")
+	for !utf8.RuneStart(msg[end]) {
+		end--
+	}
+	return msg[:end] + "…"
+}

@@ -56,11 +56,13 @@ func loadTracker(op string, meta map[string]string, t *optim.Tracker, m Mode, mo
 	return nil
 }
 
-// metaInt reads an integer field of meta in [lowest, maxStateEpoch].
+// metaInt reads an integer field of meta of at least lowest. A count that
+// sizes something a state allocates must also be checked against the bytes
+// present (see loadSeries).
 func metaInt(op string, meta map[string]string, field string, lowest int) (int, error) {
-	v, err := strconv.ParseInt(meta[field], 10, 64)
-	if err != nil || v < int64(lowest) || v > maxStateEpoch {
-		return 0, &StateError{Op: op, Field: field, Detail: fmt.Sprintf("%s is not a count in [%d, %d]", quote.Text(meta[field]), lowest, maxStateEpoch)}
+	v, err := strconv.ParseInt(meta[field], 10, 0)
+	if err != nil || v < int64(lowest) {
+		return 0, &StateError{Op: op, Field: field, Detail: fmt.Sprintf("%s is not a whole number of at least %d", quote.Text(meta[field]), lowest)}
 	}
 	return int(v), nil
 }

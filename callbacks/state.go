@@ -3,7 +3,6 @@ package callbacks
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,9 +25,6 @@ const (
 
 // the scalars of the metadata, in the order they are written.
 var stateScalars = []string{"best", "best_epoch", "wait", "stopped_epoch", "reason", "message"}
-
-// maxStateEpoch bounds the epoch numbers a saved state may hold.
-const maxStateEpoch = 1 << 40
 
 // State returns the callback's state, the best weights included, so that a
 // run can resume: the tensors and the metadata to write beside them.
@@ -55,8 +51,6 @@ func (e *EarlyStopping) State() (*nn.StateDict, map[string]string) {
 	return s, meta
 }
 
-var reasonName = regexp.MustCompile(`^[a-z0-9_]{0,64}$`)
-
 // LoadState restores a state returned by State, into a callback of the
 // same configuration. It checks every entry (present, of the right shape
 // and range, consistent with the others) and returns a *StateError naming
@@ -73,9 +67,9 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 	}
 	ints := map[string]int{}
 	for _, k := range []string{"best_epoch", "wait", "stopped_epoch"} {
-		v, err := strconv.ParseInt(meta[k], 10, 64)
-		if err != nil || v < -1 || v > maxStateEpoch {
-			return bad(k, "%s is not an epoch count in [-1, %d]", quote.Text(meta[k]), maxStateEpoch)
+		v, err := strconv.ParseInt(meta[k], 10, 0)
+		if err != nil || v < -1 {
+			return bad(k, "%s is not an epoch count of at least -1", quote.Text(meta[k]))
 		}
 		ints[k] = int(v)
 	}
@@ -84,14 +78,14 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 		return bad("best", "%s is not a number", quote.Text(meta["best"]))
 	}
 	reason := StopReason(meta["reason"])
-	if !reasonName.MatchString(meta["reason"]) {
-		return bad("reason", "%s is not a stop reason (lower-case letters, digits and _)", quote.Text(meta["reason"]))
+	if !validReason(reason) {
+		return bad("reason", "%s is not a stop reason (at most %d lower-case letters, digits and _)", quote.Text(meta["reason"]), MaxReasonLen)
 	}
 	if (reason == NotStopped) != (ints["stopped_epoch"] < 0) {
 		return bad("reason", "%q does not agree with stopped_epoch %d", reason, ints["stopped_epoch"])
 	}
-	if len(meta["message"]) > 4096 {
-		return bad("message", "%d bytes, more than a message holds", len(meta["message"]))
+	if len(meta["message"]) > MaxMessageLen {
+		return bad("message", "%d bytes, more than the %d a message holds", len(meta["message"]), MaxMessageLen)
 	}
 	values, err := stateVector(s, stateValues, op)
 	if err != nil {

@@ -3,12 +3,15 @@ package callbacks
 import (
 	"bytes"
 	"errors"
+	"io"
 	"maps"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/optim"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -145,6 +148,167 @@ func TestHistoryStateHostileCount(t *testing.T) {
 		n := allocated(func() { err = (&History{}).LoadState(s, meta) })
 		if !errors.Is(err, ErrState) || n > 1<<20 {
 			t.Errorf("keys %s: a million epochs claimed: %v, %d bytes allocated", keys, err, n)
+		}
+	}
+}
+
+// sayingRule stops at its epoch with the reason and message it is given.
+func sayingRule(at int, reason StopReason, msg string) Rule {
+	return RuleFunc(func(p *Progress) (StopReason, string) {
+		if p.Epoch == at {
+			return reason, msg
+		}
+		return NotStopped, ""
+	})
+}
+
+// TestEarlyStoppingStateLoadsWhatItSaves: whatever a run makes an
+// EarlyStopping say or hold, its saved state loads back, and saves again
+// the same: a long message of a rule (cut when said), one that is not
+// UTF-8, a failure listing many log names, epochs past 2⁴⁰ in a hand loop.
+func TestEarlyStoppingStateLoadsWhatItSaves(t *testing.T) {
+	manyNames := Logs{}
+	for i := range 500 {
+		manyNames[strings.Repeat("n", 20)+string(rune('a'+i%26))+strings.Repeat("z", i/26)] = 1
+	}
+	tests := []struct {
+		name string
+		cfg  EarlyStoppingConfig
+		run  func(e *EarlyStopping)
+	}{
+		{"a message of 10,000 bytes", EarlyStoppingConfig{Rules: []Rule{sayingRule(1, "long_story", strings.Repeat("é", 5000))}},
+			func(e *EarlyStopping) { e.Observe(0, 1); e.Observe(1, 2) }},
+		{"a message that is not UTF-8", EarlyStoppingConfig{Rules: []Rule{sayingRule(0, "bytes", strings.Repeat("\xff", MaxMessageLen))}},
+			func(e *EarlyStopping) { e.Observe(0, 1) }},
+		{"a failure naming 500 logs", EarlyStoppingConfig{Patience: 2},
+			func(e *EarlyStopping) { e.ObserveLogs(0, manyNames) }},
+		{"an average of infinities", EarlyStoppingConfig{SmoothEMA: 0.5, AllowNonFinite: true, Rules: []Rule{sayingRule(2, "done", "m")}},
+			func(e *EarlyStopping) { e.Observe(0, math.Inf(1)); e.Observe(1, math.Inf(-1)); e.Observe(2, 1) }},
+		{"epochs past 2⁴⁰", EarlyStoppingConfig{Patience: 2},
+			func(e *EarlyStopping) { e.Observe(1<<41, 1); e.Observe(1<<41+1, 2); e.Observe(1<<41+2, 3) }},
+	}
+	for _, tt := range tests {
+		e := NewEarlyStopping(tt.cfg)
+		tt.run(e)
+		if !e.Stopped() {
+			t.Fatalf("%s: the run did not stop", tt.name)
+		}
+		if len(e.message) > MaxMessageLen {
+			t.Errorf("%s: a message of %d bytes was kept", tt.name, len(e.message))
+		}
+		s, meta := reloaded(t, e)
+		again := NewEarlyStopping(tt.cfg)
+		if err := again.LoadState(s, meta); err != nil {
+			t.Errorf("%s: the saved state is refused: %.200v", tt.name, err)
+			continue
+		}
+		if encoded(t, again) != encoded(t, e) {
+			t.Errorf("%s: saved again, the state differs", tt.name)
+		}
+	}
+}
+
+// TestStopReasonChecked: a reason no saved state could hold is a mistake
+// in code, refused when it is given, by a rule or by Run.Stop.
+func TestStopReasonChecked(t *testing.T) {
+	for _, reason := range []StopReason{"Plateau", "too long " + StopReason(strings.Repeat("x", 60)), StopReason(strings.Repeat("x", MaxReasonLen+1))} {
+		e := NewEarlyStopping(EarlyStoppingConfig{Rules: []Rule{sayingRule(0, reason, "m")}})
+		if err := panicOf(func() { e.Observe(0, 1) }); !errors.Is(err, ErrConfig) {
+			t.Errorf("a rule's reason %q: %v, want a *ConfigError panic", reason, err)
+		}
+		if err := panicOf(func() { (&Run{}).Stop(reason, "m") }); !errors.Is(err, ErrConfig) {
+			t.Errorf("Run.Stop(%q): %v, want a *ConfigError panic", reason, err)
+		}
+	}
+	r := &Run{}
+	r.Stop(StopReason(strings.Repeat("x", MaxReasonLen)), strings.Repeat("m", 2*MaxMessageLen))
+	if len(r.StopMessage()) > MaxMessageLen || !strings.HasSuffix(r.StopMessage(), "…") {
+		t.Errorf("Run.Stop kept a message of %d bytes", len(r.StopMessage()))
+	}
+}
+
+// panicOf returns what f panics with, as an error, or nil.
+func panicOf(f func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err, _ = v.(error)
+			if err == nil {
+				err = errors.New("a panic that is not an error")
+			}
+		}
+	}()
+	f()
+	return nil
+}
+
+// TestEarlyStoppingBestWeightsCheckedAtResume: saved best weights that do
+// not fit the model are refused when the run begins, loaded before or after
+// the model is watched, not when training ends.
+func TestEarlyStoppingBestWeightsCheckedAtResume(t *testing.T) {
+	cfg := EarlyStoppingConfig{Patience: 5, RestoreBestWeights: true}
+	e := NewEarlyStopping(cfg)
+	e.Watch(newEpochModel())
+	e.Observe(0, 1)
+	s, meta := reloaded(t, e)
+	s.Set("best_weights.w", tensor.Zeros(4)) // another model's
+
+	// Watched first: LoadState refuses.
+	watched := NewEarlyStopping(cfg)
+	watched.Watch(newEpochModel())
+	if err := watched.LoadState(s, meta); !errors.Is(err, ErrState) {
+		t.Errorf("loaded after Watch: %v", err)
+	}
+	// Loaded first, as a run resumes: the run's beginning refuses.
+	resumed := NewEarlyStopping(cfg)
+	if err := resumed.LoadState(s, meta); err != nil {
+		t.Fatal(err)
+	}
+	r := &Run{Model: newEpochModel(), Resumed: true, Keys: []string{"val_loss"}}
+	if err := resumed.OnTrainBegin(r); !errors.Is(err, ErrState) || !strings.Contains(err.Error(), "best_weights") {
+		t.Errorf("resumed with another model's best weights: OnTrainBegin gave %v", err)
+	}
+	// A hand loop that watches after loading is told at its first
+	// observation.
+	hand := NewEarlyStopping(cfg)
+	hand.LoadState(s, meta)
+	hand.Watch(newEpochModel())
+	if !hand.Observe(1, 0.5) || !errors.Is(hand.Err(), ErrState) {
+		t.Errorf("a hand loop with another model's best weights: stopped %v, %v", hand.Stopped(), hand.Err())
+	}
+}
+
+// TestEpochsFromZero: a negative epoch, which no saved state could hold,
+// is a mistake in code for the callbacks that keep a best epoch; epochs
+// beyond 2⁴⁰ are saved and loaded back.
+func TestEpochsFromZero(t *testing.T) {
+	dir := t.TempDir()
+	fresh := map[string]func() Stateful{
+		"ReduceLROnPlateau": func() Stateful { return NewReduceLROnPlateau(ReduceLROnPlateauConfig{Patience: new(1)}) },
+		"ModelCheckpoint": func() Stateful {
+			return NewModelCheckpoint(ModelCheckpointConfig{Path: dir + "/m.safetensors", SaveBestOnly: true, Out: io.Discard})
+		},
+	}
+	for name, mk := range fresh {
+		cb := mk().(Callback)
+		m := newEpochModel()
+		r := &Run{Model: m, Optimizer: optim.NewSGD(m.Parameters(), optim.SGDConfig{LR: 0.1}), Keys: []string{"val_loss"}}
+		if err := cb.OnTrainBegin(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := panicOf(func() { cb.OnEpochEnd(r, -3, Logs{"val_loss": 1}) }); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: epoch -3: %v, want a *ConfigError panic", name, err)
+		}
+		for e := range 3 {
+			if err := cb.OnEpochEnd(r, 1<<41+e, Logs{"val_loss": float64(3 - e)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, meta := reloaded(t, cb.(Stateful))
+		again := mk()
+		if err := again.LoadState(s, meta); err != nil {
+			t.Errorf("%s: the saved state of epochs past 2⁴⁰ is refused: %v", name, err)
+		} else if encoded(t, again) != encoded(t, cb.(Stateful)) {
+			t.Errorf("%s: saved again, the state differs", name)
 		}
 	}
 }
