@@ -54,14 +54,15 @@ const (
 
 var reasonName = regexp.MustCompile(`^[a-z0-9_]*$`)
 
-// validReason reports whether r keeps the rule for reasons.
-func validReason(r StopReason) bool {
-	return len(r) <= MaxReasonLen && reasonName.MatchString(string(r))
+// Valid reports whether s is a reason a run can give: at most
+// MaxReasonLen lower-case letters, digits and _.
+func (s StopReason) Valid() bool {
+	return len(s) <= MaxReasonLen && reasonName.MatchString(string(s))
 }
 
 // checkReason panics with a *ConfigError if r breaks the rule for reasons.
 func checkReason(op string, r StopReason) {
-	check(op, validReason(r), "stop reason %s: want at most %d lower-case letters, digits and _", quote.Text(string(r)), MaxReasonLen)
+	check(op, r.Valid(), "stop reason %s: want at most %d lower-case letters, digits and _", quote.Text(string(r)), MaxReasonLen)
 }
 
 // cutMessage returns msg as valid UTF-8 of at most MaxMessageLen bytes.

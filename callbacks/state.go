@@ -78,7 +78,7 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 		return bad("best", "%s is not a number", quote.Text(meta["best"]))
 	}
 	reason := StopReason(meta["reason"])
-	if !validReason(reason) {
+	if !reason.Valid() {
 		return bad("reason", "%s is not a stop reason (at most %d lower-case letters, digits and _)", quote.Text(meta["reason"]), MaxReasonLen)
 	}
 	if (reason == NotStopped) != (ints["stopped_epoch"] < 0) {

@@ -74,14 +74,18 @@ type Config struct {
 	InitialEpoch int
 	// Checkpoint, if set, is a file that Fit writes after every epoch (after
 	// the callbacks and the schedule's step), atomically: the model, the
-	// optimizer, the schedule's step count, the state of every Stateful
+	// optimizer, the schedules' step counts, the state of every Stateful
 	// callback (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, History),
-	// the RandomSources and the epoch to run next.
+	// the RandomSources, the run's identity (Run.ID) and the epoch to run
+	// next.
 	Checkpoint string
 	// Resume continues the run saved in Checkpoint, if the file exists:
 	// everything is loaded back and training goes on from the next epoch,
 	// so that an interrupted run ends as the uninterrupted one would have,
-	// to the bit. Without the file, training starts afresh.
+	// to the bit. Without the file, training starts afresh. A checkpoint
+	// whose pieces are not this run's (other callbacks, random sources or
+	// schedules, another model, an entry no run writes) is an error, and
+	// then nothing is loaded.
 	Resume bool
 	// RandomSources are the sources behind the run's random choices (the
 	// Loader's shuffling, Dropout), saved and restored with the checkpoint:
@@ -124,18 +128,14 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 		}
 	}
 	run := &callbacks.Run{Model: model, Optimizer: cfg.Optimizer, Epochs: cfg.Epochs, Steps: cfg.Train.Len(), Keys: keys,
-		InitialEpoch: cfg.InitialEpoch, ValidateEvery: cfg.ValidateEvery}
+		InitialEpoch: cfg.InitialEpoch, ValidateEvery: cfg.ValidateEvery, ID: callbacks.NewRunID()}
 	if cfg.ValidateEvery > 0 {
 		run.CheckKeys = []string{"val_loss", "loss", "epoch", "batch"}
 	}
 	cbs := append([]callbacks.Callback{hist}, cfg.Callbacks...)
 	if cfg.Resume && cfg.Checkpoint != "" {
-		next, found, err := loadRun(cfg.Checkpoint, model, &cfg, cbs, run)
-		if err != nil {
+		if err := loadRun(cfg.Checkpoint, model, &cfg, cbs, run); err != nil {
 			return hist, err
-		}
-		if found {
-			run.InitialEpoch, run.Resumed = next, true
 		}
 	}
 
