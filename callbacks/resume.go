@@ -89,20 +89,31 @@ func (p *ReduceLROnPlateau) LoadState(_ *nn.StateDict, meta map[string]string) e
 	return nil
 }
 
-// State returns the best value and the files written and kept.
+// State returns the best value, the Path and the files written and kept.
 func (c *ModelCheckpoint) State() (*nn.StateDict, map[string]string) {
 	written, _ := json.Marshal(c.written)
-	meta := map[string]string{"written": string(written)}
+	meta := map[string]string{"written": string(written), "path": c.cfg.Path}
 	trackerState(meta, &c.tracker)
 	return nn.NewStateDict(), meta
 }
 
-// LoadState restores a state returned by State.
+// LoadState restores a state returned by State. A state of another run's
+// ModelCheckpoint, one whose Path differs or that lists a file this one's
+// Path does not name, is refused. (A state saved before "path" was kept
+// has none, and is checked by its files alone.)
 func (c *ModelCheckpoint) LoadState(_ *nn.StateDict, meta map[string]string) error {
 	const op = "ModelCheckpoint.LoadState"
+	if path, ok := meta["path"]; ok && path != c.cfg.Path {
+		return &StateError{Op: op, Field: "path", Detail: fmt.Sprintf("the saved callback wrote %s, this one writes %s: the state of another run", quote.Text(path), quote.Text(c.cfg.Path))}
+	}
 	var written []string
 	if err := json.Unmarshal([]byte(meta["written"]), &written); err != nil {
 		return &StateError{Op: op, Field: "written", Detail: fmt.Sprintf("not a JSON list of file names: %v", err)}
+	}
+	for _, w := range written {
+		if !c.mine(w) {
+			return &StateError{Op: op, Field: "written", Detail: fmt.Sprintf("%s is not a file this callback's Path names", quote.Text(w))}
+		}
 	}
 	t, mode := c.tracker, c.cfg.Mode
 	if !c.cfg.SaveBestOnly && mode == Auto {

@@ -3,9 +3,12 @@ package callbacks
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -310,5 +313,120 @@ func TestEpochsFromZero(t *testing.T) {
 		} else if encoded(t, again) != encoded(t, cb.(Stateful)) {
 			t.Errorf("%s: saved again, the state differs", name)
 		}
+	}
+}
+
+// TestModelCheckpointState: the state round-trips, and a state from another
+// run is refused: one whose files are not this callback's to write (another
+// pattern, a file outside its folder), or that another run wrote.
+func TestModelCheckpointState(t *testing.T) {
+	dir := t.TempDir()
+	pattern := filepath.Join(dir, "m-{epoch:03d}-{val_loss:.2f}.safetensors")
+	mk := func() Stateful {
+		return NewModelCheckpoint(ModelCheckpointConfig{Path: pattern, SaveBestOnly: true, KeepLast: 2, Out: io.Discard})
+	}
+	ck := mk().(*ModelCheckpoint)
+	simulate(t, []float64{1, 0.5, 0.7, 0.25, 0.125}, nil, ck)
+	s, meta := reloaded(t, ck)
+	again := mk()
+	if err := again.LoadState(s, meta); err != nil || encoded(t, again) != encoded(t, ck) {
+		t.Errorf("ModelCheckpoint round trip: %v", err)
+	}
+	victim := filepath.Join(t.TempDir(), "victim.safetensors")
+	checkRefusals(t, s, meta, mk, []edit{
+		{"written", func(_ *nn.StateDict, m map[string]string) { m["written"] = `["` + victim + `"]` }},
+		{"written", func(_ *nn.StateDict, m map[string]string) {
+			m["written"] = `["` + filepath.Join(dir, "m-001-0.50.safetensors/../../x-001-0.50.safetensors") + `"]`
+		}},
+		{"written", func(_ *nn.StateDict, m map[string]string) {
+			m["written"] = `["` + filepath.Join(dir, "sub", "m-001-0.50.safetensors") + `"]`
+		}},
+		{"written", func(_ *nn.StateDict, m map[string]string) {
+			m["written"] = `["` + filepath.Join(dir, "m-001-abc.safetensors") + `"]`
+		}},
+		{"written", func(_ *nn.StateDict, m map[string]string) { m["written"] = "{" }},
+		{"path", func(_ *nn.StateDict, m map[string]string) {
+			m["path"] = filepath.Join(t.TempDir(), "m-{epoch}.safetensors")
+		}},
+		{"best", func(_ *nn.StateDict, m map[string]string) { m["best"] = "NaN" }},
+		{"wait", func(_ *nn.StateDict, m map[string]string) { delete(m, "wait") }},
+	})
+
+	// Every name Filename gives is one the callback may have written.
+	fields := NewModelCheckpoint(ModelCheckpointConfig{Path: filepath.Join(dir, "e{epoch}", "{epoch:+05d}_{loss}_{acc:8.3f}_{n:d}_{gone}.x")})
+	for _, v := range []float64{0, -1.5, 1e-7, 3e300, math.Inf(1), math.Inf(-1), math.NaN(), 12345.678} {
+		for _, epoch := range []int{0, 7, 1 << 40} {
+			name := fields.Filename(epoch, Logs{"loss": v, "acc": v, "n": v})
+			if !fields.mine(name) {
+				t.Errorf("Filename(%d, %v) = %q is not recognized as the callback's", epoch, v, name)
+			}
+		}
+	}
+}
+
+// TestModelCheckpointDeletesOnlyItsOwn: KeepLast deletes a file only if
+// this run wrote it: a run resumed from another run's state, or a file
+// replaced since, keeps it (and says so); a crafted state never deletes a
+// file outside the callback's pattern.
+func TestModelCheckpointDeletesOnlyItsOwn(t *testing.T) {
+	dir := t.TempDir()
+	pattern := filepath.Join(dir, "m-{epoch}.safetensors")
+	var out bytes.Buffer
+	first := NewModelCheckpoint(ModelCheckpointConfig{Path: pattern, KeepLast: 2, Out: &out})
+	r := &Run{Model: newEpochModel(), Keys: []string{"val_loss"}, ID: "runA"}
+	first.OnTrainBegin(r)
+	for e := range 2 {
+		first.OnEpochEnd(r, e, Logs{"val_loss": 1})
+	}
+	s, meta := reloaded(t, first)
+
+	// Run B takes over the state (a copied checkpoint) in the same folder:
+	// the files are run A's, and stay.
+	second := NewModelCheckpoint(ModelCheckpointConfig{Path: pattern, KeepLast: 2, Out: &out})
+	if err := second.LoadState(s, meta); err != nil {
+		t.Fatal(err)
+	}
+	rb := &Run{Model: newEpochModel(), Keys: []string{"val_loss"}, ID: "runB", Resumed: true}
+	second.OnTrainBegin(rb)
+	for e := 2; e < 5; e++ {
+		second.OnEpochEnd(rb, e, Logs{"val_loss": 1})
+	}
+	for _, e := range []int{0, 1} {
+		if _, err := os.Stat(filepath.Join(dir, fmt.Sprintf("m-%d.safetensors", e))); err != nil {
+			t.Errorf("run B deleted run A's epoch %d: %v", e, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m-2.safetensors")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("run B kept its own older file: %v", err)
+	}
+	if !strings.Contains(out.String(), "not deleting") || !strings.Contains(out.String(), "m-0.safetensors") {
+		t.Errorf("the files kept are not reported: %q", out.String())
+	}
+
+	// The same run resumed deletes its own files.
+	third := NewModelCheckpoint(ModelCheckpointConfig{Path: pattern, KeepLast: 1, Out: io.Discard})
+	third.LoadState(s, meta)
+	r.Resumed = true
+	third.OnTrainBegin(r)
+	third.OnEpochEnd(r, 5, Logs{"val_loss": 1})
+	for _, e := range []int{0, 1} {
+		if _, err := os.Stat(filepath.Join(dir, fmt.Sprintf("m-%d.safetensors", e))); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the resumed run A kept its epoch %d: %v", e, err)
+		}
+	}
+
+	// A crafted state names a file outside the pattern: refused, and the
+	// file is never touched.
+	victim := filepath.Join(t.TempDir(), "victim.txt")
+	os.WriteFile(victim, []byte("mine"), 0o644)
+	crafted := maps.Clone(meta)
+	crafted["written"] = `["` + victim + `"]`
+	fourth := NewModelCheckpoint(ModelCheckpointConfig{Path: pattern, KeepLast: 1, Out: io.Discard})
+	err := fourth.LoadState(s, crafted)
+	fourth.OnTrainBegin(r)
+	fourth.OnEpochEnd(r, 6, Logs{"val_loss": 1})
+	fourth.OnEpochEnd(r, 7, Logs{"val_loss": 1})
+	if _, serr := os.Stat(victim); err == nil || serr != nil {
+		t.Errorf("a crafted state naming %s: LoadState %v, the file: %v", victim, err, serr)
 	}
 }

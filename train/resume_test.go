@@ -342,3 +342,32 @@ func TestResumeRefusedLoadsNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeAnotherRunsCheckpoint: run B resumed from a copy of run A's
+// checkpoint, with its ModelCheckpoint writing elsewhere, is refused, and
+// A's kept files stay.
+func TestResumeAnotherRunsCheckpoint(t *testing.T) {
+	dirA, dirB := t.TempDir(), t.TempDir()
+	keep := func(dir string) callbacks.Callback {
+		return callbacks.NewModelCheckpoint(callbacks.ModelCheckpointConfig{Path: filepath.Join(dir, "m-{epoch}.safetensors"), KeepLast: 2})
+	}
+	model, cfg, _ := resumeRun(filepath.Join(dirA, "run.safetensors"))
+	cfg.Callbacks = append(cfg.Callbacks, keep(dirA))
+	cfg.Epochs = 4
+	if _, err := Fit(context.Background(), model, cfg); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dirA, "run.safetensors"))
+	os.WriteFile(filepath.Join(dirB, "run.safetensors"), b, 0o644)
+	model, cfg, _ = resumeRun(filepath.Join(dirB, "run.safetensors"))
+	cfg.Callbacks = append(cfg.Callbacks, keep(dirB))
+	cfg.Epochs = 8
+	if _, err := Fit(context.Background(), model, cfg); err == nil || !strings.Contains(err.Error(), "the state of another run") {
+		t.Errorf("run B resuming run A's checkpoint: %v", err)
+	}
+	for _, e := range []int{2, 3} {
+		if _, err := os.Stat(filepath.Join(dirA, fmt.Sprintf("m-%d.safetensors", e))); err != nil {
+			t.Errorf("run A's epoch %d: %v", e, err)
+		}
+	}
+}
