@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+
+	"github.com/minidl/minidl/nn"
 )
 
 // CurveRecorderConfig configures CurveRecorder.
@@ -20,6 +22,12 @@ type CurveRecorderConfig struct {
 // ends, appends it to a curve file, so that rules can be replayed on your
 // own runs afterwards: "what would patience 10 have done on my last 50
 // runs?" The curve is also in Curve after the run.
+//
+// The curve so far is part of a run checkpoint (it is Stateful): a resumed
+// run continues it, epoch for epoch, and appends the whole run's curve,
+// once. A run that is cancelled or fails (Run.StopReason StopCancelled or
+// StopError) appends nothing, since it may be resumed and a fragment would
+// replay wrong; Curve still returns it, for WriteCurves if you want it.
 type CurveRecorder struct {
 	Base
 	cfg   CurveRecorderConfig
@@ -33,10 +41,17 @@ func NewCurveRecorder(cfg CurveRecorderConfig) *CurveRecorder {
 	return &CurveRecorder{cfg: cfg}
 }
 
-// OnTrainBegin starts a new curve.
+// OnTrainBegin starts a new curve, or, when the run resumes a saved one,
+// goes on with the curve LoadState restored.
 func (c *CurveRecorder) OnTrainBegin(r *Run) error {
-	c.curve = Curve{Task: c.cfg.Task, Model: c.cfg.Model, Optimizer: c.cfg.Optimizer, Seed: c.cfg.Seed, Series: map[string][]float64{}}
+	if !r.Resumed || c.curve.Series == nil {
+		c.curve = c.newCurve(map[string][]float64{})
+	}
 	return nil
+}
+
+func (c *CurveRecorder) newCurve(series map[string][]float64) Curve {
+	return Curve{Task: c.cfg.Task, Model: c.cfg.Model, Optimizer: c.cfg.Optimizer, Seed: c.cfg.Seed, Series: series}
 }
 
 // OnEpochEnd records the epoch's logs; a name first logged now gets NaN for
@@ -61,9 +76,10 @@ func (c *CurveRecorder) OnEpochEnd(_ *Run, _ int, logs Logs) error {
 	return nil
 }
 
-// OnTrainEnd appends the curve to the file.
-func (c *CurveRecorder) OnTrainEnd(*Run) error {
-	if c.curve.Epochs() == 0 {
+// OnTrainEnd appends the curve to the file, unless the run was cancelled
+// or failed.
+func (c *CurveRecorder) OnTrainEnd(r *Run) error {
+	if c.curve.Epochs() == 0 || r.StopReason() == StopCancelled || r.StopReason() == StopError {
 		return nil
 	}
 	f, err := openAppend(c.cfg.Path)
@@ -78,6 +94,27 @@ func (c *CurveRecorder) OnTrainEnd(*Run) error {
 
 // Curve returns the curve of the last run.
 func (c *CurveRecorder) Curve() Curve { return c.curve }
+
+// State returns the curve so far: a vector per log name.
+func (c *CurveRecorder) State() (*nn.StateDict, map[string]string) {
+	s, meta := nn.NewStateDict(), map[string]string{}
+	seriesState(s, meta, "series.", c.curve.Series, c.curve.Epochs())
+	return s, meta
+}
+
+// LoadState restores a state returned by State.
+func (c *CurveRecorder) LoadState(s *nn.StateDict, meta map[string]string) error {
+	const op = "CurveRecorder.LoadState"
+	series, n, err := loadSeries(op, s, meta, "series.")
+	if err != nil {
+		return err
+	}
+	if n > 0 && len(series) == 0 {
+		return &StateError{Op: op, Field: "epochs", Detail: fmt.Sprintf("%d epochs with no series: a curve's epochs are its series' values", n)}
+	}
+	c.curve = c.newCurve(series)
+	return nil
+}
 
 // openAppend opens path for appending lines, creating it, and ends an
 // unended last line first.

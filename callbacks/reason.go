@@ -26,7 +26,7 @@ const (
 	StopCancelled  StopReason = "cancelled"            // the context was cancelled
 	StopMaxEpochs  StopReason = "max_epochs"           // every epoch ran
 	StopCallback   StopReason = "callback"             // a callback other than the one asked stopped the run
-	StopError      StopReason = "error"                // an observation could not be made (see EarlyStopping.Err)
+	StopError      StopReason = "error"                // an observation could not be made (see EarlyStopping.Err), or the run failed
 )
 
 // String returns the reason, or "not_stopped" for NotStopped.

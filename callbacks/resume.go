@@ -16,7 +16,8 @@ import (
 )
 
 // Stateful is implemented by the callbacks whose state a resumed run needs
-// (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, History): train.Fit
+// (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, History,
+// CurveRecorder): train.Fit
 // writes it into its run checkpoint and loads it back, as tensors and text
 // metadata, both of which a safetensors file holds. A callback whose state
 // was loaded keeps it when a resumed run begins (Run.Resumed).

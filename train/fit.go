@@ -75,9 +75,9 @@ type Config struct {
 	// Checkpoint, if set, is a file that Fit writes after every epoch (after
 	// the callbacks and the schedule's step), atomically: the model, the
 	// optimizer, the schedules' step counts, the state of every Stateful
-	// callback (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, History),
-	// the RandomSources, the run's identity (Run.ID) and the epoch to run
-	// next.
+	// callback (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, History,
+	// CurveRecorder), the RandomSources, the run's identity (Run.ID) and the
+	// epoch to run next.
 	Checkpoint string
 	// Resume continues the run saved in Checkpoint, if the file exists:
 	// everything is loaded back and training goes on from the next epoch,
@@ -112,7 +112,10 @@ type Config struct {
 // never left half-updated.
 //
 // Invalid configuration, a monitored name that no log will carry, or an
-// empty loader is reported as an error before the first epoch.
+// empty loader is reported as an error before the first epoch. A run that
+// ends on an error is stopped with callbacks.StopError (and the error's
+// message) before the callbacks' OnTrainEnd, so that they and the History
+// see that it failed.
 func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, error) {
 	hist := &callbacks.History{StoppedEpoch: -1}
 	if err := validate(model, &cfg); err != nil {
@@ -142,14 +145,20 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 	for i, cb := range cbs {
 		if err := cb.OnTrainBegin(run); err != nil {
 			// Let the callbacks that began clean up (close files).
+			run.Stop(callbacks.StopError, err.Error())
 			for _, began := range cbs[:i] {
 				began.OnTrainEnd(run)
 			}
 			return hist, err
 		}
 	}
-	// end runs every callback's OnTrainEnd and returns the first error.
+	// end runs every callback's OnTrainEnd and returns the first error. A
+	// run that ends on an error is stopped with StopError first, so that
+	// the callbacks see it failed (CurveRecorder then appends no fragment).
 	end := func(err error) (*callbacks.History, error) {
+		if err != nil {
+			run.Stop(callbacks.StopError, err.Error())
+		}
 		for _, cb := range cbs {
 			if e := cb.OnTrainEnd(run); err == nil {
 				err = e

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/minidl/minidl/callbacks"
 	"github.com/minidl/minidl/data"
 	"github.com/minidl/minidl/nn"
@@ -369,5 +371,66 @@ func TestResumeAnotherRunsCheckpoint(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dirA, fmt.Sprintf("m-%d.safetensors", e))); err != nil {
 			t.Errorf("run A's epoch %d: %v", e, err)
 		}
+	}
+}
+
+// TestResumeCurveRecorder: a run interrupted and resumed records one curve,
+// the whole run's, numbered from its first epoch, equal to the
+// uninterrupted run's (but for the timings).
+func TestResumeCurveRecorder(t *testing.T) {
+	dir := t.TempDir()
+	record := func(name string) (*callbacks.CurveRecorder, string) {
+		path := filepath.Join(dir, name)
+		return callbacks.NewCurveRecorder(callbacks.CurveRecorderConfig{Path: path, Task: "sine"}), path
+	}
+	read := func(path string) []callbacks.Curve {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		curves, err := callbacks.ReadCurves(f, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range curves {
+			delete(c.Series, "epoch_seconds")
+		}
+		return curves
+	}
+	model, cfg, _ := resumeRun(filepath.Join(dir, "straight.safetensors"))
+	rec, straightPath := record("straight.jsonl")
+	cfg.Callbacks = append(cfg.Callbacks, rec)
+	if _, err := Fit(context.Background(), model, cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := read(straightPath)
+
+	path := filepath.Join(dir, "run.safetensors")
+	_, curvePath := record("resumed.jsonl")
+	for _, k := range []int{3, 7} { // interrupted twice
+		model, cfg, _ := resumeRun(path)
+		rec, _ := record("resumed.jsonl")
+		ctx, cancel := context.WithCancel(context.Background())
+		cfg.Callbacks = append(cfg.Callbacks, rec, &callbacks.Lambda{EpochBegin: func(_ *callbacks.Run, e int) error {
+			if e == k {
+				cancel()
+			}
+			return nil
+		}})
+		if _, err := Fit(ctx, model, cfg); !errors.Is(err, context.Canceled) {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	model, cfg, _ = resumeRun(path)
+	rec, _ = record("resumed.jsonl")
+	cfg.Callbacks = append(cfg.Callbacks, rec, &callbacks.Lambda{})
+	if _, err := Fit(context.Background(), model, cfg); err != nil {
+		t.Fatal(err)
+	}
+	got := read(curvePath)
+	if len(got) != 1 || len(want) != 1 || !cmp.Equal(got[0], want[0], cmpopts.EquateNaNs()) {
+		t.Errorf("interrupted twice and resumed: %d curves, want 1 equal to the straight run's:\n%v\n%v", len(got), got, want)
 	}
 }
