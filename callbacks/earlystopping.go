@@ -141,7 +141,7 @@ func (e *EarlyStopping) OnEpochEnd(r *Run, epoch int, logs Logs) error {
 func (e *EarlyStopping) OnTrainEnd(r *Run) error {
 	if e.reason == NotStopped && r.Stopping() {
 		e.reason = r.StopReason()
-		if e.reason != StopCancelled && e.reason != StopMaxEpochs {
+		if e.reason != StopCancelled && e.reason != StopMaxEpochs && e.reason != StopError {
 			e.reason = StopCallback
 		}
 	}
