@@ -144,6 +144,9 @@ func (a *alsoMonitors) load(_ *nn.StateDict, meta map[string]string) error {
 			m[k] = meta[prefix+k]
 		}
 		if err := loadTracker(op, m, &trackers[i], trackers[i].Mode, a.names[i]); err != nil {
+			if se, ok := err.(*StateError); ok {
+				se.Field = prefix + se.Field // the entry's name in the state
+			}
 			return err
 		}
 	}

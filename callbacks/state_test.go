@@ -430,3 +430,75 @@ func TestModelCheckpointDeletesOnlyItsOwn(t *testing.T) {
 		t.Errorf("a crafted state naming %s: LoadState %v, the file: %v", victim, err, serr)
 	}
 }
+
+func TestReduceLROnPlateauState(t *testing.T) {
+	mk := func() Stateful {
+		return NewReduceLROnPlateau(ReduceLROnPlateauConfig{Patience: new(1), Cooldown: 2})
+	}
+	p := mk().(*ReduceLROnPlateau)
+	m := newEpochModel()
+	r := &Run{Model: m, Optimizer: optim.NewSGD(m.Parameters(), optim.SGDConfig{LR: 0.1}), Keys: []string{"val_loss"}}
+	p.OnTrainBegin(r)
+	for e, v := range []float64{1, 0.5, 0.7, 0.8} {
+		p.OnEpochEnd(r, e, Logs{"val_loss": v})
+	}
+	if p.cooldown == 0 {
+		t.Fatal("the run did not reduce the rate: no cooldown to save")
+	}
+	s, meta := reloaded(t, p)
+	again := mk()
+	if err := again.LoadState(s, meta); err != nil || encoded(t, again) != encoded(t, p) {
+		t.Errorf("ReduceLROnPlateau round trip: %v", err)
+	}
+	checkRefusals(t, s, meta, mk, []edit{
+		{"cooldown", func(_ *nn.StateDict, m map[string]string) { m["cooldown"] = "-1" }},
+		{"cooldown", func(_ *nn.StateDict, m map[string]string) { m["cooldown"] = long }},
+		{"cooldown", func(_ *nn.StateDict, m map[string]string) { delete(m, "cooldown") }},
+		{"wait", func(_ *nn.StateDict, m map[string]string) { m["wait"] = "1.5" }},
+		{"best_epoch", func(_ *nn.StateDict, m map[string]string) { m["best_epoch"] = "-2" }},
+		{"best", func(_ *nn.StateDict, m map[string]string) { m["best"] = "NaN" }},
+		{"best", func(_ *nn.StateDict, m map[string]string) { m["best"] = long }},
+		{"best", func(_ *nn.StateDict, m map[string]string) { m["best"], m["best_epoch"] = "0.5", "-1" }},
+	})
+}
+
+// TestEarlyStoppingStateRefusals: every entry of EarlyStopping's state,
+// the smoothing's and the further monitors' included, is checked, named
+// when refused, and quoted short.
+func TestEarlyStoppingStateRefusals(t *testing.T) {
+	cfg := EarlyStoppingConfig{Patience: 3, RestoreBestWeights: true, PQ: 5, SmoothMedian: 3,
+		AlsoMonitor: []Monitored{{Name: "val_accuracy"}}}
+	mk := func() Stateful {
+		e := NewEarlyStopping(cfg)
+		e.Watch(newEpochModel())
+		return e
+	}
+	e := mk().(*EarlyStopping)
+	for ep, v := range []float64{1, 0.8, 0.9} {
+		e.ObserveLogs(ep, Logs{"val_loss": v, "loss": v, "val_accuracy": 1 - v})
+	}
+	s, meta := reloaded(t, e)
+	again := mk()
+	if err := again.LoadState(s, meta); err != nil || encoded(t, again) != encoded(t, e) {
+		t.Fatalf("EarlyStopping round trip: %v", err)
+	}
+	set := func(k, v string) func(*nn.StateDict, map[string]string) {
+		return func(_ *nn.StateDict, m map[string]string) { m[k] = v }
+	}
+	checkRefusals(t, s, meta, mk, []edit{
+		{"best", set("best", long)},
+		{"best_epoch", set("best_epoch", long)},
+		{"wait", set("wait", "4")}, // more than the values observed
+		{"stopped_epoch", set("stopped_epoch", "-2")},
+		{"reason", set("reason", long)},
+		{"message", set("message", strings.Repeat("m", MaxMessageLen+1))},
+		{"values", func(s *nn.StateDict, _ map[string]string) { s.Set("values", tensor.Zeros(1, 3)) }},
+		{"train", func(s *nn.StateDict, _ map[string]string) { s.Set("train", tensor.Zeros(7)) }},
+		{"smooth_window", func(s *nn.StateDict, _ map[string]string) { s.Set("smooth_window", tensor.Zeros(4)) }},
+		{"best_weights.", func(s *nn.StateDict, _ map[string]string) { s.Set("best_weights.w", tensor.Zeros(2)) }},
+		{"also.0.wait", set("also.0.wait", long)},
+		{"also.best_epoch", set("also.best_epoch", "x")},
+		{"also.best", set("also.best", "[1]")},
+		{"also.best", set("also.best", `["1", "`+long+`"]`)},
+	})
+}
