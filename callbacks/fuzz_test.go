@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -179,6 +180,59 @@ func FuzzCallbackLoadState(f *testing.F) {
 			if encoded(t, again) != encoded(t, cb) {
 				t.Fatalf("%s: saved and loaded again, the state differs", name)
 			}
+		}
+	})
+}
+
+// FuzzCSVLoggerResume resumes a CSV log of arbitrary content at epoch 2:
+// OnTrainBegin refuses a file that is not a log, or else the complete rows
+// of epochs before 2 stay as they were, and the rows written line up with
+// the header.
+func FuzzCSVLoggerResume(f *testing.F) {
+	f.Add("epoch,loss,val_loss\n0,1,2\n1,0.5,1\n2,0.4,0.9\n")
+	f.Add("epoch,loss\n0,1\n1,0.5\n2,0.")
+	f.Add("epoch,loss\n0,1\n1,\"0")
+	f.Add("epo")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, existing string) {
+		path := filepath.Join(t.TempDir(), "log.csv")
+		if err := os.WriteFile(path, []byte(existing), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := NewCSVLogger(CSVLoggerConfig{Path: path})
+		r := &Run{Resumed: true, InitialEpoch: 2}
+		if err := c.OnTrainBegin(r); err != nil {
+			return
+		}
+		if err := c.OnEpochEnd(r, 2, Logs{"loss": 0.5}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.OnTrainEnd(r); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil {
+			t.Fatalf("the resumed log does not parse: %v\n%q", err, b)
+		}
+		epoch := slices.Index(rows[0], "epoch")
+		if epoch < 0 {
+			t.Fatalf("the resumed log has no epoch column: %q", b)
+		}
+		last := rows[len(rows)-1]
+		if last[epoch] != "2" {
+			t.Fatalf("the last row is not epoch 2's: %q", b)
+		}
+		// The rows kept are the old file's complete rows of earlier epochs.
+		old, _ := csv.NewReader(strings.NewReader(existing[:strings.LastIndexByte(existing, '\n')+1])).ReadAll()
+		var want [][]string
+		for _, row := range old[min(1, len(old)):] {
+			if e, err := strconv.Atoi(row[epoch]); err == nil && e < 2 {
+				want = append(want, row)
+			}
+		}
+		if got := rows[1 : len(rows)-1]; len(old) > 0 && !slices.EqualFunc(got, want, slices.Equal) {
+			t.Fatalf("rows kept %q, want %q", got, want)
 		}
 	})
 }
