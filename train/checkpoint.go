@@ -115,12 +115,12 @@ func loadRun(path string, model nn.Module, cfg *Config, cbs []callbacks.Callback
 
 // loadRunState loads a run checkpoint's tensors and metadata into the run,
 // setting its InitialEpoch to the epoch to run next, Resumed, its ID, and
-// its stop if a callback had stopped it. Nothing is loaded unless every piece fits:
-// first every entry is checked against the run (the format, the counts, the
-// identity, how the run ended, that its callbacks, random sources and
-// schedules are the run's and that nothing else is there); then the pieces
-// are loaded, each checked by its own loader, and if one refuses, those
-// loaded before it are put back as they were.
+// its stop if a callback had stopped it. Nothing is loaded unless every
+// piece fits: first every entry is checked against the run (the format,
+// the counts, the identity, how the run ended, that its callbacks, random
+// sources and schedules are the run's and that nothing else is there); then
+// the pieces are loaded, each checked by its own loader, and if one
+// refuses, those loaded before it are put back as they were.
 func loadRunState(s *nn.StateDict, meta map[string]string, model nn.Module, cfg *Config, cbs []callbacks.Callback, run *callbacks.Run) error {
 	c, err := readRun(s, meta, cfg, cbs)
 	if err != nil {
