@@ -209,3 +209,55 @@ func TestReplayErrors(t *testing.T) {
 		t.Errorf("an all-NaN curve: %+v, %v", r, err)
 	}
 }
+
+func TestGroupByTask(t *testing.T) {
+	curves := []callbacks.Curve{{Task: "a", Seed: 0}, {Task: "b", Seed: 1}, {Task: "a", Seed: 2}}
+	var got [][]uint64
+	for _, search := range GroupByTask(curves) {
+		var seeds []uint64
+		for _, c := range search {
+			seeds = append(seeds, c.Seed)
+		}
+		got = append(got, seeds)
+	}
+	if diff := cmp.Diff([][]uint64{{0, 2}, {1}}, got); diff != "" {
+		t.Errorf("GroupByTask (-want +got):\n%s", diff)
+	}
+}
+
+func TestCompareReplays(t *testing.T) {
+	first := replayCurvesForTest()
+	second := replayCurvesForTest()[:4] // the best is curve 3, which nothing prunes
+	methods := []ReplayMethod{
+		{Name: "full"},
+		{Name: "top 1", TopK: 1},
+		{Name: "median", Pruner: NewMedianPruner(PercentileConfig{StartupTrials: new(2)})},
+	}
+	got, err := CompareReplays([][]callbacks.Curve{first, second}, methods, ReplayConfig{}, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ReplaySummary{
+		{Method: "full", Runs: 2, Epochs: 48, FullEpochs: 48},
+		{Method: "top 1", Runs: 2, Epochs: 11 + 7, FullEpochs: 48, Lost: 1, MeanRegret: 0.125, MedianRegret: 0.125, MaxRegret: 0.25},
+		{Method: "median", Runs: 2, Epochs: 17 + 13, FullEpochs: 48, Lost: 1, MeanRegret: 0.125, MedianRegret: 0.125, MaxRegret: 0.25},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
+		t.Errorf("CompareReplays (-want +got):\n%s", diff)
+	}
+	// In three orders, the full search is the same each time, and the
+	// median pruner's epochs change with the order.
+	got, err = CompareReplays([][]callbacks.Curve{first}, methods, ReplayConfig{}, 3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Runs != 3 || got[0].Epochs != 96 || got[0].MaxRegret != 0 {
+		t.Errorf("the full search in three orders: %+v", got[0])
+	}
+	if got[2].Epochs == 3*17 {
+		t.Errorf("the median pruner spent %d epochs in three orders, as three times the file order's", got[2].Epochs)
+	}
+	if _, err := CompareReplays([][]callbacks.Curve{first}, []ReplayMethod{{Name: "x", TopK: 1}}, ReplayConfig{Monitor: "nope"}, 1, 0); !errors.Is(err, ErrReplay) {
+		t.Errorf("a missing monitor: %v, want an ErrReplay", err)
+	}
+}
