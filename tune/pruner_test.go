@@ -349,6 +349,11 @@ func TestPrunerConfigErrors(t *testing.T) {
 		{"hyperband EMA", func() { NewHyperbandPruner(HyperbandConfig{SmoothEMA: -0.1}) }},
 		{"wilcoxon threshold above 1", func() { NewWilcoxonPruner(WilcoxonConfig{PThreshold: new(1.5)}) }},
 		{"wilcoxon negative startup", func() { NewWilcoxonPruner(WilcoxonConfig{StartupSteps: -1}) }},
+		{"plateau negative std", func() { NewPlateauPruner(PlateauConfig{Std: new(-0.1)}) }},
+		{"plateau NaN std", func() { NewPlateauPruner(PlateauConfig{Std: new(math.NaN())}) }},
+		{"plateau negative results", func() { NewPlateauPruner(PlateauConfig{Results: -1}) }},
+		{"plateau negative grace", func() { NewPlateauPruner(PlateauConfig{GracePeriod: new(-1)}) }},
+		{"plateau NaN threshold", func() { NewPlateauPruner(PlateauConfig{Threshold: new(math.NaN())}) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -468,5 +473,18 @@ func TestAutomaticResources(t *testing.T) {
 	sh.Decide(s, s.report(n, 0, 1))
 	if got := s.trials[n].Attrs[minResourceAttr]; got != 4 {
 		t.Errorf("min resource after a trial of 450 steps: %v, want 4", got)
+	}
+}
+
+// TestBracketsExact checks that Hyperband's number of brackets is
+// ⌊log_η(R/r)⌋ + 1 computed exactly: R 243, r 1, η 3 has 6 brackets
+// (Optuna's floating-point logarithm, 4.999…, gives 5), and R 242 has 5.
+func TestBracketsExact(t *testing.T) {
+	for _, tt := range []struct{ min, max, factor, want int }{
+		{1, 243, 3, 6}, {1, 242, 3, 5}, {1, 27, 3, 4}, {2, 486, 3, 6}, {1, 1, 3, 1}, {3, 1, 3, 0}, {1, 100, 4, 4},
+	} {
+		if got := newBrackets(tt.min, tt.max, tt.factor).n; got != tt.want {
+			t.Errorf("r %d, R %d, η %d: %d brackets, want %d", tt.min, tt.max, tt.factor, got, tt.want)
+		}
 	}
 }
