@@ -198,7 +198,7 @@ func (d Distribution) Equal(e Distribution) bool {
 // Optuna's storages require).
 func (d Distribution) compatible(e Distribution) string {
 	if d.Kind != e.Kind {
-		return fmt.Sprintf("a %s parameter before, now a %s one", d.Kind, e.Kind)
+		return fmt.Sprintf("%s parameter before, now %s one", article(d.Kind), article(e.Kind))
 	}
 	if d.Kind == CategoricalParam && !slices.Equal(d.Choices, e.Choices) {
 		return fmt.Sprintf("choices [%s] before, now [%s]", quote.List(d.Choices), quote.List(e.Choices))
@@ -219,4 +219,12 @@ func (d Distribution) String() string {
 		s += " step " + strconv.FormatFloat(d.Step, 'g', -1, 64)
 	}
 	return s
+}
+
+// article returns the kind with its indefinite article: "an int".
+func article(k Kind) string {
+	if k == IntParam {
+		return "an int"
+	}
+	return "a " + k.String()
 }

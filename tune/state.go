@@ -103,8 +103,12 @@ type state struct {
 // apply makes the change e describes, after checking that it can happen:
 // an error says why not.
 func (st *state) apply(e *event) error {
-	if e.Op == opStudy {
+	switch e.Op {
+	case opStudy:
 		return fmt.Errorf("a second study header")
+	case opStart, opParam, opReport, opAttr, opMaxStep, opComplete, opPrune, opPause, opFail, opResume, opRelease:
+	default:
+		return fmt.Errorf("unknown event %s", quote.Text(e.Op))
 	}
 	if e.Op == opStart {
 		if e.Trial != len(st.trials) {
@@ -250,8 +254,6 @@ func (st *state) apply(e *event) error {
 			return err
 		}
 		r.worker = ""
-	default:
-		return fmt.Errorf("unknown event %s", quote.Text(e.Op))
 	}
 	return nil
 }

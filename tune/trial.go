@@ -1,7 +1,3 @@
-// Package tune runs hyperparameter searches of many training runs
-// (trials), with samplers that propose parameters and pruners that stop
-// unpromising trials early, as Optuna and Ray Tune do, and a journal that
-// lets a search survive crashes and be shared by several processes.
 package tune
 
 import "time"
