@@ -80,7 +80,6 @@ func BenchmarkDecide(b *testing.B) {
 		{"Threshold", NewThresholdPruner(ThresholdConfig{Upper: new(10.0)}), nil},
 		{"Patient/Median", NewPatientPruner(NewMedianPruner(PercentileConfig{}), PatientConfig{Patience: 0}), nil},
 		{"Wilcoxon", NewWilcoxonPruner(WilcoxonConfig{}), nil},
-		{"Plateau", NewPlateauPruner(PlateauConfig{}), nil},
 	}
 	for _, p := range pruners {
 		b.Run(p.name, func(b *testing.B) {

@@ -118,12 +118,6 @@ func referencePruner(t *testing.T, spec map[string]any) Pruner {
 		return NewPatientPruner(wrapped, cfg)
 	case "wilcoxon":
 		return NewWilcoxonPruner(WilcoxonConfig{PThreshold: float("p_threshold"), StartupSteps: integer("n_startup_steps")})
-	case "plateau":
-		cfg := PlateauConfig{Std: float("std"), Results: integer("num_results"), Threshold: float("metric_threshold")}
-		if _, ok := spec["grace_period"]; ok {
-			cfg.GracePeriod = new(integer("grace_period"))
-		}
-		return NewPlateauPruner(cfg)
 	default:
 		t.Fatalf("unknown pruner %v", kind)
 		return nil
@@ -146,7 +140,7 @@ func TestPrunersMatchOptuna(t *testing.T) {
 			replayReference(t, c, func() Pruner { return p })
 		})
 	}
-	for _, k := range []string{"median", "percentile", "sh", "hyperband", "threshold", "patient", "wilcoxon", "plateau"} {
+	for _, k := range []string{"median", "percentile", "sh", "hyperband", "threshold", "patient", "wilcoxon"} {
 		if kinds[k] == 0 {
 			t.Errorf("no reference study of the %s pruner", k)
 		}

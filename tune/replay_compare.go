@@ -145,6 +145,5 @@ func DefaultReplayMethods() []ReplayMethod {
 		{Name: "hyperband", Pruner: NewHyperbandPruner(HyperbandConfig{})},
 		{Name: "hyperband, pausing", Pruner: NewHyperbandPruner(HyperbandConfig{Pause: true})},
 		{Name: "wilcoxon", Pruner: NewWilcoxonPruner(WilcoxonConfig{})},
-		{Name: "plateau (Ray's defaults)", Pruner: NewPlateauPruner(PlateauConfig{})},
 	}
 }

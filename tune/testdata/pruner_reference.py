@@ -12,8 +12,6 @@ run one at a time or interleaved (a trial per simulated worker, each worker
 reporting in turn), over random and hand-made report sequences: NaN and
 infinite values, ties, maximization, warm-up and interval steps, n_min_trials,
 trials that report every few steps, trials that end early, trials that fail.
-PlateauReference is Ray Tune's TrialPlateauStopper (Ray is not installed
-here), its logic applied to a trial's reports.
 TestPrunersMatchOptuna replays the events through tune's pruners and compares
 every decision.
 
@@ -112,30 +110,6 @@ class WilcoxonReference(BasePruner):
         return p < self._p_threshold
 
 
-class PlateauReference(BasePruner):
-    """Ray Tune's TrialPlateauStopper.__call__ on each report, in order
-    (Ray is not installed here; this is its logic, the trial's reports for
-    its results)."""
-
-    def __init__(self, std=0.01, num_results=4, grace_period=4, metric_threshold=None):
-        self._std = std
-        self._num_results = num_results
-        self._grace_period = grace_period
-        self._metric_threshold = metric_threshold
-
-    def prune(self, study, trial):
-        results = list(trial.intermediate_values.values())
-        if len(results) < self._grace_period or len(results) < self._num_results:
-            return False
-        last = results[-1]
-        if self._metric_threshold is not None:
-            if study.direction == StudyDirection.MINIMIZE and last > self._metric_threshold:
-                return False
-            if study.direction == StudyDirection.MAXIMIZE and last < self._metric_threshold:
-                return False
-        return bool(np.std(results[-self._num_results:]) < self._std)
-
-
 def make_pruner(spec):
     kind = spec["kind"]
     args = {k: v for k, v in spec.items() if k != "kind"}
@@ -156,8 +130,6 @@ def make_pruner(spec):
         )
     if kind == "wilcoxon":
         return WilcoxonReference(**args)
-    if kind == "plateau":
-        return PlateauReference(**args)
     raise ValueError(kind)
 
 
@@ -378,16 +350,6 @@ def main():
     cases.append(run_case("hyperband/auto-max-resource-250/parallel", {"kind": "hyperband"}, "minimize",
                           long_trials, workers=3))
 
-    # Plateaus (Ray Tune's TrialPlateauStopper): flat tails, NaN, thresholds.
-    flat = [seq([1, 0.5, 0.3, 0.3, 0.3, 0.3, 0.3]), seq([1, 0.995, 0.99, 0.985, 0.98, 0.5]),
-            seq([0.3, 0.3, float("nan"), 0.3, 0.3, 0.3, 0.3, 0.3]), seq([2, 2.001, 2.002, 2.003, 2.004]),
-            seq([0.3, 0.31, 0.32, 0.31, 0.3, 0.29]), seq([5, 5, 5])]
-    for direction in ("minimize", "maximize"):
-        for spec in ({}, {"std": 0.005}, {"num_results": 3, "grace_period": 5}, {"metric_threshold": 1.0},
-                     {"std": 0.02, "num_results": 2, "grace_period": 0}):
-            cases.append(run_case(f"plateau/{direction}/{json.dumps(spec, sort_keys=True)}",
-                                  {"kind": "plateau", **spec}, direction, [{"reports": r} for r in flat]))
-
     # Random cases.
     for i in range(6):
         direction = ("minimize", "maximize")[i % 2]
@@ -412,7 +374,6 @@ def main():
             {"kind": "patient", "wrapped": None, "patience": 2, "min_delta": 0.01},
             {"kind": "patient", "wrapped": {"kind": "median", "n_startup_trials": 2}, "patience": 1},
             {"kind": "patient", "wrapped": {"kind": "sh", "min_resource": 1}, "patience": 0},
-            {"kind": "plateau", "std": 0.05, "num_results": 3, "grace_period": 3},
         ):
             cases.append(run_case(f"random{i}/{spec['kind']}/{direction}/w{workers}/{json.dumps(spec, sort_keys=True)}",
                                   spec, direction, trials, workers=workers, study_name=f"study-{i}"))
