@@ -133,8 +133,14 @@ func referencePruner(t *testing.T, spec map[string]any) Pruner {
 func TestPrunersMatchOptuna(t *testing.T) {
 	cases := readReferenceCases(t)
 	kinds := map[string]int{}
+	decisions := 0
 	for _, c := range cases {
 		kinds[c.Pruner["kind"].(string)]++
+		for _, e := range c.Events {
+			if string(e[0]) == `"report"` {
+				decisions++
+			}
+		}
 		t.Run(c.Name, func(t *testing.T) {
 			p := referencePruner(t, c.Pruner)
 			replayReference(t, c, func() Pruner { return p })
@@ -144,6 +150,9 @@ func TestPrunersMatchOptuna(t *testing.T) {
 		if kinds[k] == 0 {
 			t.Errorf("no reference study of the %s pruner", k)
 		}
+	}
+	if len(cases) != 145 || decisions != 24861 {
+		t.Errorf("%d studies, %d decisions; docs/pruning.md says 145 and 24,861", len(cases), decisions)
 	}
 }
 

@@ -127,6 +127,11 @@ func TestPrunerOptions(t *testing.T) {
 		trials: [][]float64{{1.5, 1.5, 1.5}, {0.5, 2, 0.6}, {2, 2}},
 		want:   [][]Decision{{c, c, c}, {c, c, c}, {c, x}},
 	}, {
+		name:   "successive halving, pausing, still prunes a NaN",
+		pruner: NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{MinResource: 1, ReductionFactor: 2, Pause: true}),
+		trials: [][]float64{{1, 1}, {2, 2}, {1, nan}},
+		want:   [][]Decision{{c, c}, {c, p}, {c, x}},
+	}, {
 		name:   "hyperband, CountEnded",
 		pruner: NewHyperbandPruner(HyperbandConfig{MaxResource: 2, ReductionFactor: 2, CountEnded: true}),
 		trials: [][]float64{{0.1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
@@ -257,6 +262,13 @@ func TestSuccessiveHalvingPauses(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{1, 2, 4, 5}, pr.Promote(s)); diff != "" {
 		t.Fatalf("Promote with rung 1 grown (-want +got):\n%s", diff)
+	}
+	// A patient pruner around it promotes through it.
+	if diff := cmp.Diff([]int{1, 2, 4, 5}, NewPatientPruner(sh, PatientConfig{}).Promote(s)); diff != "" {
+		t.Errorf("PatientPruner.Promote (-want +got):\n%s", diff)
+	}
+	if got := NewPatientPruner(nil, PatientConfig{}).Promote(s); got != nil {
+		t.Errorf("PatientPruner.Promote with nothing wrapped: %v", got)
 	}
 }
 
@@ -452,6 +464,18 @@ func TestAutomaticResources(t *testing.T) {
 	hb.Decide(s, s.report(n, 0, 1))
 	if got := s.trials[n].Attrs[maxResourceAttr]; got != 9 {
 		t.Errorf("Hyperband's max resource with 9 steps declared: %v, want 9", got)
+	}
+	// 300 epochs (docs/pruning.md): rungs at 2, 8, 32 and 128 with η 4, and
+	// six brackets with η 3.
+	var rungs []int
+	for k, h := 0, (halving{factor: 4}); h.rungStep(2, k) < 300; k++ {
+		rungs = append(rungs, h.rungStep(2, k))
+	}
+	if diff := cmp.Diff([]int{2, 8, 32, 128}, rungs); diff != "" {
+		t.Errorf("rungs of 300 epochs (-want +got):\n%s", diff)
+	}
+	if b := newBrackets(1, 300, 3); b.n != 6 {
+		t.Errorf("%d brackets for 300 epochs, want 6", b.n)
 	}
 	// Nothing declared: nothing is fixed until a trial completes, then its
 	// last step counts.

@@ -261,3 +261,51 @@ func TestCompareReplays(t *testing.T) {
 		t.Errorf("a missing monitor: %v, want an ErrReplay", err)
 	}
 }
+
+// TestReplayPausedAtTheEnd: a trial paused at its curve's last epoch has
+// nothing left to run; promoted, it completes at once.
+func TestReplayPausedAtTheEnd(t *testing.T) {
+	var curves []callbacks.Curve
+	for _, v := range []float64{1, 2, 3, 4} {
+		curves = append(curves, callbacks.Curve{Series: map[string][]float64{"val_loss": {v, v}}})
+	}
+	// Rung 0 at step 1, the last: trials 1 and 2 pause there; when trial 3
+	// arrives, trial 1 (2) is among the best two of four and completes.
+	sh := NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{MinResource: 1, ReductionFactor: 2, Pause: true})
+	got, err := Replay(curves, sh, ReplayConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Completed != 2 || got.Paused != 2 || got.Epochs != 8 || got.Best != 0 {
+		t.Errorf("got %+v; want 2 completed (trials 0 and 1), 2 paused, 8 epochs, best 0", got)
+	}
+}
+
+// TestReplayHalvingOnWorkers: trials on workers of equal speed reach each
+// rung in the order they started, so successive halving decides the same
+// on any number of them (docs/pruning.md), and the median pruner does not.
+func TestReplayHalvingOnWorkers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var curves []callbacks.Curve
+	for range 30 {
+		floor, rate := rng.Float64(), 0.05+0.3*rng.Float64()
+		v := make([]float64, 40)
+		for e := range v {
+			v[e] = floor + math.Exp(-rate*float64(e)) + 0.05*rng.NormFloat64()
+		}
+		curves = append(curves, callbacks.Curve{Series: map[string][]float64{"val_loss": v}})
+	}
+	sh := NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{MinResource: 1, ReductionFactor: 3})
+	median := NewMedianPruner(PercentileConfig{})
+	one, _ := Replay(curves, sh, ReplayConfig{})
+	oneMedian, _ := Replay(curves, median, ReplayConfig{})
+	for _, workers := range []int{2, 5, 8} {
+		got, _ := Replay(curves, sh, ReplayConfig{Parallelism: workers})
+		if diff := cmp.Diff(one.Ran, got.Ran); diff != "" {
+			t.Errorf("successive halving on %d workers (-one +many):\n%s", workers, diff)
+		}
+	}
+	if got, _ := Replay(curves, median, ReplayConfig{Parallelism: 8}); cmp.Equal(oneMedian.Ran, got.Ran) {
+		t.Errorf("the median pruner decided the same on 8 workers as on one")
+	}
+}
