@@ -309,3 +309,17 @@ func TestReplayHalvingOnWorkers(t *testing.T) {
 		t.Errorf("the median pruner decided the same on 8 workers as on one")
 	}
 }
+
+// pauser pauses every trial but is no Promoter.
+type pauser struct{}
+
+func (pauser) Decide(View, FrozenTrial) Decision { return Pause }
+
+// TestReplayPauseWithoutPromoter: a pruner that pauses but cannot promote
+// prunes, as in a study.
+func TestReplayPauseWithoutPromoter(t *testing.T) {
+	r, err := Replay(replayCurvesForTest(), pauser{}, ReplayConfig{})
+	if err != nil || r.Pruned != 8 || r.Paused != 0 || r.Epochs != 8 {
+		t.Errorf("got %+v, %v; want 8 trials pruned at their first epoch", r, err)
+	}
+}
