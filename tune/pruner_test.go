@@ -357,6 +357,7 @@ func TestPrunerConfigErrors(t *testing.T) {
 		{"halving bootstrap with auto", func() { NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{BootstrapCount: 1}) }},
 		{"hyperband factor 1", func() { NewHyperbandPruner(HyperbandConfig{ReductionFactor: 1}) }},
 		{"hyperband max below min", func() { NewHyperbandPruner(HyperbandConfig{MinResource: 4, MaxResource: 2}) }},
+		{"hyperband max too large", func() { NewHyperbandPruner(HyperbandConfig{MaxResource: math.MaxInt}) }},
 		{"hyperband bootstrap with auto", func() { NewHyperbandPruner(HyperbandConfig{BootstrapCount: 1}) }},
 		{"hyperband EMA", func() { NewHyperbandPruner(HyperbandConfig{SmoothEMA: -0.1}) }},
 		{"wilcoxon threshold above 1", func() { NewWilcoxonPruner(WilcoxonConfig{PThreshold: new(1.5)}) }},
@@ -505,5 +506,30 @@ func TestBracketsExact(t *testing.T) {
 		if got := newBrackets(tt.min, tt.max, tt.factor).n; got != tt.want {
 			t.Errorf("r %d, R %d, η %d: %d brackets, want %d", tt.min, tt.max, tt.factor, got, tt.want)
 		}
+	}
+}
+
+// TestHalvingOddValues: a recorded resource that no pruner would record
+// (a journal edited by hand) is passed over, and a step beyond every rung
+// an int can count ends the climb.
+func TestHalvingOddValues(t *testing.T) {
+	trials := []FrozenTrial{
+		{Attrs: map[string]float64{minResourceAttr: math.NaN()}},
+		{Attrs: map[string]float64{minResourceAttr: -3}},
+		{Attrs: map[string]float64{minResourceAttr: 2.5}},
+		{Attrs: map[string]float64{minResourceAttr: 7}},
+	}
+	if got := recordedAttr(trials, minResourceAttr); got != 7 {
+		t.Errorf("recordedAttr = %d, want 7 (the first sensible value)", got)
+	}
+	h := halving{factor: 4}
+	if got := h.rungStep(1, 40); got != math.MaxInt {
+		t.Errorf("rung 40 of η 4 at step %d, want MaxInt", got)
+	}
+	s := newReplayStudy("odd", Minimize)
+	sh := NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{MinResource: 1})
+	n := s.ask()
+	if d := sh.Decide(s, s.report(n, math.MaxInt-1, 1)); d != Continue {
+		t.Errorf("a trial alone at every rung: %v", d)
 	}
 }
