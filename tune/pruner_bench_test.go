@@ -16,7 +16,7 @@ func (benchView) SetAttr(int, string, float64) {}
 // benchStudy returns a study of 1,000 completed trials of 100 steps each
 // (noisy decaying curves), with the rungs rungs(n) returns recorded on
 // trial n as successive halving records them, and a running trial that has
-// reported steps 0 … last.
+// reported steps 0 … last and passed the rungs before last.
 func benchStudy(last int, rungs func(n int) []int) (benchView, FrozenTrial) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	s := newReplayStudy("bench", Minimize)
@@ -44,6 +44,16 @@ func benchStudy(last int, rungs func(n int) []int) (benchView, FrozenTrial) {
 	reports := curve()
 	for step := range last + 1 {
 		s.report(n, step, reports[step])
+	}
+	// The deciding trial has passed the rungs below its step, as in a
+	// study, so that it decides one rung, not all at once.
+	s.trials[n].Attrs = map[string]float64{}
+	if rungs != nil {
+		for k, step := range rungs(n) {
+			if step < last {
+				s.trials[n].Attrs[rungAttr(k)] = reports[step]
+			}
+		}
 	}
 	return benchView{s}, s.trials[n]
 }
