@@ -92,18 +92,28 @@ func BenchmarkDecide(b *testing.B) {
 		{"Patient/Median", NewPatientPruner(NewMedianPruner(PercentileConfig{}), PatientConfig{Patience: 0}), nil},
 		{"Wilcoxon", NewWilcoxonPruner(WilcoxonConfig{}), nil},
 	}
+	// What the snapshot alone costs, for comparison.
+	b.Run("Trials", func(b *testing.B) {
+		v, _ := benchStudy(64, nil)
+		measure(b, func() { v.Trials() })
+	})
 	for _, p := range pruners {
 		b.Run(p.name, func(b *testing.B) {
 			v, trial := benchStudy(64, p.rungs)
-			start, ok := cpuTime()
-			for b.Loop() {
-				p.pruner.Decide(v, trial)
-			}
-			// The processor time per decision, garbage collection included:
-			// on a shared machine, wall time also counts the waits.
-			if end, _ := cpuTime(); ok {
-				b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
-			}
+			measure(b, func() { p.pruner.Decide(v, trial) })
 		})
+	}
+}
+
+// measure runs f b.N times and reports, beside the wall time, the
+// processor time per call, garbage collection included: on a shared
+// machine, wall time also counts the waits.
+func measure(b *testing.B, f func()) {
+	start, ok := cpuTime()
+	for b.Loop() {
+		f()
+	}
+	if end, _ := cpuTime(); ok {
+		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 	}
 }
