@@ -59,7 +59,7 @@ type options struct {
 	baseline                 bool
 	top                      int
 	replay, final            string // -replay: replay the pruners over recorded curves (replay.go)
-	rounds                   int
+	rounds, patience         int
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -82,12 +82,13 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.replay, "replay", "", "instead of searching, replay every pruner over the recorded curves of this file (minidl-curve/1, gzipped if .gz), each task a search")
 	fs.StringVar(&o.final, "final", "", "with -replay, the series the regret is measured on (default: test_loss, or the monitor)")
 	fs.IntVar(&o.rounds, "rounds", 5, "with -replay, the orders each search is replayed in: the file's, then shuffles from -seed")
+	fs.IntVar(&o.patience, "patience", 0, "with -replay, each trial also stops itself after this many epochs without improvement (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	var bad []string
-	if o.trials < 1 || o.epochs < 1 || o.parallel < 1 || o.points < 5 || o.top < 1 || o.rounds < 1 {
-		bad = append(bad, "-trials, -epochs, -parallel, -top and -rounds must be positive, -points at least 5")
+	if o.trials < 1 || o.epochs < 1 || o.parallel < 1 || o.points < 5 || o.top < 1 || o.rounds < 1 || o.patience < 0 {
+		bad = append(bad, "-trials, -epochs, -parallel, -top and -rounds must be positive, -patience not negative, -points at least 5")
 	}
 	if !slices.Contains([]string{"halving", "hyperband", "median", "none"}, o.pruner) {
 		bad = append(bad, fmt.Sprintf("-pruner %q: want halving, hyperband, median or none", o.pruner))

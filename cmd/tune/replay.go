@@ -23,6 +23,11 @@ func replay(o options, stdout, stderr io.Writer) int {
 	}
 	searches := tune.GroupByTask(curves)
 	cfg := tune.ReplayConfig{Final: o.final, Parallelism: o.parallel}
+	stopping := ""
+	if o.patience > 0 {
+		cfg.Stopping = &callbacks.EarlyStoppingConfig{Patience: o.patience}
+		stopping = fmt.Sprintf("; each trial stops itself after %d epochs without improvement", o.patience)
+	}
 	summaries, err := tune.CompareReplays(searches, tune.DefaultReplayMethods(), cfg, o.rounds, o.seed)
 	if err != nil {
 		fmt.Fprintln(stderr, "tune:", err)
@@ -33,7 +38,7 @@ func replay(o options, stdout, stderr io.Writer) int {
 		final = "test_loss (or val_loss)"
 	}
 	fmt.Fprintf(stdout, "replay: %d curves, %d searches (one per task), val_loss reported each epoch, regret on %s\n", len(curves), len(searches), final)
-	fmt.Fprintf(stdout, "each search replayed %d times (file order, then shuffles from seed %d), %d trials at a time\n\n", o.rounds, o.seed, o.parallel)
+	fmt.Fprintf(stdout, "each search replayed %d times (file order, then shuffles from seed %d), %d trials at a time%s\n\n", o.rounds, o.seed, o.parallel, stopping)
 	fmt.Fprintf(stdout, "%-34s %7s %6s %6s %11s %8s %8s\n", "method", "epochs", "saved", "lost", "mean regret", "median", "max")
 	for _, s := range summaries {
 		lost := fmt.Sprintf("%d/%d", s.Lost, s.Runs)

@@ -58,10 +58,27 @@ func TestReplayErrors(t *testing.T) {
 		{[]string{"-replay", filepath.Join(dir, "none.jsonl")}, "no such file"},
 		{[]string{"-replay", bad}, `has no series "val_loss"`},
 		{[]string{"-replay", bad, "-rounds", "0"}, "-rounds must be positive"},
+		{[]string{"-replay", bad, "-patience", "-1"}, "-patience not negative"},
 	} {
 		code, _, errOut := runTune(t, tt.args...)
 		if code == 0 || !strings.Contains(errOut, tt.msg) {
 			t.Errorf("tune %s: exit %d, stderr %q; want a failure saying %q", strings.Join(tt.args, " "), code, errOut, tt.msg)
 		}
+	}
+}
+
+// TestReplayPatience: with -patience the trials stop themselves, so the
+// full search spends fewer epochs than the curves hold.
+func TestReplayPatience(t *testing.T) {
+	code, out, errOut := runTune(t, "-replay", "../stopstudy/corpus/small.jsonl.gz", "-rounds", "1", "-patience", "10")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "2 trials at a time; each trial stops itself after 10 epochs without improvement\n") {
+		t.Errorf("no mention of the patience:\n%s", out)
+	}
+	m := regexp.MustCompile(`(?m)^full search +(\d+) `).FindStringSubmatch(out)
+	if m == nil || m[1] == "8400" || len(m[1]) > 4 {
+		t.Errorf("the full search with patience 10 spent %v epochs, want fewer than the 8,400 of 28 curves of 300:\n%s", m, out)
 	}
 }
