@@ -38,7 +38,7 @@ func replay(o options, stdout, stderr io.Writer) int {
 		final = "test_loss (or val_loss)"
 	}
 	fmt.Fprintf(stdout, "replay: %d curves, %d searches (one per task), val_loss reported each epoch, regret on %s\n", len(curves), len(searches), final)
-	fmt.Fprintf(stdout, "each search replayed %d times (file order, then shuffles from seed %d), %d trials at a time%s\n\n", o.rounds, o.seed, o.parallel, stopping)
+	fmt.Fprintf(stdout, "each search replayed %d times (file order, then shuffles from seed %d), %d at a time%s\n\n", o.rounds, o.seed, o.parallel, stopping)
 	fmt.Fprintf(stdout, "%-34s %7s %6s %6s %11s %8s %8s\n", "method", "epochs", "saved", "lost", "mean regret", "median", "max")
 	for _, s := range summaries {
 		lost := fmt.Sprintf("%d/%d", s.Lost, s.Runs)

@@ -22,7 +22,7 @@ func TestReplayOutput(t *testing.T) {
 	methods := tune.DefaultReplayMethods()
 	want := []string{
 		`^replay: 28 curves, 7 searches \(one per task\), val_loss reported each epoch, regret on test_error$`,
-		`^each search replayed 2 times \(file order, then shuffles from seed 1\), 1 trials at a time$`,
+		`^each search replayed 2 times \(file order, then shuffles from seed 1\), 1 at a time$`,
 		`^$`,
 		`^method +epochs +saved +lost +mean regret +median +max$`,
 		`^full search +16800 +0% +0/14 +0\.0000 +0\.0000 +0\.0000$`,
@@ -74,7 +74,7 @@ func TestReplayPatience(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if !strings.Contains(out, "2 trials at a time; each trial stops itself after 10 epochs without improvement\n") {
+	if !strings.Contains(out, "2 at a time; each trial stops itself after 10 epochs without improvement\n") {
 		t.Errorf("no mention of the patience:\n%s", out)
 	}
 	m := regexp.MustCompile(`(?m)^full search +(\d+) `).FindStringSubmatch(out)
