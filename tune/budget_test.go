@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -246,5 +247,93 @@ func TestSearchSpaceMistakes(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), `parameter "w": an int parameter before, now a float one`) {
 		t.Errorf("Optimize: %v", err)
+	}
+}
+
+// A step reported twice keeps its first value, as in Optuna (a trial taken
+// up again from its checkpoint reports the steps after it again).
+func TestReportTwice(t *testing.T) {
+	s, _ := NewStudy(StudyConfig{Budget: Budget{Trials: 1}})
+	defer s.Close()
+	s.Optimize(context.Background(), func(ctx context.Context, t *Trial) (float64, error) {
+		t.Report(0, 1)
+		t.Report(0, 2)
+		return 0, nil
+	})
+	if r := s.Trials()[0].Reports; len(r) != 1 || r[0] != 1 {
+		t.Errorf("reports %v, want {0: 1}", r)
+	}
+}
+
+// pauseAll pauses every trial but is no Promoter.
+type pauseAll struct{}
+
+func (pauseAll) Decide(View, FrozenTrial) Decision { return Pause }
+
+// A Pause from a pruner that promotes nothing prunes: nobody would resume
+// the trial. A pruned trial's run checkpoint is removed; a complete one's
+// kept.
+func TestPauseWithoutPromoterPrunes(t *testing.T) {
+	s, _ := NewStudy(StudyConfig{Budget: Budget{Trials: 2}, Pruner: pauseAll{}})
+	defer s.Close()
+	var ckpts []string
+	s.Optimize(context.Background(), func(ctx context.Context, t *Trial) (float64, error) {
+		ckpt, err := t.Checkpoint()
+		if err != nil {
+			return 0, err
+		}
+		ckpts = append(ckpts, ckpt)
+		if err := os.WriteFile(ckpt, []byte("weights"), 0o644); err != nil {
+			return 0, err
+		}
+		if t.Number() == 1 {
+			return 1, nil // reports nothing: complete
+		}
+		t.Report(0, 1)
+		if t.ShouldPrune() {
+			if t.Pausing() {
+				return 0, errors.New("told to pause")
+			}
+			return 0, ErrPruned
+		}
+		return 0, nil
+	})
+	trials := s.Trials()
+	if trials[0].State != Pruned || trials[1].State != Complete {
+		t.Fatalf("states %v, %v; want pruned, complete", trials[0].State, trials[1].State)
+	}
+	if _, err := os.Stat(ckpts[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the pruned trial's checkpoint: %v; want it removed", err)
+	}
+	if _, err := os.Stat(ckpts[1]); err != nil {
+		t.Errorf("the complete trial's checkpoint: %v; want it kept", err)
+	}
+}
+
+// StudyConfig.MaxStep, when set, is the study's MaxStep whatever trials
+// declare; a trial added Running is taken up by the next Optimize with its
+// parameters.
+func TestMaxStepAndAddedRunningTrial(t *testing.T) {
+	s, _ := NewStudy(StudyConfig{MaxStep: 30, Budget: Budget{Trials: 1}})
+	defer s.Close()
+	if _, err := s.AddTrial(FrozenTrial{State: Running, Params: map[string]any{"x": 0.25},
+		Distributions: map[string]Distribution{"x": {Kind: FloatParam, High: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	var got float64
+	err := s.Optimize(context.Background(), func(ctx context.Context, t *Trial) (float64, error) {
+		t.SetMaxStep(9)
+		got = t.Float("x", 0, 1)
+		return got, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := s.MaxStep(); !ok || m != 30 {
+		t.Errorf("MaxStep %d, %v; want 30", m, ok)
+	}
+	trials := s.Trials()
+	if len(trials) != 1 || trials[0].State != Complete || got != 0.25 {
+		t.Errorf("trials %+v, x %v; want the added trial run with x 0.25", trials, got)
 	}
 }

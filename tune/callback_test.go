@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -167,5 +168,25 @@ func TestPauseAndPromote(t *testing.T) {
 	}
 	if d := cmp.Diff(weights(model), final[0]); d != "" {
 		t.Errorf("paused and resumed weights differ from an uninterrupted run's (-uninterrupted +resumed):\n%s", d)
+	}
+}
+
+// A monitor that no log will carry is an error before the first epoch.
+func TestPruningCallbackUnknownMonitor(t *testing.T) {
+	s, _ := NewStudy(StudyConfig{Budget: Budget{Trials: 1}})
+	defer s.Close()
+	var fitErr error
+	epochs := 0
+	s.Optimize(context.Background(), func(ctx context.Context, tr *Trial) (float64, error) {
+		count := &callbacks.Lambda{EpochEnd: func(*callbacks.Run, int, callbacks.Logs) error { epochs++; return nil }}
+		model, cfg := sineRun(0.01, 4, 3, "", count, NewPruningCallback(tr, "val_accuracy"))
+		_, fitErr = train.Fit(ctx, model, cfg)
+		return 0, fitErr
+	})
+	if fitErr == nil || !strings.Contains(fitErr.Error(), `monitor "val_accuracy" is not among the epoch logs`) || epochs != 0 {
+		t.Errorf("Fit: %v after %d epochs; want the monitor refused before training", fitErr, epochs)
+	}
+	if st := s.Trials()[0].State; st != Failed {
+		t.Errorf("the trial is %v, want failed", st)
 	}
 }

@@ -68,38 +68,47 @@ func (j *journal) catchUp(st *state) error {
 	if _, err := j.f.ReadAt(data, j.offset); err != nil && err != io.EOF {
 		return fmt.Errorf("tune: reading the journal %s: %w", j.path, err)
 	}
-	for len(data) > 0 {
-		end := bytes.IndexByte(data, '\n')
-		if end < 0 { // torn by a crash: nobody holding the lock writes it
-			if err := j.f.Truncate(j.offset); err != nil {
-				return fmt.Errorf("tune: cutting the torn last line of the journal %s: %w", j.path, err)
-			}
-			if err := j.f.Sync(); err != nil {
-				return fmt.Errorf("tune: cutting the torn last line of the journal %s: %w", j.path, err)
-			}
-			return nil
+	// Only whole lines are read; a last line without its newline was torn
+	// by a crash, since nobody holding the lock writes it.
+	whole := bytes.LastIndexByte(data, '\n') + 1
+	if whole < len(data) {
+		if err := j.f.Truncate(j.offset + int64(whole)); err != nil {
+			return fmt.Errorf("tune: cutting the torn last line of the journal %s: %w", j.path, err)
 		}
+		if err := j.f.Sync(); err != nil {
+			return fmt.Errorf("tune: cutting the torn last line of the journal %s: %w", j.path, err)
+		}
+		data = data[:whole]
+	}
+	// One decoder reads every line, each of which must hold one value.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	start := 0
+	for start < len(data) {
+		end := start + bytes.IndexByte(data[start:], '\n')
+		line := data[start:end]
 		j.line++
-		if err := j.applyLine(st, data[:end]); err != nil {
+		if len(bytes.TrimSpace(line)) == 0 {
+			return j.errorf(j.line, "an empty line")
+		}
+		var e event
+		if err := dec.Decode(&e); err != nil {
+			return j.errorf(j.line, "%s: %v", quote.Text(string(line)), err)
+		}
+		if off := int(dec.InputOffset()); off > end || len(bytes.TrimSpace(data[off:end])) > 0 {
+			return j.errorf(j.line, "%s: want one JSON object on the line", quote.Text(string(line)))
+		}
+		if err := j.applyEvent(st, &e, line); err != nil {
 			return err
 		}
-		j.offset += int64(end) + 1
-		data = data[end+1:]
+		j.offset += int64(end-start) + 1
+		start = end + 1
 	}
 	return nil
 }
 
-// applyLine decodes one line and applies it to st.
-func (j *journal) applyLine(st *state, line []byte) error {
-	var e event
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
-		return j.errorf(j.line, "%s: %v", quote.Text(string(line)), err)
-	}
-	if dec.More() {
-		return j.errorf(j.line, "%s: more than one JSON value", quote.Text(string(line)))
-	}
+// applyEvent applies the event read from line to st.
+func (j *journal) applyEvent(st *state, e *event, line []byte) error {
 	if j.line == 1 {
 		if e.Op != opStudy || e.Study == nil {
 			return j.errorf(1, "%s: want the study's header, {\"op\":\"study\",…}", quote.Text(string(line)))
@@ -121,7 +130,7 @@ func (j *journal) applyLine(st *state, line []byte) error {
 	if e.Worker != "" && !validWorker(e.Worker) {
 		return j.errorf(j.line, "worker %s: want letters, digits, '.', '_' and '-'", quote.Text(e.Worker))
 	}
-	if err := st.apply(&e); err != nil {
+	if err := st.apply(e); err != nil {
 		return j.errorf(j.line, "%v", err)
 	}
 	return nil

@@ -3,8 +3,10 @@ package tune
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -63,12 +65,15 @@ func TestJournalErrors(t *testing.T) {
 			`{"op":"report","trial":0,"step":1,"value":3}`}, 4, "step 1 of trial 0 reported twice"},
 		{"an end twice", []string{header, `{"op":"start","trial":0,"worker":"w"}`, `{"op":"complete","trial":0,"value":1}`,
 			`{"op":"fail","trial":0}`}, 4, "fail of trial 0, which is complete"},
+		{"a decision of no kind", []string{header, `{"op":"start","trial":0,"worker":"w"}`, `{"op":"decide","trial":0,"step":0,"reason":"maybe"}`}, 3, `reason "maybe", want "prune" or "pause"`},
 		{"a bad worker", []string{header, `{"op":"start","trial":0,"worker":"../x"}`}, 2, `worker "../x"`},
 		{"a value that is no number", []string{header, `{"op":"start","trial":0,"worker":"w"}`, `{"op":"report","trial":0,"step":0,"value":"lots"}`}, 3, `"\"lots\"" is not a number`},
 		{"no header", []string{`{"op":"start","trial":0,"worker":"w"}`}, 1, "want the study's header"},
 		{"another format", []string{`{"op":"study","trial":0,"study":{"format":"optuna/3","name":"s","direction":"minimize"}}`}, 1, `format "optuna/3"`},
 		{"a second header", []string{header, header}, 2, "a second study header"},
-		{"an empty line", []string{header, ""}, 2, "EOF"},
+		{"an empty line", []string{header, ""}, 2, "an empty line"},
+		{"two objects on a line", []string{header, `{"op":"start","trial":0,"worker":"w"} {"op":"fail","trial":0}`}, 2, "want one JSON object on the line"},
+		{"an object over two lines", []string{header, `{"op":"start",`, `"trial":0,"worker":"w"}`}, 2, "want one JSON object on the line"},
 		{"a long line", []string{header, `{"op":"` + strings.Repeat("x", 1<<20) + `"}`}, 2, `unknown event "xxxxxxxx`},
 	}
 	for _, c := range cases {
@@ -164,4 +169,40 @@ func FuzzJournal(f *testing.F) {
 			t.Errorf("read back differently:\n%s", d)
 		}
 	})
+}
+
+// Opening a journal takes memory in proportion to its size, however its
+// events are spread: here 20 trials of 2,000 reports each.
+func TestJournalMemory(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"op":"study","trial":0,"study":{"format":"minidl-tune/1","name":"s","direction":"minimize"}}` + "\n")
+	for n := range 20 {
+		fmt.Fprintf(&b, `{"op":"start","trial":%d,"worker":"w"}`+"\n", n)
+		for step := range 2000 {
+			fmt.Fprintf(&b, `{"op":"report","trial":%d,"step":%d,"value":%g}`+"\n", n, step, 1/float64(step+1))
+		}
+		fmt.Fprintf(&b, `{"op":"complete","trial":%d,"value":0.5}`+"\n", n)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "journal.jsonl"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s, err := NewStudy(StudyConfig{Dir: dir})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	size := uint64(b.Len())
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 12*size {
+		t.Errorf("opening a journal of %d bytes allocated %d (%.1f×)", size, alloc, float64(alloc)/float64(size))
+	} else {
+		t.Logf("opening a journal of %d bytes allocated %d (%.1f×)", size, alloc, float64(alloc)/float64(size))
+	}
+	if n := len(s.Trials()); n != 20 {
+		t.Errorf("%d trials, want 20", n)
+	}
 }

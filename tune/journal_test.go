@@ -65,9 +65,12 @@ func checkpointedObjective(ctx context.Context, t *Trial) (float64, error) {
 	return v, nil
 }
 
-// killStudy is the study the kill test runs, killed and opened again.
+// killStudy is the study the kill test runs, killed and opened again: TPE
+// and successive halving, whose state is the trials' (the rungs are their
+// attributes).
 func killStudy(dir string) StudyConfig {
-	return StudyConfig{Dir: dir, Seed: 5, Pruner: pruneAfter(4), Budget: Budget{Trials: 24},
+	return StudyConfig{Dir: dir, Seed: 5, Budget: Budget{Trials: 24},
+		Pruner:  NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{MinResource: 1, ReductionFactor: 3}),
 		Sampler: NewTPESampler(TPEConfig{StartupTrials: new(4)})}
 }
 

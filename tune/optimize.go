@@ -199,7 +199,7 @@ func (s *Study) run(ctx context.Context, t *Trial, objective Objective) error {
 			e.Op, e.Error = opFail, "the objective returned NaN"
 		case err == nil:
 			e.Op, e.Value = opComplete, num(value)
-		case errors.Is(err, ErrPruned) && t.decision == Pause && !t.budgetStop:
+		case errors.Is(err, ErrPruned) && tx.s.st.trials[t.number].decision == Pause && !t.budgetStop:
 			e.Op, e.Time = opPause, nil
 		case errors.Is(err, ErrPruned):
 			e.Op = opPrune

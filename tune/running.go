@@ -22,11 +22,9 @@ type Objective func(ctx context.Context, t *Trial) (float64, error)
 // (define-by-run, as Optuna's suggest_*), takes the reports and answers
 // whether to stop. Its methods may be called from any goroutine.
 type Trial struct {
-	s      *Study
-	number int
-	// The decision on the last step decided, and that step (−1 before any).
-	decision    Decision
-	decidedStep int
+	s           *Study
+	number      int
+	decidedStep int  // the last step the pruner decided on, −1 before any
 	budgetStop  bool // a budget stopped the trial
 	done        bool // the objective has returned
 }
@@ -93,7 +91,7 @@ func (t *Trial) suggest(op, name string, d Distribution) any {
 		if d.Single() {
 			x = d.Low
 		} else {
-			x = tx.s.sampler.Sample(tx, r.FrozenTrial, name, d, paramRand(tx.s.cfg.Seed, t.number, name))
+			x = tx.s.sampler.Sample(tx, r.frozen(), name, d, paramRand(tx.s.cfg.Seed, t.number, name))
 			check(op, d.Contains(x), "the sampler %T drew %v for %s, outside %v", tx.s.sampler, x, quote.Text(name), d)
 		}
 		e := &event{Op: opParam, Trial: t.number, Name: name, Dist: toJSON(d)}
@@ -122,7 +120,7 @@ func paramRand(seed uint64, n int, name string) *rand.Rand {
 func (t *Trial) Params() map[string]any {
 	var p map[string]any
 	t.s.mu.Lock()
-	p = t.s.st.trials[t.number].Params
+	p = t.s.st.trials[t.number].frozen().Params
 	t.s.mu.Unlock()
 	return p
 }
@@ -151,10 +149,10 @@ func (t *Trial) ShouldPrune() bool {
 	stop := true
 	t.s.update(func(tx *tx) {
 		t.mustRun("Trial.ShouldPrune")
-		if t.budgetStop || t.decision != Continue {
+		r := tx.s.st.trials[t.number]
+		if t.budgetStop || r.decision != Continue {
 			return
 		}
-		r := tx.s.st.trials[t.number]
 		last, reported := r.LastStep()
 		if tx.s.budgetSpent() && !(reported && last == r.maxStep) {
 			t.budgetStop = true
@@ -162,12 +160,18 @@ func (t *Trial) ShouldPrune() bool {
 		}
 		if p := tx.s.cfg.Pruner; p != nil && reported && last != t.decidedStep {
 			t.decidedStep = last
-			t.decision = p.Decide(tx, r.FrozenTrial)
-			if _, ok := p.(Promoter); t.decision == Pause && !ok {
-				t.decision = Prune // nobody would promote it
+			d := p.Decide(tx, r.frozen())
+			if _, ok := p.(Promoter); d == Pause && !ok {
+				d = Prune // nobody would promote it
+			}
+			// The decision is journaled: a trial run again after a crash
+			// must not ask a pruner whose state (its attributes) already
+			// holds this decision, as successive halving's rungs do.
+			if d != Continue {
+				tx.add(&event{Op: opDecide, Trial: t.number, Step: &last, Reason: d.String()})
 			}
 		}
-		stop = t.decision != Continue
+		stop = r.decision != Continue
 	})
 	return stop
 }
@@ -180,7 +184,7 @@ func (t *Trial) ShouldPrune() bool {
 func (t *Trial) Pausing() bool {
 	t.s.mu.Lock()
 	defer t.s.mu.Unlock()
-	return t.decision == Pause && !t.budgetStop
+	return t.s.st.trials[t.number].decision == Pause && !t.budgetStop
 }
 
 // SetMaxStep tells the study the last step the trial reports if it runs to

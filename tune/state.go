@@ -35,6 +35,7 @@ const (
 	opReport   = "report"   // an intermediate value
 	opAttr     = "attr"     // a pruner's or sampler's attribute
 	opMaxStep  = "max_step" // the last step the trial will report if it runs to its end
+	opDecide   = "decide"   // the pruner decided to prune or pause it
 	opComplete = "complete" // the objective returned a value
 	opPrune    = "prune"    // the trial was pruned
 	opPause    = "pause"    // a Promoter paused it
@@ -85,11 +86,31 @@ func (j *distJSON) distribution() (Distribution, error) {
 	return d, nil
 }
 
-// record is a trial as the study keeps it.
+// record is a trial as the study keeps it. Its maps are written in place
+// until a snapshot hands them out (shared); the next change then copies
+// them first, so that a snapshot never changes, and a journal replayed
+// without snapshots costs memory in proportion to its events.
 type record struct {
 	FrozenTrial
-	worker  string // the worker running it, "" when nobody does
-	maxStep int    // the last step it declared, −1 if none
+	worker   string   // the worker running it, "" when nobody does
+	maxStep  int      // the last step it declared, −1 if none
+	decision Decision // the pruner's, until the trial ends or resumes
+	shared   bool     // a snapshot holds the maps
+}
+
+// frozen returns the trial as a snapshot.
+func (r *record) frozen() FrozenTrial {
+	r.shared = true
+	return r.FrozenTrial
+}
+
+// own makes the maps the record's own to write.
+func (r *record) own() {
+	if r.shared {
+		r.Params, r.Distributions = maps.Clone(r.Params), maps.Clone(r.Distributions)
+		r.Reports, r.Attrs = maps.Clone(r.Reports), maps.Clone(r.Attrs)
+		r.shared = false
+	}
 }
 
 // state is the study as its events made it.
@@ -106,7 +127,7 @@ func (st *state) apply(e *event) error {
 	switch e.Op {
 	case opStudy:
 		return fmt.Errorf("a second study header")
-	case opStart, opParam, opReport, opAttr, opMaxStep, opComplete, opPrune, opPause, opFail, opResume, opRelease:
+	case opStart, opParam, opReport, opAttr, opMaxStep, opDecide, opComplete, opPrune, opPause, opFail, opResume, opRelease:
 	default:
 		return fmt.Errorf("unknown event %s", quote.Text(e.Op))
 	}
@@ -177,8 +198,8 @@ func (st *state) apply(e *event) error {
 		if _, ok := d.Internal(v); !ok {
 			return fmt.Errorf("parameter %s of trial %d: %s is not in %v", quote.Text(e.Name), e.Trial, quote.Text(fmt.Sprint(v)), d)
 		}
-		r.Params = with(r.Params, e.Name, v)
-		r.Distributions = with(r.Distributions, e.Name, d)
+		r.own()
+		r.Params[e.Name], r.Distributions[e.Name] = v, d
 	case opReport:
 		if err := running(); err != nil {
 			return err
@@ -192,7 +213,8 @@ func (st *state) apply(e *event) error {
 		if _, ok := r.Reports[*e.Step]; ok {
 			return fmt.Errorf("step %d of trial %d reported twice", *e.Step, e.Trial)
 		}
-		r.Reports = with(r.Reports, *e.Step, float64(*e.Value))
+		r.own()
+		r.Reports[*e.Step] = float64(*e.Value)
 		st.reports++
 	case opAttr:
 		if err := needValue(); err != nil {
@@ -201,7 +223,8 @@ func (st *state) apply(e *event) error {
 		if e.Name == "" {
 			return fmt.Errorf("attr of trial %d without a key", e.Trial)
 		}
-		r.Attrs = with(r.Attrs, e.Name, float64(*e.Value))
+		r.own()
+		r.Attrs[e.Name] = float64(*e.Value)
 	case opMaxStep:
 		if err := running(); err != nil {
 			return err
@@ -210,6 +233,18 @@ func (st *state) apply(e *event) error {
 			return fmt.Errorf("max_step of trial %d without a step of 0 or more", e.Trial)
 		}
 		r.maxStep = *e.Step
+	case opDecide:
+		if err := running(); err != nil {
+			return err
+		}
+		switch e.Reason {
+		case "prune":
+			r.decision = Prune
+		case "pause":
+			r.decision = Pause
+		default:
+			return fmt.Errorf("decide of trial %d: reason %s, want \"prune\" or \"pause\"", e.Trial, quote.Text(e.Reason))
+		}
 	case opComplete:
 		if err := running(); err != nil {
 			return err
@@ -248,6 +283,9 @@ func (st *state) apply(e *event) error {
 		if e.Worker == "" {
 			return fmt.Errorf("resume of trial %d without a worker", e.Trial)
 		}
+		if r.State == Paused { // promoted: the pause is over
+			r.decision = Continue
+		}
 		r.State, r.worker = Running, e.Worker
 	case opRelease:
 		if err := running(); err != nil {
@@ -273,7 +311,7 @@ func (st *state) compatible(name string, d Distribution) string {
 func (st *state) snapshot() []FrozenTrial {
 	out := make([]FrozenTrial, len(st.trials))
 	for i, r := range st.trials {
-		out[i] = r.FrozenTrial
+		out[i] = r.frozen()
 	}
 	return out
 }
@@ -285,13 +323,4 @@ func (st *state) maxStep() (int, bool) {
 		m = max(m, r.maxStep)
 	}
 	return m, m >= 0
-}
-
-// with returns a copy of m with k set to v: snapshots share the maps a
-// trial had when they were taken, so a map is never changed once made.
-func with[K comparable, V any](m map[K]V, k K, v V) map[K]V {
-	c := make(map[K]V, len(m)+1)
-	maps.Copy(c, m)
-	c[k] = v
-	return c
 }

@@ -135,9 +135,24 @@ const (
 	Pause
 )
 
+// String returns "continue", "prune" or "pause", as the journal writes it.
+func (d Decision) String() string {
+	switch d {
+	case Prune:
+		return "prune"
+	case Pause:
+		return "pause"
+	}
+	return "continue"
+}
+
 // Pruner decides whether a trial that just reported should go on
 // (Optuna's BasePruner.prune). trial is the current snapshot of the trial
-// deciding; its Reports include the report just made.
+// deciding; its Reports include the report just made. A Prune or Pause is
+// journaled, and a trial run again after a crash keeps it without asking;
+// a Continue is not, so Decide may be asked again about a step it let go
+// on, and must answer the same given what it recorded (as successive
+// halving does, finding the rung already recorded).
 type Pruner interface {
 	Decide(v View, trial FrozenTrial) Decision
 }

@@ -131,11 +131,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := tune.StudyConfig{Name: "spirals", Seed: o.seed, Parallelism: o.parallel, Dir: o.dir,
 		Budget: tune.Budget{Trials: o.trials}, Pruner: newPruner(o), Sampler: newSampler(o.sampler)}
 	start := time.Now()
-	trials, err := search(ctx, cfg, sp, o.epochs, stderr)
+	res, err := search(ctx, cfg, sp, o.epochs, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "tune:", err)
 		return 1
 	}
+	trials := res.trials
 	spent := epochs(trials)
 	fmt.Fprintf(stdout, "done in %.1f s: %s; %d epochs of the %d a search without pruning spends (%.0f%%)\n",
 		time.Since(start).Seconds(), counts(trials), spent, len(trials)*o.epochs, 100*float64(spent)/float64(len(trials)*o.epochs))
@@ -143,7 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	table(stdout, trials, o.top)
 
 	if o.svg != "" {
-		if err := saveSVG(o.svg, trials, o.epochs); err != nil {
+		if err := saveSVG(o.svg, res, o.epochs); err != nil {
 			fmt.Fprintln(stderr, "tune:", err)
 			return 1
 		}
@@ -158,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "tune:", err)
 			return 1
 		}
-		compare(stdout, trials, full, time.Since(start), o.sampler)
+		compare(stdout, res, full, time.Since(start), o.sampler)
 	}
 	if o.svg != "" {
 		fmt.Fprintf(stdout, "curves: %s\n", o.svg)
@@ -259,40 +260,86 @@ func newSampler(name string) tune.Sampler {
 	return tune.NewRandomSampler()
 }
 
-// search runs a study and returns its trials, drawing a live progress line
-// on w while it runs.
-func search(ctx context.Context, cfg tune.StudyConfig, sp spirals, epochs int, w io.Writer) ([]tune.FrozenTrial, error) {
+// outcome is what a search ends with.
+type outcome struct {
+	trials []tune.FrozenTrial
+	best   tune.FrozenTrial // the best complete trial, if found
+	found  bool
+}
+
+// search runs a study and returns its outcome, showing its progress on w:
+// a live line on a terminal, else a line each time a trial ends.
+func search(ctx context.Context, cfg tune.StudyConfig, sp spirals, epochs int, w io.Writer) (outcome, error) {
 	s, err := tune.NewStudy(cfg)
 	if err != nil {
-		return nil, err
+		return outcome{}, err
 	}
 	defer s.Close()
+	live := isTerminal(w)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
+		shown := -1 // the trials ended when a line was last written
+		show := func(final bool) {
+			trials := s.Trials()
+			b, found := s.Best()
+			line := progress(trials, cfg.Budget.Trials, b, found)
+			switch {
+			case live && final:
+				fmt.Fprintf(w, "\r%s\n", line)
+			case live:
+				fmt.Fprintf(w, "\r%s", line)
+			case ended(trials) != shown:
+				fmt.Fprintln(w, strings.TrimSpace(line))
+				shown = ended(trials)
+			}
+		}
 		for {
 			select {
 			case <-done:
-				fmt.Fprintf(w, "\r%s\n", progress(s.Trials(), cfg.Budget.Trials, s.Direction()))
+				show(true)
 				return
 			case <-tick.C:
-				fmt.Fprintf(w, "\r%s", progress(s.Trials(), cfg.Budget.Trials, s.Direction()))
+				show(false)
 			}
 		}
 	})
 	err = s.Optimize(ctx, sp.objective(cfg.Seed, epochs))
 	close(done)
 	wg.Wait()
-	return s.Trials(), err
+	b, found := s.Best()
+	return outcome{s.Trials(), b, found}, err
 }
 
-// progress is the live line: trials by state, epochs spent, the best so far.
-func progress(trials []tune.FrozenTrial, budget int, dir tune.Direction) string {
+// isTerminal reports whether w is a terminal, where a line can be redrawn.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// ended counts the trials that have ended.
+func ended(trials []tune.FrozenTrial) int {
+	n := 0
+	for _, t := range trials {
+		if t.State != tune.Running && t.State != tune.Paused {
+			n++
+		}
+	}
+	return n
+}
+
+// progress is the progress line: trials by state, epochs spent, the best
+// so far.
+func progress(trials []tune.FrozenTrial, budget int, best tune.FrozenTrial, found bool) string {
 	line := fmt.Sprintf("trial %d/%d · %s · %d epochs", len(trials), budget, counts(trials), epochs(trials))
-	if b, ok := best(trials, dir); ok {
-		line += fmt.Sprintf(" · best val_loss %.4f (trial %d)", b.Value, b.Number)
+	if found {
+		line += fmt.Sprintf(" · best val_loss %.4f (trial %d)", best.Value, best.Number)
 	}
 	return line + "   "
 }
@@ -319,18 +366,6 @@ func counts(trials []tune.FrozenTrial) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// best returns the best complete trial.
-func best(trials []tune.FrozenTrial, dir tune.Direction) (tune.FrozenTrial, bool) {
-	var b tune.FrozenTrial
-	found := false
-	for _, t := range trials {
-		if t.State == tune.Complete && (!found || dir.Better(t.Value, b.Value)) {
-			b, found = t, true
-		}
-	}
-	return b, found
 }
 
 // table prints the best complete trials, then the best pruned ones if
@@ -368,17 +403,16 @@ func table(w io.Writer, trials []tune.FrozenTrial, top int) {
 
 // compare says what pruning saved against the search without it, and
 // whether it kept the best trial.
-func compare(w io.Writer, pruned, full []tune.FrozenTrial, took time.Duration, sampler string) {
+func compare(w io.Writer, pruning, full outcome, took time.Duration, sampler string) {
 	what := "the same configurations"
 	if sampler != "random" {
 		what = "configurations TPE drew for itself"
 	}
-	spent, all := epochs(pruned), epochs(full)
+	spent, all := epochs(pruning.trials), epochs(full.trials)
 	fmt.Fprintf(w, "without pruning (%d trials, %s): %d epochs in %.1f s; pruning spent %.0f%% of them\n",
-		len(full), what, all, took.Seconds(), 100*float64(spent)/float64(max(all, 1)))
-	pb, okP := best(pruned, tune.Minimize)
-	fb, okF := best(full, tune.Minimize)
-	if !okP || !okF {
+		len(full.trials), what, all, took.Seconds(), 100*float64(spent)/float64(max(all, 1)))
+	pb, fb := pruning.best, full.best
+	if !pruning.found || !full.found {
 		fmt.Fprintln(w, "no complete trial to compare")
 		return
 	}
@@ -388,8 +422,8 @@ func compare(w io.Writer, pruned, full []tune.FrozenTrial, took time.Duration, s
 		fmt.Fprintln(w, "pruning kept the best trial")
 	case pb.Value <= fb.Value:
 		fmt.Fprintln(w, "no loss")
-	case sampler == "random" && fb.Number < len(pruned):
-		t := pruned[fb.Number]
+	case sampler == "random" && fb.Number < len(pruning.trials):
+		t := pruning.trials[fb.Number]
 		fmt.Fprintf(w, "%.1f%% worse; the best was %s after %d epochs\n", 100*(pb.Value-fb.Value)/fb.Value, t.State, len(t.Reports))
 	default:
 		fmt.Fprintf(w, "%.1f%% worse\n", 100*(pb.Value-fb.Value)/fb.Value)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -54,12 +55,23 @@ func TestOutputShape(t *testing.T) {
 			t.Errorf("line %d %q does not match %s", i+1, lines[i], re)
 		}
 	}
-	// The live line ends with the final count on stderr.
-	if !strings.Contains(errOut, "\rtrial 8/8 · ") {
-		t.Errorf("no progress line on stderr: %q", errOut)
-	}
 	spent, _ := strconv.Atoi(regexp.MustCompile(`; (\d+) epochs of the`).FindStringSubmatch(lines[2])[1])
 	pruned, _ := strconv.Atoi(regexp.MustCompile(`(\d+) pruned`).FindStringSubmatch(lines[2])[1])
+	// Not on a terminal, progress is a line each time a trial ends; each
+	// search's last has every trial ended.
+	var finals []string
+	for _, l := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		if !regexp.MustCompile(`^trial \d+/8 · (\d+ running, )?\d+ complete, \d+ pruned · \d+ epochs( · best val_loss [0-9.]+ \(trial \d+\))?$`).MatchString(l) {
+			t.Errorf("progress line %q", l)
+		}
+		if strings.HasPrefix(l, "trial 8/8 · ") && !strings.Contains(l, "running") {
+			finals = append(finals, l)
+		}
+	}
+	wantFinals := []string{fmt.Sprintf("trial 8/8 · %d complete, %d pruned · %d epochs · ", 8-pruned, pruned, spent), "trial 8/8 · 8 complete, 0 pruned · 72 epochs · "}
+	if len(finals) != 2 || !strings.HasPrefix(finals[0], wantFinals[0]) || !strings.HasPrefix(finals[1], wantFinals[1]) {
+		t.Errorf("the searches' last progress lines %q; want them to start %q", finals, wantFinals)
+	}
 	if pruned == 0 || spent >= 72 {
 		t.Errorf("nothing pruned: %s", lines[2])
 	}
@@ -159,6 +171,25 @@ func TestPausing(t *testing.T) {
 	}
 }
 
+// Every pruner and sampler the flags offer runs, and says what it is.
+func TestPrunersAndSamplers(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-pruner", "hyperband"}, "Hyperband (η 3, from 1 epoch)"},
+		{[]string{"-pruner", "median"}, "the median pruner"},
+		{[]string{"-pruner", "none"}, "no pruning"},
+		{[]string{"-sampler", "tpe"}, "tpe sampler"},
+	} {
+		args := append([]string{"-trials", "4", "-epochs", "4", "-points", "10", "-baseline=false", "-svg", ""}, c.args...)
+		code, out, errOut := runTune(t, args...)
+		if code != 0 || !strings.Contains(out, c.want) || !strings.Contains(out, "done in") {
+			t.Errorf("%q: exit %d, %s\n%s", c.args, code, out, errOut)
+		}
+	}
+}
+
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-trials", "0"}, {"-pruner", "magic"}, {"-sampler", "grid"}, {"-eta", "1"}, {"-pause", "-pruner", "median"}, {"extra"},
@@ -170,5 +201,17 @@ func TestBadFlags(t *testing.T) {
 	}
 	if code, _, _ := runTune(t, "-h"); code != 0 {
 		t.Errorf("-h: exit %d", code)
+	}
+}
+
+// One trial at a time, the command is reproducible: the same trials, the
+// same table.
+func TestReproducibleOneAtATime(t *testing.T) {
+	args := []string{"-trials", "6", "-epochs", "4", "-points", "10", "-parallel", "1", "-baseline=false", "-svg", ""}
+	_, a, _ := runTune(t, args...)
+	_, b, _ := runTune(t, args...)
+	timing := regexp.MustCompile(`done in [0-9.]+ s`)
+	if x, y := timing.ReplaceAllString(a, ""), timing.ReplaceAllString(b, ""); x != y {
+		t.Errorf("two runs differ:\n%s\n%s", a, b)
 	}
 }

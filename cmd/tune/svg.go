@@ -13,12 +13,12 @@ import (
 )
 
 // saveSVG draws the trials' curves to the file at path.
-func saveSVG(path string, trials []tune.FrozenTrial, epochs int) error {
+func saveSVG(path string, res outcome, epochs int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	err = writeSVG(f, trials, epochs)
+	err = writeSVG(f, res, epochs)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -28,7 +28,8 @@ func saveSVG(path string, trials []tune.FrozenTrial, epochs int) error {
 // writeSVG draws every trial's reports (validation loss per epoch) on a
 // log scale: complete trials in blue, the best in green, pruned ones in
 // grey with a cross where they stopped.
-func writeSVG(w io.Writer, trials []tune.FrozenTrial, epochs int) error {
+func writeSVG(w io.Writer, res outcome, epochs int) error {
+	trials := res.trials
 	const width, height = 760.0, 440.0
 	const left, top, right, bottom = 70.0, 40.0, 20.0, 50.0
 	pw, ph := width-left-right, height-top-bottom
@@ -54,7 +55,7 @@ func writeSVG(w io.Writer, trials []tune.FrozenTrial, epochs int) error {
 	b := bufio.NewWriter(w)
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(b, `<rect width="%.0f" height="%.0f" fill="white"/>`+"\n", width, height)
-	bestT, hasBest := best(trials, tune.Minimize)
+	bestT, hasBest := res.best, res.found
 	title := fmt.Sprintf("validation loss of every trial: %s", counts(trials))
 	fmt.Fprintf(b, `<text x="%.0f" y="22" text-anchor="middle" font-size="14">%s</text>`+"\n", width/2, title)
 	fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#444"/>`+"\n", left, top, pw, ph)
