@@ -168,10 +168,30 @@ func TestPrunersKeepNoState(t *testing.T) {
 	}
 }
 
+// TestPrunersContinueAgain asks every pruner again about each step it let
+// go on, as a study does for a trial taken up after a crash (a Continue is
+// not journaled): the answer must be the same, and what the first asking
+// recorded must not change the decisions that follow.
+func TestPrunersContinueAgain(t *testing.T) {
+	for _, c := range readReferenceCases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			p := referencePruner(t, c.Pruner)
+			replayReferenceAgain(t, c, func() Pruner { return p }, true)
+		})
+	}
+}
+
 // replayReference runs the events of c through a replayStudy, asking
 // pruner() for the pruner of each decision, and fails at the first
 // decision that is not Optuna's.
 func replayReference(t *testing.T, c referenceCase, pruner func() Pruner) {
+	t.Helper()
+	replayReferenceAgain(t, c, pruner, false)
+}
+
+// replayReferenceAgain is replayReference that, with again, asks once more
+// after each Continue and fails unless the answer is Continue again.
+func replayReferenceAgain(t *testing.T, c referenceCase, pruner func() Pruner, again bool) {
 	t.Helper()
 	dir := Minimize
 	if c.Direction == "maximize" {
@@ -199,6 +219,11 @@ func replayReference(t *testing.T, c referenceCase, pruner func() Pruner) {
 			n, step, value, want := integer(1), integer(2), number(t, e[3]), integer(4) == 1
 			got := pruner().Decide(s, s.report(n, step, value))
 			log = append(log, fmt.Sprintf("trial %d reports %v at step %d", n, value, step))
+			if again && got == Continue {
+				if second := pruner().Decide(s, s.trials[n]); second != Continue {
+					t.Fatalf("event %d: trial %d, step %d: Continue, then %v when asked again", i, n, step, second)
+				}
+			}
 			if (got == Prune) != want || (got != Prune && got != Continue) {
 				if len(log) > 40 {
 					log = log[len(log)-40:]
