@@ -67,8 +67,10 @@ type EarlyStoppingConfig struct {
 
 	// SmoothEMA, if positive, makes the rules (and the improvement test)
 	// read an exponential moving average of the monitored value instead of
-	// the value, s = SmoothEMA·v + (1 − SmoothEMA)·s, starting at the first
-	// value: SmoothEMA 1 is no smoothing, 0.3 a strong one. SmoothMedian, if
+	// the value, bias-corrected as Adam corrects its moments: m ← α·v +
+	// (1 − α)·m from m = 0, read as m / (1 − (1 − α)ᵗ) after t values, with
+	// α = SmoothEMA, so that it does not lag the values at the start.
+	// SmoothEMA 1 is no smoothing, 0.3 a strong one. SmoothMedian, if
 	// positive, makes them read the median of the last SmoothMedian values
 	// instead. They are for noisy validation curves; set at most one. The
 	// non-finite check reads the raw value.
