@@ -180,10 +180,14 @@ type Replayed struct {
 // epoch through ObserveLogs, the code a training run uses, with no model:
 // what would this rule, or these rules, have done on that run? Weights are
 // not kept (RestoreBestWeights and Verbose are turned off); BestEpoch says
-// which epoch would have been restored. It panics, as NewEarlyStopping
-// does, on a configuration that cannot work.
+// which epoch would have been restored. The rules that read the budget
+// read the curve's (cfg.Budget, if set, overrides it). It panics, as
+// NewEarlyStopping does, on a configuration that cannot work.
 func Replay(cfg EarlyStoppingConfig, c Curve) Replayed {
 	cfg.RestoreBestWeights, cfg.Verbose = false, false
+	if cfg.Budget == 0 {
+		cfg.Budget = c.Epochs()
+	}
 	e := NewEarlyStopping(cfg)
 	// The logs of an epoch hold the names the rules read, no more: the
 	// replay of a few hundred epochs then takes tens of microseconds.

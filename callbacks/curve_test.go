@@ -69,7 +69,7 @@ func TestReplayIsTheLiveRun(t *testing.T) {
 	for _, cfg := range []EarlyStoppingConfig{
 		{}, {Patience: 2}, {Patience: 3, MinDelta: 0.02}, {GL: 10}, {PQ: 1, StripLength: 3}, {UP: 2, StripLength: 2},
 		{Patience: 20, StoppingThreshold: new(0.71)}, {Patience: 100}, {Patience: 2, Baseline: new(0.5)},
-		{Monitor: "val_accuracy", Patience: 3},
+		{Monitor: "val_accuracy", Patience: 3}, {NoiseAware: &NoiseAwareConfig{Patience: 3, Window: 5}},
 	} {
 		live := NewEarlyStopping(cfg)
 		simulate(t, vals, train, live)

@@ -45,6 +45,7 @@ type EarlyStopping struct {
 	restored     bool
 	warned       bool
 	unit         string // what an observation is, for messages: "Epoch" or "Check"
+	budget       int    // the most observations of the run, 0 if unknown
 }
 
 // Reset forgets everything observed, as at the start of training. Fit
@@ -52,7 +53,12 @@ type EarlyStopping struct {
 // serve several runs.
 func (e *EarlyStopping) Reset() {
 	e.tracker.Reset()
-	e.progress = Progress{Monitor: e.cfg.Monitor, Lowest: math.Inf(1), BestEpoch: -1}
+	e.progress = Progress{Monitor: e.cfg.Monitor, Lowest: math.Inf(1), BestEpoch: -1, Budget: e.budget}
+	for _, r := range e.rules {
+		if r, ok := r.(interface{ reset() }); ok {
+			r.reset()
+		}
+	}
 	e.bestWeights = nil
 	e.smooth.reset()
 	e.also.reset()
@@ -72,6 +78,8 @@ func (e *EarlyStopping) OnTrainBegin(r *Run) error {
 		e.Reset()
 	}
 	e.Watch(r.Model)
+	e.budget = runBudget(e.cfg.Budget, r)
+	e.progress.Budget = e.budget
 	e.unit = "Epoch"
 	if r.ValidateEvery > 0 {
 		e.unit = "Check"

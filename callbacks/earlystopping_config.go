@@ -106,6 +106,17 @@ type EarlyStoppingConfig struct {
 	// TrainingMonitor is the training error PQ reads; "" means "loss".
 	TrainingMonitor string
 
+	// NoiseAware, if set, adds noise-aware patience: training stops when
+	// NoiseAware.Patience values in a row bring no improvement larger than
+	// the monitor's own noise (see NoiseAwareConfig).
+	NoiseAware *NoiseAwareConfig
+
+	// Budget is the most epochs the run will take (checks, with
+	// ValidateEvery), which the rules that weigh the rest of the budget
+	// read. 0 means the run's: train.Fit's Epochs (times the checks of an
+	// epoch), Replay's curve's. In a loop of your own, set it.
+	Budget int
+
 	// Rules are stopping rules of your own, asked after the built-in ones.
 	Rules []Rule
 
@@ -154,7 +165,8 @@ func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
 	check(op, cfg.SmoothEMA >= 0 && cfg.SmoothEMA <= 1 && cfg.SmoothMedian >= 0, "SmoothEMA %v outside [0, 1] or SmoothMedian %d negative", cfg.SmoothEMA, cfg.SmoothMedian)
 	check(op, cfg.SmoothEMA == 0 || cfg.SmoothMedian == 0, "set SmoothEMA or SmoothMedian, not both")
 	check(op, cfg.PatienceIncrease >= 0, "PatienceIncrease %v is negative", cfg.PatienceIncrease)
-	e := &EarlyStopping{cfg: cfg, smooth: smoother{alpha: cfg.SmoothEMA, window: cfg.SmoothMedian}}
+	check(op, cfg.Budget >= 0, "Budget %d is negative", cfg.Budget)
+	e := &EarlyStopping{cfg: cfg, smooth: smoother{alpha: cfg.SmoothEMA, window: cfg.SmoothMedian}, budget: cfg.Budget}
 	e.tracker = optim.Tracker{MinDelta: cfg.MinDelta, Relative: cfg.RelativeDelta, Baseline: cfg.Baseline}
 	mode, err := resolveMode(cfg.Mode, cfg.Monitor)
 	also, alsoErr := newAlsoMonitors(op, cfg)
@@ -178,9 +190,16 @@ func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
 	if cfg.UP > 0 {
 		e.rules = append(e.rules, upStrips{cfg.UP, cfg.StripLength})
 	}
-	if cfg.Patience > 0 || (cfg.Patience == 0 && len(e.rules) == 0 && len(cfg.Rules) == 0) {
+	var added []Rule
+	if c := cfg.NoiseAware; c != nil {
+		check(op, c.Patience >= 0 && c.Sigmas >= 0 && (c.Window == 0 || c.Window >= noiseMinWindow),
+			"NoiseAware: Patience %d and Sigmas %v must not be negative, Window %d at least %d", c.Patience, c.Sigmas, c.Window, noiseMinWindow)
+		added = append(added, newNoiseAware(*c))
+	}
+	if cfg.Patience > 0 || (cfg.Patience == 0 && len(e.rules) == 0 && len(added) == 0 && len(cfg.Rules) == 0) {
 		e.rules = append(e.rules, patience{cfg.Patience, cfg.PatienceIncrease, deltaText(cfg.MinDelta, cfg.RelativeDelta)})
 	}
+	e.rules = append(e.rules, added...)
 	e.rules = append(e.rules, cfg.Rules...)
 	e.Reset()
 	return e

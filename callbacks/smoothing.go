@@ -46,13 +46,7 @@ func (s *smoother) next(v float64) float64 {
 		if len(s.recent) > s.window {
 			s.recent = s.recent[1:]
 		}
-		sorted := slices.Clone(s.recent)
-		slices.Sort(sorted)
-		n := len(sorted)
-		if n%2 == 1 {
-			return sorted[n/2]
-		}
-		return (sorted[n/2-1] + sorted[n/2]) / 2
+		return medianOf(slices.Clone(s.recent))
 	}
 	return v
 }

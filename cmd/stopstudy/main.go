@@ -44,12 +44,6 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// selection reports whether a task is one of those the recommended rule is
-// chosen on; it is then reported on the others.
-func selection(task string) bool {
-	return slices.Contains([]string{"iris", "wine", "digits", "moons"}, task)
-}
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("stopstudy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -83,12 +77,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	fmt.Fprintf(stderr, "replaying %d rules on %d curves\n", len(settings()), len(curves))
-	report(stdout, curves)
+	rs := rules()
+	fmt.Fprintf(stderr, "replaying %d rules on %d curves\n", len(rs), len(curves))
+	s := runStudy(curves, rs)
+	report(stdout, s)
 	if *svg != "" {
 		f, err := os.Create(*svg)
 		if err == nil {
-			err = errors.Join(writeChart(f, study(curves, nil), fmt.Sprintf("Early-stopping rules on %d curves", len(curves))), f.Close())
+			title := fmt.Sprintf("Early-stopping rules on %d curves, leave one task out", len(curves))
+			err = errors.Join(writeChart(f, s.crossValidated(nil), title), f.Close())
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, "stopstudy:", err)
@@ -164,93 +161,4 @@ func readCorpus(b []byte, name string) ([]callbacks.Curve, error) {
 		r = zr
 	}
 	return callbacks.ReadCurves(r, name)
-}
-
-// report prints the study over every curve, per task, and the
-// recommendation chosen on the selection tasks and checked on the others.
-func report(w io.Writer, curves []callbacks.Curve) {
-	var taskNames []string
-	for _, c := range curves {
-		if !slices.Contains(taskNames, c.Task) {
-			taskNames = append(taskNames, c.Task)
-		}
-	}
-	fmt.Fprintf(w, "# Early stopping on %d curves (%s)\n\n", len(curves), strings.Join(taskNames, ", "))
-	all := study(curves, nil)
-	writeTable(w, all, baseline(curves, nil))
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "## Mean cost / mean regret per task")
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "| rule | %s |\n|---|%s\n", strings.Join(taskNames, " | "), strings.Repeat("---|", len(taskNames)))
-	per := map[string][]summary{}
-	for _, t := range taskNames {
-		per[t] = study(curves, func(task string) bool { return task == t })
-	}
-	for i, s := range all {
-		cells := make([]string, len(taskNames))
-		for j, t := range taskNames {
-			cells[j] = fmt.Sprintf("%.2f / %.3f", per[t][i].cost, per[t][i].regret)
-		}
-		fmt.Fprintf(w, "| %s | %s |\n", s.name, strings.Join(cells, " | "))
-	}
-	fmt.Fprintln(w)
-	var chosenOn []string
-	for _, t := range taskNames {
-		if selection(t) {
-			chosenOn = append(chosenOn, t)
-		}
-	}
-	chosenFrom := study(curves, selection)
-	chosen := recommend(chosenFrom)
-	held := study(curves, func(task string) bool { return !selection(task) })
-	fmt.Fprintf(w, "## Recommendation\n\nThe Pareto front on %s, and how its rules did on the other tasks:\n\n", strings.Join(chosenOn, ", "))
-	fmt.Fprintln(w, "| rule | cost, chosen on | regret, chosen on | cost, other tasks | regret, other tasks | Pareto there |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
-	for i, s := range chosenFrom {
-		if s.pareto {
-			mark := ""
-			if held[i].pareto {
-				mark = "✓"
-			}
-			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %.3f | %s |\n", s.name, s.cost, s.regret, held[i].cost, held[i].regret, mark)
-		}
-	}
-	fmt.Fprintf(w, "\nChosen on %s: %s.\n", strings.Join(chosenOn, ", "), chosen)
-	for _, s := range held {
-		if s.name == chosen {
-			fmt.Fprintf(w, "On the other tasks: cost %.3f, mean regret %.3f, on the Pareto front: %v.\n", s.cost, s.regret, s.pareto)
-			var beaten, all []string
-			for _, f := range held {
-				if f.family == "keras" {
-					all = append(all, f.name)
-					if s.cost <= f.cost && s.regret <= f.regret {
-						beaten = append(beaten, f.name)
-					}
-				}
-			}
-			fmt.Fprintf(w, "It is at least as good on both cost and regret as %d of the %d fixed-patience settings there: %s.\n", len(beaten), len(all), strings.Join(beaten, "; "))
-		}
-	}
-}
-
-// recommend picks, from the Pareto front, the rule of lowest mean regret
-// among those that spend at most half the budget (or the cheapest front
-// rule, if none does).
-func recommend(ss []summary) string {
-	best := ""
-	bestRegret := 0.0
-	for _, s := range ss {
-		if s.pareto && s.cost <= 0.5 && (best == "" || s.regret < bestRegret) {
-			best, bestRegret = s.name, s.regret
-		}
-	}
-	if best != "" {
-		return best
-	}
-	for _, s := range ss {
-		if s.pareto && (best == "" || s.cost < bestRegret) {
-			best, bestRegret = s.name, s.cost
-		}
-	}
-	return best
 }

@@ -23,11 +23,11 @@ func TestSmallCorpusStudy(t *testing.T) {
 	}
 	for _, want := range []string{
 		"# Early stopping on 28 curves (iris, wine, breast_cancer, digits, diabetes, moons, spirals)",
-		"| patience 10 | 0.224 | 0.350 | 0.104 | 0.0159 | 0.21 | 2.09 | +0.007 |  |",
-		"| patience 20 | 0.281 | 0.213 | 0.068 | 0.0153 | 0.18 | 3.35 | -0.029 | ✓ |",
-		"| GL 5 | 0.177 | 1.031 | 0.181 | 0.0200 | 0.43 | 1.36 | +0.284 |  |",
-		"| full budget, best validation epoch | 1.000 | 0.312 | 0.144 | 0.0164 | 0.00 | 36.73 | +0.000 |  |",
-		"Chosen on iris, wine, digits, moons: patience 5, increase 0.5.",
+		"| patience 10 | 0.224 | 0.350 | 0.104 | 0.0159 | 0.21 | 2.09 | +0.007 | 0.462 |  |  |",
+		"| patience 20 | 0.281 | 0.213 | 0.068 | 0.0153 | 0.18 | 3.35 | -0.029 | 0.354 | ✓ |  |",
+		"| GL 5 | 0.177 | 1.031 | 0.181 | 0.0200 | 0.43 | 1.36 | +0.284 | 1.120 |  |  |",
+		"| full budget, best validation epoch | 1.000 | 0.312 | 0.144 | 0.0164 | 0.00 | 36.73 | +0.000 | 0.812 |  |  |",
+		"| patience, EMA | 0.225 | 0.389 | 0.151 | 0.0209 | 0.21 | 3.38 | +0.065 | 0.502 |  | patience 20, EMA 0.5 (6); patience 5, EMA 0.5 (1) |",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the study lacks %q", want)
@@ -98,17 +98,63 @@ func TestMeasure(t *testing.T) {
 	}
 }
 
-// TestRecommendedIsStudied: the library's Recommended preset is the rule
-// the full study chose, and is among the rules the study replays.
+// TestLeaveOneTaskOut checks the protocol on three tasks built so that
+// the choice differs by fold: a rule's setting is the one of least
+// objective on the other tasks, and is scored on the task left out.
+func TestLeaveOneTaskOut(t *testing.T) {
+	// On "early" the validation loss is lowest at epoch 1 and the test
+	// error follows it; on "late" both keep falling to the end.
+	early := callbacks.Curve{Task: "early", Series: map[string][]float64{
+		"val_loss": {1, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3}, "test_error": {0.5, 0.1, 0.2, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3}}}
+	late := callbacks.Curve{Task: "late", Series: map[string][]float64{
+		"val_loss": {1, 0.9, 0.91, 0.92, 0.93, 0.8, 0.7, 0.6, 0.5, 0.4}, "test_error": {0.5, 0.4, 0.4, 0.4, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1}}}
+	other := late
+	other.Task = "other"
+	rs := []rule{{name: "patience", family: "keras", grid: []setting{
+		{"patience 1", callbacks.EarlyStoppingConfig{Patience: 1}}, {"patience 5", callbacks.EarlyStoppingConfig{Patience: 5}}}}}
+	s := runStudy([]callbacks.Curve{early, late, other}, rs)
+	// Patience 1 stops "late" at epoch 2 (regret 3, cost 0.3) and "early"
+	// at 2 (regret 0, cost 0.3); patience 5 runs "late" to the end (regret
+	// 0, cost 1) and stops "early" at 6 (regret 0, cost 0.7). Without
+	// "early", patience 5 is chosen (0.5 against 3.15); without "late" or
+	// "other", patience 5 too (mean regret 0 + 0.5·0.85 against 1.5 +
+	// 0.5·0.3).
+	if got := s.chosen[0]; got[0] != "patience 5" || got[1] != "patience 5" || got[2] != "patience 5" {
+		t.Errorf("chosen %v", got)
+	}
+	cv := s.crossValidated(nil)
+	if math.Abs(cv[0].cost-0.9) > 1e-12 || cv[0].regret != 0 {
+		t.Errorf("cross-validated %+v", cv[0])
+	}
+	// Without "late" and "other" alike, only "early" is left to choose
+	// on: patience 1 (0 + 0.5·0.3 against 0 + 0.5·0.7).
+	s = runStudy([]callbacks.Curve{early, late}, rs)
+	if got := s.chosen[0]; got[0] != "patience 5" || got[1] != "patience 1" {
+		t.Errorf("two tasks: chosen %v", got)
+	}
+	if cv := s.crossValidated(func(c callbacks.Curve) bool { return c.Task == "late" }); math.Abs(cv[0].regret-3) > 1e-12 || math.Abs(cv[0].cost-0.3) > 1e-12 {
+		t.Errorf("late, scored with the setting chosen on early: %+v", cv[0])
+	}
+	// The references: hindsight stops at the best validation epoch.
+	refs := s.references(nil)
+	if math.Abs(refs[1].cost-(0.2+1.0)/2) > 1e-12 || refs[0].cost != 1 {
+		t.Errorf("references %+v", refs)
+	}
+}
+
+// TestRecommendedIsStudied: the library's Recommended preset is a setting
+// the study replays.
 func TestRecommendedIsStudied(t *testing.T) {
 	want := callbacks.Recommended()
 	want.RestoreBestWeights = false
-	for _, s := range settings() {
-		if s.name == "patience 5, EMA 0.3, increase 0.5" {
-			if s.cfg.Patience != want.Patience || s.cfg.SmoothEMA != want.SmoothEMA || s.cfg.PatienceIncrease != want.PatienceIncrease {
-				t.Errorf("the studied rule %+v is not the preset %+v", s.cfg, want)
+	for _, r := range rules() {
+		for _, s := range r.grid {
+			if s.name == "patience 5, EMA 0.3, increase 0.5" {
+				if s.cfg.Patience != want.Patience || s.cfg.SmoothEMA != want.SmoothEMA || s.cfg.PatienceIncrease != want.PatienceIncrease {
+					t.Errorf("the studied rule %+v is not the preset %+v", s.cfg, want)
+				}
+				return
 			}
-			return
 		}
 	}
 	t.Error("the study does not replay the recommended preset")
