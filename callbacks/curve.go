@@ -184,11 +184,20 @@ type Replayed struct {
 // read the curve's (cfg.Budget, if set, overrides it). It panics, as
 // NewEarlyStopping does, on a configuration that cannot work.
 func Replay(cfg EarlyStoppingConfig, c Curve) Replayed {
+	return replay(replayed(cfg, c), c)
+}
+
+// replayed returns the EarlyStopping Replay runs cfg with on c.
+func replayed(cfg EarlyStoppingConfig, c Curve) *EarlyStopping {
 	cfg.RestoreBestWeights, cfg.Verbose = false, false
 	if cfg.Budget == 0 {
 		cfg.Budget = c.Epochs()
 	}
-	e := NewEarlyStopping(cfg)
+	return NewEarlyStopping(cfg)
+}
+
+// replay feeds the curve to e epoch by epoch until it says stop.
+func replay(e *EarlyStopping, c Curve) Replayed {
 	// The logs of an epoch hold the names the rules read, no more: the
 	// replay of a few hundred epochs then takes tens of microseconds.
 	monitored, training := c.Series[e.cfg.Monitor], c.Series[e.cfg.TrainingMonitor]
@@ -211,6 +220,38 @@ func Replay(cfg EarlyStoppingConfig, c Curve) Replayed {
 		}
 	}
 	return Replayed{StopEpoch: -1, BestEpoch: e.BestEpoch(), Reason: NotStopped}
+}
+
+// A StopSample is what the learned rule reads at one epoch of a replayed
+// curve.
+type StopSample struct {
+	Epoch int
+	// BestEpoch is the best epoch so far: the one whose weights
+	// RestoreBestWeights would restore if the run stopped now.
+	BestEpoch int
+	Features  []float64 // StopFeatures
+}
+
+// ReplayFeatures replays a curve as Replay does, with the smoothing and
+// improvement rule of cfg but none of its stopping rules, and returns what
+// the learned rule would read at each epoch the rules are asked at (every
+// epoch, but for StartFromEpoch and MinEpochs): the data to train a
+// StopModel on recorded runs. The training error is read from the
+// curve's TrainingMonitor series if it has one; epochs without the
+// monitored value are skipped.
+func ReplayFeatures(cfg EarlyStoppingConfig, c Curve) []StopSample {
+	cfg.Learned, cfg.Remaining, cfg.NoiseAware, cfg.Rules = nil, nil, nil, nil
+	cfg.GL, cfg.PQ, cfg.UP, cfg.StoppingThreshold, cfg.DivergenceThreshold = 0, 0, 0, nil, nil
+	cfg.AllowMissing, cfg.Out = true, io.Discard
+	e := replayed(cfg, c)
+	e.train = c.Series[e.cfg.TrainingMonitor] != nil
+	var samples []StopSample
+	e.rules = []Rule{RuleFunc(func(p *Progress) (StopReason, string) {
+		samples = append(samples, StopSample{Epoch: p.Epoch, BestEpoch: p.BestEpoch, Features: StopFeatures(p)})
+		return NotStopped, ""
+	})}
+	replay(e, c)
+	return samples
 }
 
 // CurveRecorderConfig configures CurveRecorder.

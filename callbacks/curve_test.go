@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,5 +148,30 @@ func BenchmarkReplay(b *testing.B) {
 	cfg := EarlyStoppingConfig{Patience: 1000}
 	for b.Loop() {
 		Replay(cfg, c)
+	}
+}
+
+// BenchmarkReplayRules replays each rule that fits or learns on a noisy
+// curve of 500 epochs, never stopping early enough to skip work: the cost
+// a study pays per curve and a live run per 500 epochs.
+func BenchmarkReplayRules(b *testing.B) {
+	vals := make([]float64, 500)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range vals {
+		vals[i] = 0.3 + 1/math.Sqrt(float64(i+1)) + 0.02*rng.NormFloat64()
+	}
+	c := Curve{Series: map[string][]float64{"val_loss": vals, "loss": vals}}
+	for _, bc := range []struct {
+		name string
+		cfg  EarlyStoppingConfig
+	}{
+		{"noise-aware", EarlyStoppingConfig{NoiseAware: &NoiseAwareConfig{Patience: 1000}}},
+		{"remaining", EarlyStoppingConfig{Remaining: &RemainingConfig{Probability: 1e-9}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				Replay(bc.cfg, c)
+			}
+		})
 	}
 }

@@ -103,13 +103,26 @@ type EarlyStoppingConfig struct {
 	UP     int
 	// StripLength is Prechelt's k; 0 means 5.
 	StripLength int
-	// TrainingMonitor is the training error PQ reads; "" means "loss".
+	// TrainingMonitor is the training error PQ and Learned read; "" means
+	// "loss".
 	TrainingMonitor string
 
 	// NoiseAware, if set, adds noise-aware patience: training stops when
 	// NoiseAware.Patience values in a row bring no improvement larger than
 	// the monitor's own noise (see NoiseAwareConfig).
 	NoiseAware *NoiseAwareConfig
+
+	// Remaining, if set, adds the remaining-budget rule: training stops
+	// when learning curves fitted to the values so far make an improvement
+	// worth the rest of the budget unlikely (see RemainingConfig). It
+	// needs the Budget.
+	Remaining *RemainingConfig
+
+	// Learned, if set, adds the learned rule: training stops when a small
+	// model trained on recorded learning curves judges that continuing is
+	// unlikely to pay (see LearnedConfig). It needs the Budget and reads
+	// the training error (TrainingMonitor).
+	Learned *LearnedConfig
 
 	// Budget is the most epochs the run will take (checks, with
 	// ValidateEvery), which the rules that weigh the rest of the budget
@@ -166,7 +179,8 @@ func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
 	check(op, cfg.SmoothEMA == 0 || cfg.SmoothMedian == 0, "set SmoothEMA or SmoothMedian, not both")
 	check(op, cfg.PatienceIncrease >= 0, "PatienceIncrease %v is negative", cfg.PatienceIncrease)
 	check(op, cfg.Budget >= 0, "Budget %d is negative", cfg.Budget)
-	e := &EarlyStopping{cfg: cfg, smooth: smoother{alpha: cfg.SmoothEMA, window: cfg.SmoothMedian}, budget: cfg.Budget}
+	e := &EarlyStopping{cfg: cfg, smooth: smoother{alpha: cfg.SmoothEMA, window: cfg.SmoothMedian}, budget: cfg.Budget,
+		train: cfg.PQ > 0 || cfg.Learned != nil}
 	e.tracker = optim.Tracker{MinDelta: cfg.MinDelta, Relative: cfg.RelativeDelta, Baseline: cfg.Baseline}
 	mode, err := resolveMode(cfg.Mode, cfg.Monitor)
 	also, alsoErr := newAlsoMonitors(op, cfg)
@@ -195,6 +209,14 @@ func NewEarlyStopping(cfg EarlyStoppingConfig) *EarlyStopping {
 		check(op, c.Patience >= 0 && c.Sigmas >= 0 && (c.Window == 0 || c.Window >= noiseMinWindow),
 			"NoiseAware: Patience %d and Sigmas %v must not be negative, Window %d at least %d", c.Patience, c.Sigmas, c.Window, noiseMinWindow)
 		added = append(added, newNoiseAware(*c))
+	}
+	if c := cfg.Remaining; c != nil {
+		check(op, c.Margin >= 0 && c.Probability >= 0 && c.Probability <= 1 && c.Bootstrap >= 0 && (c.MinValues == 0 || c.MinValues >= 5),
+			"Remaining: Margin %v, Probability %v outside [0, 1], Bootstrap %d negative or MinValues %d below 5", c.Margin, c.Probability, c.Bootstrap, c.MinValues)
+		added = append(added, newRemaining(*c))
+	}
+	if cfg.Learned != nil {
+		added = append(added, newLearned(op, *cfg.Learned))
 	}
 	if cfg.Patience > 0 || (cfg.Patience == 0 && len(e.rules) == 0 && len(added) == 0 && len(cfg.Rules) == 0) {
 		e.rules = append(e.rules, patience{cfg.Patience, cfg.PatienceIncrease, deltaText(cfg.MinDelta, cfg.RelativeDelta)})

@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -54,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "runs trained at once, with -generate")
 	svg := fs.String("svg", "", "write the cost-regret chart to this SVG file")
 	only := fs.String("tasks", "", "study only these tasks (comma-separated)")
+	learn := fs.String("learn", "", "retrain the learned rule's shipped model on the corpus and write its Go source to this file (callbacks/stopmodel.go), then study")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -76,6 +78,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "stopstudy: no curves of the tasks %s\n", *only)
 			return 2
 		}
+	}
+	if *learn != "" {
+		m := shippedStopModel(curves)
+		src, err := stopModelSource(m, fmt.Sprintf("on %d curves of %s", len(curves), corpusName(*generateTo, *corpusFile)))
+		if err == nil {
+			err = os.WriteFile(*learn, src, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "stopstudy:", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "wrote the learned rule's model (threshold %g) to %s\n", m.Threshold, *learn)
 	}
 	rs := rules()
 	fmt.Fprintf(stderr, "replaying %d rules on %d curves\n", len(rs), len(curves))
@@ -161,4 +175,15 @@ func readCorpus(b []byte, name string) ([]callbacks.Curve, error) {
 		r = zr
 	}
 	return callbacks.ReadCurves(r, name)
+}
+
+// corpusName names the corpus studied, for the provenance of a model.
+func corpusName(generated, file string) string {
+	switch {
+	case generated != "":
+		return filepath.Base(generated)
+	case file != "":
+		return filepath.Base(file)
+	}
+	return "the checked-in small corpus"
 }

@@ -80,12 +80,21 @@ func rules() []rule {
 			}
 		}
 	}
+	var remain []setting
+	for _, m := range []float64{0.005, 0.01, 0.02} {
+		for _, pr := range []float64{0.05, 0.2} {
+			cfg := callbacks.EarlyStoppingConfig{SmoothEMA: 0.3, Remaining: &callbacks.RemainingConfig{Margin: m, Probability: pr}}
+			remain = append(remain, setting{fmt.Sprintf("remaining budget, margin %g, P %g, EMA 0.3", m, pr), cfg})
+		}
+	}
 	rs = append(rs,
+		rule{name: "remaining budget, EMA", family: "minidl", grid: remain},
 		rule{name: "patience, EMA", family: "minidl", grid: ema},
 		rule{name: "patience, EMA, increase 0.5", family: "minidl", grid: emaGrow},
 		rule{name: "patience, median 5", family: "minidl", grid: median},
 		rule{name: "noise-aware patience", family: "minidl", grid: noise},
 		rule{name: "noise-aware patience, EMA", family: "minidl", grid: noiseEMA},
+		learnedRule(),
 	)
 	return rs
 }
