@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/minidl/minidl/data"
@@ -59,7 +60,7 @@ var costPerExample = map[string]unitCost{
 func calibrate(ts []task, w io.Writer) {
 	for i := range ts {
 		t := &ts[i]
-		for _, family := range t.families {
+		for _, family := range slices.Compact(slices.Clone(t.families)) {
 			for _, arch := range []string{"small", "wide"} {
 				r := runSpec{task: t, family: family, arch: arch, opt: "adam", lr: 1e-3, schedule: "constant", budget: 1}
 				c := measureUnits(r)

@@ -55,9 +55,9 @@ func (g *generator) run(ctx context.Context) ([]callbacks.Curve, error) {
 			return nil, fmt.Errorf("%s: %w: the plan changed since it was trained; remove %s to start afresh", g.journal(), err, g.journal())
 		}
 	}
-	// The costliest first, so that the last minutes do not wait on one long
-	// run while the other workers idle.
-	slices.SortStableFunc(todo, func(a, b runSpec) int { return cmpFloat(cost(b), cost(a)) })
+	// Every task's first runs first, so that the corpus published on the
+	// way holds all the tasks.
+	slices.SortStableFunc(todo, func(a, b runSpec) int { return a.index - b.index })
 	f, err := os.OpenFile(g.journal(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err

@@ -27,7 +27,7 @@ type task struct {
 	// tokens, if positive, says the inputs are ids in [0, tokens): the
 	// embedding models train on them, and they are not scaled.
 	tokens   int
-	families []string // "mlp", "cnn", "embed"
+	families []string // "mlp", "cnn", "embed", drawn uniformly (list one twice to weigh it double)
 	runs     int      // runs in the full plan
 }
 
@@ -74,7 +74,7 @@ func tasks(mnistDir string) ([]task, error) {
 		}
 		sub := full.Range(0, mnistImages)
 		ts = append(ts, task{name: "mnist14", x: halve(sub.X, 28, 28), y: sub.Y, classes: 10, image: [3]int{1, 14, 14},
-			families: []string{"cnn", "mlp"}})
+			families: []string{"cnn", "cnn", "mlp"}}) // two CNNs for an MLP
 	}
 	for i := range ts {
 		if ts[i].families == nil {
