@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -163,36 +162,16 @@ func canonical(curves []callbacks.Curve) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// subset picks a representative few of each task's curves, in the corpus's
-// order: first, run by run, each that brings a model family, an optimizer,
-// a schedule or a unit the task's picks lack, then the first of the rest,
-// up to perTask a task.
+// subset returns the first perTask curves of each task, in the corpus's
+// order: of a generated corpus, the runs numbered 0 to perTask−1 of each
+// task, drawn as every run is, so that they are a sample of the kinds of
+// runs of the whole, and are the first the generator trains.
 func subset(curves []callbacks.Curve, perTask int) []callbacks.Curve {
-	picked := make([]bool, len(curves))
 	count := map[string]int{}
-	seen := map[string]bool{}
-	for i, c := range curves {
-		unit := cmp.Or(c.Unit, callbacks.UnitEpoch)
-		var fresh bool
-		for _, k := range []string{"family " + c.Settings["family"], "optimizer " + c.Optimizer, "schedule " + c.Settings["schedule"], "unit " + unit} {
-			if !seen[c.Task+" "+k] {
-				seen[c.Task+" "+k], fresh = true, true
-			}
-		}
-		if fresh && count[c.Task] < perTask {
-			picked[i] = true
-			count[c.Task]++
-		}
-	}
-	for i, c := range curves {
-		if !picked[i] && count[c.Task] < perTask {
-			picked[i] = true
-			count[c.Task]++
-		}
-	}
 	var out []callbacks.Curve
-	for i, c := range curves {
-		if picked[i] {
+	for _, c := range curves {
+		if count[c.Task] < perTask {
+			count[c.Task]++
 			out = append(out, c)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/minidl/minidl/callbacks"
 )
 
 // TestCorpusTheStudyCannotUse: a file that ReadCurves accepts but whose
@@ -65,5 +67,21 @@ func TestCorpusInflationBound(t *testing.T) {
 	}
 	if curves, err := readCorpusFile(path); err != nil || len(curves) != 3 {
 		t.Errorf("a small gzip corpus: %d curves, %v", len(curves), err)
+	}
+}
+
+// TestSubset keeps the first curves of each task, in order.
+func TestSubset(t *testing.T) {
+	var curves []callbacks.Curve
+	for _, id := range []string{"a/0", "a/1", "a/2", "b/0", "c/0", "c/1", "c/2"} {
+		task, _, _ := strings.Cut(id, "/")
+		curves = append(curves, callbacks.Curve{ID: id, Task: task})
+	}
+	var got []string
+	for _, c := range subset(curves, 2) {
+		got = append(got, c.ID)
+	}
+	if want := "a/0 a/1 b/0 c/0 c/1"; strings.Join(got, " ") != want {
+		t.Errorf("subset %v, want %s", got, want)
 	}
 }
