@@ -18,7 +18,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	_ "embed"
 	"errors"
@@ -31,13 +30,16 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/minidl/minidl/callbacks"
 	"github.com/minidl/minidl/data"
 )
 
+// checkedIn is the corpus that the study runs on by default.
+//
 //go:embed corpus/small.jsonl.gz
-var smallCorpus []byte
+var checkedIn []byte
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -48,11 +50,16 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("stopstudy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	generateTo := fs.String("generate", "", "train the corpus and write its curves to this file (.gz to compress), then study it")
-	corpusFile := fs.String("corpus", "", "study the curves of this file (default: the checked-in small corpus)")
-	seeds := fs.Int("seeds", 20, "seeds per task, architecture and optimizer, with -generate")
-	mnist := fs.Bool("mnist", false, "with -generate, add an MNIST task (fetches MNIST through the Go module proxy)")
+	generateTo := fs.String("generate", "", "train the corpus into this file (.gz to compress), resuming what it holds, then study it")
+	corpusFile := fs.String("corpus", "", "study the curves of this file (default: the checked-in corpus)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "runs trained at once, with -generate")
+	mnist := fs.Bool("mnist", true, "with -generate, include the task of MNIST images (fetched once through the Go module proxy)")
+	scale := fs.Float64("scale", 1, "with -generate, train this share of the planned runs of each task (at least one)")
+	budgetCap := fs.Int("max-epochs", 0, "with -generate, cut every budget to this many epochs (0: the planned budgets)")
+	showPlan := fs.Bool("plan", false, "print the plan's composition and estimated time, and stop")
+	calibrateCosts := fs.Bool("calibrate", false, "measure what each task's models cost to train, for the plan, and stop")
+	subsetTo := fs.String("subset", "", "write a representative subset of the corpus to this file (.gz to compress)")
+	perTask := fs.Int("subset-runs", 12, "runs of each task in the subset, with -subset")
 	svg := fs.String("svg", "", "write the cost-regret chart to this SVG file")
 	only := fs.String("tasks", "", "study only these tasks (comma-separated)")
 	learn := fs.String("learn", "", "retrain the learned rule's shipped model on the corpus and write its Go source to this file (callbacks/stopmodel.go), then study")
@@ -62,11 +69,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if fs.NArg() > 0 || *seeds < 1 || (*generateTo != "" && *corpusFile != "") {
-		fmt.Fprintln(stderr, "stopstudy: -seeds must be positive, -generate and -corpus go alone, and no arguments")
+	if fs.NArg() > 0 || (*generateTo != "" && *corpusFile != "") || !(*scale > 0) || *budgetCap < 0 || *perTask < 1 {
+		fmt.Fprintln(stderr, "stopstudy: -generate and -corpus go alone, -scale and -subset-runs must be positive, -max-epochs not negative, and no arguments")
 		return 2
 	}
-	curves, err := corpus(ctx, *generateTo, *corpusFile, *seeds, *mnist, *workers, stderr)
+	var curves []callbacks.Curve
+	var err error
+	switch {
+	case *generateTo != "" || *showPlan || *calibrateCosts:
+		var ts []task
+		if ts, err = loadTasks(ctx, *mnist, stderr); err != nil {
+			break
+		}
+		if *calibrateCosts {
+			calibrate(ts, stdout)
+			return 0
+		}
+		runs := plan(ts, *scale, *budgetCap)
+		if *showPlan {
+			describePlan(stdout, ts, runs)
+			return 0
+		}
+		g := generator{path: *generateTo, runs: runs, workers: *workers, progress: stderr, progressEvery: 5 * time.Second, publish: 10 * time.Minute}
+		curves, err = g.run(ctx)
+	case *corpusFile != "":
+		curves, err = readCorpusFile(*corpusFile)
+	default:
+		curves, err = readCorpus(bytes.NewReader(checkedIn), int64(len(checkedIn)), "the checked-in corpus")
+	}
+	if err == nil && *subsetTo != "" {
+		err = writeCorpusFile(*subsetTo, subset(curves, *perTask))
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "stopstudy:", err)
 		return 1
@@ -109,72 +142,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// corpus returns the curves to study: trained (and written), read from a
-// file, or the checked-in small corpus.
-func corpus(ctx context.Context, generateTo, file string, seeds int, mnist bool, workers int, stderr io.Writer) ([]callbacks.Curve, error) {
-	switch {
-	case generateTo != "":
-		dir := ""
-		if mnist {
-			var err error
-			if dir, err = data.FetchMNIST(ctx, data.FetchConfig{Progress: stderr}); err != nil {
-				return nil, err
-			}
-		}
-		ts, err := tasks(dir)
-		if err != nil {
+// loadTasks returns the corpus's tasks, fetching MNIST first if asked.
+func loadTasks(ctx context.Context, mnist bool, stderr io.Writer) ([]task, error) {
+	dir := ""
+	if mnist {
+		var err error
+		if dir, err = data.FetchMNIST(ctx, data.FetchConfig{Progress: stderr}); err != nil {
 			return nil, err
 		}
-		curves, err := generate(ts, seeds, workers, func(done, total int) {
-			fmt.Fprintf(stderr, "\rtraining the corpus: %d of %d runs", done, total)
-			if done == total {
-				fmt.Fprintln(stderr)
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
-		return curves, writeCorpus(generateTo, curves)
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		return readCorpus(b, file)
 	}
-	return readCorpus(smallCorpus, "the small corpus")
-}
-
-func writeCorpus(path string, curves []callbacks.Curve) error {
-	var buf bytes.Buffer
-	var w io.Writer = &buf
-	var zw *gzip.Writer
-	if strings.HasSuffix(path, ".gz") {
-		zw = gzip.NewWriter(&buf)
-		w = zw
-	}
-	if err := callbacks.WriteCurves(w, curves...); err != nil {
-		return err
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return err
-		}
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
-}
-
-func readCorpus(b []byte, name string) ([]callbacks.Curve, error) {
-	var r io.Reader = bytes.NewReader(b)
-	if len(b) > 1 && b[0] == 0x1f && b[1] == 0x8b {
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	return callbacks.ReadCurves(r, name)
+	return tasks(dir)
 }
 
 // corpusName names the corpus studied, for the provenance of a model.

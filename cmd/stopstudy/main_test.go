@@ -39,43 +39,6 @@ func TestSmallCorpusStudy(t *testing.T) {
 	}
 }
 
-// TestCurveReproducible retrains one run of the checked-in corpus: the
-// curve is the same bit for bit.
-func TestCurveReproducible(t *testing.T) {
-	curves, err := readCorpus(smallCorpus, "small")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, err := tasks("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want *callbacks.Curve
-	for i := range curves {
-		if c := &curves[i]; c.Task == "iris" && c.Optimizer == "sgd" && strings.HasPrefix(c.Model, "small") && c.Seed == 1 {
-			want = c
-		}
-	}
-	if want == nil {
-		t.Fatal("the corpus has no iris small sgd seed 1")
-	}
-	got, err := trainCurve(trainRun{task: &ts[0], arch: "small", opt: "sgd", seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, w := range want.Series {
-		g := got.Series[name]
-		if len(g) != len(w) {
-			t.Fatalf("%s: %d epochs, the corpus %d", name, len(g), len(w))
-		}
-		for i := range w {
-			if math.Float64bits(g[i]) != math.Float64bits(w[i]) {
-				t.Fatalf("%s at epoch %d: %v, the corpus %v", name, i, g[i], w[i])
-			}
-		}
-	}
-}
-
 // TestMeasure checks the measures on a curve worked out by hand.
 func TestMeasure(t *testing.T) {
 	c := callbacks.Curve{Series: map[string][]float64{
