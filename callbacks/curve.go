@@ -414,7 +414,9 @@ type Replayed struct {
 // what would this rule, or these rules, have done on that run? Weights are
 // not kept (RestoreBestWeights and Verbose are turned off); BestEpoch says
 // which epoch would have been restored. The rules that read the budget
-// read the curve's (cfg.Budget, if set, overrides it). It panics, as
+// read the curve's (in checks for a curve of checks; its length if that is
+// longer or the budget unknown; cfg.Budget, if set, overrides it). It
+// panics, as
 // NewEarlyStopping does, on a configuration that cannot work.
 func Replay(cfg EarlyStoppingConfig, c Curve) Replayed {
 	return replay(replayed(cfg, c), c)
@@ -424,9 +426,20 @@ func Replay(cfg EarlyStoppingConfig, c Curve) Replayed {
 func replayed(cfg EarlyStoppingConfig, c Curve) *EarlyStopping {
 	cfg.RestoreBestWeights, cfg.Verbose = false, false
 	if cfg.Budget == 0 {
-		cfg.Budget = c.Epochs()
+		cfg.Budget = c.budget()
 	}
 	return NewEarlyStopping(cfg)
+}
+
+// budget returns the most entries the curve's run could have logged: its
+// budget (in checks, for a curve of checks), or its length if that is
+// unknown or longer.
+func (c *Curve) budget() int {
+	b := c.Budget
+	if c.Unit == UnitCheck {
+		b *= c.ChecksPerEpoch
+	}
+	return max(b, c.Epochs())
 }
 
 // replay feeds the curve to e epoch by epoch until it says stop.

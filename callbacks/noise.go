@@ -88,7 +88,7 @@ func (r *noiseAware) Check(p *Progress) (StopReason, string) {
 	if r.wait < r.cfg.Patience {
 		return NotStopped, ""
 	}
-	return StopNoise, fmt.Sprintf("%s did not improve by more than %g noise scales (σ = %.3g) for %d epochs",
+	return StopNoise, fmt.Sprintf("%s did not improve by more than %gσ of its noise (σ = %.3g) for %d epochs",
 		p.Monitor, r.cfg.Sigmas, r.scale, r.wait)
 }
 

@@ -54,7 +54,7 @@ func TestNoiseAwarePatience(t *testing.T) {
 	if got := (outcome{r.StoppedEpoch(), es.StopReason(), m.epoch(), es.BestEpoch()}); got != (outcome{6, StopNoise, 5, 5}) {
 		t.Errorf("noise-aware: %+v (%s)", got, es.Message())
 	}
-	if !strings.Contains(es.Message(), "val_loss did not improve by more than 1 noise scales (σ = 0.0762) for 3 epochs") {
+	if !strings.Contains(es.Message(), "val_loss did not improve by more than 1σ of its noise (σ = 0.0762) for 3 epochs") {
 		t.Errorf("message %q", es.Message())
 	}
 	// Max mirrors Min.

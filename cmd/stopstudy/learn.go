@@ -34,7 +34,7 @@ const (
 
 // learnThresholds are the learned rule's free parameter: the probability
 // of paying below which it stops.
-var learnThresholds = []float64{0.05, 0.1, 0.15, 0.2, 0.3, 0.4}
+var learnThresholds = []float64{0.02, 0.05, 0.1, 0.15, 0.2, 0.3}
 
 // learnedRule is the study's learned rule, retrained on the tasks it is
 // chosen on.

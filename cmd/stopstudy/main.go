@@ -126,9 +126,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rs := rules()
 	fmt.Fprintf(stderr, "replaying %d rules on %d curves\n", len(rs), len(curves))
-	s := runStudy(curves, rs)
-	report(stdout, s)
-	if *svg != "" {
+	s := studyCorpus(stdout, curves, rs)
+	if *svg != "" && s != nil {
 		f, err := os.Create(*svg)
 		if err == nil {
 			title := fmt.Sprintf("Early-stopping rules on %d curves, leave one task out", len(curves))

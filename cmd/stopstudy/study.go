@@ -32,9 +32,11 @@ type rule struct {
 
 // costWeight is λ in the study's objective, mean regret + λ · mean cost,
 // by which a rule's free parameters are chosen: a tenth of the budget is
-// worth a regret of 0.05 (five percent of test error). It was fixed before
-// any rule was scored under leave-one-task-out.
-const costWeight = 0.5
+// worth a regret of 0.025 (two and a half percent of test error), so that
+// a rule is tuned to come near the full budget's regret, as issue 21 asks
+// (within 5% of it at under a third of the budget), rather than to stop as
+// soon as it can.
+const costWeight = 0.25
 
 // rules returns the rules the study replays: Keras's patience with and
 // without a margin, Prechelt's GL, PQ and UP, each at fixed settings, and
@@ -83,8 +85,10 @@ func rules() []rule {
 	var remain []setting
 	for _, m := range []float64{0.005, 0.01, 0.02} {
 		for _, pr := range []float64{0.05, 0.2} {
-			cfg := callbacks.EarlyStoppingConfig{SmoothEMA: 0.3, Remaining: &callbacks.RemainingConfig{Margin: m, Probability: pr}}
-			remain = append(remain, setting{fmt.Sprintf("remaining budget, margin %g, P %g, EMA 0.3", m, pr), cfg})
+			for _, least := range []int{10, 30} {
+				cfg := callbacks.EarlyStoppingConfig{SmoothEMA: 0.3, Remaining: &callbacks.RemainingConfig{Margin: m, Probability: pr, MinValues: least}}
+				remain = append(remain, setting{fmt.Sprintf("remaining budget, margin %g, P %g, from %d values, EMA 0.3", m, pr, least), cfg})
+			}
 		}
 	}
 	rs = append(rs,
@@ -128,7 +132,7 @@ func measure(s setting, c callbacks.Curve) outcome {
 func outcomeOf(c callbacks.Curve, run, restored int, stopped bool) outcome {
 	n := c.Epochs()
 	testErr, val := c.Series["test_error"], c.Series["val_loss"]
-	bestTest := slices.Min(testErr)
+	bestTest := testErr[argmin(testErr)]
 	fullBest := argmin(val)
 	o := outcome{
 		cost:     float64(run) / float64(n),
@@ -148,14 +152,16 @@ func outcomeOf(c callbacks.Curve, run, restored int, stopped bool) outcome {
 	return o
 }
 
+// argmin returns the index of the least value of v that is not NaN (0 if
+// all are).
 func argmin(v []float64) int {
-	best := 0
+	best := -1
 	for i, x := range v {
-		if x < v[best] {
+		if !math.IsNaN(x) && (best < 0 || x < v[best]) {
 			best = i
 		}
 	}
-	return best
+	return max(best, 0)
 }
 
 // summary aggregates a row's outcomes over curves.
@@ -452,10 +458,41 @@ func writeTable(w io.Writer, ss []summary, withChosen bool) {
 	}
 }
 
+// studyCorpus studies the curves recorded per epoch and, apart, those
+// recorded at every validation check, printing both, and returns the
+// study of the epochs (nil if there are none).
+func studyCorpus(w io.Writer, curves []callbacks.Curve, rs []rule) *study {
+	var epochs, checks []callbacks.Curve
+	for _, c := range curves {
+		if c.Unit == callbacks.UnitCheck {
+			checks = append(checks, c)
+		} else {
+			epochs = append(epochs, c)
+		}
+	}
+	var s *study
+	if len(epochs) > 0 {
+		s = runStudy(epochs, rs)
+		report(w, s, "")
+	}
+	if len(checks) > 0 {
+		if s != nil {
+			fmt.Fprintln(w)
+		}
+		report(w, runStudy(checks, rs), "checks")
+	}
+	return s
+}
+
 // report prints the study: the cross-validated table, per task, the
-// recommendation, and every setting on every curve.
-func report(w io.Writer, s *study) {
-	fmt.Fprintf(w, "# Early stopping on %d curves (%s)\n\n", len(s.curves), strings.Join(s.tasks, ", "))
+// recommendation, and every setting on every curve. unit is "checks" for
+// curves recorded at every validation check, whose rules count checks.
+func report(w io.Writer, s *study, unit string) {
+	what := "curves"
+	if unit == "checks" {
+		what = "curves recorded at every validation check (patience and budgets counted in checks)"
+	}
+	fmt.Fprintf(w, "# Early stopping on %d %s (%s)\n\n", len(s.curves), what, strings.Join(s.tasks, ", "))
 	fmt.Fprintf(w, "## Leave one task out\n\nEach rule's free parameters chosen on the other tasks by mean regret + %g · mean cost, scored on the task left out:\n\n", costWeight)
 	cv := s.crossValidated(nil)
 	writeTable(w, cv, true)
