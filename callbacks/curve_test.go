@@ -264,26 +264,35 @@ func BenchmarkReplay(b *testing.B) {
 	}
 }
 
-// BenchmarkReplayRules replays each rule that fits or learns on a noisy
-// curve of 500 epochs, never stopping early enough to skip work: the cost
-// a study pays per curve and a live run per 500 epochs.
+// BenchmarkReplayRules asks each rule that fits or learns at every epoch
+// of a noisy curve of 500 epochs, whatever it answers, as a replay that
+// never stops would: the cost a study pays per curve and a live run per
+// 500 epochs.
 func BenchmarkReplayRules(b *testing.B) {
 	vals := make([]float64, 500)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range vals {
 		vals[i] = 0.3 + 1/math.Sqrt(float64(i+1)) + 0.02*rng.NormFloat64()
 	}
-	c := Curve{Series: map[string][]float64{"val_loss": vals, "loss": vals}}
 	for _, bc := range []struct {
 		name string
-		cfg  EarlyStoppingConfig
+		rule func() Rule
 	}{
-		{"noise-aware", EarlyStoppingConfig{NoiseAware: &NoiseAwareConfig{Patience: 1000}}},
-		{"remaining", EarlyStoppingConfig{Remaining: &RemainingConfig{Probability: 1e-9}}},
+		{"noise-aware", func() Rule { return newNoiseAware(NoiseAwareConfig{}) }},
+		{"remaining", func() Rule { return newRemaining(RemainingConfig{}) }},
+		{"learned", func() Rule { return newLearned("bench", LearnedConfig{}) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				Replay(bc.cfg, c)
+				r := bc.rule()
+				p := &Progress{Monitor: "val_loss", Budget: len(vals), Best: math.Inf(1), BestEpoch: -1}
+				for e, v := range vals {
+					p.Epoch, p.Values, p.Train = e, vals[:e+1], vals[:e+1]
+					if v < p.Best {
+						p.Best, p.BestEpoch = v, e
+					}
+					r.Check(p)
+				}
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -106,20 +108,65 @@ func TestLeaveOneTaskOut(t *testing.T) {
 	}
 }
 
-// TestRecommendedIsStudied: the library's Recommended preset is a setting
-// the study replays.
+// TestRecommendedIsStudied pins the library's Recommended preset to its
+// study row: it is the setting of the rule that the study's procedure
+// recommends on the development corpus, and docs/stopping-study.md gives
+// that rule's leave-one-task-out row and the preset's name.
 func TestRecommendedIsStudied(t *testing.T) {
+	const ruleName, settingName = "patience, EMA", "patience 20, EMA 0.5"
+	const row = "| patience, EMA | 0.349 | 0.383 | 0.120 | 0.0177 | 0.22 | 3.09 | +0.006 | 0.470 |  |"
 	want := callbacks.Recommended()
+	if !want.RestoreBestWeights {
+		t.Error("the preset does not restore the best weights")
+	}
 	want.RestoreBestWeights = false
+	found := false
 	for _, r := range rules() {
 		for _, s := range r.grid {
-			if s.name == "patience 5, EMA 0.3, increase 0.5" {
-				if s.cfg.Patience != want.Patience || s.cfg.SmoothEMA != want.SmoothEMA || s.cfg.PatienceIncrease != want.PatienceIncrease {
-					t.Errorf("the studied rule %+v is not the preset %+v", s.cfg, want)
+			if r.name == ruleName && s.name == settingName {
+				found = true
+				if !reflect.DeepEqual(s.cfg, want) {
+					t.Errorf("the studied setting %+v is not the preset %+v", s.cfg, want)
 				}
-				return
 			}
 		}
 	}
-	t.Error("the study does not replay the recommended preset")
+	if !found {
+		t.Errorf("the study does not replay %q", settingName)
+	}
+	doc, err := os.ReadFile("../../docs/stopping-study.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{row, "on all tasks its parameters are: " + settingName} {
+		if !strings.Contains(string(doc), w) {
+			t.Errorf("docs/stopping-study.md lacks %q", w)
+		}
+	}
+}
+
+// TestStopModelReproducible trains the learned rule's model twice on the
+// checked-in corpus: the same bits; and its Go source is a valid file
+// that carries every weight.
+func TestStopModelReproducible(t *testing.T) {
+	curves, err := readCorpus(bytes.NewReader(checkedIn), int64(len(checkedIn)), "checked-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := trainStopModel(curves), trainStopModel(curves)
+	if !reflect.DeepEqual(a, b) {
+		t.Error("two trainings on the same curves differ")
+	}
+	src, err := stopModelSource(a, "in a test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []float64{a.Mean[3], a.Scale[8], a.Hidden[7][9], a.Out[8]} {
+		if !strings.Contains(string(src), strconv.FormatFloat(w, 'g', -1, 64)) {
+			t.Errorf("the source lacks the weight %v", w)
+		}
+	}
+	if !strings.Contains(string(src), "func ShippedStopModel() *StopModel {") {
+		t.Errorf("source:\n%s", src)
+	}
 }

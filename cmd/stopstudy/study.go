@@ -100,6 +100,9 @@ func rules() []rule {
 		rule{name: "noise-aware patience, EMA", family: "minidl", grid: noiseEMA},
 		learnedRule(),
 	)
+	preset := callbacks.Recommended()
+	preset.RestoreBestWeights = false
+	fixed("Recommended()", "preset", preset)
 	return rs
 }
 
