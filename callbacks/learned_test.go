@@ -141,3 +141,36 @@ func TestReplayFeatures(t *testing.T) {
 		}
 	}
 }
+
+// TestLearnedResumes: the learned rule reads the values and training
+// errors a saved state holds, so a run saved at epoch 8 and resumed stops
+// where the straight run does (epoch 13, as in TestLearnedRule).
+func TestLearnedResumes(t *testing.T) {
+	m := &StopModel{
+		Mean: make([]float64, 9), Scale: []float64{1, 1, 1, 1, 1, 1, 1, 1, 1},
+		Hidden: [][]float64{{4, 0, 0, 0, 0, 0, 0, 0, 0, -2}}, Out: []float64{-3, 1}, Threshold: 0.3,
+	}
+	cfg := EarlyStoppingConfig{Learned: &LearnedConfig{Model: m}, Budget: 20}
+	first := NewEarlyStopping(cfg)
+	for e := range 8 {
+		first.ObserveWithTraining(e, 1/float64(e+1), 0.5/float64(e+1))
+	}
+	s, meta := first.State()
+	if _, ok := s.Get("train"); !ok {
+		t.Fatal("the saved state lacks the training errors")
+	}
+	second := NewEarlyStopping(cfg)
+	if err := second.LoadState(s, meta); err != nil {
+		t.Fatal(err)
+	}
+	stopped := -1
+	for e := 8; e < 20; e++ {
+		if second.ObserveWithTraining(e, 1/float64(e+1), 0.5/float64(e+1)) {
+			stopped = e
+			break
+		}
+	}
+	if stopped != 13 || second.StopReason() != StopLearned {
+		t.Errorf("resumed: stopped at %d (%s)", stopped, second.Message())
+	}
+}
