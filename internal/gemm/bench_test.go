@@ -88,7 +88,7 @@ func BenchmarkPackA(b *testing.B) {
 			a := make([]float64, 64*784)
 			ap := make([]float64, 96*128)
 			for b.Loop() {
-				packA(engine64.transpose8, ta, a, 784, 0, 64, 0, 128, 12, ap)
+				engine64.packA(ta, a, 784, 0, 64, 0, 128, 12, ap)
 			}
 		})
 	}
@@ -104,7 +104,7 @@ func BenchmarkPackB(b *testing.B) {
 				ldb = 128 // a 784×128 matrix, read by rows
 			}
 			for b.Loop() {
-				packB(engine64.transpose8, tb, src, ldb, 0, 128, 0, 128, 16, bp)
+				engine64.packB(tb, src, ldb, 0, 128, 0, 128, 16, bp)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(128*128), "ns/elem")
 		})

@@ -38,6 +38,9 @@ func sdot6x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, 
 func stranspose8AVX(kb int, src *float32, ld int, dst *float32, ldd int)
 
 //go:noescape
+func scopy16AVX(kb int, src *float32, ld int, dst *float32, ldd int)
+
+//go:noescape
 func saxpyAVX2(alpha float32, x, y *float32, n int)
 
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
@@ -93,9 +96,9 @@ func newEngine64(f features) *engine[float64] {
 
 // newEngine32 returns the float32 engine for a processor with features f.
 func newEngine32(f features) *engine[float32] {
-	e := &engine[float32]{kern: goKernel[float32](), kc: 128, maxRows: 768, axpy: axpyGo[float32], scratch: &scratch32}
+	e := &engine[float32]{kern: goKernel[float32](), kc: 256, maxRows: 384, axpy: axpyGo[float32], scratch: &scratch32}
 	if f.avx2 || f.avx512 { // the transposition takes AVX alone
-		e.transpose8 = stranspose8
+		e.transpose8, e.copy16 = stranspose8, scopy16
 	}
 	switch {
 	case f.avx512:
@@ -186,6 +189,18 @@ func stranspose8(kb int, src []float32, ld int, dst []float32, ldd int) int {
 	}
 	stranspose8AVX(n, unsafe.SliceData(src), ld, unsafe.SliceData(dst), ldd)
 	return n
+}
+
+// scopy16 copies kb rows of 16 floats from src (row stride ld) to dst (row
+// stride ldd), with AVX.
+func scopy16(kb int, src []float32, ld int, dst []float32, ldd int) {
+	if kb < 1 {
+		return
+	}
+	if len(src) < (kb-1)*ld+16 || len(dst) < (kb-1)*ldd+16 {
+		panic("gemm: copy slices too short")
+	}
+	scopy16AVX(kb, unsafe.SliceData(src), ld, unsafe.SliceData(dst), ldd)
 }
 
 // dot6x4 sets (or with add, adds to) the 6×4 block of c (row stride ldc)

@@ -12,5 +12,5 @@ func newEngine64(features) *engine[float64] {
 
 // newEngine32 returns the portable float32 engine.
 func newEngine32(features) *engine[float32] {
-	return &engine[float32]{kern: goKernel[float32](), kc: 128, maxRows: 768, axpy: axpyGo[float32], scratch: &scratch32}
+	return &engine[float32]{kern: goKernel[float32](), kc: 256, maxRows: 384, axpy: axpyGo[float32], scratch: &scratch32}
 }

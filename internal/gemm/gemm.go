@@ -57,6 +57,9 @@ type engine[E float] struct {
 	// transpose8, if set, transposes 8 rows at once while packing (see
 	// transpose8 in cpu_amd64.go); without it the packing loops do it all.
 	transpose8 func(kb int, src []E, ld int, dst []E, ldd int) int
+	// copy16, if set, copies kb rows of 16 elements (row strides ld and
+	// ldd) while packing; without it the packing loops do.
+	copy16 func(kb int, src []E, ld int, dst []E, ldd int)
 	// dot and outer, if set, are the kernels of the direct products of
 	// direct.go; without them every product packs.
 	dot                  func(k int, a []E, lda int, b []E, ldb int, c []E, ldc int, add bool)
@@ -163,8 +166,8 @@ func (p *product[E]) clearC() {
 // runs along its rows (op(A) = A, op(B) = Bᵀ); with AVX-512 that is done
 // 8×8 at a time in registers. A kernel that can read op(A) where it lies
 // (the float32 AVX2 one: the panel's rows are a stride apart, or its depth
-// steps are) skips packing A but for a last panel of fewer than mr rows,
-// which it reads packed, padded with zeros.
+// steps are) skips packing A: a last panel of fewer than mr rows is
+// computed with the rows before it, and only its own rows written.
 //
 // Every entry of C is the sum, over the depth blocks in order, of a dot
 // product accumulated in depth order from zero; how C is cut into tiles and
@@ -243,8 +246,9 @@ func (e *engine[E]) packed(p *product[E]) {
 	workers = min(workers, tiles)
 	for i := 0; i < m; i += e.maxRows {
 		op.i, op.mb = i, min(e.maxRows, m-i)
-		if e.kern.inPlace != nil {
-			op.packFrom = op.mb / mr * mr
+		op.packFrom = 0
+		if e.kern.inPlace != nil && op.mb >= mr {
+			op.packFrom = op.mb // nothing to pack: see multiply
 		}
 		op.packPad = (op.mb - op.packFrom + mr - 1) / mr * mr
 		ap := e.getScratch(op.packPad * k)
@@ -294,7 +298,7 @@ func (op *gemmOp[E]) run(tiles, workers int) {
 			}
 			p, r := u/rowUnits*kc, u%rowUnits*aUnitRows
 			kb := min(kc, op.k-p)
-			packA(op.e.transpose8, op.ta, op.a, op.lda, op.i+op.packFrom+r, min(aUnitRows, rows-r), p, kb, op.e.kern.mr, op.ap[op.packPad*p+r*kb:])
+			op.e.packA(op.ta, op.a, op.lda, op.i+op.packFrom+r, min(aUnitRows, rows-r), p, kb, op.e.kern.mr, op.ap[op.packPad*p+r*kb:])
 			packed.Add(1)
 		}
 		spinUntil(func() bool { return packed.Load() == int64(units) })
@@ -320,7 +324,7 @@ func (op *gemmOp[E]) tile(j, nb int) {
 	bp, edge := (*scr)[:bsize], (*scr)[bsize:]
 	for p := 0; p < op.k; p += kc {
 		kb := min(kc, op.k-p)
-		packB(op.e.transpose8, op.tb, op.b, op.ldb, p, kb, j, nb, nr, bp)
+		op.e.packB(op.tb, op.b, op.ldb, p, kb, j, nb, nr, bp)
 		op.multiply(bp, edge, p, kb, j, nb, op.add || p > 0)
 	}
 }
@@ -340,19 +344,24 @@ func (op *gemmOp[E]) multiply(bp, edge []E, p, kb, j, nb int, add bool) {
 			rows := min(mr, op.mb-ii)
 			c := op.c[(op.i+ii)*ldc+j+jj:]
 			t := edge[:mr*nr]
-			if ii < op.packFrom { // a whole panel, read where it lies
+			if ii < op.packFrom { // read where it lies
+				// A last panel of fewer than mr rows is computed whole with
+				// the rows before it, into t, and only its own rows copied
+				// out: each entry is the same sum whoever computes it.
+				from := min(ii, op.mb-mr)
 				var a []E
 				rowStep, depthStep := op.lda, 1
 				if op.ta {
-					a, rowStep, depthStep = op.a[p*op.lda+op.i+ii:], 1, op.lda
+					a, rowStep, depthStep = op.a[p*op.lda+op.i+from:], 1, op.lda
 				} else {
-					a = op.a[(op.i+ii)*op.lda+p:]
+					a = op.a[(op.i+from)*op.lda+p:]
 				}
-				if cols == nr {
+				if rows == mr && cols == nr {
 					kern.inPlace(kb, a, rowStep, depthStep, bpanel, c, ldc, add)
 					continue
 				}
 				kern.inPlace(kb, a, rowStep, depthStep, bpanel, t, nr, false)
+				t = t[(ii-from)*nr:]
 			} else {
 				apanel := ap[(ii-op.packFrom)*kb : (ii-op.packFrom+mr)*kb]
 				if rows == mr && cols == nr {
@@ -377,9 +386,9 @@ func (op *gemmOp[E]) multiply(bp, edge []E, p, kb, j, nb int, add bool) {
 
 // packA copies rows [i, i+mb) and depth [p, p+kb) of op(A) into ap as
 // panels of mr rows, each stored depth-major (the mr values of one depth
-// together), padding the last panel with zeros. tr, if set, transposes 8
-// rows at a time.
-func packA[E float](tr func(kb int, src []E, ld int, dst []E, ldd int) int, ta bool, a []E, lda, i, mb, p, kb, mr int, ap []E) {
+// together), padding the last panel with zeros.
+func (e *engine[E]) packA(ta bool, a []E, lda, i, mb, p, kb, mr int, ap []E) {
+	tr := e.transpose8
 	for ii := 0; ii < mb; ii += mr {
 		panel := ap[ii*kb : (ii+mr)*kb]
 		rows := min(mr, mb-ii)
@@ -429,8 +438,9 @@ func packA[E float](tr func(kb int, src []E, ld int, dst []E, ldd int) int, ta b
 
 // packB copies depth [p, p+kb) of columns [j0, j0+nb) of op(B) into bp as
 // panels of nr columns, each stored depth-major, padding the last panel with
-// zeros. tr, if set, transposes 8 columns at a time.
-func packB[E float](tr func(kb int, src []E, ld int, dst []E, ldd int) int, tb bool, b []E, ldb, p, kb, j0, nb, nr int, bp []E) {
+// zeros.
+func (e *engine[E]) packB(tb bool, b []E, ldb, p, kb, j0, nb, nr int, bp []E) {
+	tr := e.transpose8
 	var src [32][]E
 	for jj := 0; jj < nb; jj += nr {
 		panel := bp[jj*kb : (jj+nr)*kb]
@@ -469,6 +479,12 @@ func packB[E float](tr func(kb int, src []E, ld int, dst []E, ldd int) int, tb b
 				for c := range d {
 					d[c] = src[c][q]
 				}
+			}
+			continue
+		}
+		if cols == nr && nr%16 == 0 && e.copy16 != nil {
+			for c := 0; c < nr; c += 16 {
+				e.copy16(kb, b[p*ldb+j+c:], ldb, panel[c:], nr)
 			}
 			continue
 		}

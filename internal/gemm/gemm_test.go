@@ -140,7 +140,7 @@ func shapes(rng *rand.Rand, count int) [][3]int {
 // remainder of 8 and of 16, more than one pass, and beyond what Aᵀ·B reads
 // in place; and a product of more rows than a row block of the packed path.
 var directShapes = [][3]int{{6, 4, 200}, {7, 5, 121}, {13, 10, 128}, {12, 16, 29}, {64, 128, 784}, {11, 9, 1100},
-	{100, 30, 301}, {25, 33, 600}, {37, 70, 3}, {12, 32, 40}, {13, 33, 100}, {24, 64, 512}, {30, 45, 513}, {780, 17, 33}}
+	{100, 30, 301}, {25, 33, 600}, {37, 70, 3}, {12, 32, 40}, {13, 33, 100}, {24, 64, 512}, {30, 45, 513}, {780, 17, 33}, {770, 17, 33}}
 
 var transposes = [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}}
 

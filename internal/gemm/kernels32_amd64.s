@@ -498,6 +498,49 @@ st8done:
 	VZEROUPPER
 	RET
 
+// func scopy16AVX(kb int, src *float32, ld int, dst *float32, ldd int)
+//
+// Copies kb rows of 16 floats from src (row stride ld) to dst (row stride
+// ldd), two rows per iteration: the packing of B's panels when B's columns
+// lie along its rows.
+TEXT ·scopy16AVX(SB), NOSPLIT, $0-40
+	MOVQ kb+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	MOVQ dst+24(FP), DI
+	MOVQ ldd+32(FP), R9
+	SHLQ $2, R8
+	SHLQ $2, R9
+	MOVQ CX, DX
+	SHRQ $1, DX
+	JZ   sc16tail
+
+sc16loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (SI)(R8*1), Y2
+	VMOVUPS 32(SI)(R8*1), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R9*1)
+	VMOVUPS Y3, 32(DI)(R9*1)
+	LEAQ    (SI)(R8*2), SI
+	LEAQ    (DI)(R9*2), DI
+	DECQ    DX
+	JNZ     sc16loop
+
+sc16tail:
+	ANDQ    $1, CX
+	JZ      sc16done
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+
+sc16done:
+	VZEROUPPER
+	RET
+
 // func saxpyAVX2(alpha float32, x, y *float32, n int)
 //
 // y[i] += alpha·x[i] for i < n, n a multiple of 32, with fused multiply-adds.
