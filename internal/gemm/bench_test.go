@@ -27,8 +27,9 @@ func benchKernels[E float](b *testing.B) {
 }
 
 // BenchmarkGemm times square products and the MNIST MLP's (batch 64,
-// 784-128-10): the forward x·W1ᵀ, the weight gradient dHᵀ·x and the
-// input gradient dH·W1, in float64 and float32, through Gemm and Gemm32.
+// 784-128-10): the forward x·W1ᵀ and h·W2ᵀ, the weight gradient dHᵀ·x
+// and the input gradient dH·W1, in float64 and float32, through Gemm and
+// Gemm32.
 func BenchmarkGemm(b *testing.B) {
 	type shape struct {
 		name    string
@@ -40,6 +41,7 @@ func BenchmarkGemm(b *testing.B) {
 		{"256", false, false, 256, 256, 256},
 		{"512", false, false, 512, 512, 512},
 		{"mlp-forward", false, true, 64, 128, 784},
+		{"mlp-forward-2", false, true, 64, 10, 128},
 		{"mlp-weight-grad", true, false, 128, 784, 64},
 		{"mlp-input-grad", false, false, 64, 784, 128},
 	}
