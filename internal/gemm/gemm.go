@@ -427,12 +427,7 @@ func (e *engine[E]) packA(ta bool, a []E, lda, i, mb, p, kb, mr int, ap []E) {
 			}
 			continue
 		}
-		for q := range kb {
-			d := panel[q*mr : q*mr+rows]
-			for r := range d {
-				d[r] = src[r][q]
-			}
-		}
+		gather(src[:rows], 0, kb, mr, panel)
 	}
 }
 
@@ -474,26 +469,16 @@ func (e *engine[E]) packB(tb bool, b []E, ldb, p, kb, j0, nb, nr int, bp []E) {
 					done = tr(kb, b[(j+c)*ldb+p:], ldb, panel[c:], nr)
 				}
 			}
-			for q := done; q < kb; q++ {
-				d := panel[q*nr : q*nr+cols]
-				for c := range d {
-					d[c] = src[c][q]
-				}
-			}
+			gather(src[:cols], done, kb, nr, panel)
 			continue
 		}
-		if cols == nr && nr%16 == 0 && e.copy16 != nil {
+		if cols == nr && nr%16 == 0 {
+			cp := e.copy16
+			if cp == nil {
+				cp = copy16[E]
+			}
 			for c := 0; c < nr; c += 16 {
-				e.copy16(kb, b[p*ldb+j+c:], ldb, panel[c:], nr)
-			}
-			continue
-		}
-		if cols == 16 {
-			for q := range kb {
-				src := b[(p+q)*ldb+j : (p+q)*ldb+j+16 : (p+q)*ldb+j+16]
-				dst := panel[q*16 : q*16+16 : q*16+16]
-				dst[0], dst[1], dst[2], dst[3], dst[4], dst[5], dst[6], dst[7] = src[0], src[1], src[2], src[3], src[4], src[5], src[6], src[7]
-				dst[8], dst[9], dst[10], dst[11], dst[12], dst[13], dst[14], dst[15] = src[8], src[9], src[10], src[11], src[12], src[13], src[14], src[15]
+				cp(kb, b[p*ldb+j+c:], ldb, panel[c:], nr)
 			}
 			continue
 		}
@@ -502,6 +487,31 @@ func (e *engine[E]) packB(tb bool, b []E, ldb, p, kb, j0, nb, nr int, bp []E) {
 			copy(dst, b[(p+q)*ldb+j:(p+q)*ldb+j+cols])
 			clear(dst[cols:])
 		}
+	}
+}
+
+// gather sets panel[q·ld+r] = src[r][q] for every row r of src and depth
+// from ≤ q < kb: rows read side by side, written in order. (A function of
+// its own keeps the loop's values in registers.)
+//
+//go:noinline
+func gather[E float](src [][]E, from, kb, ld int, panel []E) {
+	for q := from; q < kb; q++ {
+		d := panel[q*ld : q*ld+len(src)]
+		for r := range d {
+			d[r] = src[r][q]
+		}
+	}
+}
+
+// copy16 copies kb rows of 16 elements from src (row stride ld) to dst
+// (row stride ldd).
+func copy16[E float](kb int, src []E, ld int, dst []E, ldd int) {
+	for q := range kb {
+		s := src[q*ld : q*ld+16 : q*ld+16]
+		d := dst[q*ldd : q*ldd+16 : q*ldd+16]
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+		d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15] = s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15]
 	}
 }
 
