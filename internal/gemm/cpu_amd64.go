@@ -105,6 +105,9 @@ func newEngine32(f features) *engine[float32] {
 		e.kern = microKernel[float32]{name: "avx512", mr: 12, nr: 32, run: packedKernel(func(k int, a, b, c *float32, ldc int, add bool) {
 			skernel12x32AVX512(k, a, 12, b, 32, c, ldc, add)
 		})}
+		// The float64 engine's blocking, in bytes: a panel of B (32 floats
+		// wide) 16 KB, to stay in L1 beside the panels of A passing by.
+		e.kc, e.maxRows = 128, 768
 		if f.avx512vl {
 			e.dot, e.dotUnit = sdot6x4, 16
 			e.outer, e.outerRows, e.outerCols = skernel12x32, 12, 32

@@ -34,8 +34,8 @@ func Gemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 }
 
 // Gemm32 is Gemm on float32 slices, as BLAS's sgemm: every sum is
-// accumulated in float32, so an entry of C carries float32's rounding, about
-// 1e-7 relative per term of the depth. Its results are bitwise the same for
+// accumulated in float32 (unit roundoff 6e-8), so an entry's error grows
+// with the depth as any sgemm's does. Its results are bitwise the same for
 // any GOMAXPROCS, as Gemm's are.
 func Gemm32(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, add bool) {
 	engine32.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, add)
