@@ -11,7 +11,8 @@
 //
 // 12 accumulators Y0-Y11: row r of the block is Y(2r) (columns 0-7) and
 // Y(2r+1) (columns 8-15). Each depth step loads 16 values of B into Y12,
-// Y13 and broadcasts each of the 6 values of A into Y14 or Y15 in turn. Row
+// Y13 and broadcasts each of the 6 values of A into Y14 or Y15 in turn; the
+// loop does two steps per iteration. Row
 // r of A at depth step q is at a + r·rowStep + q·depthStep (elements): 1
 // and 6 for a packed panel, a matrix's row stride and 1 (or 1 and its row
 // stride) for rows read where they lie. A depth step moves b by ldb.
@@ -65,8 +66,9 @@ TEXT ·skernel6x16AVX2(SB), NOSPLIT, $0-65
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
-	TESTQ CX, CX
-	JZ    s6x16store
+	MOVQ CX, R14
+	SHRQ $1, R14
+	JZ   s6x16tail
 
 s6x16loop:
 	VMOVUPS      (DI), Y12
@@ -92,8 +94,58 @@ s6x16loop:
 	ADDQ         R9, SI
 	ADDQ         R9, R12
 	ADDQ         R10, DI
-	DECQ         CX
+	VMOVUPS      (DI), Y12
+	VMOVUPS      32(DI), Y13
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (SI)(R8*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (SI)(R8*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (R12)(R8*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (R12)(R8*2), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         R9, SI
+	ADDQ         R9, R12
+	ADDQ         R10, DI
+	DECQ         R14
 	JNZ          s6x16loop
+
+s6x16tail:
+	ANDQ $1, CX
+	JZ   s6x16store
+	VMOVUPS      (DI), Y12
+	VMOVUPS      32(DI), Y13
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (SI)(R8*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (SI)(R8*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (R12)(R8*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (R12)(R8*2), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         R9, SI
+	ADDQ         R9, R12
+	ADDQ         R10, DI
 
 s6x16store:
 	MOVBLZX add+64(FP), R13
