@@ -150,7 +150,7 @@ var transposes = [][2]bool{{false, false}, {true, false}, {false, true}, {true, 
 func featureSets() []features {
 	sets := []features{cpu}
 	if cpu.avx512 {
-		sets = append(sets, features{avx2: cpu.avx2})
+		sets = append(sets, features{avx2: cpu.avx2, avx512: false, avx512vl: false})
 	}
 	if cpu.avx2 || cpu.avx512 {
 		sets = append(sets, features{})
