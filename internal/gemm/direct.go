@@ -12,12 +12,13 @@ import (
 // transposes and the padding rows of the last panel:
 //
 //   - A·Bᵀ (a linear layer's forward pass x·Wᵀ): both operands have the
-//     depth along their rows. dot6x4 takes 6 rows of A and 4 of B and sums
-//     8 depth steps per fused multiply-add, folding its accumulators at the
-//     end.
+//     depth along their rows. The dot kernel takes 6 rows of A and 4 of B
+//     and sums a register's worth of depth steps (8 float64, 16 float32) per
+//     fused multiply-add, folding its accumulators at the end.
 //   - Aᵀ·B (a weight's gradient Gᵀ·x): both have the depth down their
 //     columns, so one depth step is a contiguous run of A's row and of B's;
-//     the 12×16 kernel reads them with the matrices' row strides.
+//     the AVX-512 kernel of the packed product (12×16 float64, 12×32
+//     float32) reads them with the matrices' row strides.
 //
 // C is cut into blocks of the kernel's size. Where m or n is not a
 // multiple, the last block of a row or column overlaps the one before; it
@@ -29,32 +30,33 @@ import (
 // direct computes the product without packing, and reports true, when the
 // layout, the shape and the processor allow it; otherwise it does nothing
 // and reports false.
-func (p *product) direct() bool {
+func (e *engine[E]) direct(p *product[E]) bool {
 	ta, tb, m, n, k := p.ta, p.tb, p.m, p.n, p.k
 	a, b, c, lda, ldb, ldc, add := p.a, p.b, p.c, p.lda, p.ldb, p.ldc, p.add
-	if !hasDirect || m*n*k <= smallGemm {
+	if m*n*k <= smallGemm {
 		return false
 	}
 	switch {
-	case !ta && tb && m >= dotRows && n >= dotCols && k >= dotMinDepth && 4*k*(m+n) >= 5*m*n:
+	case e.dot != nil && !ta && tb && m >= dotRows && n >= dotCols && k >= dotMinDepth && 4*k*(m+n) >= 5*m*n:
 		// Folding costs about as much per entry of C as packing costs per
 		// entry of the operands, k·(m+n)/(m·n) of them per entry of C: deep
 		// products and narrow ones go direct, shallow wide ones pack.
-		k8 := k &^ 7
-		passes := (k8 + dotDepth - 1) / dotDepth
-		kb := ((k8+passes-1)/passes + 7) &^ 7
+		unit := e.dotUnit
+		kd := k / unit * unit
+		passes := (kd + dotDepth - 1) / dotDepth
+		kb := ((kd+passes-1)/passes + unit - 1) / unit * unit
 		// A block of rows of A stays in L1 while the tile's rows of B, from
 		// L2, pass by it. The threads split the longer side, so that
 		// neither streams the whole of a large A (a validation batch)
 		// again for every tile.
-		shareBlocks(m, n, k, dotRows, dotCols, c, ldc, add, m > n, false, func(i, j int, dst []float64, ldd int, into bool) {
-			dotBlock(i, j, k, kb, a, lda, b, ldb, dst, ldd, into)
+		e.shareBlocks(m, n, k, dotRows, dotCols, c, ldc, add, m > n, false, func(i, j int, dst []E, ldd int, into bool) {
+			e.dotBlock(i, j, k, kb, a, lda, b, ldb, dst, ldd, into)
 		})
-	case ta && !tb && m >= 12 && n >= 16 && k <= outerMaxDepth:
-		// Columns of B outside (its 16 columns over the depth stay in L1
-		// while the blocks of A's columns, from L2, pass by).
-		shareBlocks(m, n, k, 12, 16, c, ldc, add, false, true, func(i, j int, dst []float64, ldd int, into bool) {
-			kernel12x16(k, a[i:], lda, b[j:], ldb, dst, ldd, into)
+	case e.outer != nil && ta && !tb && m >= e.outerRows && n >= e.outerCols && k <= outerMaxDepth:
+		// Columns of B outside (its columns over the depth stay in L1 while
+		// the blocks of A's columns, from L2, pass by).
+		e.shareBlocks(m, n, k, e.outerRows, e.outerCols, c, ldc, add, false, true, func(i, j int, dst []E, ldd int, into bool) {
+			e.outer(k, a[i:], lda, b[j:], ldb, dst, ldd, into)
 		})
 	default:
 		return false
@@ -79,7 +81,7 @@ const (
 // threads take tiles of consecutive column blocks, or of row blocks when
 // tileRows, and a tile walks its blocks row by row, or column by column when
 // colsOuter.
-func shareBlocks(m, n, k, br, bc int, c []float64, ldc int, add, tileRows, colsOuter bool, block func(i, j int, dst []float64, ldd int, into bool)) {
+func (e *engine[E]) shareBlocks(m, n, k, br, bc int, c []E, ldc int, add, tileRows, colsOuter bool, block func(i, j int, dst []E, ldd int, into bool)) {
 	rowBlocks, colBlocks := (m+br-1)/br, (n+bc-1)/bc
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelGemm {
@@ -93,8 +95,8 @@ func shareBlocks(m, n, k, br, bc int, c []float64, ldc int, add, tileRows, colsO
 	tiles := (split + perTile - 1) / perTile
 	var next atomic.Int64
 	onWorkers(min(workers, tiles), func() {
-		edge := getScratch(br * bc)
-		defer scratch.Put(edge)
+		edge := e.getScratch(br * bc)
+		defer e.scratch.Put(edge)
 		one := func(ib, jb int) {
 			i, j := min(ib*br, m-br), min(jb*bc, n-bc)
 			done, doneCols := ib*br-i, jb*bc-j // rows and columns an earlier block wrote
@@ -142,19 +144,19 @@ func shareBlocks(m, n, k, br, bc int, c []float64, ldc int, add, tileRows, colsO
 
 // dotBlock sets (or with into, adds to) the 6×4 block dst (row stride ldd)
 // to rows [i, i+6) of A times rows [j, j+4) of B, transposed, over depth k,
-// in passes of kb; the last k mod 8 steps are added by a loop.
-func dotBlock(i, j, k, kb int, a []float64, lda int, b []float64, ldb int, dst []float64, ldd int, into bool) {
-	k8 := k &^ 7
-	for p := 0; p < k8; p += kb { // k ≥ dotMinDepth: at least one pass
-		dot6x4(min(kb, k8-p), a[i*lda+p:], lda, b[j*ldb+p:], ldb, dst, ldd, into || p > 0)
+// in passes of kb; the last k mod dotUnit steps are added by a loop.
+func (e *engine[E]) dotBlock(i, j, k, kb int, a []E, lda int, b []E, ldb int, dst []E, ldd int, into bool) {
+	kd := k / e.dotUnit * e.dotUnit
+	for p := 0; p < kd; p += kb { // k ≥ dotMinDepth: at least one pass
+		e.dot(min(kb, kd-p), a[i*lda+p:], lda, b[j*ldb+p:], ldb, dst, ldd, into || p > 0)
 	}
-	if k == k8 {
+	if k == kd {
 		return
 	}
 	for r := range dotRows {
 		for q := range dotCols {
 			s := dst[r*ldd+q]
-			for p := k8; p < k; p++ {
+			for p := kd; p < k; p++ {
 				s += a[(i+r)*lda+p] * b[(j+q)*ldb+p]
 			}
 			dst[r*ldd+q] = s

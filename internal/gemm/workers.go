@@ -193,24 +193,42 @@ func ParallelFor(n, cost int, body func(lo, hi int)) {
 	})
 }
 
-// buffers recycles large temporary slices by size class (a power of two),
-// so that a buffer is never handed out for a request much larger than it.
-var buffers [64]sync.Pool
+// bufferPool recycles large temporary slices by size class (a power of
+// two), so that a buffer is never handed out for a request much larger than
+// it.
+type bufferPool[E float] [64]sync.Pool
 
-// Buffer returns a slice of n elements whose contents are arbitrary, for a
-// temporary that is written before it is read; Release gives it back.
-func Buffer(n int) *[]float64 {
+// buffers64 and buffers32 are the pools behind Buffer and Buffer32.
+var (
+	buffers64 bufferPool[float64]
+	buffers32 bufferPool[float32]
+)
+
+func (b *bufferPool[E]) get(n int) *[]E {
 	class := bits.Len(uint(max(n-1, 0)))
-	if p, ok := buffers[class].Get().(*[]float64); ok {
+	if p, ok := b[class].Get().(*[]E); ok {
 		*p = (*p)[:n]
 		return p
 	}
-	s := make([]float64, n, 1<<class)
+	s := make([]E, n, 1<<class)
 	return &s
 }
 
+func (b *bufferPool[E]) put(p *[]E) {
+	b[bits.Len(uint(cap(*p)-1))].Put(p)
+}
+
+// Buffer returns a slice of n elements whose contents are arbitrary, for a
+// temporary that is written before it is read; Release gives it back.
+func Buffer(n int) *[]float64 { return buffers64.get(n) }
+
 // Release returns a slice from Buffer to the pool; it must not be used
 // after.
-func Release(p *[]float64) {
-	buffers[bits.Len(uint(cap(*p)-1))].Put(p)
-}
+func Release(p *[]float64) { buffers64.put(p) }
+
+// Buffer32 is Buffer for float32; Release32 gives the slice back.
+func Buffer32(n int) *[]float32 { return buffers32.get(n) }
+
+// Release32 returns a slice from Buffer32 to the pool; it must not be used
+// after.
+func Release32(p *[]float32) { buffers32.put(p) }
