@@ -302,15 +302,16 @@ func TestFetchStall(t *testing.T) {
 			return true
 		}
 	}
-	trickle := func(every time.Duration, body []byte) func(w http.ResponseWriter, r *http.Request) {
+	// trickle sends body in pieces of size bytes, one every interval.
+	trickle := func(every time.Duration, size int, body []byte) func(w http.ResponseWriter, r *http.Request) {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 			w.WriteHeader(http.StatusOK)
-			for _, c := range body {
+			for piece := range slices.Chunk(body, size) {
 				if !wait(r, every) {
 					return
 				}
-				w.Write([]byte{c})
+				w.Write(piece)
 				w.(http.Flusher).Flush()
 			}
 		}
@@ -328,7 +329,7 @@ func TestFetchStall(t *testing.T) {
 			w.(http.Flusher).Flush()
 			wait(r, time.Hour)
 		}, "the download crawls: 0 bytes in the last 1s"},
-		{"drips", trickle(200*time.Millisecond, make([]byte, 1<<20)), "the download crawls"},
+		{"drips", trickle(200*time.Millisecond, 1, make([]byte, 1<<20)), "the download crawls"},
 	} {
 		srv := serveBody(t, tt.handle)
 		cache := t.TempDir()
@@ -347,7 +348,9 @@ func TestFetchStall(t *testing.T) {
 			t.Errorf("%s: left %v", tt.name, left)
 		}
 	}
-	srv := serveBody(t, trickle(5*time.Millisecond, good))
+	// Ten bytes every 50 ms: 200 a second, ten times MinSpeed, in pieces
+	// few enough that a loaded machine's late wake-ups do not starve it.
+	srv := serveBody(t, trickle(50*time.Millisecond, 10, good))
 	cfg.Proxy, cfg.CacheDir = srv.URL, t.TempDir()
 	start := time.Now()
 	if _, err := fetchWithin(t, context.Background(), 20*time.Second, cfg); err != nil {
