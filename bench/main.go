@@ -6,6 +6,9 @@
 //     Dgemm (pure Go) and PyTorch (torch/matmul.py);
 //   - xor: the 2-8-1 XOR network, full-batch Adam, µs per epoch and the
 //     whole process — minidl's cmd/xor against torch/xor.py;
+//   - attention: a transformer encoder layer's training step and
+//     evaluation pass, sequences/s — minidl against torch/attention.py in
+//     float64 and float32;
 //   - mnist: the 784-128-10 MLP and the CNN of cmd/mnist -model cnn,
 //     samples/s, peak RSS and test accuracy — cmd/mnist against
 //     torch/mnist.py in float32 (one thread and all) and float64.
@@ -61,6 +64,7 @@ func main() {
 	cnnEpochs := flag.Int("cnn-epochs", 1, "epochs per MNIST CNN run (0 skips it; an epoch of minidl's takes about 2.5 minutes on 2 cores)")
 	ref := flag.String("ref", "torch", "folder of the PyTorch reference programs")
 	python := flag.String("python", "/usr/bin/python3", "the Python that has PyTorch")
+	attention := flag.Bool("attention", true, "measure the attention block")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "minidl-bench-")
@@ -80,6 +84,9 @@ func main() {
 	}
 	b.matmul()
 	b.xor()
+	if *attention {
+		b.attention()
+	}
 	if *mnistEpochs > 0 {
 		b.mnist("mlp", "MNIST MLP (784-128-10, batch 64, SGD)", *mnistEpochs, true)
 	}

@@ -208,19 +208,16 @@ func (m *MultiheadAttention) Attend(query, key, value *autograd.Var, masks Atten
 	if m.InProjBias != nil {
 		bq, bk, bv = m.InProjBias.Slice(0, 0, e), m.InProjBias.Slice(0, e, 2*e), m.InProjBias.Slice(0, 2*e, 3*e)
 	}
-	// [N L E] → [N·heads L d]: each head's rows, one matrix per head.
-	split := func(x, w, b *autograd.Var, length int) *autograd.Var {
-		return x.Linear(w, b).Reshape(n, length, h, d).Permute(0, 2, 1, 3).Reshape(n*h, length, d)
-	}
-	qh := split(q, wq, bq, l).MulScalar(1 / math.Sqrt(float64(d)))
-	kh, vh := split(k, wk, bk, s), split(v, wv, bv, s)
-	scores := qh.MatMulT(kh).Reshape(n, h, l, s)
+	// The projections [N L E] hold the heads side by side, which the
+	// per-head products read in place.
+	qh := q.Linear(wq, bq).MulScalar(1 / math.Sqrt(float64(d)))
+	kh, vh := k.Linear(wk, bk), v.Linear(wv, bv)
+	scores := qh.HeadsMatMulT(kh, h) // [N heads L S]
 	if mask != nil {
 		scores = scores.Add(autograd.Const(mask))
 	}
 	weights = (&Dropout{P: m.Dropout, rng: m.rng}).Forward(scores.Softmax(-1))
-	joined := weights.Reshape(n*h, l, s).MatMul(vh).Reshape(n, h, l, d).Permute(0, 2, 1, 3).Reshape(n, l, e)
-	out = joined.Linear(m.OutProj.Weight, m.OutProj.Bias)
+	out = weights.HeadsMatMul(vh, h).Linear(m.OutProj.Weight, m.OutProj.Bias)
 	switch {
 	case !batched:
 		return out.Reshape(l, e), weights.Reshape(h, l, s)

@@ -1,0 +1,79 @@
+package autograd
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/minidl/minidl/tensor"
+)
+
+func TestHeadsGradients(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		f      func(x ...*Var) *Var
+		inputs []*tensor.Tensor
+	}{
+		{"HeadsMatMulT", func(x ...*Var) *Var { return x[0].HeadsMatMulT(x[1], 3) }, []*tensor.Tensor{randn(1, 2, 4, 6), randn(2, 2, 5, 6)}},
+		{"HeadsMatMul", func(x ...*Var) *Var { return x[0].HeadsMatMul(x[1], 3) }, []*tensor.Tensor{randn(1, 2, 3, 4, 5), randn(2, 2, 5, 6)}},
+		{"Attention", func(x ...*Var) *Var {
+			return x[0].HeadsMatMulT(x[1], 2).Softmax(-1).HeadsMatMul(x[2], 2)
+		}, []*tensor.Tensor{randn(1, 2, 3, 4), randn(2, 2, 5, 4), randn(3, 2, 5, 4)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if r := GradCheck(tt.f, tt.inputs...); r.MaxError > gradTol {
+				t.Error(r)
+			}
+		})
+	}
+}
+
+// TestHeadsAgainstPermutes checks the per-head products against the
+// permutes and batched products they replace, on sizes whose products are
+// shared among threads.
+func TestHeadsAgainstPermutes(t *testing.T) {
+	const n, l, s, heads, d = 3, 32, 40, 4, 8 // 12 products of 10,240 multiply-adds: two threads
+	q, k, v := randn(1, n, l, heads*d), randn(2, n, s, heads*d), randn(3, n, s, heads*d)
+	split := func(x *tensor.Tensor, length int) *tensor.Tensor { // [N len heads·d] → [N·heads len d]
+		return x.Reshape(n, length, heads, d).Permute(0, 2, 1, 3).Reshape(n*heads, length, d)
+	}
+	scores := Const(q).HeadsMatMulT(Const(k), heads).Value
+	want := split(q, l).MatMulT(split(k, s)).Reshape(n, heads, l, s)
+	if !tensor.AllClose(scores, want, 1e-13, 1e-13) {
+		t.Fatalf("HeadsMatMulT: %v\nwant %v", scores, want)
+	}
+	w := scores.Softmax(-1)
+	out := Const(w).HeadsMatMul(Const(v), heads).Value
+	wantOut := w.Reshape(n*heads, l, s).MatMul(split(v, s)).Reshape(n, heads, l, d).Permute(0, 2, 1, 3).Reshape(n, l, heads*d)
+	if !tensor.AllClose(out, wantOut, 1e-13, 1e-13) {
+		t.Fatalf("HeadsMatMul: %v\nwant %v", out, wantOut)
+	}
+}
+
+func TestHeadsErrors(t *testing.T) {
+	z := func(shape ...int) *Var { return Const(tensor.Zeros(shape...)) }
+	for _, tt := range []struct {
+		f    func()
+		kind error
+		want string
+	}{
+		{func() { z(2, 3, 6).HeadsMatMulT(z(2, 4, 6), 0) }, tensor.ErrArgument, "HeadsMatMulT: 0 heads: want at least 1"},
+		{func() { z(2, 3, 6).HeadsMatMulT(z(2, 4, 6), 4) }, tensor.ErrShape, "HeadsMatMulT: [2 4 6]: 6 features are not 4 heads of equal width"},
+		{func() { z(2, 3, 6).HeadsMatMulT(z(3, 4, 6), 2) }, tensor.ErrShape, "HeadsMatMulT: [2 3 6] and [3 4 6]: want [N L 6] and [N S 6] of one batch"},
+		{func() { z(2, 3, 4).HeadsMatMulT(z(2, 4, 6), 2) }, tensor.ErrShape, "want [N L 6] and [N S 6] of one batch"},
+		{func() { z(3, 6).HeadsMatMulT(z(4, 6), 2) }, tensor.ErrShape, "HeadsMatMulT: [3 6] and [4 6]: want [N L heads·d] and [N S heads·d]"},
+		{func() { z(2, 2, 3, 5).HeadsMatMul(z(2, 4, 6), 2) }, tensor.ErrShape, "HeadsMatMul: [2 2 3 5] and [2 4 6]: want [2 2 L 4] and [2 4 6]"},
+		{func() { z(2, 3, 3, 4).HeadsMatMul(z(2, 4, 6), 2) }, tensor.ErrShape, "want [2 2 L 4]"},
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				e, ok := r.(*Error)
+				if !ok || !errors.Is(e, tt.kind) || !strings.Contains(e.Error(), tt.want) {
+					t.Errorf("panic %v; want an *autograd.Error of kind %v containing %q", r, tt.kind, tt.want)
+				}
+			}()
+			tt.f()
+		}()
+	}
+}
