@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -47,6 +48,24 @@ func TestHeadsAgainstPermutes(t *testing.T) {
 	wantOut := w.Reshape(n*heads, l, s).MatMul(split(v, s)).Reshape(n, heads, l, d).Permute(0, 2, 1, 3).Reshape(n, l, heads*d)
 	if !tensor.AllClose(out, wantOut, 1e-13, 1e-13) {
 		t.Fatalf("HeadsMatMul: %v\nwant %v", out, wantOut)
+	}
+}
+
+// TestHeadsSameOnAnyThreads checks that the per-head products and their
+// gradients are bitwise the same on one thread and four.
+func TestHeadsSameOnAnyThreads(t *testing.T) {
+	run := func(procs int) []*tensor.Tensor {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		q, k, v := Param(randn(1, 4, 32, 64)), Param(randn(2, 4, 40, 64)), Param(randn(3, 4, 40, 64))
+		out := q.HeadsMatMulT(k, 8).Softmax(-1).HeadsMatMul(v, 8)
+		out.Square().Sum().Backward()
+		return []*tensor.Tensor{out.Value, q.Grad, k.Grad, v.Grad}
+	}
+	one, four := run(1), run(4)
+	for i := range one {
+		if !tensor.Equal(one[i], four[i]) {
+			t.Errorf("result %d differs between GOMAXPROCS 1 and 4", i)
+		}
 	}
 }
 

@@ -97,6 +97,31 @@ func TestAttentionMasks(t *testing.T) {
 	}
 }
 
+// TestAttentionMasksAddUp checks that the masks are added: an attention
+// mask and a key padding mask give what their sum as one mask per sequence
+// and head gives, float values and −Inf alike.
+func TestAttentionMasksAddUp(t *testing.T) {
+	m := NewMultiheadAttention(newRNG(), 6, 2, MultiheadAttentionConfig{BatchFirst: true})
+	x, kv := autograd.Const(filled(0.3, 1, 2, 3, 6)), autograd.Const(filled(0.8, 1, 2, 4, 6))
+	attn, pad := filled(0.9, 0.5, 3, 4), filled(0.4, 0.3, 2, 4)
+	pad.Set(math.Inf(-1), 1, 2)
+	sum := tensor.Zeros(2, 2, 3, 4) // [N heads L S]
+	for n := range 2 {
+		for h := range 2 {
+			for i := range 3 {
+				for j := range 4 {
+					sum.Set(attn.At(i, j)+pad.At(n, j), n, h, i, j)
+				}
+			}
+		}
+	}
+	got, _ := m.Attend(x, kv, kv, AttentionMasks{AttnMask: attn, KeyPaddingMask: pad})
+	want, _ := m.Attend(x, kv, kv, AttentionMasks{AttnMask: sum.Reshape(4, 3, 4)})
+	if !tensor.AllClose(got.Value, want.Value, 1e-15, 1e-15) {
+		t.Errorf("two masks give %v; their sum %v", got.Value, want.Value)
+	}
+}
+
 func TestMultiheadAttentionGradients(t *testing.T) {
 	mask := filled(0.9, 0.5, 3, 4)
 	mask.Set(math.Inf(-1), 0, 2)
