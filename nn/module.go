@@ -27,7 +27,6 @@ package nn
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/minidl/minidl/autograd"
 	"github.com/minidl/minidl/tensor"
@@ -125,27 +124,10 @@ func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
 	return x
 }
 
-// Parameters returns the layers' parameters prefixed with their positions.
-func (s *Sequential) Parameters() []Param {
-	args := make([]any, 0, 2*len(s.Layers))
-	for i, l := range s.Layers {
-		args = append(args, fmt.Sprint(i), l)
-	}
-	return JoinParameters(args...)
-}
+// Parameters returns the layers' parameters prefixed with their positions,
+// as a ModuleList of them names them.
+func (s *Sequential) Parameters() []Param { return ModuleList(s.Layers).Parameters() }
 
 // String lists the layers as PyTorch prints a Sequential, a layer of your
 // own as Repr describes it.
-func (s *Sequential) String() string {
-	if len(s.Layers) == 0 {
-		return "Sequential()"
-	}
-	var b strings.Builder
-	b.WriteString("Sequential(\n")
-	for i, l := range s.Layers {
-		inner := strings.ReplaceAll(describe(l), "\n", "\n  ")
-		fmt.Fprintf(&b, "  (%d): %s\n", i, inner)
-	}
-	b.WriteString(")")
-	return b.String()
-}
+func (s *Sequential) String() string { return listString("Sequential", s.Layers) }
