@@ -1,7 +1,9 @@
 // Package nn provides the building blocks of neural networks on top of
 // package autograd: the Module interface, layers (Linear, activations,
-// Dropout, Flatten, Sequential), weight initializers, loss functions,
-// metrics, state dicts and safetensors checkpoints.
+// Dropout, Flatten, convolution, normalization, Embedding, the recurrent
+// RNN, LSTM and GRU), the containers Sequential and ModuleList, weight
+// initializers, loss functions, metrics, state dicts and safetensors
+// checkpoints.
 //
 // Everything follows PyTorch's conventions, so that a recipe carries over
 // with the same numbers: a Linear layer stores its weight as out×in and is
