@@ -4,11 +4,6 @@ package nn
 
 import "os"
 
-// lockFile reports true: this system has no advisory locks that Go's
-// standard library exposes, so saves of one target are not guarded
-// against each other.
-func lockFile(*os.File) bool { return true }
-
 // renameAndClose closes f, then renames it to path: these systems do not
 // rename an open file.
 func renameAndClose(f *os.File, path string) error {
