@@ -342,6 +342,8 @@ func (r *recurrent) run(weights []RNNWeights, x *autograd.Var, in RNNInput) (*au
 		}
 	}
 
+	r.checkWeights(op, weights)
+
 	w := sweep{cell: r.cell, steps: T, batch: N, hidden: H, batchFirst: batched && r.batchFirst, lengths: in.Lengths}
 	initial := func(s *autograd.Var, k int) *autograd.Var {
 		if s == nil {
@@ -382,6 +384,35 @@ func (r *recurrent) run(weights []RNNWeights, x *autograd.Var, in RNNInput) (*au
 		state.C = autograd.Stack(0, cs...).Reshape(stateShape...)
 	}
 	return layerIn.Reshape(outShape...), state
+}
+
+// checkWeights panics, naming the layer op, unless weights has the shapes
+// the network's settings give, as a user who replaced one might not.
+func (r *recurrent) checkWeights(op string, weights []RNNWeights) {
+	D, gh := r.directions(), r.cell.gates()*r.hidden
+	if len(weights) != r.layers*D {
+		panic(&Error{Op: op, Kind: tensor.ErrShape, Detail: fmt.Sprintf("%d sets of weights for %d layers and %d directions", len(weights), r.layers, D)})
+	}
+	shape := func(v *autograd.Var) []int {
+		if v == nil {
+			return nil
+		}
+		return v.Value.Shape()
+	}
+	for k, w := range weights {
+		width := r.in
+		if k >= D {
+			width = D * r.hidden
+		}
+		want := [][]int{{gh, width}, {gh, r.hidden}, {gh}, {gh}}
+		if !r.bias {
+			want[2], want[3] = nil, nil
+		}
+		got := [][]int{shape(w.IH), shape(w.HH), shape(w.BiasIH), shape(w.BiasHH)}
+		if !slices.EqualFunc(got, want, slices.Equal) {
+			panic(&Error{Op: op, Kind: tensor.ErrShape, Detail: fmt.Sprintf("weights %d (IH, HH, BiasIH, BiasHH) have shapes %v; want %v", k, got, want)})
+		}
+	}
 }
 
 // run records the sweep over xp, the input projection of every step, with

@@ -341,6 +341,16 @@ func TestRecurrentBadArguments(t *testing.T) {
 		{func() { lstm.Run(x, RNNInput{Lengths: []int{5}}) }, tensor.ErrShape, "1 lengths for a batch of 2 sequences"},
 		{func() { lstm.Run(x, RNNInput{Lengths: []int{5, 6}}) }, tensor.ErrIndex, "length 6 of sequence 1: want one in [0, 5]"},
 		{func() { gru.Run(x, RNNInput{Lengths: []int{-1, 0, 1, 2, 3}}) }, tensor.ErrIndex, "length -1 of sequence 0: want one in [0, 2]"},
+		{func() {
+			bad := NewLSTM(newRNG(), 3, 4, RNNConfig{NumLayers: 2})
+			bad.Weights[1].BiasHH = nil
+			bad.Forward(x)
+		}, tensor.ErrShape, "weights 1 (IH, HH, BiasIH, BiasHH) have shapes [[16 4] [16 4] [16] []]; want [[16 4] [16 4] [16] [16]]"},
+		{func() {
+			bad := NewGRU(newRNG(), 3, 4, RNNConfig{})
+			bad.Weights = append(bad.Weights, bad.Weights[0])
+			bad.Forward(x)
+		}, tensor.ErrShape, "2 sets of weights for 1 layers and 1 directions"},
 		{func() { NewLSTM(newRNG(), 0, 4, RNNConfig{}) }, tensor.ErrArgument, "NewLSTM: in 0 and hidden 4 features must be positive"},
 		{func() { NewGRU(newRNG(), 3, -1, RNNConfig{}) }, tensor.ErrArgument, "must be positive"},
 		{func() { NewRNN(newRNG(), 3, 4, RNNConfig{NumLayers: -2}) }, tensor.ErrArgument, "-2 layers"},
