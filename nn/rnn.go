@@ -415,56 +415,6 @@ func (r *recurrent) checkWeights(op string, weights []RNNWeights) {
 	}
 }
 
-// run records the sweep over xp, the input projection of every step, with
-// the weights wt and the initial states h0 and c0 ([batch hidden] or nil)
-// as one operation, and returns its outputs [rows hidden] and final
-// states [batch hidden] (cn is nil but for an LSTM).
-func (w sweep) run(xp *autograd.Var, wt RNNWeights, h0, c0 *autograd.Var) (y, hn, cn *autograd.Var) {
-	// The operation's inputs, and where each of xp, W_hh, b_hh, h0 and c0
-	// is among them (-1 if absent).
-	inputs := []*autograd.Var{xp, wt.HH}
-	at := [5]int{0, 1, -1, -1, -1}
-	for i, v := range []*autograd.Var{wt.BiasHH, h0, c0} {
-		if v != nil {
-			at[2+i] = len(inputs)
-			inputs = append(inputs, v)
-		}
-	}
-	data := func(i int) []float64 {
-		if at[i] < 0 {
-			return nil
-		}
-		return inputs[at[i]].Value.Data()
-	}
-	// Whether the result will record a graph, which autograd decides (a
-	// NoGrad input anywhere means no): only then are the states of every
-	// step kept for the backward pass.
-	keep := autograd.Custom(tensor.Zeros(0), nil, inputs...).RequiresGrad()
-	out := tensor.Zeros(w.outRows(), w.hidden)
-	mem := w.forward64(data(0), data(1), data(2), data(3), data(4), out.Data(), keep)
-	packed := autograd.Custom(out, func(g *tensor.Tensor) []*tensor.Tensor {
-		var want [5]bool
-		for i, a := range at {
-			want[i] = a >= 0 && inputs[a].RequiresGrad()
-		}
-		gr := w.backward64(mem, data(1), g.Data(), want)
-		grads := make([]*tensor.Tensor, len(inputs))
-		for i, d := range [][]float64{gr.xp, gr.whh, gr.bhh, gr.h0, gr.c0} {
-			if want[i] {
-				grads[at[i]] = tensor.New(d, inputs[at[i]].Value.Shape()...)
-			}
-		}
-		return grads
-	}, inputs...)
-	rows := w.steps * w.batch
-	y = packed.Slice(0, 0, rows)
-	hn = packed.Slice(0, rows, rows+w.batch)
-	if w.cell == cellLSTM {
-		cn = packed.Slice(0, rows+w.batch, rows+2*w.batch)
-	}
-	return y, hn, cn
-}
-
 // parameters names weights as PyTorch does.
 func (r *recurrent) parameters(weights []RNNWeights) []Param {
 	ps := make([]Param, 0, 4*len(weights))

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 
+	"github.com/minidl/minidl/autograd"
 	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/tensor"
 )
@@ -110,16 +111,76 @@ type sweepMemory[E float] struct {
 // strides, as gemm.Gemm does.
 type product[E float] func(transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int, add bool)
 
-// forward runs the sweep. xp holds the input projection, [rows gates·H];
-// whh is [gates·H H], bhh [gates·H] or nil, h0 and c0 [batch H] or nil for
-// zeros. It writes out, outRows() × H and zero on entry: each step's
-// output (left zero past a sequence's end), the final hidden state and,
-// for an LSTM, the final cell state. With keep, it returns what backward needs; without, it keeps
-// only the current state.
-func (w *sweep) forward64(xp, whh, bhh, h0, c0, out []float64, keep bool) sweepMemory[float64] {
-	return sweepForward(w, gemm.Gemm, xp, whh, bhh, h0, c0, out, keep)
+// dtype is how a sweep reaches tensors of its element type E: their
+// values, a tensor made from values, and the matrix product.
+type dtype[E float] struct {
+	values  func(*tensor.Tensor) []E
+	tensor  func([]E, ...int) *tensor.Tensor
+	product product[E]
 }
 
+// run records the sweep over xp, the input projection of every step, with
+// the weights wt and the initial states h0 and c0 ([batch hidden] or nil)
+// as one operation, and returns its outputs [rows hidden] and final
+// states [batch hidden] (cn is nil but for an LSTM).
+func (w sweep) run(xp *autograd.Var, wt RNNWeights, h0, c0 *autograd.Var) (y, hn, cn *autograd.Var) {
+	return record(w, dtype[float64]{(*tensor.Tensor).Data, tensor.New, gemm.Gemm}, xp, wt, h0, c0)
+}
+
+// record is run for tensors of element type E.
+func record[E float](w sweep, dt dtype[E], xp *autograd.Var, wt RNNWeights, h0, c0 *autograd.Var) (y, hn, cn *autograd.Var) {
+	// The operation's inputs, and where each of xp, W_hh, b_hh, h0 and c0
+	// is among them (-1 if absent).
+	inputs := []*autograd.Var{xp, wt.HH}
+	at := [5]int{0, 1, -1, -1, -1}
+	for i, v := range []*autograd.Var{wt.BiasHH, h0, c0} {
+		if v != nil {
+			at[2+i] = len(inputs)
+			inputs = append(inputs, v)
+		}
+	}
+	values := func(i int) []E {
+		if at[i] < 0 {
+			return nil
+		}
+		return dt.values(inputs[at[i]].Value)
+	}
+	// Whether the result will record a graph, which autograd decides (a
+	// NoGrad input anywhere means no): only then are the states of every
+	// step kept for the backward pass.
+	keep := autograd.Custom(tensor.Zeros(0), nil, inputs...).RequiresGrad()
+	out := make([]E, w.outRows()*w.hidden)
+	mem := sweepForward(&w, dt.product, values(0), values(1), values(2), values(3), values(4), out, keep)
+	packed := autograd.Custom(dt.tensor(out, w.outRows(), w.hidden), func(g *tensor.Tensor) []*tensor.Tensor {
+		var want [5]bool
+		for i, a := range at {
+			want[i] = a >= 0 && inputs[a].RequiresGrad()
+		}
+		gr := sweepBackward(&w, dt.product, mem, values(1), dt.values(g), want)
+		grads := make([]*tensor.Tensor, len(inputs))
+		for i, d := range [][]E{gr.xp, gr.whh, gr.bhh, gr.h0, gr.c0} {
+			if want[i] {
+				grads[at[i]] = dt.tensor(d, inputs[at[i]].Value.Shape()...)
+			}
+		}
+		return grads
+	}, inputs...)
+	rows := w.steps * w.batch
+	y = packed.Slice(0, 0, rows)
+	hn = packed.Slice(0, rows, rows+w.batch)
+	if w.cell == cellLSTM {
+		cn = packed.Slice(0, rows+w.batch, rows+2*w.batch)
+	}
+	return y, hn, cn
+}
+
+// sweepForward runs the sweep, with mm for its products. xp holds the
+// input projection, [rows gates·H]; whh is [gates·H H], bhh [gates·H] or
+// nil, h0 and c0 [batch H] or nil for zeros. It writes out, outRows() × H
+// and zero on entry: each step's output (left zero past a sequence's end),
+// the final hidden state and, for an LSTM, the final cell state. With
+// keep, it returns what sweepBackward needs; without, it keeps only the
+// current state.
 func sweepForward[E float](w *sweep, mm product[E], xp, whh, bhh, h0, c0, out []E, keep bool) sweepMemory[E] {
 	T, N, H := w.steps, w.batch, w.hidden
 	gh, sh, nh := w.cell.gates()*H, w.cell.saved()*H, N*H
@@ -249,14 +310,10 @@ type sweepGrads[E float] struct {
 	xp, whh, bhh, h0, c0 []E
 }
 
-// backward returns the gradients of the sweep's inputs given g, the
+// sweepBackward returns the gradients of the sweep's inputs given g, the
 // gradient of its result (outRows() × H), from the memory of its forward
 // pass. want says which inputs need one, in the order xp, whh, bhh, h0,
 // c0.
-func (w *sweep) backward64(mem sweepMemory[float64], whh, g []float64, want [5]bool) sweepGrads[float64] {
-	return sweepBackward(w, gemm.Gemm, mem, whh, g, want)
-}
-
 func sweepBackward[E float](w *sweep, mm product[E], mem sweepMemory[E], whh, g []E, want [5]bool) sweepGrads[E] {
 	T, N, H := w.steps, w.batch, w.hidden
 	gh, sh, nh := w.cell.gates()*H, w.cell.saved()*H, N*H
