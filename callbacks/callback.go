@@ -31,9 +31,11 @@
 package callbacks
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -95,6 +97,13 @@ type Run struct {
 	// Keys lists every name the epoch logs will carry, so that a callback
 	// can reject, before training starts, a name that will never appear.
 	Keys []string
+	// ID is the run's identity (NewRunID), the same in a resumed run as in
+	// the run it continues: train.Fit draws one for a new run and keeps it
+	// in its run checkpoint. Callbacks mark the files they write with it
+	// (ModelCheckpoint), so that they never delete a file another run
+	// wrote. A hand-written loop that resumes a run sets it to the saved
+	// one; left empty, a callback that needs one draws its own.
+	ID string
 
 	stopping  bool
 	reason    StopReason
@@ -102,6 +111,16 @@ type Run struct {
 	stopEpoch int
 	live      *ProgressBar // the bar drawing a live line, if any
 }
+
+// NewRunID returns a new run identity: 26 random letters and digits (128
+// bits from crypto/rand), so that no two runs share one.
+func NewRunID() string { return rand.Text() }
+
+// ValidRunID reports whether id is an identity a run can have: 1 to 64
+// ASCII letters, digits, - and _.
+func ValidRunID(id string) bool { return runID.MatchString(id) }
+
+var runID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Printf writes a message for the user to w (os.Stderr if w is nil) on a
 // line of its own: a progress bar's live line is ended first. Callbacks
@@ -122,12 +141,15 @@ func (r *Run) Printf(w io.Writer, format string, args ...any) {
 
 // Stop asks the loop to end the run after the current batch (at batch
 // level) or epoch. The first call decides the run's reason and message;
-// later calls are ignored.
+// later calls are ignored. It panics with a *ConfigError on a reason of
+// more than MaxReasonLen characters or other than lower-case letters,
+// digits and _, and cuts a message to MaxMessageLen bytes.
 func (r *Run) Stop(reason StopReason, message string) {
+	checkReason("Run.Stop", reason)
 	if r.stopping {
 		return
 	}
-	r.stopping, r.reason, r.message, r.stopEpoch = true, reason, message, r.Epoch
+	r.stopping, r.reason, r.message, r.stopEpoch = true, reason, cutMessage(message), r.Epoch
 }
 
 // Stopping reports whether Stop has been called.

@@ -384,3 +384,36 @@ func TestCSVLoggerResumed(t *testing.T) {
 		t.Errorf("resumed log:\n%s", b)
 	}
 }
+
+// TestCSVLoggerResumedAfterATornRow: a row cut short by a crash (the
+// file's last line, without its line end) is dropped when the run resumes,
+// as a journal drops a torn record, and the complete rows stay; a file
+// broken elsewhere is still refused.
+func TestCSVLoggerResumedAfterATornRow(t *testing.T) {
+	for _, tt := range []struct{ name, before, want string }{
+		{"a torn row", "epoch,loss\n0,1\n1,0.5\n2,0.", "epoch,loss\n0,1\n1,0.5\n2,0.25\n"},
+		{"a torn row of every field", "epoch,loss\n0,1\n1,0.5\n2,0.4", "epoch,loss\n0,1\n1,0.5\n2,0.25\n"},
+		{"a torn row of an epoch kept", "epoch,loss\n0,1\n1,0", "epoch,loss\n0,1\n2,0.25\n"},
+		{"a torn quoted field", "epoch,loss\n0,1\n1,0.5\n\"2", "epoch,loss\n0,1\n1,0.5\n2,0.25\n"},
+		{"a torn header", "epoch,lo", "epoch,loss\n2,0.25\n"},
+	} {
+		path := filepath.Join(t.TempDir(), "log.csv")
+		os.WriteFile(path, []byte(tt.before), 0o644)
+		c := NewCSVLogger(CSVLoggerConfig{Path: path})
+		r := &Run{Resumed: true, InitialEpoch: 2}
+		if err := c.OnTrainBegin(r); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		c.OnEpochEnd(r, 2, Logs{"loss": 0.25})
+		c.OnTrainEnd(r)
+		if b, _ := os.ReadFile(path); string(b) != tt.want {
+			t.Errorf("%s: the resumed log is\n%s\nwant\n%s", tt.name, b, tt.want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "log.csv")
+	os.WriteFile(path, []byte("epoch,loss\n0,1\n\"1,0.5\n2,0.4\n"), 0o644)
+	if err := NewCSVLogger(CSVLoggerConfig{Path: path}).OnTrainBegin(&Run{Resumed: true, InitialEpoch: 2}); err == nil {
+		t.Errorf("a log broken before its last line was resumed")
+	}
+}

@@ -35,6 +35,7 @@ type EarlyStopping struct {
 
 	model       nn.Module
 	bestWeights *nn.StateDict
+	misfit      error // why the loaded best weights do not fit model, if they do not
 	smooth      smoother
 	also        alsoMonitors
 
@@ -53,7 +54,7 @@ type EarlyStopping struct {
 func (e *EarlyStopping) Reset() {
 	e.tracker.Reset()
 	e.progress = Progress{Monitor: e.cfg.Monitor, Lowest: math.Inf(1), BestEpoch: -1}
-	e.bestWeights = nil
+	e.bestWeights, e.misfit = nil, nil
 	e.smooth.reset()
 	e.also.reset()
 	e.stoppedEpoch, e.reason, e.message, e.err = -1, NotStopped, "", nil
@@ -62,7 +63,17 @@ func (e *EarlyStopping) Reset() {
 
 // Watch sets the model whose weights are snapshotted at each improvement
 // when RestoreBestWeights is set. Fit does this at the start of training.
-func (e *EarlyStopping) Watch(m nn.Module) { e.model = m }
+// Best weights loaded by LoadState are checked against the model here (or
+// in LoadState, if it comes after): if they do not fit it, the next
+// observation and OnTrainBegin fail with a *StateError.
+func (e *EarlyStopping) Watch(m nn.Module) {
+	e.model, e.misfit = m, nil
+	if e.bestWeights != nil && m != nil {
+		if err := sameLayout(e.bestWeights, nn.StateOf(m)); err != nil {
+			e.misfit = &StateError{Op: "EarlyStopping.Watch", Field: stateWeights, Detail: fmt.Sprintf("the saved best weights do not fit the model: %v", err)}
+		}
+	}
+}
 
 // OnTrainBegin resets the state (unless the run resumes a saved one),
 // watches the run's model and checks that the monitored names will be
@@ -99,6 +110,9 @@ func (e *EarlyStopping) OnTrainBegin(r *Run) error {
 
 // ready returns the error that keeps the callback from observing, if any.
 func (e *EarlyStopping) ready() error {
+	if e.misfit != nil {
+		return e.misfit
+	}
 	if e.modeErr != nil {
 		return configErrorf("EarlyStopping", "%v", e.modeErr)
 	}
@@ -127,7 +141,7 @@ func (e *EarlyStopping) OnEpochEnd(r *Run, epoch int, logs Logs) error {
 func (e *EarlyStopping) OnTrainEnd(r *Run) error {
 	if e.reason == NotStopped && r.Stopping() {
 		e.reason = r.StopReason()
-		if e.reason != StopCancelled && e.reason != StopMaxEpochs {
+		if e.reason != StopCancelled && e.reason != StopMaxEpochs && e.reason != StopError {
 			e.reason = StopCallback
 		}
 	}
@@ -258,8 +272,11 @@ func (e *EarlyStopping) syncProgress() {
 	}
 }
 
+// stop records a stop, its reason checked and its message cut to what a
+// saved state holds (MaxReasonLen, MaxMessageLen).
 func (e *EarlyStopping) stop(epoch int, reason StopReason, msg string) bool {
-	e.stoppedEpoch, e.reason, e.message = epoch, reason, msg
+	checkReason("EarlyStopping: a rule", reason)
+	e.stoppedEpoch, e.reason, e.message = epoch, reason, cutMessage(msg)
 	return true
 }
 

@@ -14,8 +14,8 @@ func (e *EarlyStopping) Stopped() bool { return e.stoppedEpoch >= 0 }
 func (e *EarlyStopping) StoppedEpoch() int { return e.stoppedEpoch }
 
 // StopReason returns why training stopped: this callback's rule, or, after
-// training ends, StopCancelled, StopMaxEpochs or StopCallback if something
-// else ended it; NotStopped otherwise.
+// training ends, StopCancelled, StopMaxEpochs, StopError (the run failed)
+// or StopCallback if something else ended it; NotStopped otherwise.
 func (e *EarlyStopping) StopReason() StopReason { return e.reason }
 
 // Best returns the best monitored value seen (±Inf before any): Monitor's

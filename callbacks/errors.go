@@ -3,6 +3,8 @@ package callbacks
 import (
 	"errors"
 	"fmt"
+
+	"github.com/minidl/minidl/internal/quote"
 )
 
 // ErrConfig is the kind of every *ConfigError: errors.Is(err, ErrConfig)
@@ -44,12 +46,13 @@ func check(op string, ok bool, format string, args ...any) {
 type StateError struct {
 	Op     string // "EarlyStopping.LoadState", …
 	Field  string // the entry of the state
-	Detail string
+	Detail string // what is wrong, quoting at most a short excerpt of the state
 }
 
-// Error returns the message.
+// Error returns the message, with the entry's name cut short: a saved
+// state comes from outside the program.
 func (e *StateError) Error() string {
-	return fmt.Sprintf("callbacks: %s: %q: %s", e.Op, e.Field, e.Detail)
+	return fmt.Sprintf("callbacks: %s: %s: %s", e.Op, quote.Text(e.Field), e.Detail)
 }
 
 // Is reports whether target is ErrState.

@@ -2,6 +2,7 @@ package callbacks
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -21,7 +22,9 @@ import (
 // Keras's CSVLogger. With Append, an existing file is continued: its header
 // is kept, not written again, and its columns are used, so that a resumed
 // run lines up with the rows before it (a name the header lacks is dropped,
-// a column the logs lack is written as NA).
+// a column the logs lack is written as NA). A resumed run (Run.Resumed)
+// always continues the file, after dropping the rows of the epochs it runs
+// again and a last row that a crash cut short.
 type CSVLogger struct {
 	Base
 	cfg     CSVLoggerConfig
@@ -88,7 +91,10 @@ func (c *CSVLogger) OnTrainBegin(r *Run) error {
 
 // dropRowsFrom removes from the log at path the rows of epochs from first
 // on: a run resumed from its checkpoint may have logged an epoch it then
-// did not checkpoint, and logs it again. The file is replaced atomically.
+// did not checkpoint, and logs it again. A last line without its line end
+// is a row (or header) that a crash cut short, since every row CSVLogger
+// writes ends one: it is dropped too, as a journal drops a torn record,
+// and the complete rows kept. The file is replaced atomically.
 func dropRowsFrom(path string, sep rune, first int) error {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -97,7 +103,11 @@ func dropRowsFrom(path string, sep rune, first int) error {
 	if err != nil {
 		return err
 	}
-	r := csv.NewReader(strings.NewReader(string(b)))
+	complete := b[:bytes.LastIndexByte(b, '\n')+1]
+	if len(complete) == 0 { // not even a whole header: nothing to keep
+		return replaceFile(path, nil)
+	}
+	r := csv.NewReader(bytes.NewReader(complete))
 	r.Comma = sep
 	rows, err := r.ReadAll()
 	if err != nil || len(rows) == 0 {
@@ -113,21 +123,34 @@ func dropRowsFrom(path string, sep rune, first int) error {
 			kept = append(kept, row)
 		}
 	}
-	if len(kept) == len(rows) {
+	if len(kept) == len(rows) && len(complete) == len(b) {
 		return nil
 	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Comma = sep
+	w.WriteAll(kept)
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return replaceFile(path, buf.Bytes())
+}
+
+// replaceFile writes b to path through a temporary file in its folder,
+// synced and renamed over it.
+func replaceFile(path string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
-	w := csv.NewWriter(tmp)
-	w.Comma = sep
-	w.WriteAll(kept)
-	if err := errors.Join(w.Error(), tmp.Sync(), tmp.Close()); err != nil {
-		os.Remove(tmp.Name())
-		return err
+	_, err = tmp.Write(b)
+	if err = errors.Join(err, tmp.Sync(), tmp.Close()); err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	return os.Rename(tmp.Name(), path)
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 // maxHeader bounds the header line CSVLogger reads from a file it appends

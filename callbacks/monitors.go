@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
 )
@@ -143,6 +144,9 @@ func (a *alsoMonitors) load(_ *nn.StateDict, meta map[string]string) error {
 			m[k] = meta[prefix+k]
 		}
 		if err := loadTracker(op, m, &trackers[i], trackers[i].Mode, a.names[i]); err != nil {
+			if se, ok := err.(*StateError); ok {
+				se.Field = prefix + se.Field // the entry's name in the state
+			}
 			return err
 		}
 	}
@@ -158,7 +162,7 @@ func (a *alsoMonitors) load(_ *nn.StateDict, meta map[string]string) error {
 	for _, s := range texts {
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return &StateError{Op: op, Field: "also.best", Detail: fmt.Sprintf("%s is not a number", quote(s))}
+			return &StateError{Op: op, Field: "also.best", Detail: fmt.Sprintf("%s is not a number", quote.Text(s))}
 		}
 		best = append(best, v)
 	}

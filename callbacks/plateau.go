@@ -76,8 +76,10 @@ func (p *ReduceLROnPlateau) OnTrainBegin(r *Run) error {
 	return err
 }
 
-// OnEpochEnd applies the plateau rule.
+// OnEpochEnd applies the plateau rule. It panics with a *ConfigError on a
+// negative epoch: epochs are numbered from 0.
 func (p *ReduceLROnPlateau) OnEpochEnd(r *Run, epoch int, logs Logs) error {
+	check("ReduceLROnPlateau.OnEpochEnd", epoch >= 0, "epoch %d is negative: epochs are numbered from 0", epoch)
 	current, ok := logs[p.cfg.Monitor]
 	if !ok {
 		return nil

@@ -15,7 +15,9 @@ import (
 // EarlyStoppingConfig.Rules, and needs no change to EarlyStopping.
 //
 // A rule reads only its Progress argument, so that it gives the same answer
-// when a run is resumed or a recorded curve replayed.
+// when a run is resumed or a recorded curve replayed. Its reason and
+// message are saved with the run, and bounded when given (see
+// MaxReasonLen).
 type Rule interface {
 	Check(p *Progress) (StopReason, string)
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/tensor"
 )
@@ -68,9 +69,9 @@ func (s *smoother) load(t *nn.StateDict, meta map[string]string) error {
 	const op = "EarlyStopping.LoadState"
 	s.reset()
 	if text, ok := meta["smooth_ema"]; ok && s.alpha > 0 {
-		v, err := strconv.ParseFloat(text, 64)
-		if err != nil || !finite(v) {
-			return &StateError{Op: op, Field: "smooth_ema", Detail: fmt.Sprintf("%s is not a finite number", quote(text))}
+		v, err := strconv.ParseFloat(text, 64) // not finite after non-finite values (AllowNonFinite)
+		if err != nil {
+			return &StateError{Op: op, Field: "smooth_ema", Detail: fmt.Sprintf("%s is not a number", quote.Text(text))}
 		}
 		s.ema, s.seen = v, true
 	}

@@ -3,11 +3,11 @@ package callbacks
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/tensor"
 )
@@ -25,9 +25,6 @@ const (
 
 // the scalars of the metadata, in the order they are written.
 var stateScalars = []string{"best", "best_epoch", "wait", "stopped_epoch", "reason", "message"}
-
-// maxStateEpoch bounds the epoch numbers a saved state may hold.
-const maxStateEpoch = 1 << 40
 
 // State returns the callback's state, the best weights included, so that a
 // run can resume: the tensors and the metadata to write beside them.
@@ -54,8 +51,6 @@ func (e *EarlyStopping) State() (*nn.StateDict, map[string]string) {
 	return s, meta
 }
 
-var reasonName = regexp.MustCompile(`^[a-z0-9_]{0,64}$`)
-
 // LoadState restores a state returned by State, into a callback of the
 // same configuration. It checks every entry (present, of the right shape
 // and range, consistent with the others) and returns a *StateError naming
@@ -72,25 +67,25 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 	}
 	ints := map[string]int{}
 	for _, k := range []string{"best_epoch", "wait", "stopped_epoch"} {
-		v, err := strconv.ParseInt(meta[k], 10, 64)
-		if err != nil || v < -1 || v > maxStateEpoch {
-			return bad(k, "%s is not an epoch count in [-1, %d]", quote(meta[k]), maxStateEpoch)
+		v, err := strconv.ParseInt(meta[k], 10, 0)
+		if err != nil || v < -1 {
+			return bad(k, "%s is not an epoch count of at least -1", quote.Text(meta[k]))
 		}
 		ints[k] = int(v)
 	}
 	best, err := strconv.ParseFloat(meta["best"], 64)
 	if err != nil || math.IsNaN(best) {
-		return bad("best", "%s is not a number", quote(meta["best"]))
+		return bad("best", "%s is not a number", quote.Text(meta["best"]))
 	}
 	reason := StopReason(meta["reason"])
-	if !reasonName.MatchString(meta["reason"]) {
-		return bad("reason", "%s is not a stop reason (lower-case letters, digits and _)", quote(meta["reason"]))
+	if !reason.Valid() {
+		return bad("reason", "%s is not a stop reason (at most %d lower-case letters, digits and _)", quote.Text(meta["reason"]), MaxReasonLen)
 	}
 	if (reason == NotStopped) != (ints["stopped_epoch"] < 0) {
 		return bad("reason", "%q does not agree with stopped_epoch %d", reason, ints["stopped_epoch"])
 	}
-	if len(meta["message"]) > 4096 {
-		return bad("message", "%d bytes, more than a message holds", len(meta["message"]))
+	if len(meta["message"]) > MaxMessageLen {
+		return bad("message", "%d bytes, more than the %d a message holds", len(meta["message"]), MaxMessageLen)
 	}
 	values, err := stateVector(s, stateValues, op)
 	if err != nil {
@@ -181,13 +176,4 @@ func stateVector(s *nn.StateDict, name, op string) ([]float64, error) {
 		return nil, &StateError{Op: op, Field: name, Detail: fmt.Sprintf("shape %v, want a vector", t.Shape())}
 	}
 	return append([]float64{}, t.Data()...), nil
-}
-
-// quote quotes a user's text for an error, cut to 40 characters.
-func quote(s string) string {
-	const most = 40
-	if r := []rune(s); len(r) > most {
-		return strconv.Quote(string(r[:most])) + "…"
-	}
-	return strconv.Quote(s)
 }

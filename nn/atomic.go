@@ -1,10 +1,15 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/minidl/minidl/internal/flock"
 )
 
 // writeFileAtomic writes a file through write, replacing path only once
@@ -12,24 +17,33 @@ import (
 // any point leaves the previous file whole.
 //
 // The bytes go first to a temporary file in the same folder whose name is
-// derived from the target's (".name.tmp"), so that a process killed
-// mid-write leaves at most one temporary per target, which the next save
-// of the target reuses. A save holds a lock on that temporary while it
-// writes (where the system has advisory locks); a second save of the same
-// target at the same moment writes to a temporary of its own instead.
+// derived from the target's: ".name.tmp", or, while other saves of the
+// target hold that one, ".name.tmp1", ".name.tmp2", …, the first that no
+// save holds. A save holds a lock on its temporary while it writes (where
+// the system has advisory locks), and a process killed mid-write loses its
+// lock, so the temporaries it leaves are taken over by the next saves:
+// there are never more than the saves that ran at once. A save that
+// succeeds removes the temporaries of its target that no save holds (left
+// by a killed save, or by an older minidl's random names); one that fails
+// removes its own.
 func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return fmt.Errorf("saving %s: folder %s does not exist", path, dir)
 	}
-	f, err := openTemp(path)
+	f, locked, err := openTemp(path)
 	if err != nil {
 		return fmt.Errorf("saving %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+			if locked { // remove it while it is ours, before another save takes it
+				os.Remove(f.Name())
+				f.Close()
+			} else {
+				f.Close()
+				os.Remove(f.Name())
+			}
 		}
 	}()
 	if err = write(f); err != nil {
@@ -50,29 +64,78 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 		d.Sync()
 		d.Close()
 	}
+	if locked {
+		removeStale(path)
+	}
 	return nil
 }
 
-// openTemp opens the temporary file for a save of path, locked and empty:
-// the one derived from path, or, if another save holds it, a new one.
-func openTemp(path string) (*os.File, error) {
+// maxTemps bounds the saves of one target that may run at once.
+const maxTemps = 64
+
+// tempName returns the name of the i-th temporary file of path.
+func tempName(path string, i int) string {
 	name := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, err
+	if i > 0 {
+		name += strconv.Itoa(i)
 	}
-	// The lock must be on the file that still has the name: another save may
-	// have renamed it over the target (and let go of it) between our open
-	// and our lock, and that file is now the checkpoint itself.
-	if lockFile(f) && stillNamed(f, name) {
+	return name
+}
+
+// openTemp opens a temporary file for a save of path, empty, and reports
+// whether it holds the file's lock: the first of path's temporaries that
+// no other save holds. Where files cannot be locked, it is the first,
+// unguarded.
+func openTemp(path string) (f *os.File, locked bool, err error) {
+	for i := range maxTemps {
+		name := tempName(path, i)
+		f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, false, err
+		}
+		switch err := flock.TryLock(f); {
+		// The lock must be on the file that still has the name: another
+		// save may have renamed it over the target (and let go of it), or
+		// removed it as stale, between our open and our lock.
+		case err == nil && stillNamed(f, name):
+			locked = true
+		case err == nil || errors.Is(err, flock.ErrLocked):
+			f.Close()
+			continue
+		}
 		if err := f.Truncate(0); err != nil {
 			f.Close()
-			return nil, err
+			return nil, false, err
 		}
-		return f, nil
+		return f, locked, nil
 	}
-	f.Close()
-	return os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	return nil, false, fmt.Errorf("more than %d saves of it at once", maxTemps)
+}
+
+// removeStale removes the temporaries of path that no save holds: those a
+// killed save left, named as tempName names them or, from older versions,
+// with random digits.
+func removeStale(path string) {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || strings.Trim(rest, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			continue
+		}
+		if flock.TryLock(f) == nil && stillNamed(f, name) {
+			os.Remove(name) // while locked: no save can be writing it
+		}
+		f.Close()
+	}
 }
 
 // stillNamed reports whether name is the file f has open.

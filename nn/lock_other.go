@@ -2,16 +2,7 @@
 
 package nn
 
-import (
-	"os"
-
-	"github.com/minidl/minidl/internal/flock"
-)
-
-// lockFile reports true: this system has no advisory locks that Go's
-// standard library exposes, so saves of one target are not guarded
-// against each other.
-func lockFile(f *os.File) bool { return flock.TryLock(f) }
+import "os"
 
 // renameAndClose closes f, then renames it to path: these systems do not
 // rename an open file.

@@ -47,7 +47,8 @@ type MomentumOptimizer interface {
 // of TotalSteps batches ends on step TotalSteps, whose rate no batch uses:
 // as in PyTorch it extrapolates the last phase, except that where a linear
 // anneal would give a negative rate it gives the final rate. A Step beyond
-// that panics, as PyTorch raises.
+// that panics, as PyTorch raises (Limit returns TotalSteps, and train.Fit
+// refuses a cycle its run would overrun before the first batch).
 func NewOneCycleLR(opt Optimizer, cfg OneCycleConfig) *Schedule {
 	check("OneCycleLR", cfg.MaxLRs == nil || cfg.MaxLR == 0, "both MaxLR and MaxLRs are set: want one of them")
 	check("OneCycleLR", cfg.MaxLRs != nil || (cfg.MaxLR > 0 && !math.IsInf(cfg.MaxLR, 0)), "max rate %v: want a positive number", cfg.MaxLR)
@@ -103,7 +104,7 @@ func NewOneCycleLR(opt Optimizer, cfg OneCycleConfig) *Schedule {
 		anneal = func(a, b, f float64) float64 { return (b-a)*f + a }
 	}
 	lrs := make([]float64, len(peaks))
-	return newSchedule(opt, func(e int) {
+	s := newSchedule(opt, func(e int) {
 		check("OneCycleLR", e <= cfg.TotalSteps, "step %d is past the %d total steps", e, cfg.TotalSteps)
 		step, start := float64(e), 0.0
 		for i, p := range phases {
@@ -125,4 +126,6 @@ func NewOneCycleLR(opt Optimizer, cfg OneCycleConfig) *Schedule {
 		}
 		panic("unreachable")
 	})
+	s.limit = cfg.TotalSteps
+	return s
 }

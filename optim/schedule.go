@@ -17,6 +17,7 @@ import (
 type Schedule struct {
 	opt   Optimizer
 	epoch int
+	limit int // the last step Step may reach, 0 for no end
 	// set sets the optimizer's rates for epoch; epoch 0 is the rate set
 	// when the schedule is made.
 	set func(epoch int)
@@ -62,6 +63,12 @@ func (s *Schedule) LR() float64 { return s.opt.LR() }
 
 // Epoch returns the number of Steps taken.
 func (s *Schedule) Epoch() int { return s.epoch }
+
+// Limit returns the last step the schedule can reach (a Step past it
+// panics), or 0 if it has no end: OneCycleLR's TotalSteps. A training loop
+// that knows its number of steps can refuse a schedule too short before the
+// first (train.Fit does).
+func (s *Schedule) Limit() int { return s.limit }
 
 // SetEpoch sets the number of Steps taken, for a resumed run whose
 // optimizer state (its rate) is loaded too; it does not change the rate.

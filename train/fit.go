@@ -74,14 +74,18 @@ type Config struct {
 	InitialEpoch int
 	// Checkpoint, if set, is a file that Fit writes after every epoch (after
 	// the callbacks and the schedule's step), atomically: the model, the
-	// optimizer, the schedule's step count, the state of every Stateful
-	// callback (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, History),
-	// the RandomSources and the epoch to run next.
+	// optimizer, the schedules' step counts, the state of every Stateful
+	// callback (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, History,
+	// CurveRecorder), the RandomSources, the run's identity (Run.ID) and the
+	// epoch to run next.
 	Checkpoint string
 	// Resume continues the run saved in Checkpoint, if the file exists:
 	// everything is loaded back and training goes on from the next epoch,
 	// so that an interrupted run ends as the uninterrupted one would have,
-	// to the bit. Without the file, training starts afresh.
+	// to the bit. Without the file, training starts afresh. A checkpoint
+	// whose pieces are not this run's (other callbacks, random sources or
+	// schedules, another model, an entry no run writes) is an error, and
+	// then nothing is loaded.
 	Resume bool
 	// RandomSources are the sources behind the run's random choices (the
 	// Loader's shuffling, Dropout), saved and restored with the checkpoint:
@@ -107,8 +111,15 @@ type Config struct {
 // returns the history so far with the context's error. The weights are
 // never left half-updated.
 //
-// Invalid configuration, a monitored name that no log will carry, or an
-// empty loader is reported as an error before the first epoch.
+// Invalid configuration, a monitored name that no log will carry, an
+// empty loader, or a schedule with an end (optim.NewOneCycleLR) that the
+// run's steps would overrun is reported as an error before the first
+// epoch. A panic during the run (in the model, the loss or a callback) runs
+// the callbacks' OnTrainEnd, the run stopped with callbacks.StopError, and
+// then goes on up unchanged: Go code does not turn a bug into an error. A run that
+// ends on an error is stopped with callbacks.StopError (and the error's
+// message) before the callbacks' OnTrainEnd, so that they and the History
+// see that it failed.
 func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, error) {
 	hist := &callbacks.History{StoppedEpoch: -1}
 	if err := validate(model, &cfg); err != nil {
@@ -124,38 +135,57 @@ func Fit(ctx context.Context, model nn.Module, cfg Config) (*callbacks.History, 
 		}
 	}
 	run := &callbacks.Run{Model: model, Optimizer: cfg.Optimizer, Epochs: cfg.Epochs, Steps: cfg.Train.Len(), Keys: keys,
-		InitialEpoch: cfg.InitialEpoch, ValidateEvery: cfg.ValidateEvery}
+		InitialEpoch: cfg.InitialEpoch, ValidateEvery: cfg.ValidateEvery, ID: callbacks.NewRunID()}
 	if cfg.ValidateEvery > 0 {
 		run.CheckKeys = []string{"val_loss", "loss", "epoch", "batch"}
 	}
 	cbs := append([]callbacks.Callback{hist}, cfg.Callbacks...)
 	if cfg.Resume && cfg.Checkpoint != "" {
-		next, found, err := loadRun(cfg.Checkpoint, model, &cfg, cbs, run)
-		if err != nil {
+		if err := loadRun(cfg.Checkpoint, model, &cfg, cbs, run); err != nil {
 			return hist, err
 		}
-		if found {
-			run.InitialEpoch, run.Resumed = next, true
+	}
+	if !run.Stopping() {
+		if err := checkLimits(cfg, run.InitialEpoch); err != nil {
+			return hist, err
 		}
 	}
 
-	for i, cb := range cbs {
-		if err := cb.OnTrainBegin(run); err != nil {
-			// Let the callbacks that began clean up (close files).
-			for _, began := range cbs[:i] {
-				began.OnTrainEnd(run)
+	// begun counts the callbacks whose OnTrainBegin has run, and ended says
+	// their OnTrainEnd has been called. A panic in the run (from the model,
+	// the loss, a callback) ends them on its way up, so that best weights
+	// are restored and files closed, and then goes on unchanged: a panic is
+	// a bug, not an error to return.
+	begun, ended := 0, false
+	defer func() {
+		if !ended {
+			run.Stop(callbacks.StopError, "the run panicked")
+			for _, cb := range cbs[:begun] {
+				cb.OnTrainEnd(run)
 			}
-			return hist, err
 		}
-	}
-	// end runs every callback's OnTrainEnd and returns the first error.
+	}()
+	// end runs the OnTrainEnd of every callback that began and returns the
+	// first error. A run that ends on an error is stopped with StopError
+	// first, so that the callbacks see it failed (CurveRecorder then
+	// appends no fragment).
 	end := func(err error) (*callbacks.History, error) {
-		for _, cb := range cbs {
+		ended = true
+		if err != nil {
+			run.Stop(callbacks.StopError, err.Error())
+		}
+		for _, cb := range cbs[:begun] {
 			if e := cb.OnTrainEnd(run); err == nil {
 				err = e
 			}
 		}
 		return hist, err
+	}
+	for _, cb := range cbs {
+		if err := cb.OnTrainBegin(run); err != nil {
+			return end(err) // the callbacks that began clean up (close files)
+		}
+		begun++
 	}
 	params := model.Parameters()
 	if run.Stopping() { // a resumed run that had ended
@@ -281,6 +311,34 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 		logs[name] = m.Value()
 	}
 	return logs, nil
+}
+
+// limited is a schedule with an end, such as optim.NewOneCycleLR's.
+type limited interface {
+	Epoch() int
+	Limit() int
+}
+
+// checkLimits returns an error if the epochs from first on would step a
+// schedule past its end.
+func checkLimits(cfg Config, first int) error {
+	for _, s := range []struct {
+		name     string
+		schedule any
+		perEpoch int
+		unit     string
+	}{{"Schedule", cfg.Schedule, 1, "1 step (once an epoch)"}, {"BatchSchedule", cfg.BatchSchedule, cfg.Train.Len(), fmt.Sprintf("%d steps (one a batch)", cfg.Train.Len())}} {
+		l, ok := s.schedule.(limited)
+		if !ok || l.Limit() <= 0 {
+			continue
+		}
+		left := cfg.Epochs - first
+		if need := l.Epoch() + left*s.perEpoch; need > l.Limit() {
+			return fmt.Errorf("train: invalid configuration: the %s ends at step %d (its TotalSteps), but from step %d the run's %d epochs of %s take it to step %d: want TotalSteps of at least %d",
+				s.name, l.Limit(), l.Epoch(), left, s.unit, need, need)
+		}
+	}
+	return nil
 }
 
 // checksPerEpoch is the number of validations of an epoch with

@@ -414,8 +414,13 @@ func TestFitCallbackErrors(t *testing.T) {
 	} {
 		model, cfg := xorSetup(1)
 		cfg.Callbacks = []callbacks.Callback{cb}
-		if _, err := Fit(context.Background(), model, cfg); !errors.Is(err, boom) {
+		hist, err := Fit(context.Background(), model, cfg)
+		if !errors.Is(err, boom) {
 			t.Errorf("error %v, want the callback's", err)
+		}
+		// The run ends as failed, for the callbacks' OnTrainEnd to see.
+		if cb.TrainEnd == nil && (hist.StopReason != callbacks.StopError || hist.StopMessage != "boom") {
+			t.Errorf("a run failed by its callback ended as %v (%q)", hist.StopReason, hist.StopMessage)
 		}
 	}
 }

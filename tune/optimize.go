@@ -159,7 +159,7 @@ func (s *Study) abandoned(w string) bool {
 		case err != nil:
 			alive = true // cannot tell: leave its trials alone
 		default:
-			alive = !flock.TryLock(f)
+			alive = errors.Is(flock.TryLock(f), flock.ErrLocked)
 			if !alive {
 				os.Remove(name)
 			}

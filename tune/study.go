@@ -146,7 +146,7 @@ func (s *Study) open() error {
 		return fmt.Errorf("tune: opening the study in %s: %w", dir, err)
 	}
 	s.workLock = f
-	if !flock.TryLock(f) {
+	if errors.Is(flock.TryLock(f), flock.ErrLocked) {
 		return fmt.Errorf("tune: opening the study in %s: the lock file %s is held by another process", dir, lock)
 	}
 	s.j, err = openJournal(filepath.Join(dir, "journal.jsonl"))

@@ -3,16 +3,23 @@
 // Package flock takes advisory locks on open files, which the system
 // releases when the file is closed or its process dies: a crashed process
 // never leaves a lock behind. Where the system has no such locks (or Go's
-// standard library does not reach them), every lock is granted at once.
+// standard library does not reach them), TryLock says so and Lock grants at
+// once.
 package flock
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
-// TryLock reports true: this system has no advisory locks that Go's
-// standard library exposes.
-func TryLock(*os.File) bool { return true }
+// Supported says this system has no advisory locks that Go's standard
+// library exposes.
+const Supported = false
 
-// Lock returns nil at once, as TryLock.
+// TryLock returns errors.ErrUnsupported: no lock can be taken here.
+func TryLock(*os.File) error { return errors.ErrUnsupported }
+
+// Lock returns nil at once: callers that must wait go on unguarded.
 func Lock(*os.File) error { return nil }
 
 // Unlock returns nil.

@@ -3,6 +3,7 @@
 package flock
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,8 +26,8 @@ func TestLockExcludesOtherOpens(t *testing.T) {
 	if err := Lock(a); err != nil {
 		t.Fatal(err)
 	}
-	if TryLock(b) {
-		t.Fatal("TryLock got a lock another open file holds")
+	if err := TryLock(b); !errors.Is(err, ErrLocked) {
+		t.Fatalf("TryLock on a lock another open file holds: %v, want ErrLocked", err)
 	}
 	got := make(chan error)
 	go func() { got <- Lock(b) }()
@@ -42,7 +43,7 @@ func TestLockExcludesOtherOpens(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Close()
-	if TryLock(a) {
+	if TryLock(a) == nil {
 		t.Fatal("TryLock on a closed file")
 	}
 	if err := Unlock(b); err != nil {
@@ -50,7 +51,7 @@ func TestLockExcludesOtherOpens(t *testing.T) {
 	}
 	c, _ := os.Open(name)
 	defer c.Close()
-	if !TryLock(c) {
-		t.Fatal("TryLock failed on a lock nobody holds")
+	if err := TryLock(c); err != nil {
+		t.Fatalf("TryLock on a lock nobody holds: %v", err)
 	}
 }

@@ -7,14 +7,23 @@
 package flock
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
 
-// TryLock takes an exclusive lock on f without waiting and reports whether
-// it got it.
-func TryLock(f *os.File) bool {
-	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil
+// Supported says this system has the advisory locks TryLock takes.
+const Supported = true
+
+// TryLock takes an exclusive lock on f without waiting. It returns
+// ErrLocked if another open file holds the lock, and another error if the
+// file cannot be locked at all (some network file systems).
+func TryLock(f *os.File) error {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return ErrLocked
+	}
+	return err
 }
 
 // Lock takes an exclusive lock on f, waiting for its holder to let go.
