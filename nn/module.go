@@ -1,7 +1,8 @@
 // Package nn provides the building blocks of neural networks on top of
 // package autograd: the Module interface, layers (Linear, activations,
-// Dropout, Flatten, convolution, normalization, Embedding, the recurrent
-// RNN, LSTM and GRU), the containers Sequential and ModuleList, weight
+// Dropout, Flatten, 1-D and 2-D convolution and pooling, normalization,
+// Embedding, the recurrent RNN, LSTM and GRU, MultiheadAttention and the
+// transformer encoder), the containers Sequential and ModuleList, weight
 // initializers, loss functions, metrics, state dicts and safetensors
 // checkpoints.
 //

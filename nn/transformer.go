@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 
 	"github.com/minidl/minidl/autograd"
 )
@@ -23,10 +22,13 @@ import (
 // dicts cross both ways. The dropouts are on in training mode only (see
 // Dropout) and draw from the layer's *rand.Rand.
 type TransformerEncoderLayer struct {
-	SelfAttn                    *MultiheadAttention
-	Linear1, Linear2            *Linear
-	Norm1, Norm2                *LayerNorm
-	Dropout, Dropout1, Dropout2 *Dropout
+	// The parts, in the order PyTorch prints them.
+	SelfAttn           *MultiheadAttention
+	Linear1            *Linear
+	Dropout            *Dropout
+	Linear2            *Linear
+	Norm1, Norm2       *LayerNorm
+	Dropout1, Dropout2 *Dropout
 	// Activation is applied after Linear1: ReLU by default, as PyTorch's.
 	Activation func(*autograd.Var) *autograd.Var
 	NormFirst  bool
@@ -115,20 +117,7 @@ func (l *TransformerEncoderLayer) Parameters() []Param {
 }
 
 // String describes the layer as PyTorch prints it.
-func (l *TransformerEncoderLayer) String() string {
-	var b strings.Builder
-	b.WriteString("TransformerEncoderLayer(\n")
-	for _, c := range []struct {
-		name string
-		m    Module
-	}{
-		{"self_attn", l.SelfAttn}, {"linear1", l.Linear1}, {"dropout", l.Dropout}, {"linear2", l.Linear2},
-		{"norm1", l.Norm1}, {"norm2", l.Norm2}, {"dropout1", l.Dropout1}, {"dropout2", l.Dropout2},
-	} {
-		fmt.Fprintf(&b, "  (%s): %s\n", c.name, strings.ReplaceAll(describe(c.m), "\n", "\n  "))
-	}
-	return b.String() + ")"
-}
+func (l *TransformerEncoderLayer) String() string { return reprOf(l) }
 
 // clone returns a copy of l with parameters of its own, as PyTorch's
 // copy.deepcopy makes the layers of a TransformerEncoder. The dropouts
@@ -206,13 +195,15 @@ func (e *TransformerEncoder) Encode(src *autograd.Var, masks AttentionMasks) *au
 	return x
 }
 
-// Parameters returns the layers' parameters, "layers.0.…" first, then the
-// final normalization's, "norm.weight" and "norm.bias".
+// Parameters returns the layers' parameters, "layers.0.…" first, named
+// as a ModuleList names them, then the final normalization's,
+// "norm.weight" and "norm.bias".
 func (e *TransformerEncoder) Parameters() []Param {
-	var args []any
+	layers := make(ModuleList, len(e.Layers))
 	for i, l := range e.Layers {
-		args = append(args, fmt.Sprintf("layers.%d", i), l)
+		layers[i] = l
 	}
+	args := []any{"layers", layers}
 	if e.Norm != nil {
 		args = append(args, "norm", e.Norm)
 	}
@@ -220,15 +211,4 @@ func (e *TransformerEncoder) Parameters() []Param {
 }
 
 // String describes the encoder as PyTorch prints it.
-func (e *TransformerEncoder) String() string {
-	var b strings.Builder
-	b.WriteString("TransformerEncoder(\n  (layers): ModuleList(\n")
-	for i, l := range e.Layers {
-		fmt.Fprintf(&b, "    (%d): %s\n", i, strings.ReplaceAll(l.String(), "\n", "\n    "))
-	}
-	b.WriteString("  )\n")
-	if e.Norm != nil {
-		fmt.Fprintf(&b, "  (norm): %s\n", e.Norm)
-	}
-	return b.String() + ")"
-}
+func (e *TransformerEncoder) String() string { return reprOf(e) }
