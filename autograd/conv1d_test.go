@@ -2,6 +2,9 @@ package autograd
 
 import (
 	"errors"
+	"math"
+	"math/big"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -199,4 +202,91 @@ func TestConv1dEmptyBatch(t *testing.T) {
 	if !tensor.Equal(train, eval) || !slices.Equal(eval.Shape(), []int{3, 4, 8}) {
 		t.Errorf("evaluation %v; training %v", eval, train)
 	}
+}
+
+// FuzzConv1dShapes gives Conv1d arbitrary shapes and settings, padding
+// modes included, and checks them against sizes computed independently in
+// big integers, as FuzzLayerShapes does for Conv2d: an output of the right
+// shape and values, or a panic with an *Error of the right kind.
+func FuzzConv1dShapes(f *testing.F) {
+	f.Add(uint8(2), uint8(3), uint8(9), uint8(4), uint8(3), uint8(3), int64(1), int64(0), int64(1), int64(1), uint8(2))
+	f.Add(uint8(1), uint8(2), uint8(5), uint8(2), uint8(1), uint8(4), int64(0), int64(0), int64(3), int64(2), uint8(2))
+	f.Add(uint8(1), uint8(1), uint8(4), uint8(1), uint8(1), uint8(3), int64(2), int64(1), int64(1), int64(1), uint8(1))
+	f.Add(uint8(0), uint8(1), uint8(1), uint8(1), uint8(1), uint8(2), int64(1), int64(0), int64(math.MaxInt/2), int64(1), uint8(2))
+	f.Fuzz(func(t *testing.T, n, c, l, o, cw, k uint8, stride, pad, dil, groups int64, mode uint8) {
+		n, c, l, o, cw, k, mode = n%5, c%7, l%33, o%9, cw%7, k%17, mode%4
+		opt := Conv1dOptions{Stride: int(stride), Padding: int(pad), Dilation: int(dil), Groups: int(groups), PadMode: PadMode(mode)}
+		x, w := Const(tensor.Zeros(int(n), int(c), int(l))), Param(tensor.Zeros(int(o), int(cw), int(k)))
+		want, before, after, kind := conv1dOracle(x.Value.Shape(), w.Value.Shape(), opt)
+		if kind == nil && !fits(want, 1<<16) {
+			return
+		}
+		checkShapeOutcome(t, func() *Var { return x.Conv1d(w, nil, opt) }, want, kind)
+		if kind != nil || before+after > 1<<12 { // the values, where padding by hand is cheap
+			return
+		}
+		rng := rand.New(rand.NewPCG(uint64(l), uint64(k)))
+		xv, wv := tensor.Normal(rng, 0, 1, x.Value.Shape()...), tensor.Normal(rng, 0, 1, w.Value.Shape()...)
+		got := Const(xv).Conv1d(Param(wv), nil, opt).Value
+		// The definition, on the input padded by hand as the oracle says.
+		x4 := padWithZeros(xv.Reshape(int(n), int(c), 1, int(l)), 0, 0, before, after)
+		ref := naiveConv2d(x4, wv.Reshape(int(o), int(cw), 1, int(k)), Conv2dOptions{Stride: [2]int{1, opt.Stride}, Dilation: [2]int{1, opt.Dilation}, Groups: opt.Groups})
+		if !tensor.AllClose(got, ref.Reshape(got.Shape()...), 1e-12, 1e-12) {
+			t.Fatalf("Conv1d %v * %v with %+v:\n%v\nwant\n%v", xv.Shape(), wv.Shape(), opt, got, ref)
+		}
+	})
+}
+
+// conv1dOracle returns the output shape of a 1-D convolution and the
+// padding before and after its input, or the kind of error it must panic
+// with.
+func conv1dOracle(x, w []int, o Conv1dOptions) (out []*big.Int, before, after int, kind error) {
+	if o.Groups < 0 || min(o.Stride, o.Padding, o.Dilation) < 0 {
+		return nil, 0, 0, tensor.ErrArgument
+	}
+	stride, dil, groups := max(o.Stride, 1), max(o.Dilation, 1), max(o.Groups, 1)
+	if x[1] == 0 || x[2] == 0 || w[0] == 0 || w[2] == 0 {
+		return nil, 0, 0, tensor.ErrShape
+	}
+	if w[0]%groups != 0 {
+		return nil, 0, 0, tensor.ErrArgument
+	}
+	if x[1] != w[1]*groups {
+		return nil, 0, 0, tensor.ErrShape
+	}
+	before, after = o.Padding, o.Padding
+	switch o.PadMode {
+	case PadExplicit:
+	case PadValid, PadSame:
+		if o.Padding != 0 {
+			return nil, 0, 0, tensor.ErrArgument
+		}
+		before, after = 0, 0
+		if o.PadMode == PadSame {
+			if stride != 1 {
+				return nil, 0, 0, tensor.ErrArgument
+			}
+			total := new(big.Int).Mul(big.NewInt(int64(dil)), big.NewInt(int64(w[2]-1)))
+			if total.Cmp(big.NewInt(math.MaxInt)) > 0 {
+				return nil, 0, 0, tensor.ErrShape
+			}
+			before, after = int(total.Int64())/2, int(total.Int64())-int(total.Int64())/2
+		}
+	default:
+		return nil, 0, 0, tensor.ErrArgument
+	}
+	padded := new(big.Int).Add(big.NewInt(int64(x[2])), new(big.Int).Add(big.NewInt(int64(before)), big.NewInt(int64(after))))
+	span := new(big.Int).Add(new(big.Int).Mul(big.NewInt(int64(dil)), big.NewInt(int64(w[2]-1))), big.NewInt(1))
+	maxInt := big.NewInt(math.MaxInt)
+	if padded.Cmp(maxInt) > 0 || span.Cmp(maxInt) > 0 || padded.Cmp(span) < 0 {
+		return nil, 0, 0, tensor.ErrShape
+	}
+	size := new(big.Int).Sub(padded, span)
+	size.Quo(size, big.NewInt(int64(stride))).Add(size, big.NewInt(1))
+	out = []*big.Int{big.NewInt(int64(x[0])), big.NewInt(int64(w[0])), size}
+	patches := []*big.Int{big.NewInt(int64(x[1])), big.NewInt(int64(w[2])), size, big.NewInt(int64(x[0]))} // a gradient keeps the batch's
+	if !fits(out, tensor.MaxElements) || !fits(patches, tensor.MaxElements) {
+		return nil, 0, 0, tensor.ErrShape
+	}
+	return out, before, after, nil
 }
