@@ -109,3 +109,23 @@ func TestTransformerEncoderNames(t *testing.T) {
 		t.Errorf("Forward %v; the layers in turn give %v", got.Value, want.Value)
 	}
 }
+
+// TestTransformerConcurrentEvaluation evaluates one encoder from several
+// goroutines at once (run with -race): evaluation writes nothing, so all
+// get the same result, dropout off.
+func TestTransformerConcurrentEvaluation(t *testing.T) {
+	layer := NewTransformerEncoderLayer(newRNG(), 8, 2, TransformerEncoderLayerConfig{DimFeedforward: 16, BatchFirst: true})
+	e := NewTransformerEncoder(layer, 2, NewLayerNorm([]int{8}, LayerNormConfig{}))
+	x := filled(0.6, 1, 3, 5, 8)
+	masks := AttentionMasks{KeyPaddingMask: PaddingMask([]int{5, 4, 2}, 5), Causal: true}
+	want := e.Encode(autograd.NoGrad(x), masks).Value
+	results := make(chan *tensor.Tensor, 4)
+	for range 4 {
+		go func() { results <- e.Encode(autograd.NoGrad(x), masks).Value }()
+	}
+	for range 4 {
+		if got := <-results; !tensor.Equal(got, want) {
+			t.Errorf("a concurrent evaluation gave %v; want %v", got, want)
+		}
+	}
+}
