@@ -236,9 +236,9 @@ func (m *MultiheadAttention) batchFirst(query, key, value *autograd.Var, batched
 		kdim, vdim = m.KProjWeight.Value.Dim(1), m.VProjWeight.Value.Dim(1)
 	}
 	qs, ks, vs := query.Value.Shape(), key.Value.Shape(), value.Value.Shape()
-	layout := "[L N E]"
+	layout, batchAxis := "[L N E]", 1
 	if m.BatchFirst {
-		layout = "[N L E]"
+		layout, batchAxis = "[N L E]", 0
 	}
 	fail := func(format string, args ...any) {
 		panic(&Error{Op: m.name(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("query %v, key %v, value %v: ", qs, ks, vs) + fmt.Sprintf(format, args...)})
@@ -253,7 +253,7 @@ func (m *MultiheadAttention) batchFirst(query, key, value *autograd.Var, batched
 		fail("want %d, %d and %d features", e, kdim, vdim)
 	case !slices.Equal(ks[:dims-1], vs[:dims-1]):
 		fail("want the key's and value's sequences of one length (and batch)")
-	case batched && qs[1-b2i(m.BatchFirst)] != ks[1-b2i(m.BatchFirst)]:
+	case batched && qs[batchAxis] != ks[batchAxis]:
 		fail("want the query's batch size in the key's and value's (layout %s)", layout)
 	}
 	switch {
@@ -274,14 +274,6 @@ func (m *MultiheadAttention) batchFirst(query, key, value *autograd.Var, batched
 		v = value.Permute(1, 0, 2)
 	}
 	return q, k, v
-}
-
-// b2i returns 1 for true and 0 for false.
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // mask checks the masks and returns their sum in a shape that broadcasts
