@@ -21,45 +21,62 @@ const (
 
 // attention compares sequences per second through the attention block: a
 // training step (forward, backward; dropout 0) and an evaluation forward
-// pass (dropout 0.1, off in evaluation), minidl in float64 against PyTorch
-// in float64 and float32, on GOMAXPROCS threads.
+// pass (dropout 0.1, off in evaluation), minidl in float64 on GOMAXPROCS
+// threads against PyTorch in float64 and float32 on as many threads and on
+// one (its fastest setting for small products), interleaved.
 func (b *bench) attention() {
 	n := runtime.GOMAXPROCS(0)
-	passes := []struct {
-		label string
-		eval  bool
-	}{{"training step", false}, {"evaluation forward", true}}
-	ours, torch64, torch32 := make([]series, len(passes)), make([]series, len(passes)), make([]series, len(passes))
-	for range b.rounds {
-		for i, p := range passes {
-			ours[i].add(attnBatch / minidlAttention(p.eval))
-			if !b.torch {
-				continue
+	type run struct {
+		label, dtype string
+		threads      int
+		step, eval   series
+	}
+	runs := []*run{{label: "minidl float64, " + threads(n)}}
+	threadCounts := []int{n}
+	if n > 1 {
+		threadCounts = append(threadCounts, 1)
+	}
+	for _, dtype := range []string{"float64", "float32"} {
+		for _, t := range threadCounts {
+			if b.torch {
+				runs = append(runs, &run{label: "PyTorch " + dtype + ", " + threads(t), dtype: dtype, threads: t})
 			}
-			for _, t := range []struct {
-				dtype string
-				s     *series
-			}{{"float64", &torch64[i]}, {"float32", &torch32[i]}} {
-				args := []string{"--dtype", t.dtype, "--threads", strconv.Itoa(n)}
-				if p.eval {
+		}
+	}
+	for range b.rounds {
+		for i, r := range runs {
+			for _, eval := range []bool{false, true} {
+				s := &r.step
+				if eval {
+					s = &r.eval
+				}
+				if i == 0 {
+					s.add(attnBatch / minidlAttention(eval))
+					continue
+				}
+				args := []string{"--dtype", r.dtype, "--threads", strconv.Itoa(r.threads)}
+				if eval {
 					args = append(args, "--eval")
 				}
 				lines, err := b.python3("attention.py", args...)
 				if v, ok := last(lines)["sequences_per_second"].(float64); ok && err == nil {
-					t.s.add(v)
+					s.add(v)
 				} else {
-					t.s.fail(reason(err, "no sequences_per_second"))
+					s.fail(reason(err, "no sequences_per_second"))
 				}
 			}
 		}
 	}
-	fmt.Printf("## Attention block (transformer encoder layer: d_model %d, %d heads, feed-forward %d; %d sequences of %d, key padding mask), sequences/s, %s\n\n",
-		attnModel, attnHeads, attnFF, attnBatch, attnSeq, threads(n))
-	fmt.Println("| pass | minidl float64 | PyTorch float64 | PyTorch float32 | minidl / PyTorch float64 | minidl / PyTorch float32 |")
-	fmt.Println("|---|---|---|---|---|---|")
-	for i, p := range passes {
-		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", p.label, ours[i].cell("%.0f"), torch64[i].cell("%.0f"), torch32[i].cell("%.0f"),
-			ratio(&ours[i], &torch64[i]), ratio(&ours[i], &torch32[i]))
+	fmt.Printf("## Attention block (transformer encoder layer: d_model %d, %d heads, feed-forward %d; %d sequences of %d, key padding mask), sequences/s\n\n",
+		attnModel, attnHeads, attnFF, attnBatch, attnSeq)
+	fmt.Println("| run | training step | minidl / this run | evaluation forward | minidl / this run |")
+	fmt.Println("|---|---|---|---|---|")
+	for i, r := range runs {
+		stepRatio, evalRatio := "", ""
+		if i > 0 {
+			stepRatio, evalRatio = ratio(&runs[0].step, &r.step), ratio(&runs[0].eval, &r.eval)
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s |\n", r.label, r.step.cell("%.0f"), stepRatio, r.eval.cell("%.0f"), evalRatio)
 	}
 	fmt.Println()
 }
