@@ -1,6 +1,9 @@
 package autograd
 
 import (
+	"math"
+	"slices"
+
 	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/tensor"
 )
@@ -124,4 +127,118 @@ func (w *Var) HeadsMatMul(v *Var, heads int) *Var {
 			v.accumulate(dv, true)
 		}
 	}, w, v)
+}
+
+// MaskedSoftmax returns the softmax along the last axis of x + mask, as
+// attention takes it, computed stably: mask, nil for none, has x's last
+// dimension and broadcasts to x's shape; −Inf in it forbids a position,
+// and a line forbidden whole is NaN, as the softmax of x.Add(mask) is.
+// It computes in one pass per line, with no x + mask in memory, and lines
+// are shared among threads whole, so results do not depend on their
+// number. The gradient goes to x.
+func (x *Var) MaskedSoftmax(mask *tensor.Tensor) *Var {
+	xs := x.Value.Shape()
+	if len(xs) == 0 {
+		panic(errorf("MaskedSoftmax", tensor.ErrShape, "x is a scalar: want a last axis"))
+	}
+	n := xs[len(xs)-1]
+	maskAt := maskRows(x.Value, mask)
+	out := tensor.Zeros(xs...)
+	if out.Size() == 0 {
+		return record(out, func(*tensor.Tensor) { x.accumulate(tensor.Zeros(xs...), true) }, x)
+	}
+	rows := out.Size() / n
+	xd, od := x.Value.Data(), out.Data()
+	var md []float64
+	if mask != nil {
+		md = mask.Data()
+	}
+	gemm.ParallelFor(rows, 4*n, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xl, ol := xd[r*n:][:n], od[r*n:][:n]
+			if md != nil {
+				ml := md[maskAt[r]:][:n]
+				for j, v := range xl {
+					ol[j] = v + ml[j]
+				}
+			} else {
+				copy(ol, xl)
+			}
+			top := math.Inf(-1)
+			for _, v := range ol {
+				if v > top || v != v {
+					top = v
+				}
+			}
+			sum := 0.0
+			for j, v := range ol {
+				e := math.Exp(v - top)
+				ol[j] = e
+				sum += e
+			}
+			for j := range ol {
+				ol[j] /= sum
+			}
+		}
+	})
+	return record(out, func(g *tensor.Tensor) {
+		// dx = s ⊙ (g − Σ g⊙s) per line, in g, which this closure owns.
+		gd := g.Data()
+		gemm.ParallelFor(rows, 3*n, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				gl, sl := gd[r*n:][:n], od[r*n:][:n]
+				dot := 0.0
+				for j, v := range gl {
+					dot += v * sl[j]
+				}
+				for j, v := range gl {
+					gl[j] = sl[j] * (v - dot)
+				}
+			}
+		})
+		x.accumulate(g, true)
+	}, x)
+}
+
+// maskRows checks that mask (nil for none) has x's last dimension and
+// broadcasts to x's shape, and returns the offset in mask of the line that
+// meets each line of x along the last axis.
+func maskRows(x, mask *tensor.Tensor) []int {
+	if mask == nil {
+		return nil
+	}
+	xs, ms := x.Shape(), mask.Shape()
+	if b, ok := tensor.BroadcastShapes(ms, xs); !ok || !slices.Equal(b, xs) || len(ms) == 0 || ms[len(ms)-1] != xs[len(xs)-1] {
+		panic(errorf("MaskedSoftmax", tensor.ErrShape, "mask %v for x %v: want a shape that broadcasts to x's with its last dimension", ms, xs))
+	}
+	lead := xs[:len(xs)-1]
+	// stride[i] is how far a step along x's leading axis i moves in mask.
+	stride := make([]int, len(lead))
+	step := ms[len(ms)-1]
+	for i := len(lead) - 1; i >= 0; i-- {
+		mi := i - (len(xs) - len(ms)) // mask's axis, if it has one
+		if mi >= 0 && ms[mi] != 1 {
+			stride[i] = step
+		}
+		if mi >= 0 {
+			step *= ms[mi]
+		}
+	}
+	rows := x.Size() / max(xs[len(xs)-1], 1)
+	at := make([]int, rows)
+	idx := make([]int, len(lead))
+	off := 0
+	for r := range at {
+		at[r] = off
+		for k := len(lead) - 1; k >= 0; k-- {
+			idx[k]++
+			off += stride[k]
+			if idx[k] < lead[k] {
+				break
+			}
+			off -= stride[k] * lead[k]
+			idx[k] = 0
+		}
+	}
+	return at
 }

@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"errors"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -17,6 +18,10 @@ func TestHeadsGradients(t *testing.T) {
 	}{
 		{"HeadsMatMulT", func(x ...*Var) *Var { return x[0].HeadsMatMulT(x[1], 3) }, []*tensor.Tensor{randn(1, 2, 4, 6), randn(2, 2, 5, 6)}},
 		{"HeadsMatMul", func(x ...*Var) *Var { return x[0].HeadsMatMul(x[1], 3) }, []*tensor.Tensor{randn(1, 2, 3, 4, 5), randn(2, 2, 5, 6)}},
+		{"MaskedSoftmax", func(x ...*Var) *Var {
+			return x[0].MaskedSoftmax(tensor.New([]float64{0, -1, 0.5, 2, 0, -3, 1, 0}, 2, 1, 1, 4))
+		}, []*tensor.Tensor{randn(1, 2, 3, 2, 4)}},
+		{"MaskedSoftmaxNil", func(x ...*Var) *Var { return x[0].MaskedSoftmax(nil) }, []*tensor.Tensor{randn(1, 3, 5)}},
 		{"Attention", func(x ...*Var) *Var {
 			return x[0].HeadsMatMulT(x[1], 2).Softmax(-1).HeadsMatMul(x[2], 2)
 		}, []*tensor.Tensor{randn(1, 2, 3, 4), randn(2, 2, 5, 4), randn(3, 2, 5, 4)}},
@@ -51,13 +56,14 @@ func TestHeadsAgainstPermutes(t *testing.T) {
 	}
 }
 
-// TestHeadsSameOnAnyThreads checks that the per-head products and their
-// gradients are bitwise the same on one thread and four.
+// TestHeadsSameOnAnyThreads checks that the per-head products and the
+// masked softmax, and their gradients, are bitwise the same on one thread
+// and four.
 func TestHeadsSameOnAnyThreads(t *testing.T) {
 	run := func(procs int) []*tensor.Tensor {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		q, k, v := Param(randn(1, 4, 32, 64)), Param(randn(2, 4, 40, 64)), Param(randn(3, 4, 40, 64))
-		out := q.HeadsMatMulT(k, 8).Softmax(-1).HeadsMatMul(v, 8)
+		out := q.HeadsMatMulT(k, 8).MaskedSoftmax(randn(4, 4, 1, 32, 40)).HeadsMatMul(v, 8)
 		out.Square().Sum().Backward()
 		return []*tensor.Tensor{out.Value, q.Grad, k.Grad, v.Grad}
 	}
@@ -67,6 +73,62 @@ func TestHeadsSameOnAnyThreads(t *testing.T) {
 			t.Errorf("result %d differs between GOMAXPROCS 1 and 4", i)
 		}
 	}
+}
+
+// TestMaskedSoftmaxIsSoftmaxOfSum checks MaskedSoftmax bitwise against
+// the softmax of x.Add(mask), for masks broadcast along every kind of
+// axis, −Inf and a line forbidden whole (NaN) included, with the gradient,
+// on sizes whose lines are shared among threads.
+func TestMaskedSoftmaxIsSoftmaxOfSum(t *testing.T) {
+	x := randn(4, 3, 4, 50, 40)
+	inf := math.Inf(-1)
+	rowMask := randn(5, 3, 1, 1, 40)
+	rowMask.Set(inf, 1, 0, 0, 7)
+	whole := tensor.Zeros(50, 40)
+	for j := range 40 {
+		whole.Set(inf, 3, j) // line 3 of every sequence and head forbidden whole
+	}
+	for _, mask := range []*tensor.Tensor{nil, rowMask, randn(6, 40), randn(7, 4, 1, 40), whole} {
+		var shape []int
+		if mask != nil {
+			shape = mask.Shape()
+		}
+		xv, ref := Param(x.Clone()), Param(x.Clone())
+		got := xv.MaskedSoftmax(mask)
+		sum := ref
+		if mask != nil {
+			sum = ref.Add(Const(mask))
+		}
+		want := sum.Softmax(-1)
+		if !sameBits(got.Value.Data(), want.Value.Data()) {
+			t.Fatalf("mask %v: MaskedSoftmax differs from the softmax of the sum", shape)
+		}
+		seed := randn(8, x.Shape()...)
+		got.BackwardWith(seed)
+		want.BackwardWith(seed)
+		if !sameBits(xv.Grad.Data(), ref.Grad.Data()) {
+			t.Fatalf("mask %v: MaskedSoftmax's gradient differs from the softmax of the sum's", shape)
+		}
+	}
+	if w := Const(x).MaskedSoftmax(whole).Value.At(1, 2, 3, 0); w == w {
+		t.Errorf("a line forbidden whole has weight %v; want NaN", w)
+	}
+	mustPanicWith(t, "MaskedSoftmax: mask [40 1] for x [3 4 50 40]: want a shape that broadcasts to x's with its last dimension", func() {
+		Const(x).MaskedSoftmax(tensor.Zeros(40, 1))
+	})
+	mustPanicWith(t, "MaskedSoftmax: mask [2 1 40]", func() { Const(x).MaskedSoftmax(tensor.Zeros(2, 1, 40)) })
+	mustPanicWith(t, "MaskedSoftmax: x is a scalar", func() { Const(tensor.Scalar(1)).MaskedSoftmax(nil) })
+}
+
+func mustPanicWith(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if e, ok := recover().(*Error); !ok || !strings.Contains(e.Error(), want) {
+			t.Errorf("panic %v; want an *autograd.Error containing %q", e, want)
+		}
+	}()
+	f()
 }
 
 func TestHeadsErrors(t *testing.T) {

@@ -213,10 +213,7 @@ func (m *MultiheadAttention) Attend(query, key, value *autograd.Var, masks Atten
 	qh := q.Linear(wq, bq).MulScalar(1 / math.Sqrt(float64(d)))
 	kh, vh := k.Linear(wk, bk), v.Linear(wv, bv)
 	scores := qh.HeadsMatMulT(kh, h) // [N heads L S]
-	if mask != nil {
-		scores = scores.Add(autograd.Const(mask))
-	}
-	weights = (&Dropout{P: m.Dropout, rng: m.rng}).Forward(scores.Softmax(-1))
+	weights = (&Dropout{P: m.Dropout, rng: m.rng}).Forward(scores.MaskedSoftmax(mask))
 	out = weights.HeadsMatMul(vh, h).Linear(m.OutProj.Weight, m.OutProj.Bias)
 	switch {
 	case !batched:
