@@ -2,6 +2,7 @@ package callbacks
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,24 +10,51 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/minidl/minidl/internal/quote"
 )
 
-// Curve is one recorded training run: what was trained, and the values
-// logged at the end of every epoch, one series per log name ("loss",
-// "val_loss", "test_loss", "val_error", …), all of the same length. NaN
-// stands for an epoch that did not log the name (or logged NaN).
+// Curve is one recorded training run: what was trained and how, and the
+// values logged at the end of every epoch (or at every validation check),
+// one series per log name, all of the same length. NaN stands for an entry
+// that did not log the name (or logged NaN).
+//
+// The series a study of stopping rules reads are "loss" (the training
+// loss), "val_loss", "val_error", "test_loss" and "test_error", where an
+// error is 1 − accuracy for a classification and the loss itself for a
+// regression; a curve may hold any others ("lr", …).
 type Curve struct {
+	// ID names the run, unique within a corpus; "" if not given.
+	ID        string
 	Task      string
 	Model     string
 	Optimizer string
 	Seed      uint64
-	Series    map[string][]float64
+	// Budget is the number of epochs the run was given, whether or not it
+	// ran them all; 0 if not recorded.
+	Budget int
+	// Unit is what one entry of a series is: UnitEpoch ("" means the same)
+	// for the values of every epoch's end, or UnitCheck for those of every
+	// validation check of a run with train.Config.ValidateEvery,
+	// ChecksPerEpoch of them an epoch, the last at the epoch's end.
+	Unit           string
+	ChecksPerEpoch int
+	// Settings are the run's settings as text, by name ("lr", "schedule",
+	// "batch_size", "weight_decay", "dropout", "arch", …); nil if none.
+	Settings map[string]string
+	Series   map[string][]float64
 }
 
-// Epochs returns the number of epochs recorded.
+// The units of a Curve's series.
+const (
+	UnitEpoch = "epoch"
+	UnitCheck = "check"
+)
+
+// Epochs returns the number of entries of each series: epochs, or checks
+// when Unit is UnitCheck.
 func (c *Curve) Epochs() int {
 	for _, s := range c.Series {
 		return len(s)
@@ -45,6 +73,45 @@ func (c *Curve) Logs(e int) Logs {
 	return logs
 }
 
+// problem returns what makes c a curve that no file may hold, or "".
+func (c *Curve) problem() string {
+	if len(c.Series) == 0 {
+		return "no series"
+	}
+	entries := -1
+	for _, k := range slices.Sorted(maps.Keys(c.Series)) {
+		n := len(c.Series[k])
+		switch {
+		case n == 0:
+			return fmt.Sprintf("series %s has no values", quote.Text(k))
+		case entries >= 0 && n != entries:
+			return fmt.Sprintf("series %s has %d values, the others %d", quote.Text(k), n, entries)
+		}
+		entries = n
+	}
+	perEpoch := 1
+	switch c.Unit {
+	case "", UnitEpoch:
+		if c.ChecksPerEpoch != 0 {
+			return fmt.Sprintf("checks per epoch %d with the unit %q: want none", c.ChecksPerEpoch, UnitEpoch)
+		}
+	case UnitCheck:
+		if c.ChecksPerEpoch < 1 {
+			return fmt.Sprintf("checks per epoch %d with the unit %q: want a positive count", c.ChecksPerEpoch, UnitCheck)
+		}
+		perEpoch = c.ChecksPerEpoch
+	default:
+		return fmt.Sprintf("unit %s: want %q or %q", quote.Text(c.Unit), UnitEpoch, UnitCheck)
+	}
+	switch {
+	case c.Budget < 0:
+		return fmt.Sprintf("budget %d: want a count of epochs, or 0 for none", c.Budget)
+	case c.Budget > 0 && (entries+perEpoch-1)/perEpoch > c.Budget:
+		return fmt.Sprintf("%d values, more than the budget of %d epochs holds", entries, c.Budget)
+	}
+	return ""
+}
+
 // CurveFormat is the first field of every line of a curve file: the
 // format and its version.
 const CurveFormat = "minidl-curve/1"
@@ -53,34 +120,131 @@ const CurveFormat = "minidl-curve/1"
 // of a dozen series fits.
 const maxCurveLine = 64 << 20
 
-// curveLine is a Curve as one JSON line. A value that is not finite is
-// written as null (JSON has no NaN) and read back as NaN.
+// curveLine is a Curve as one JSON line. The fields after seed are
+// optional, so that the files written before them read as they did.
 type curveLine struct {
-	Format    string                `json:"format"`
-	Task      string                `json:"task"`
-	Model     string                `json:"model"`
-	Optimizer string                `json:"optimizer"`
-	Seed      uint64                `json:"seed"`
-	Series    map[string][]*float64 `json:"series"`
+	Format         string            `json:"format"`
+	ID             string            `json:"id,omitempty"`
+	Task           string            `json:"task"`
+	Model          string            `json:"model"`
+	Optimizer      string            `json:"optimizer"`
+	Seed           uint64            `json:"seed"`
+	Budget         int               `json:"budget,omitempty"`
+	Unit           string            `json:"unit,omitempty"`
+	ChecksPerEpoch int               `json:"checks_per_epoch,omitempty"`
+	Settings       map[string]string `json:"settings,omitempty"`
+	Series         map[string]series `json:"series"`
 }
 
-// WriteCurves writes curves as JSON lines, one curve a line: {"format":
-// "minidl-curve/1", "task", "model", "optimizer", "seed", "series":
-// {"val_loss": [0.9, 0.7, …], …}}, with null for a value that is not
-// finite.
+// curveFields are the names a line may hold.
+var curveFields = []string{"format", "id", "task", "model", "optimizer", "seed", "budget", "unit", "checks_per_epoch", "settings", "series"}
+
+// series is one series of a line: numbers, with null for a value that is
+// not finite (JSON has no NaN). It reads and writes itself rather than
+// through []*float64, which took 16 bytes a value and more in garbage; a
+// value that is not a number or null is kept in bad, for ReadCurves to
+// report with the series' name.
+type series struct {
+	vals []float64
+	bad  string
+}
+
+// MarshalJSON writes the values as encoding/json writes float64s.
+func (s series) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 2+20*len(s.vals))
+	b = append(b, '[')
+	for i, v := range s.vals {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendValue(b, v)
+	}
+	return append(b, ']'), nil
+}
+
+// appendValue appends v as encoding/json writes a float64 (shortest
+// form, an exponent only for the very small and the very large), or null.
+func appendValue(b []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(b, "null"...)
+	}
+	format := byte('f')
+	if a := math.Abs(v); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, v, format, -1, 64)
+	if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2] = b[n-1] // e-07 → e-7
+		b = b[:n-1]
+	}
+	return b
+}
+
+// UnmarshalJSON reads an array of numbers and nulls, in one allocation of
+// 8 bytes a value. encoding/json has checked that data is valid JSON, so
+// an element is a number, null, or the start of something else.
+func (s *series) UnmarshalJSON(data []byte) error {
+	*s = series{}
+	if len(data) < 2 || data[0] != '[' {
+		s.bad = "is not an array"
+		return nil
+	}
+	body := bytes.TrimSpace(data[1 : len(data)-1])
+	if len(body) == 0 {
+		s.vals = []float64{}
+		return nil
+	}
+	s.vals = make([]float64, 0, bytes.Count(body, []byte{','})+1)
+	for i := 0; len(body) > 0; i++ {
+		tok, rest, _ := bytes.Cut(body, []byte{','})
+		tok, body = bytes.TrimSpace(tok), rest
+		if string(tok) == "null" {
+			s.vals = append(s.vals, math.NaN())
+			continue
+		}
+		v, err := strconv.ParseFloat(string(tok), 64)
+		if err != nil || (tok[0] != '-' && (tok[0] < '0' || tok[0] > '9')) {
+			s.vals, s.bad = nil, fmt.Sprintf("value %d, %s, is not a number or null", i, excerpt(tok))
+			if errors.Is(err, strconv.ErrRange) {
+				s.bad = fmt.Sprintf("value %d, %s, is beyond float64's range", i, excerpt(tok))
+			}
+			return nil
+		}
+		s.vals = append(s.vals, v)
+	}
+	return nil
+}
+
+// excerpt quotes the start of b for an error, without copying all of it.
+func excerpt(b []byte) string {
+	if most := 4*quote.MaxRunes + 4; len(b) > most {
+		b = b[:most] // still longer than quote.Text's cut, however wide its characters
+	}
+	return quote.Text(string(b))
+}
+
+// WriteCurves writes curves as JSON lines, one curve a line:
+//
+//	{"format":"minidl-curve/1","id":"…","task":"…","model":"…","optimizer":"…","seed":1,
+//	 "budget":300,"unit":"epoch","checks_per_epoch":4,"settings":{"lr":"0.01",…},
+//	 "series":{"loss":[…],"val_loss":[0.9,0.7,…],…}}
+//
+// with null for a value that is not finite, and the optional fields (id,
+// budget, unit, checks_per_epoch, settings) left out when they are zero.
+// A curve that ReadCurves would refuse (no series, an empty one, series
+// of different lengths, an unknown unit, more values than its budget
+// holds) is a *ConfigError, and nothing of it is written.
 func WriteCurves(w io.Writer, curves ...Curve) error {
 	enc := json.NewEncoder(w)
-	for _, c := range curves {
-		line := curveLine{Format: CurveFormat, Task: c.Task, Model: c.Model, Optimizer: c.Optimizer, Seed: c.Seed,
-			Series: make(map[string][]*float64, len(c.Series))}
+	for i, c := range curves {
+		if p := c.problem(); p != "" {
+			return configErrorf("WriteCurves", "curve %d (task %s): %s", i, quote.Text(c.Task), p)
+		}
+		line := curveLine{Format: CurveFormat, ID: c.ID, Task: c.Task, Model: c.Model, Optimizer: c.Optimizer, Seed: c.Seed,
+			Budget: c.Budget, Unit: c.Unit, ChecksPerEpoch: c.ChecksPerEpoch, Settings: c.Settings,
+			Series: make(map[string]series, len(c.Series))}
 		for k, s := range c.Series {
-			vals := make([]*float64, len(s))
-			for i, v := range s {
-				if !math.IsNaN(v) && !math.IsInf(v, 0) {
-					vals[i] = &s[i]
-				}
-			}
-			line.Series[k] = vals
+			line.Series[k] = series{vals: s}
 		}
 		if err := enc.Encode(line); err != nil {
 			return fmt.Errorf("callbacks: writing curves: %w", err)
@@ -105,63 +269,128 @@ func (e *CurveError) Error() string {
 // Is reports whether target is ErrState.
 func (e *CurveError) Is(target error) bool { return target == ErrState }
 
-// ReadCurves reads a file written by WriteCurves (name is used in errors).
-// A line of another format or version, a curve without series, series of
-// different lengths, unknown fields or a line longer than 64 MiB is a
-// *CurveError naming the line; blank lines are skipped.
+// ReadCurves reads a file written by WriteCurves (name is used in errors),
+// or by any version of it: a field that is absent takes its zero value.
+// A line of another format or version, unknown fields, a curve without
+// series, an empty series, series of different lengths, a value that is
+// not a number or null, an unknown unit or a line longer than 64 MiB is a
+// *CurveError naming the line, quoting at most a short excerpt of the
+// line's text; blank lines are skipped. The memory it takes is a small
+// multiple of the longest line and of the curves it returns (8 bytes a
+// value): about 6 times the file's size at most.
 func ReadCurves(r io.Reader, name string) ([]Curve, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxCurveLine)
+	br := bufio.NewReaderSize(r, 64<<10)
 	var curves []Curve
-	for n := 1; sc.Scan(); n++ {
-		text := strings.TrimSpace(sc.Text())
-		if text == "" {
+	var line []byte
+	for n := 1; ; n++ {
+		var err error
+		line, err = readLine(br, line)
+		if errors.Is(err, errLongLine) {
+			return nil, &CurveError{File: name, Line: n, Detail: fmt.Sprintf("a line longer than %d bytes", maxCurveLine)}
+		}
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("callbacks: reading %s: %w", name, err)
+		}
+		if text := bytes.TrimSpace(line); len(text) > 0 {
+			c, detail := parseCurve(text)
+			if detail != "" {
+				return nil, &CurveError{File: name, Line: n, Detail: detail}
+			}
+			curves = append(curves, c)
+		}
+		if err == io.EOF {
+			return curves, nil
+		}
+	}
+}
+
+var errLongLine = errors.New("line too long")
+
+// readLine reads the next line of r, its newline included, into line's
+// memory if it fits, and stops with errLongLine as soon as the line passes
+// maxCurveLine. A long line is gathered in pieces and joined once: append
+// grows a large slice by a quarter at a time, which allocated 4 times the
+// line in garbage.
+func readLine(r *bufio.Reader, line []byte) ([]byte, error) {
+	var pieces [][]byte
+	n := 0
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if n += len(chunk); n > maxCurveLine {
+			return line[:0], errLongLine
+		}
+		if err == bufio.ErrBufferFull {
+			pieces = append(pieces, bytes.Clone(chunk))
 			continue
 		}
-		fail := func(format string, args ...any) error {
-			return &CurveError{File: name, Line: n, Detail: fmt.Sprintf(format, args...)}
+		line = slices.Grow(line[:0], n)
+		for _, p := range pieces {
+			line = append(line, p...)
 		}
-		dec := json.NewDecoder(strings.NewReader(text))
-		dec.DisallowUnknownFields()
-		var line curveLine
-		if err := dec.Decode(&line); err != nil {
-			return nil, fail("not a curve: %v", err)
-		}
-		if dec.More() {
-			return nil, fail("data after the curve's JSON object")
-		}
-		if line.Format != CurveFormat {
-			return nil, fail("format %s, want %q", quote.Text(line.Format), CurveFormat)
-		}
-		if len(line.Series) == 0 {
-			return nil, fail("no series")
-		}
-		c := Curve{Task: line.Task, Model: line.Model, Optimizer: line.Optimizer, Seed: line.Seed, Series: map[string][]float64{}}
-		epochs := -1
-		for _, k := range slices.Sorted(maps.Keys(line.Series)) {
-			s := line.Series[k]
-			if epochs >= 0 && len(s) != epochs {
-				return nil, fail("series %s has %d epochs, the others %d", quote.Text(k), len(s), epochs)
-			}
-			epochs = len(s)
-			vals := make([]float64, len(s))
-			for i, v := range s {
-				vals[i] = math.NaN()
-				if v != nil {
-					vals[i] = *v
-				}
-			}
-			c.Series[k] = vals
-		}
-		curves = append(curves, c)
+		return append(line, chunk...), err
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &CurveError{File: name, Line: len(curves) + 1, Detail: fmt.Sprintf("a line longer than %d bytes", maxCurveLine)}
-		}
-		return nil, fmt.Errorf("callbacks: reading %s: %w", name, err)
+}
+
+// ignored is a JSON value not looked at.
+type ignored struct{}
+
+func (*ignored) UnmarshalJSON([]byte) error { return nil }
+
+// parseCurve decodes one line, or says what is wrong with it.
+func parseCurve(text []byte) (Curve, string) {
+	// The names first: encoding/json's own check of unknown fields needs a
+	// Decoder, which copies the line, and quotes a field's name whole.
+	var fields map[string]ignored
+	if err := json.Unmarshal(text, &fields); err != nil {
+		return Curve{}, "not a curve: " + jsonProblem(err)
 	}
-	return curves, nil
+	unknown := ""
+	for k := range fields {
+		if !slices.Contains(curveFields, k) && (unknown == "" || k < unknown) {
+			unknown = k
+		}
+	}
+	if unknown != "" {
+		return Curve{}, fmt.Sprintf("unknown field %s", quote.Text(unknown))
+	}
+	var line curveLine
+	if err := json.Unmarshal(text, &line); err != nil {
+		return Curve{}, "not a curve: " + jsonProblem(err)
+	}
+	if line.Format != CurveFormat {
+		return Curve{}, fmt.Sprintf("format %s, want %q", quote.Text(line.Format), CurveFormat)
+	}
+	c := Curve{ID: line.ID, Task: line.Task, Model: line.Model, Optimizer: line.Optimizer, Seed: line.Seed,
+		Budget: line.Budget, Unit: line.Unit, ChecksPerEpoch: line.ChecksPerEpoch, Settings: line.Settings,
+		Series: make(map[string][]float64, len(line.Series))}
+	for _, k := range slices.Sorted(maps.Keys(line.Series)) {
+		if bad := line.Series[k].bad; bad != "" {
+			return Curve{}, fmt.Sprintf("series %s: %s", quote.Text(k), bad)
+		}
+		c.Series[k] = line.Series[k].vals
+	}
+	if p := c.problem(); p != "" {
+		return Curve{}, p
+	}
+	return c, ""
+}
+
+// jsonProblem says what encoding/json found wrong, quoting no more than
+// an excerpt of the text (its messages can quote a whole field).
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("%v (byte %d)", syntax, syntax.Offset)
+	case errors.As(err, &typ):
+		kind, _, _ := strings.Cut(typ.Value, " ") // "number 1e999" → "number"
+		if typ.Field == "" {
+			return fmt.Sprintf("a JSON %s, want an object", kind)
+		}
+		return fmt.Sprintf("field %s is a JSON %s, want a %v", quote.Text(typ.Field), kind, typ.Type)
+	}
+	return quote.Text(err.Error())
 }
 
 // Replayed is what an early-stopping configuration did on a recorded
@@ -181,11 +410,37 @@ type Replayed struct {
 // epoch through ObserveLogs, the code a training run uses, with no model:
 // what would this rule, or these rules, have done on that run? Weights are
 // not kept (RestoreBestWeights and Verbose are turned off); BestEpoch says
-// which epoch would have been restored. It panics, as NewEarlyStopping
-// does, on a configuration that cannot work.
+// which epoch would have been restored. The rules that read the budget
+// read the curve's (in checks for a curve of checks; its length if that is
+// longer or the budget unknown; cfg.Budget, if set, overrides it). It
+// panics, as
+// NewEarlyStopping does, on a configuration that cannot work.
 func Replay(cfg EarlyStoppingConfig, c Curve) Replayed {
+	return replay(replayed(cfg, c), c)
+}
+
+// replayed returns the EarlyStopping Replay runs cfg with on c.
+func replayed(cfg EarlyStoppingConfig, c Curve) *EarlyStopping {
 	cfg.RestoreBestWeights, cfg.Verbose = false, false
-	e := NewEarlyStopping(cfg)
+	if cfg.Budget == 0 {
+		cfg.Budget = c.budget()
+	}
+	return NewEarlyStopping(cfg)
+}
+
+// budget returns the most entries the curve's run could have logged: its
+// budget (in checks, for a curve of checks), or its length if that is
+// unknown or longer.
+func (c *Curve) budget() int {
+	b := c.Budget
+	if c.Unit == UnitCheck {
+		b *= c.ChecksPerEpoch
+	}
+	return max(b, c.Epochs())
+}
+
+// replay feeds the curve to e epoch by epoch until it says stop.
+func replay(e *EarlyStopping, c Curve) Replayed {
 	// The logs of an epoch hold the names the rules read, no more: the
 	// replay of a few hundred epochs then takes tens of microseconds.
 	monitored, training := c.Series[e.cfg.Monitor], c.Series[e.cfg.TrainingMonitor]
@@ -208,4 +463,36 @@ func Replay(cfg EarlyStoppingConfig, c Curve) Replayed {
 		}
 	}
 	return Replayed{StopEpoch: -1, BestEpoch: e.BestEpoch(), Reason: NotStopped}
+}
+
+// A StopSample is what the learned rule reads at one epoch of a replayed
+// curve.
+type StopSample struct {
+	Epoch int
+	// BestEpoch is the best epoch so far: the one whose weights
+	// RestoreBestWeights would restore if the run stopped now.
+	BestEpoch int
+	Features  []float64 // StopFeatures
+}
+
+// ReplayFeatures replays a curve as Replay does, with the smoothing and
+// improvement rule of cfg but none of its stopping rules, and returns what
+// the learned rule would read at each epoch the rules are asked at (every
+// epoch, but for StartFromEpoch and MinEpochs): the data to train a
+// StopModel on recorded runs. The training error is read from the
+// curve's TrainingMonitor series if it has one; epochs without the
+// monitored value are skipped.
+func ReplayFeatures(cfg EarlyStoppingConfig, c Curve) []StopSample {
+	cfg.Learned, cfg.Remaining, cfg.NoiseAware, cfg.Rules = nil, nil, nil, nil
+	cfg.GL, cfg.PQ, cfg.UP, cfg.StoppingThreshold, cfg.DivergenceThreshold = 0, 0, 0, nil, nil
+	cfg.AllowMissing, cfg.Out = true, io.Discard
+	e := replayed(cfg, c)
+	e.train = c.Series[e.cfg.TrainingMonitor] != nil
+	var samples []StopSample
+	e.rules = []Rule{RuleFunc(func(p *Progress) (StopReason, string) {
+		samples = append(samples, StopSample{Epoch: p.Epoch, BestEpoch: p.BestEpoch, Features: StopFeatures(p)})
+		return NotStopped, ""
+	})}
+	replay(e, c)
+	return samples
 }

@@ -3,10 +3,15 @@ package callbacks
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestCurvesRoundTrip(t *testing.T) {
@@ -44,10 +49,23 @@ func TestReadCurvesErrors(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{`{"format":"minidl-curve/2","series":{"a":[1]}}`, `c.jsonl:1: format "minidl-curve/2"`},
 		{`{"format":"minidl-curve/1","series":{}}`, "c.jsonl:1: no series"},
-		{"\n" + `{"format":"minidl-curve/1","series":{"a":[1,2],"b":[1]}}`, `c.jsonl:2: series "b" has 1 epochs, the others 2`},
+		{"\n" + `{"format":"minidl-curve/1","series":{"a":[1,2],"b":[1]}}`, `c.jsonl:2: series "b" has 1 values, the others 2`},
 		{`{"format":"minidl-curve/1","series":{"a":[1]},"extra":1}`, `unknown field "extra"`},
-		{`{"format":"minidl-curve/1","series":{"a":["x"]}}`, "not a curve"},
-		{`{"format":"minidl-curve/1","series":{"a":[1]}} {}`, "data after"},
+		{`{"format":"minidl-curve/1","series":{"a":["x"]}}`, `series "a": value 0, "\"x\"", is not a number or null`},
+		{`{"format":"minidl-curve/1","series":{"a":[1, [2]]}}`, `series "a": value 1, "[2]", is not a number or null`},
+		{`{"format":"minidl-curve/1","series":{"a":[1, 1e999]}}`, `series "a": value 1, "1e999", is beyond float64's range`},
+		{`{"format":"minidl-curve/1","series":{"a":{"b":1}}}`, `series "a": is not an array`},
+		{`{"format":"minidl-curve/1","series":{"a":[]}}`, `series "a" has no values`},
+		{`{"format":"minidl-curve/1","series":{"a":[1]}} {}`, "not a curve: invalid character '{' after top-level value"},
+		{`[1]`, "not a curve: a JSON array, want an object"},
+		{`{"format":"minidl-curve/1","seed":-1,"series":{"a":[1]}}`, `not a curve: field "seed" is a JSON number, want a uint64`},
+		{`{"format":"minidl-curve/1","unit":"batch","series":{"a":[1]}}`, `unit "batch": want "epoch" or "check"`},
+		{`{"format":"minidl-curve/1","unit":"check","series":{"a":[1]}}`, `checks per epoch 0 with the unit "check": want a positive count`},
+		{`{"format":"minidl-curve/1","checks_per_epoch":2,"series":{"a":[1]}}`, `checks per epoch 2 with the unit "epoch": want none`},
+		{`{"format":"minidl-curve/1","budget":-3,"series":{"a":[1]}}`, `budget -3: want a count of epochs, or 0 for none`},
+		{`{"format":"minidl-curve/1","budget":1,"series":{"a":[1,2]}}`, `2 values, more than the budget of 1 epochs holds`},
+		{`{"format":"minidl-curve/1","budget":1,"unit":"check","checks_per_epoch":2,"series":{"a":[1,2,3]}}`, `3 values, more than the budget of 1 epochs holds`},
+		{`{"format":"minidl-curve/1","settings":{"lr":0.1},"series":{"a":[1]}}`, `field "settings" is a JSON number, want a string`},
 		{"garbage", "c.jsonl:1: not a curve"},
 	} {
 		_, err := ReadCurves(strings.NewReader(tt.in), "c.jsonl")
@@ -55,6 +73,102 @@ func TestReadCurvesErrors(t *testing.T) {
 		if !errors.As(err, &ce) || !errors.Is(err, ErrState) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%.40q: %v, want a *CurveError containing %q", tt.in, err, tt.want)
 		}
+	}
+}
+
+// TestCurveRunFields writes and reads a curve with every field: the
+// budget, the unit, the checks per epoch and the settings come back, and
+// the optional fields are absent from a line that has none of them, so
+// that a curve of the first version is written as it was.
+func TestCurveRunFields(t *testing.T) {
+	in := Curve{ID: "digits/cnn/3", Task: "digits", Model: "cnn", Optimizer: "adamw", Seed: 3, Budget: 2,
+		Unit: UnitCheck, ChecksPerEpoch: 3, Settings: map[string]string{"lr": "0.001", "schedule": "cosine"},
+		Series: map[string][]float64{"val_loss": {1, 0.9, 0.8, 0.85, 0.7, 0.75}, "test_error": {0.5, 0.4, 0.3, 0.3, 0.2, 1e-7}}}
+	var buf bytes.Buffer
+	if err := WriteCurves(&buf, in, Curve{Task: "old", Series: map[string][]float64{"val_loss": {2e21}}}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if want := `{"format":"minidl-curve/1","id":"digits/cnn/3","task":"digits","model":"cnn","optimizer":"adamw","seed":3,"budget":2,"unit":"check","checks_per_epoch":3,"settings":{"lr":"0.001","schedule":"cosine"},"series":{"test_error":[0.5,0.4,0.3,0.3,0.2,1e-7],"val_loss":[1,0.9,0.8,0.85,0.7,0.75]}}`; lines[0] != want {
+		t.Errorf("line\n%s\nwant\n%s", lines[0], want)
+	}
+	if want := `{"format":"minidl-curve/1","task":"old","model":"","optimizer":"","seed":0,"series":{"val_loss":[2e+21]}}`; lines[1] != want {
+		t.Errorf("line\n%s\nwant\n%s", lines[1], want)
+	}
+	out, err := ReadCurves(&buf, "c.jsonl")
+	if err != nil || len(out) != 2 {
+		t.Fatalf("ReadCurves: %d curves, %v", len(out), err)
+	}
+	if diff := cmp.Diff(in, out[0]); diff != "" {
+		t.Errorf("read back (-wrote +read):\n%s", diff)
+	}
+	if c := out[1]; c.Budget != 0 || c.Unit != "" || c.ChecksPerEpoch != 0 || c.Settings != nil || c.Series["val_loss"][0] != 2e21 {
+		t.Errorf("a curve without the run's fields read as %+v", c)
+	}
+}
+
+// TestWriteCurvesRefuses: what ReadCurves would refuse is not written.
+func TestWriteCurvesRefuses(t *testing.T) {
+	for _, c := range []Curve{
+		{Task: "none"},
+		{Task: "empty", Series: map[string][]float64{"val_loss": {}}},
+		{Task: "ragged", Series: map[string][]float64{"val_loss": {1, 2}, "loss": {1}}},
+		{Task: "unit", Unit: "batch", Series: map[string][]float64{"val_loss": {1}}},
+		{Task: "budget", Budget: 1, Series: map[string][]float64{"val_loss": {1, 2}}},
+	} {
+		var buf bytes.Buffer
+		err := WriteCurves(&buf, c)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.Task) || buf.Len() != 0 {
+			t.Errorf("%s: %v, %d bytes written; want a *ConfigError and nothing written", c.Task, err, buf.Len())
+		}
+	}
+}
+
+// TestReadCurvesQuotesAnExcerpt: an error quotes at most a short excerpt
+// of a hostile line, wherever the hostile text is (issue 20, item 16).
+func TestReadCurvesQuotesAnExcerpt(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	for _, in := range []string{
+		`{"format":"` + long + `","series":{"a":[1]}}`,
+		`{"format":"minidl-curve/1","` + long + `":1,"series":{"a":[1]}}`,
+		`{"format":"minidl-curve/1","series":{"a":[1,2],"` + long + `":[1]}}`,
+		`{"format":"minidl-curve/1","series":{"` + long + `":[1,"x"]}}`,
+		`{"format":"minidl-curve/1","series":{"a":[1,"` + long + `"]}}`,
+		`{"format":"minidl-curve/1","series":{"a":[1,1` + strings.Repeat("0", 1<<20) + `]}}`,
+		`{"format":"minidl-curve/1","unit":"` + long + `","series":{"a":[1]}}`,
+		`{"format":"minidl-curve/1","settings":{"` + long + `":1},"series":{"a":[1]}}`,
+		`{"format":"minidl-curve/1","seed":1` + strings.Repeat("0", 1<<20) + `,"series":{"a":[1]}}`,
+	} {
+		_, err := ReadCurves(strings.NewReader(in), "c.jsonl")
+		if !errors.Is(err, ErrState) || len(err.Error()) > 300 {
+			t.Errorf("%.60s…: an error of %d bytes: %.300v", in, len(fmt.Sprint(err)), err)
+		}
+	}
+}
+
+// TestReadCurvesMemory: reading a long line allocates a small multiple of
+// its size, not 20 times (issue 20, item 15). The line holds 4M values of
+// 2 bytes; the curve itself takes 4 times that.
+func TestReadCurvesMemory(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"format":"minidl-curve/1","series":{"val_loss":[0`)
+	for range 1 << 22 {
+		b.WriteString(",0")
+	}
+	b.WriteString("]}}\n")
+	in := b.String()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	curves, err := ReadCurves(strings.NewReader(in), "long.jsonl")
+	runtime.ReadMemStats(&after)
+	if err != nil || len(curves) != 1 || curves[0].Epochs() != 1<<22+1 {
+		t.Fatalf("%d curves, %v", len(curves), err)
+	}
+	got, most := after.TotalAlloc-before.TotalAlloc, 7*uint64(len(in))
+	t.Logf("reading %d bytes allocated %d (%.1f times)", len(in), got, float64(got)/float64(len(in)))
+	if got > most {
+		t.Errorf("reading %d bytes allocated %d (%.1f times), want at most %d", len(in), got, float64(got)/float64(len(in)), most)
 	}
 }
 
@@ -68,7 +182,7 @@ func TestReplayIsTheLiveRun(t *testing.T) {
 	for _, cfg := range []EarlyStoppingConfig{
 		{}, {Patience: 2}, {Patience: 3, MinDelta: 0.02}, {GL: 10}, {PQ: 1, StripLength: 3}, {UP: 2, StripLength: 2},
 		{Patience: 20, StoppingThreshold: new(0.71)}, {Patience: 100}, {Patience: 2, Baseline: new(0.5)},
-		{Monitor: "val_accuracy", Patience: 3},
+		{Monitor: "val_accuracy", Patience: 3}, {NoiseAware: &NoiseAwareConfig{Patience: 3, Window: 5}},
 	} {
 		live := NewEarlyStopping(cfg)
 		simulate(t, vals, train, live)
@@ -129,5 +243,39 @@ func BenchmarkReplay(b *testing.B) {
 	cfg := EarlyStoppingConfig{Patience: 1000}
 	for b.Loop() {
 		Replay(cfg, c)
+	}
+}
+
+// BenchmarkReplayRules asks each rule that fits or learns at every epoch
+// of a noisy curve of 500 epochs, whatever it answers, as a replay that
+// never stops would: the cost a study pays per curve and a live run per
+// 500 epochs.
+func BenchmarkReplayRules(b *testing.B) {
+	vals := make([]float64, 500)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range vals {
+		vals[i] = 0.3 + 1/math.Sqrt(float64(i+1)) + 0.02*rng.NormFloat64()
+	}
+	for _, bc := range []struct {
+		name string
+		rule func() Rule
+	}{
+		{"noise-aware", func() Rule { return newNoiseAware(NoiseAwareConfig{}) }},
+		{"remaining", func() Rule { return newRemaining(RemainingConfig{}) }},
+		{"learned", func() Rule { return newLearned("bench", LearnedConfig{}) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				r := bc.rule()
+				p := &Progress{Monitor: "val_loss", Budget: len(vals), Best: math.Inf(1), BestEpoch: -1}
+				for e, v := range vals {
+					p.Epoch, p.Values, p.Train = e, vals[:e+1], vals[:e+1]
+					if v < p.Best {
+						p.Best, p.BestEpoch = v, e
+					}
+					r.Check(p)
+				}
+			}
+		})
 	}
 }

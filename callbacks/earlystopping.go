@@ -46,6 +46,8 @@ type EarlyStopping struct {
 	restored     bool
 	warned       bool
 	unit         string // what an observation is, for messages: "Epoch" or "Check"
+	budget       int    // the most observations of the run, 0 if unknown
+	train        bool   // whether the rules read the training error (PQ, Learned)
 }
 
 // Reset forgets everything observed, as at the start of training. Fit
@@ -53,7 +55,12 @@ type EarlyStopping struct {
 // serve several runs.
 func (e *EarlyStopping) Reset() {
 	e.tracker.Reset()
-	e.progress = Progress{Monitor: e.cfg.Monitor, Lowest: math.Inf(1), BestEpoch: -1}
+	e.progress = Progress{Monitor: e.cfg.Monitor, Lowest: math.Inf(1), BestEpoch: -1, Budget: e.budget}
+	for _, r := range e.rules {
+		if r, ok := r.(interface{ reset() }); ok {
+			r.reset()
+		}
+	}
 	e.bestWeights, e.misfit = nil, nil
 	e.smooth.reset()
 	e.also.reset()
@@ -83,6 +90,8 @@ func (e *EarlyStopping) OnTrainBegin(r *Run) error {
 		e.Reset()
 	}
 	e.Watch(r.Model)
+	e.budget = runBudget(e.cfg.Budget, r)
+	e.progress.Budget = e.budget
 	e.unit = "Epoch"
 	if r.ValidateEvery > 0 {
 		e.unit = "Check"
@@ -94,8 +103,8 @@ func (e *EarlyStopping) OnTrainBegin(r *Run) error {
 		if err := checkLogged("EarlyStopping", fmt.Sprintf("monitor %q", e.cfg.Monitor), e.cfg.Monitor, r); err != nil {
 			return err
 		}
-		if e.cfg.PQ > 0 {
-			if err := checkLogged("EarlyStopping", fmt.Sprintf("PQ's training error %q", e.cfg.TrainingMonitor), e.cfg.TrainingMonitor, r); err != nil {
+		if e.train {
+			if err := checkLogged("EarlyStopping", fmt.Sprintf("the training error %q (PQ, Learned)", e.cfg.TrainingMonitor), e.cfg.TrainingMonitor, r); err != nil {
 				return err
 			}
 		}
@@ -115,6 +124,9 @@ func (e *EarlyStopping) ready() error {
 	}
 	if e.modeErr != nil {
 		return configErrorf("EarlyStopping", "%v", e.modeErr)
+	}
+	if (e.cfg.Remaining != nil || e.cfg.Learned != nil) && e.budget <= 0 {
+		return configErrorf("EarlyStopping", "the remaining-budget and learned rules need the run's budget: set Budget in a loop of your own")
 	}
 	if e.cfg.RestoreBestWeights && e.model == nil {
 		return configErrorf("EarlyStopping", "RestoreBestWeights needs the model: call Watch(model) before the first observation")
@@ -200,7 +212,7 @@ func (e *EarlyStopping) ObserveLogs(epoch int, logs Logs) (bool, error) {
 	switch {
 	case !ok:
 		missing = e.cfg.Monitor
-	case e.cfg.PQ > 0 && !trainOK:
+	case e.train && !trainOK:
 		missing = e.cfg.TrainingMonitor
 	}
 	if missing != "" {
@@ -247,7 +259,7 @@ func (e *EarlyStopping) record(epoch int, current, train float64, extra []float6
 	p := &e.progress
 	p.Epoch = epoch
 	p.Values = append(p.Values, current)
-	if e.cfg.PQ > 0 {
+	if e.train {
 		p.Train = append(p.Train, train)
 	}
 	if !math.IsNaN(current) {

@@ -547,9 +547,10 @@ func TestNewRules(t *testing.T) {
 		want outcome
 		best float64
 	}{
-		// EMA, α 0.5: 1, 0.75, 1.125, 0.7625: two epochs without improving
-		// on 0.75 (the raw values would never stop patience 2).
-		{"EMA", EarlyStoppingConfig{Patience: 2, SmoothEMA: 0.5}, []float64{1, 0.5, 1.5, 0.4, 1.6, 0.3, 1.7}, outcome{3, StopPatience, 1, 1}, 0.75},
+		// EMA, α 0.5, bias-corrected: m/w = 0.5/0.5, 0.5/0.75, 1/0.875,
+		// 0.7/0.9375 = 1, 2/3, 8/7, 0.7467: two epochs without improving on
+		// 2/3 (the raw values would never stop patience 2).
+		{"EMA", EarlyStoppingConfig{Patience: 2, SmoothEMA: 0.5}, []float64{1, 0.5, 1.5, 0.4, 1.6, 0.3, 1.7}, outcome{3, StopPatience, 1, 1}, 2.0 / 3},
 		{"raw", EarlyStoppingConfig{Patience: 2}, []float64{1, 0.5, 1.5, 0.4, 1.6, 0.3, 1.7}, outcome{-1, StopMaxEpochs, 5, 5}, 0.3},
 		// Median of 3: 1, 3, 1, 0.9, 0.9, 0.8, 0.75, 0.75, 0.76, 0.77 rides
 		// out the outliers 5 and 6; raw, patience 3 stops at epoch 8.

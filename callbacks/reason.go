@@ -23,6 +23,9 @@ const (
 	StopGL         StopReason = "gl"                   // Prechelt's generalization-loss criterion GL_α
 	StopPQ         StopReason = "pq"                   // Prechelt's quotient criterion PQ_α
 	StopUP         StopReason = "up"                   // Prechelt's criterion UP_s: validation error rose in s successive strips
+	StopNoise      StopReason = "noise"                // noise-aware patience: no improvement beyond the noise (NoiseAware)
+	StopRemaining  StopReason = "remaining_budget"     // improving in the rest of the budget became unlikely (Remaining)
+	StopLearned    StopReason = "learned"              // the learned rule judged that continuing would not pay (Learned)
 	StopCancelled  StopReason = "cancelled"            // the context was cancelled
 	StopMaxEpochs  StopReason = "max_epochs"           // every epoch ran
 	StopCallback   StopReason = "callback"             // a callback other than the one asked stopped the run

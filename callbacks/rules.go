@@ -60,6 +60,10 @@ type Progress struct {
 	// Wait counts epochs in which none improved, Improved says one did, and
 	// Best and BestEpoch are the lexicographically best epoch's.
 	Also []string
+	// Budget is the most epochs (or checks) the run will take, so that
+	// Budget − Epoch − 1 remain after this one; 0 if unknown (see
+	// EarlyStoppingConfig.Budget).
+	Budget int
 	// MinEpochsReached is true in the epoch that MinEpochs is reached,
 	// when the rules MinEpochs held back are first asked: a rule that
 	// decides only at some epochs (PQ, UP) decides then too.

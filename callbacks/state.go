@@ -92,7 +92,7 @@ func (e *EarlyStopping) LoadState(s *nn.StateDict, meta map[string]string) error
 		return err
 	}
 	var train []float64
-	if e.cfg.PQ > 0 {
+	if e.train {
 		if train, err = stateVector(s, stateTrain, op); err != nil {
 			return err
 		}

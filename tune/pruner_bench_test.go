@@ -16,7 +16,7 @@ func (benchView) SetAttr(int, string, float64) {}
 // benchStudy returns a study of 1,000 completed trials of 100 steps each
 // (noisy decaying curves), with the rungs rungs(n) returns recorded on
 // trial n as successive halving records them, and a running trial that has
-// reported steps 0 … last.
+// reported steps 0 … last and passed the rungs before last.
 func benchStudy(last int, rungs func(n int) []int) (benchView, FrozenTrial) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	s := newReplayStudy("bench", Minimize)
@@ -45,13 +45,24 @@ func benchStudy(last int, rungs func(n int) []int) (benchView, FrozenTrial) {
 	for step := range last + 1 {
 		s.report(n, step, reports[step])
 	}
+	// The deciding trial has passed the rungs below its step, as in a
+	// study, so that it decides one rung, not all at once.
+	s.trials[n].Attrs = map[string]float64{}
+	if rungs != nil {
+		for k, step := range rungs(n) {
+			if step < last {
+				s.trials[n].Attrs[rungAttr(k)] = reports[step]
+			}
+		}
+	}
 	return benchView{s}, s.trials[n]
 }
 
 // BenchmarkDecide measures one decision of each pruner on a study of
 // 1,000 completed trials of 100 steps, for a trial reporting at step 64
 // (a rung of successive halving with r 1 and η 4, the automatic r for 100
-// steps): the cost a report adds when the pruner is asked.
+// steps): the cost a report adds when the pruner is asked, the snapshot of
+// the study (View.Trials) included.
 func BenchmarkDecide(b *testing.B) {
 	halvingRungs := func(h halving) func(int) []int {
 		return func(int) []int {
@@ -81,12 +92,28 @@ func BenchmarkDecide(b *testing.B) {
 		{"Patient/Median", NewPatientPruner(NewMedianPruner(PercentileConfig{}), PatientConfig{Patience: 0}), nil},
 		{"Wilcoxon", NewWilcoxonPruner(WilcoxonConfig{}), nil},
 	}
+	// What the snapshot alone costs, for comparison.
+	b.Run("Trials", func(b *testing.B) {
+		v, _ := benchStudy(64, nil)
+		measure(b, func() { v.Trials() })
+	})
 	for _, p := range pruners {
 		b.Run(p.name, func(b *testing.B) {
 			v, trial := benchStudy(64, p.rungs)
-			for b.Loop() {
-				p.pruner.Decide(v, trial)
-			}
+			measure(b, func() { p.pruner.Decide(v, trial) })
 		})
+	}
+}
+
+// measure runs f b.N times and reports, beside the wall time, the
+// processor time per call, garbage collection included: on a shared
+// machine, wall time also counts the waits.
+func measure(b *testing.B, f func()) {
+	start, ok := cpuTime()
+	for b.Loop() {
+		f()
+	}
+	if end, _ := cpuTime(); ok {
+		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 	}
 }

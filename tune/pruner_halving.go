@@ -64,7 +64,7 @@ type SuccessiveHalvingPruner struct {
 }
 
 // NewSuccessiveHalvingPruner returns a SuccessiveHalvingPruner. It panics
-// with a *Error on a negative setting, a ReductionFactor of 1, a
+// with an *Error on a negative setting, a ReductionFactor of 1, a
 // BootstrapCount without a MinResource, or a SmoothEMA outside [0, 1].
 func NewSuccessiveHalvingPruner(cfg SuccessiveHalvingConfig) *SuccessiveHalvingPruner {
 	const op = "NewSuccessiveHalvingPruner"
@@ -133,10 +133,12 @@ const (
 func rungAttr(rung int) string { return "completed_rung_" + strconv.Itoa(rung) }
 
 // recordedAttr returns the value of key on the lowest-numbered trial that
-// has it, 0 if none has.
+// has it, 0 if none has. A value that is not a whole number from 1 to
+// 2³¹ − 1 (no pruner records one; a journal edited by hand might) is
+// passed over.
 func recordedAttr(trials []FrozenTrial, key string) int {
 	for i := range trials {
-		if x, ok := trials[i].Attrs[key]; ok {
+		if x, ok := trials[i].Attrs[key]; ok && x >= 1 && x <= math.MaxInt32 && x == math.Trunc(x) {
 			return int(x)
 		}
 	}
@@ -191,10 +193,14 @@ type halving struct {
 	read                                 reading
 }
 
-// rungStep returns the step at which a trial completes rung.
+// rungStep returns the step at which a trial completes rung, MaxInt if
+// that is beyond what an int holds.
 func (h *halving) rungStep(minResource, rung int) int {
 	s := minResource
 	for range h.rate + rung {
+		if s > math.MaxInt/h.factor {
+			return math.MaxInt
+		}
 		s *= h.factor
 	}
 	return s

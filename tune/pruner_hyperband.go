@@ -2,6 +2,7 @@ package tune
 
 import (
 	"hash/crc32"
+	"math"
 	"strconv"
 )
 
@@ -44,10 +45,10 @@ type HyperbandPruner struct {
 	read reading
 }
 
-// NewHyperbandPruner returns a HyperbandPruner. It panics with a
-// *Error on a negative setting, a ReductionFactor of 1, a
-// MaxResource below MinResource, a BootstrapCount without a MaxResource,
-// or a SmoothEMA outside [0, 1].
+// NewHyperbandPruner returns a HyperbandPruner. It panics with an *Error
+// on a negative setting, a ReductionFactor of 1, a MaxResource below
+// MinResource or above 2³¹ − 1, a BootstrapCount without a MaxResource, or
+// a SmoothEMA outside [0, 1].
 func NewHyperbandPruner(cfg HyperbandConfig) *HyperbandPruner {
 	const op = "NewHyperbandPruner"
 	if cfg.MinResource == 0 {
@@ -60,6 +61,7 @@ func NewHyperbandPruner(cfg HyperbandConfig) *HyperbandPruner {
 		"MinResource %d, MaxResource %d and BootstrapCount %d must not be negative", cfg.MinResource, cfg.MaxResource, cfg.BootstrapCount)
 	check(op, cfg.ReductionFactor >= 2, "ReductionFactor %d is below 2", cfg.ReductionFactor)
 	check(op, cfg.MaxResource == 0 || cfg.MaxResource >= cfg.MinResource, "MaxResource %d is below MinResource %d", cfg.MaxResource, cfg.MinResource)
+	check(op, cfg.MaxResource <= math.MaxInt32, "MaxResource %d is above 2³¹ − 1", cfg.MaxResource)
 	check(op, cfg.BootstrapCount == 0 || cfg.MaxResource > 0, "BootstrapCount %d needs a MaxResource, not the automatic one", cfg.BootstrapCount)
 	return &HyperbandPruner{cfg: cfg, read: newReading(op, cfg.BestSoFar, cfg.SmoothEMA)}
 }

@@ -133,8 +133,14 @@ func referencePruner(t *testing.T, spec map[string]any) Pruner {
 func TestPrunersMatchOptuna(t *testing.T) {
 	cases := readReferenceCases(t)
 	kinds := map[string]int{}
+	decisions := 0
 	for _, c := range cases {
 		kinds[c.Pruner["kind"].(string)]++
+		for _, e := range c.Events {
+			if string(e[0]) == `"report"` {
+				decisions++
+			}
+		}
 		t.Run(c.Name, func(t *testing.T) {
 			p := referencePruner(t, c.Pruner)
 			replayReference(t, c, func() Pruner { return p })
@@ -144,6 +150,9 @@ func TestPrunersMatchOptuna(t *testing.T) {
 		if kinds[k] == 0 {
 			t.Errorf("no reference study of the %s pruner", k)
 		}
+	}
+	if len(cases) != 145 || decisions != 24861 {
+		t.Errorf("%d studies, %d decisions; docs/pruning.md says 145 and 24,861", len(cases), decisions)
 	}
 }
 
@@ -159,10 +168,30 @@ func TestPrunersKeepNoState(t *testing.T) {
 	}
 }
 
+// TestPrunersContinueAgain asks every pruner again about each step it let
+// go on, as a study does for a trial taken up after a crash (a Continue is
+// not journaled): the answer must be the same, and what the first asking
+// recorded must not change the decisions that follow.
+func TestPrunersContinueAgain(t *testing.T) {
+	for _, c := range readReferenceCases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			p := referencePruner(t, c.Pruner)
+			replayReferenceAgain(t, c, func() Pruner { return p }, true)
+		})
+	}
+}
+
 // replayReference runs the events of c through a replayStudy, asking
 // pruner() for the pruner of each decision, and fails at the first
 // decision that is not Optuna's.
 func replayReference(t *testing.T, c referenceCase, pruner func() Pruner) {
+	t.Helper()
+	replayReferenceAgain(t, c, pruner, false)
+}
+
+// replayReferenceAgain is replayReference that, with again, asks once more
+// after each Continue and fails unless the answer is Continue again.
+func replayReferenceAgain(t *testing.T, c referenceCase, pruner func() Pruner, again bool) {
 	t.Helper()
 	dir := Minimize
 	if c.Direction == "maximize" {
@@ -190,6 +219,11 @@ func replayReference(t *testing.T, c referenceCase, pruner func() Pruner) {
 			n, step, value, want := integer(1), integer(2), number(t, e[3]), integer(4) == 1
 			got := pruner().Decide(s, s.report(n, step, value))
 			log = append(log, fmt.Sprintf("trial %d reports %v at step %d", n, value, step))
+			if again && got == Continue {
+				if second := pruner().Decide(s, s.trials[n]); second != Continue {
+					t.Fatalf("event %d: trial %d, step %d: Continue, then %v when asked again", i, n, step, second)
+				}
+			}
 			if (got == Prune) != want || (got != Prune && got != Continue) {
 				if len(log) > 40 {
 					log = log[len(log)-40:]

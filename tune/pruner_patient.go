@@ -22,7 +22,7 @@ type PatientPruner struct {
 }
 
 // NewPatientPruner returns a PatientPruner around wrapped, which may be
-// nil. It panics with a *Error on a negative Patience or MinDelta.
+// nil. It panics with an *Error on a negative Patience or MinDelta.
 func NewPatientPruner(wrapped Pruner, cfg PatientConfig) *PatientPruner {
 	const op = "NewPatientPruner"
 	check(op, cfg.Patience >= 0, "Patience %d is negative", cfg.Patience)

@@ -55,7 +55,7 @@ type PercentilePruner struct {
 
 // NewMedianPruner returns the median stopping rule: prune a trial whose
 // best value is worse than the median of the completed trials' values at
-// the same step (Optuna's MedianPruner). It panics with a *Error on
+// the same step (Optuna's MedianPruner). It panics with an *Error on
 // a negative count or a SmoothEMA outside [0, 1].
 func NewMedianPruner(cfg PercentileConfig) *PercentilePruner {
 	return newPercentile("NewMedianPruner", 50, cfg)
@@ -64,7 +64,7 @@ func NewMedianPruner(cfg PercentileConfig) *PercentilePruner {
 // NewPercentilePruner returns a pruner that keeps the trials whose best
 // value is within the best percentile percent of the completed trials'
 // values at each step: 25 keeps the top quarter (Optuna's
-// PercentilePruner). It panics with a *Error on a percentile outside
+// PercentilePruner). It panics with an *Error on a percentile outside
 // [0, 100], a negative count or a SmoothEMA outside [0, 1].
 func NewPercentilePruner(percentile float64, cfg PercentileConfig) *PercentilePruner {
 	return newPercentile("NewPercentilePruner", percentile, cfg)

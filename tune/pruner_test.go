@@ -127,6 +127,11 @@ func TestPrunerOptions(t *testing.T) {
 		trials: [][]float64{{1.5, 1.5, 1.5}, {0.5, 2, 0.6}, {2, 2}},
 		want:   [][]Decision{{c, c, c}, {c, c, c}, {c, x}},
 	}, {
+		name:   "successive halving, pausing, still prunes a NaN",
+		pruner: NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{MinResource: 1, ReductionFactor: 2, Pause: true}),
+		trials: [][]float64{{1, 1}, {2, 2}, {1, nan}},
+		want:   [][]Decision{{c, c}, {c, p}, {c, x}},
+	}, {
 		name:   "hyperband, CountEnded",
 		pruner: NewHyperbandPruner(HyperbandConfig{MaxResource: 2, ReductionFactor: 2, CountEnded: true}),
 		trials: [][]float64{{0.1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
@@ -258,6 +263,13 @@ func TestSuccessiveHalvingPauses(t *testing.T) {
 	if diff := cmp.Diff([]int{1, 2, 4, 5}, pr.Promote(s)); diff != "" {
 		t.Fatalf("Promote with rung 1 grown (-want +got):\n%s", diff)
 	}
+	// A patient pruner around it promotes through it.
+	if diff := cmp.Diff([]int{1, 2, 4, 5}, NewPatientPruner(sh, PatientConfig{}).Promote(s)); diff != "" {
+		t.Errorf("PatientPruner.Promote (-want +got):\n%s", diff)
+	}
+	if got := NewPatientPruner(nil, PatientConfig{}).Promote(s); got != nil {
+		t.Errorf("PatientPruner.Promote with nothing wrapped: %v", got)
+	}
 }
 
 // resume reports value at each of steps for trial n and returns the last
@@ -345,6 +357,7 @@ func TestPrunerConfigErrors(t *testing.T) {
 		{"halving bootstrap with auto", func() { NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{BootstrapCount: 1}) }},
 		{"hyperband factor 1", func() { NewHyperbandPruner(HyperbandConfig{ReductionFactor: 1}) }},
 		{"hyperband max below min", func() { NewHyperbandPruner(HyperbandConfig{MinResource: 4, MaxResource: 2}) }},
+		{"hyperband max too large", func() { NewHyperbandPruner(HyperbandConfig{MaxResource: math.MaxInt}) }},
 		{"hyperband bootstrap with auto", func() { NewHyperbandPruner(HyperbandConfig{BootstrapCount: 1}) }},
 		{"hyperband EMA", func() { NewHyperbandPruner(HyperbandConfig{SmoothEMA: -0.1}) }},
 		{"wilcoxon threshold above 1", func() { NewWilcoxonPruner(WilcoxonConfig{PThreshold: new(1.5)}) }},
@@ -453,6 +466,18 @@ func TestAutomaticResources(t *testing.T) {
 	if got := s.trials[n].Attrs[maxResourceAttr]; got != 9 {
 		t.Errorf("Hyperband's max resource with 9 steps declared: %v, want 9", got)
 	}
+	// 300 epochs (docs/pruning.md): rungs at 2, 8, 32 and 128 with η 4, and
+	// six brackets with η 3.
+	var rungs []int
+	for k, h := 0, (halving{factor: 4}); h.rungStep(2, k) < 300; k++ {
+		rungs = append(rungs, h.rungStep(2, k))
+	}
+	if diff := cmp.Diff([]int{2, 8, 32, 128}, rungs); diff != "" {
+		t.Errorf("rungs of 300 epochs (-want +got):\n%s", diff)
+	}
+	if b := newBrackets(1, 300, 3); b.n != 6 {
+		t.Errorf("%d brackets for 300 epochs, want 6", b.n)
+	}
 	// Nothing declared: nothing is fixed until a trial completes, then its
 	// last step counts.
 	s = newReplayStudy("auto", Minimize)
@@ -468,5 +493,43 @@ func TestAutomaticResources(t *testing.T) {
 	sh.Decide(s, s.report(n, 0, 1))
 	if got := s.trials[n].Attrs[minResourceAttr]; got != 4 {
 		t.Errorf("min resource after a trial of 450 steps: %v, want 4", got)
+	}
+}
+
+// TestBracketsExact checks that Hyperband's number of brackets is
+// ⌊log_η(R/r)⌋ + 1 computed exactly: R 243, r 1, η 3 has 6 brackets
+// (Optuna's floating-point logarithm, 4.999…, gives 5), and R 242 has 5.
+func TestBracketsExact(t *testing.T) {
+	for _, tt := range []struct{ min, max, factor, want int }{
+		{1, 243, 3, 6}, {1, 242, 3, 5}, {1, 27, 3, 4}, {2, 486, 3, 6}, {1, 1, 3, 1}, {3, 1, 3, 0}, {1, 100, 4, 4},
+	} {
+		if got := newBrackets(tt.min, tt.max, tt.factor).n; got != tt.want {
+			t.Errorf("r %d, R %d, η %d: %d brackets, want %d", tt.min, tt.max, tt.factor, got, tt.want)
+		}
+	}
+}
+
+// TestHalvingOddValues: a recorded resource that no pruner would record
+// (a journal edited by hand) is passed over, and a step beyond every rung
+// an int can count ends the climb.
+func TestHalvingOddValues(t *testing.T) {
+	trials := []FrozenTrial{
+		{Attrs: map[string]float64{minResourceAttr: math.NaN()}},
+		{Attrs: map[string]float64{minResourceAttr: -3}},
+		{Attrs: map[string]float64{minResourceAttr: 2.5}},
+		{Attrs: map[string]float64{minResourceAttr: 7}},
+	}
+	if got := recordedAttr(trials, minResourceAttr); got != 7 {
+		t.Errorf("recordedAttr = %d, want 7 (the first sensible value)", got)
+	}
+	h := halving{factor: 4}
+	if got := h.rungStep(1, 40); got != math.MaxInt {
+		t.Errorf("rung 40 of η 4 at step %d, want MaxInt", got)
+	}
+	s := newReplayStudy("odd", Minimize)
+	sh := NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{MinResource: 1})
+	n := s.ask()
+	if d := sh.Decide(s, s.report(n, math.MaxInt-1, 1)); d != Continue {
+		t.Errorf("a trial alone at every rung: %v", d)
 	}
 }

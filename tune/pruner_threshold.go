@@ -35,7 +35,7 @@ type ThresholdPruner struct {
 	read         reading
 }
 
-// NewThresholdPruner returns a ThresholdPruner. It panics with a
+// NewThresholdPruner returns a ThresholdPruner. It panics with an
 // *Error if neither bound is set, if Lower > Upper or a bound is NaN,
 // on a negative step count or a SmoothEMA outside [0, 1].
 func NewThresholdPruner(cfg ThresholdConfig) *ThresholdPruner {

@@ -38,7 +38,7 @@ type WilcoxonPruner struct {
 	startup   int
 }
 
-// NewWilcoxonPruner returns a WilcoxonPruner. It panics with a
+// NewWilcoxonPruner returns a WilcoxonPruner. It panics with an
 // *Error on a PThreshold outside [0, 1] or negative StartupSteps.
 func NewWilcoxonPruner(cfg WilcoxonConfig) *WilcoxonPruner {
 	const op = "NewWilcoxonPruner"

@@ -34,9 +34,10 @@ type ReplayConfig struct {
 	// "replay".
 	Name string
 	// Stopping, if not nil, lets every trial stop itself by this early
-	// stopping (replayed on its curve with callbacks.Replay), as a trial
-	// training with EarlyStopping would: trials then have different lengths.
-	// The full search's trials stop the same way.
+	// stopping (replayed on its curve with callbacks.Replay, which panics on
+	// a configuration that cannot work), as a trial training with
+	// EarlyStopping would: trials then have different lengths. The full
+	// search's trials stop the same way.
 	Stopping *callbacks.EarlyStoppingConfig
 }
 
@@ -287,6 +288,9 @@ func Replay(curves []callbacks.Curve, p Pruner, cfg ReplayConfig) (ReplayResult,
 			decision := Continue
 			if p != nil {
 				decision = p.Decide(s, trial)
+			}
+			if decision == Pause && promoter == nil {
+				decision = Prune // nobody would promote it, as in a study
 			}
 			switch {
 			case decision == Prune:

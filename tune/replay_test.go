@@ -209,3 +209,117 @@ func TestReplayErrors(t *testing.T) {
 		t.Errorf("an all-NaN curve: %+v, %v", r, err)
 	}
 }
+
+func TestGroupByTask(t *testing.T) {
+	curves := []callbacks.Curve{{Task: "a", Seed: 0}, {Task: "b", Seed: 1}, {Task: "a", Seed: 2}}
+	var got [][]uint64
+	for _, search := range GroupByTask(curves) {
+		var seeds []uint64
+		for _, c := range search {
+			seeds = append(seeds, c.Seed)
+		}
+		got = append(got, seeds)
+	}
+	if diff := cmp.Diff([][]uint64{{0, 2}, {1}}, got); diff != "" {
+		t.Errorf("GroupByTask (-want +got):\n%s", diff)
+	}
+}
+
+func TestCompareReplays(t *testing.T) {
+	first := replayCurvesForTest()
+	second := replayCurvesForTest()[:4] // the best is curve 3, which nothing prunes
+	methods := []ReplayMethod{
+		{Name: "full"},
+		{Name: "top 1", TopK: 1},
+		{Name: "median", Pruner: NewMedianPruner(PercentileConfig{StartupTrials: new(2)})},
+	}
+	got, err := CompareReplays([][]callbacks.Curve{first, second}, methods, ReplayConfig{}, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ReplaySummary{
+		{Method: "full", Runs: 2, Epochs: 48, FullEpochs: 48},
+		{Method: "top 1", Runs: 2, Epochs: 11 + 7, FullEpochs: 48, Lost: 1, MeanRegret: 0.125, MedianRegret: 0.125, MaxRegret: 0.25},
+		{Method: "median", Runs: 2, Epochs: 17 + 13, FullEpochs: 48, Lost: 1, MeanRegret: 0.125, MedianRegret: 0.125, MaxRegret: 0.25},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
+		t.Errorf("CompareReplays (-want +got):\n%s", diff)
+	}
+	// In three orders, the full search is the same each time, and the
+	// median pruner's epochs change with the order.
+	got, err = CompareReplays([][]callbacks.Curve{first}, methods, ReplayConfig{}, 3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Runs != 3 || got[0].Epochs != 96 || got[0].MaxRegret != 0 {
+		t.Errorf("the full search in three orders: %+v", got[0])
+	}
+	if got[2].Epochs == 3*17 {
+		t.Errorf("the median pruner spent %d epochs in three orders, as three times the file order's", got[2].Epochs)
+	}
+	if _, err := CompareReplays([][]callbacks.Curve{first}, []ReplayMethod{{Name: "x", TopK: 1}}, ReplayConfig{Monitor: "nope"}, 1, 0); !errors.Is(err, ErrReplay) {
+		t.Errorf("a missing monitor: %v, want an ErrReplay", err)
+	}
+}
+
+// TestReplayPausedAtTheEnd: a trial paused at its curve's last epoch has
+// nothing left to run; promoted, it completes at once.
+func TestReplayPausedAtTheEnd(t *testing.T) {
+	var curves []callbacks.Curve
+	for _, v := range []float64{1, 2, 3, 4} {
+		curves = append(curves, callbacks.Curve{Series: map[string][]float64{"val_loss": {v, v}}})
+	}
+	// Rung 0 at step 1, the last: trials 1 and 2 pause there; when trial 3
+	// arrives, trial 1 (2) is among the best two of four and completes.
+	sh := NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{MinResource: 1, ReductionFactor: 2, Pause: true})
+	got, err := Replay(curves, sh, ReplayConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Completed != 2 || got.Paused != 2 || got.Epochs != 8 || got.Best != 0 {
+		t.Errorf("got %+v; want 2 completed (trials 0 and 1), 2 paused, 8 epochs, best 0", got)
+	}
+}
+
+// TestReplayHalvingOnWorkers: trials on workers of equal speed reach each
+// rung in the order they started, so successive halving decides the same
+// on any number of them (docs/pruning.md), and the median pruner does not.
+func TestReplayHalvingOnWorkers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var curves []callbacks.Curve
+	for range 30 {
+		floor, rate := rng.Float64(), 0.05+0.3*rng.Float64()
+		v := make([]float64, 40)
+		for e := range v {
+			v[e] = floor + math.Exp(-rate*float64(e)) + 0.05*rng.NormFloat64()
+		}
+		curves = append(curves, callbacks.Curve{Series: map[string][]float64{"val_loss": v}})
+	}
+	sh := NewSuccessiveHalvingPruner(SuccessiveHalvingConfig{MinResource: 1, ReductionFactor: 3})
+	median := NewMedianPruner(PercentileConfig{})
+	one, _ := Replay(curves, sh, ReplayConfig{})
+	oneMedian, _ := Replay(curves, median, ReplayConfig{})
+	for _, workers := range []int{2, 5, 8} {
+		got, _ := Replay(curves, sh, ReplayConfig{Parallelism: workers})
+		if diff := cmp.Diff(one.Ran, got.Ran); diff != "" {
+			t.Errorf("successive halving on %d workers (-one +many):\n%s", workers, diff)
+		}
+	}
+	if got, _ := Replay(curves, median, ReplayConfig{Parallelism: 8}); cmp.Equal(oneMedian.Ran, got.Ran) {
+		t.Errorf("the median pruner decided the same on 8 workers as on one")
+	}
+}
+
+// pauser pauses every trial but is no Promoter.
+type pauser struct{}
+
+func (pauser) Decide(View, FrozenTrial) Decision { return Pause }
+
+// TestReplayPauseWithoutPromoter: a pruner that pauses but cannot promote
+// prunes, as in a study.
+func TestReplayPauseWithoutPromoter(t *testing.T) {
+	r, err := Replay(replayCurvesForTest(), pauser{}, ReplayConfig{})
+	if err != nil || r.Pruned != 8 || r.Paused != 0 || r.Epochs != 8 {
+		t.Errorf("got %+v, %v; want 8 trials pruned at their first epoch", r, err)
+	}
+}

@@ -14,8 +14,9 @@
 // whether it kept the best trial. With -svg it draws every trial's
 // validation loss per epoch, pruned trials marked where they stopped.
 // With -dir the study is kept in a folder: running the command again
-// resumes it, and several processes may share it. Run with -h for the
-// flags.
+// resumes it, and several processes may share it. With -replay FILE it
+// trains nothing and instead replays every pruner over recorded curves
+// (docs/pruning.md). Run with -h for the flags.
 package main
 
 import (
@@ -57,6 +58,8 @@ type options struct {
 	dir, svg                 string
 	baseline                 bool
 	top                      int
+	replay, final            string // -replay: replay the pruners over recorded curves (replay.go)
+	rounds, patience         int
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -76,12 +79,16 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.svg, "svg", "tune.svg", "draw every trial's validation loss to this SVG file (\"\" for none)")
 	fs.BoolVar(&o.baseline, "baseline", true, "also train every configuration to its end without pruning, to measure what pruning saved")
 	fs.IntVar(&o.top, "top", 5, "rows of the table of best trials")
+	fs.StringVar(&o.replay, "replay", "", "instead of searching, replay every pruner over the recorded curves of this file (minidl-curve/1, gzipped if .gz), each task a search")
+	fs.StringVar(&o.final, "final", "", "with -replay, the series the regret is measured on (default: test_loss, or the monitor)")
+	fs.IntVar(&o.rounds, "rounds", 5, "with -replay, the orders each search is replayed in: the file's, then shuffles from -seed")
+	fs.IntVar(&o.patience, "patience", 0, "with -replay, each trial also stops itself after this many epochs without improvement (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	var bad []string
-	if o.trials < 1 || o.epochs < 1 || o.parallel < 1 || o.points < 5 || o.top < 1 {
-		bad = append(bad, "-trials, -epochs, -parallel and -top must be positive, -points at least 5")
+	if o.trials < 1 || o.epochs < 1 || o.parallel < 1 || o.points < 5 || o.top < 1 || o.rounds < 1 || o.patience < 0 {
+		bad = append(bad, "-trials, -epochs, -parallel, -top and -rounds must be positive, -patience not negative, -points at least 5")
 	}
 	if !slices.Contains([]string{"halving", "hyperband", "median", "none"}, o.pruner) {
 		bad = append(bad, fmt.Sprintf("-pruner %q: want halving, hyperband, median or none", o.pruner))
@@ -112,6 +119,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "tune:", err)
 		return 2
+	}
+	if o.replay != "" {
+		return replay(o, stdout, stderr)
 	}
 	sp := newSpirals(o.seed, o.points)
 	fmt.Fprintf(stdout, "tune: %d trials of an MLP on spirals (%d points, 3 classes: %d to train, %d to validate), up to %d epochs each\n",
