@@ -3,18 +3,53 @@ package autograd
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/tensor"
 )
 
+// PadMode names a convolution's padding as PyTorch's string padding does.
+type PadMode uint8
+
+const (
+	// PadExplicit pads each side by the options' Padding, as PyTorch's
+	// padding given as numbers. It is the default.
+	PadExplicit PadMode = iota
+	// PadValid pads nothing: PyTorch's padding='valid', the same as a
+	// zero Padding.
+	PadValid
+	// PadSame pads so that the output is as long as the input along each
+	// spatial axis: PyTorch's padding='same'. The padding along an axis is
+	// dilation·(kernel − 1) in all, half of it (rounded down) before the
+	// input and the rest after, so an even kernel pads one more at the end,
+	// as PyTorch does. It takes stride 1 only, as in PyTorch.
+	PadSame
+)
+
+// String returns the mode as PyTorch's padding argument names it: "same",
+// "valid", or "explicit" for numbers.
+func (m PadMode) String() string {
+	switch m {
+	case PadExplicit:
+		return "explicit"
+	case PadValid:
+		return "valid"
+	case PadSame:
+		return "same"
+	}
+	return fmt.Sprintf("PadMode(%d)", uint8(m))
+}
+
 // Conv2dOptions are a 2-D convolution's settings, as torch.nn.Conv2d
 // names them; zero fields take PyTorch's defaults (stride 1, padding 0,
 // dilation 1, one group), and negative ones panic. Each pair is (height,
-// width).
+// width). PadMode PadSame or PadValid chooses the padding as PyTorch's
+// padding='same' or 'valid' does; Padding must then be zero.
 type Conv2dOptions struct {
 	Stride, Padding, Dilation [2]int
 	Groups                    int
+	PadMode                   PadMode
 }
 
 // withDefaults fills the zero fields.
@@ -33,13 +68,20 @@ func (o Conv2dOptions) withDefaults() Conv2dOptions {
 	return o
 }
 
-// convGeometry is the shape arithmetic of one convolution.
+// convGeometry is the shape arithmetic of one convolution. A 1-D
+// convolution is a 2-D one over planes of height 1, with a kernel of
+// height 1: its data are laid out the same.
 type convGeometry struct {
-	n, c, h, w     int // input
-	o, kh, kw      int // weight: o × c/groups × kh × kw
-	oh, ow         int // output height and width
-	groups, cg, og int // groups, input and output channels per group
+	op             string // "Conv2d" or "Conv1d", for messages
+	spatial        int    // 2, or 1 for Conv1d
+	n, c, h, w     int    // input
+	o, kh, kw      int    // weight: o × c/groups × kh × kw
+	oh, ow         int    // output height and width
+	groups, cg, og int    // groups, input and output channels per group
 	opt            Conv2dOptions
+	// pad is the padding before the first row and the first column; after
+	// the last ones it is the same, or one more for PadSame.
+	pad [2]int
 	// inside[j] is the range [lo, hi) of output columns whose input column
 	// for kernel column j is not padding.
 	inside [][2]int
@@ -47,39 +89,67 @@ type convGeometry struct {
 
 // newConvGeometry checks a convolution's shapes and settings at the door,
 // before anything is allocated: every size is positive but the batch, no
-// size arithmetic overflows, and the output fits in a tensor.
-func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry {
-	if x.Dims() != 4 || w.Dims() != 4 {
-		panic(errorf("Conv2d", tensor.ErrShape, "input %v and weight %v: want [batch channels height width] and [out in/groups kh kw]", x.Shape(), w.Shape()))
+// size arithmetic overflows, and the output fits in a tensor. spatial is
+// 2 for Conv2d, and 1 for Conv1d, whose x and w have no height and whose
+// options' first entries are the defaults.
+func newConvGeometry(op string, spatial int, x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry {
+	if x.Dims() != 2+spatial || w.Dims() != 2+spatial {
+		want := "[batch channels height width] and [out in/groups kh kw]"
+		if spatial == 1 {
+			want = "[batch channels length] and [out in/groups kernel]"
+		}
+		panic(errorf(op, tensor.ErrShape, "input %v and weight %v: want %s", x.Shape(), w.Shape(), want))
 	}
+	first := 2 - spatial // the options' first entry that the caller set
 	if o.Groups < 0 || min(o.Stride[0], o.Stride[1], o.Padding[0], o.Padding[1], o.Dilation[0], o.Dilation[1]) < 0 {
-		panic(errorf("Conv2d", tensor.ErrArgument, "stride %v, padding %v, dilation %v, groups %d: want none negative (0 is the default: stride and dilation 1, one group)", o.Stride, o.Padding, o.Dilation, o.Groups))
+		panic(errorf(op, tensor.ErrArgument, "stride %v, padding %v, dilation %v, groups %d: want none negative (0 is the default: stride and dilation 1, one group)",
+			o.Stride[first:], o.Padding[first:], o.Dilation[first:], o.Groups))
 	}
 	o = o.withDefaults()
-	g := convGeometry{n: x.Dim(0), c: x.Dim(1), h: x.Dim(2), w: x.Dim(3), o: w.Dim(0), kh: w.Dim(2), kw: w.Dim(3), groups: o.Groups, opt: o}
+	g := convGeometry{op: op, spatial: spatial, n: x.Dim(0), c: x.Dim(1), h: 1, w: x.Dim(-1), o: w.Dim(0), kh: 1, kw: w.Dim(-1), groups: o.Groups, opt: o}
+	if spatial == 2 {
+		g.h, g.kh = x.Dim(2), w.Dim(2)
+	}
 	if g.c == 0 || g.h == 0 || g.w == 0 {
-		panic(errorf("Conv2d", tensor.ErrShape, "input %v: want channels, height and width ≥ 1 (only the batch may be empty)", x.Shape()))
+		sizes := "channels, height and width"
+		if spatial == 1 {
+			sizes = "channels and length"
+		}
+		panic(errorf(op, tensor.ErrShape, "input %v: want %s ≥ 1 (only the batch may be empty)", x.Shape(), sizes))
 	}
 	if g.o == 0 || g.kh == 0 || g.kw == 0 {
-		panic(errorf("Conv2d", tensor.ErrShape, "weight %v: want at least one filter and a kernel of at least 1×1", w.Shape()))
+		least := "1×1"
+		if spatial == 1 {
+			least = "1"
+		}
+		panic(errorf(op, tensor.ErrShape, "weight %v: want at least one filter and a kernel of at least %s", w.Shape(), least))
 	}
 	if g.o%g.groups != 0 {
-		panic(errorf("Conv2d", tensor.ErrArgument, "%d groups for %d output channels: want a positive divisor", g.groups, g.o))
+		panic(errorf(op, tensor.ErrArgument, "%d groups for %d output channels: want a positive divisor", g.groups, g.o))
 	}
 	if g.c != w.Dim(1)*g.groups {
-		panic(errorf("Conv2d", tensor.ErrShape, "input %v has %d channels; the weight %v wants %d (%d per filter × %d groups)", x.Shape(), g.c, w.Shape(), w.Dim(1)*g.groups, w.Dim(1), g.groups))
+		panic(errorf(op, tensor.ErrShape, "input %v has %d channels; the weight %v wants %d (%d per filter × %d groups)", x.Shape(), g.c, w.Shape(), w.Dim(1)*g.groups, w.Dim(1), g.groups))
 	}
 	g.cg, g.og = g.c/g.groups, g.o/g.groups
 	if b != nil && (b.Value.Dims() != 1 || b.Value.Dim(0) != g.o) {
-		panic(errorf("Conv2d", tensor.ErrShape, "bias %v for %d output channels", b.Value.Shape(), g.o))
+		panic(errorf(op, tensor.ErrShape, "bias %v for %d output channels", b.Value.Shape(), g.o))
 	}
-	g.oh = windows("Conv2d", x, 2, o.Padding[0], g.kh, o.Dilation[0], o.Stride[0])
-	g.ow = windows("Conv2d", x, 3, o.Padding[1], g.kw, o.Dilation[1], o.Stride[1])
-	checkSize("Conv2d", "output", g.n, g.o, g.oh, g.ow)
+	kernel := [2]int{g.kh, g.kw}
+	after := g.padding(x, kernel)
+	g.oh = 1
+	if spatial == 2 {
+		g.oh = windows(op, x, 2, g.pad[0], after[0], g.kh, o.Dilation[0], o.Stride[0])
+	}
+	g.ow = windows(op, x, x.Dims()-1, g.pad[1], after[1], g.kw, o.Dilation[1], o.Stride[1])
+	if spatial == 2 {
+		checkSize(op, "output", g.n, g.o, g.oh, g.ow)
+	} else {
+		checkSize(op, "output", g.n, g.o, g.ow)
+	}
 	g.inside = make([][2]int, g.kw)
 	for j := range g.kw {
 		// 0 ≤ xo·stride + off ≤ w − 1
-		st, off := o.Stride[1], j*o.Dilation[1]-o.Padding[1]
+		st, off := o.Stride[1], j*o.Dilation[1]-g.pad[1]
 		lo := min(max(0, ceilDiv(-off, st)), g.ow)
 		hi := min(g.ow, floorDiv(g.w-1-off, st)+1)
 		g.inside[j] = [2]int{lo, max(lo, hi)}
@@ -87,23 +157,61 @@ func newConvGeometry(x, w *tensor.Tensor, b *Var, o Conv2dOptions) convGeometry 
 	return g
 }
 
-// windows returns how many windows of kernel elements spaced by dilation
-// fit, stride apart, along dimension axis of x padded by pad on both
-// sides: (size + 2·pad − dilation·(kernel−1) − 1)/stride + 1. It panics if
-// none fits or the arithmetic would overflow. pad ≥ 0 and kernel,
-// dilation, stride ≥ 1.
-func windows(op string, x *tensor.Tensor, axis, pad, kernel, dilation, stride int) int {
-	size := x.Dim(axis)
-	if pad > (math.MaxInt-size)/2 || kernel-1 > (math.MaxInt-1)/dilation {
-		panic(errorf(op, tensor.ErrShape, "input %v: padding %d, kernel %d and dilation %d along dimension %d overflow an int", x.Shape(), pad, kernel, dilation, axis))
+// padding sets g.pad, the padding before the input along each axis, from
+// the options' mode, and returns the padding after it, checking the mode
+// and its settings.
+func (g *convGeometry) padding(x *tensor.Tensor, kernel [2]int) (after [2]int) {
+	o := g.opt
+	first := 2 - g.spatial
+	switch o.PadMode {
+	case PadExplicit:
+		g.pad = o.Padding
+		return o.Padding
+	case PadValid, PadSame:
+		if o.Padding != [2]int{} {
+			panic(errorf(g.op, tensor.ErrArgument, "padding %v with PadMode %v: want no Padding, which the mode sets", o.Padding[first:], o.PadMode))
+		}
+	default:
+		panic(errorf(g.op, tensor.ErrArgument, "unknown %v: want PadExplicit, PadValid or PadSame", o.PadMode))
 	}
-	padded, span := size+2*pad, dilation*(kernel-1)+1
+	if o.PadMode == PadValid {
+		return [2]int{}
+	}
+	if o.Stride != [2]int{1, 1} {
+		panic(errorf(g.op, tensor.ErrArgument, "stride %v with PadSame: padding='same' takes stride 1 only, as in PyTorch", o.Stride[first:]))
+	}
+	for i := range 2 {
+		if kernel[i]-1 > math.MaxInt/o.Dilation[i] {
+			axis := x.Dims() - 2 + i
+			panic(errorf(g.op, tensor.ErrShape, "input %v: kernel %d and dilation %d along dimension %d overflow an int", x.Shape(), kernel[i], o.Dilation[i], axis))
+		}
+		total := o.Dilation[i] * (kernel[i] - 1)
+		g.pad[i], after[i] = total/2, total-total/2
+	}
+	return after
+}
+
+// windows returns how many windows of kernel elements spaced by dilation
+// fit, stride apart, along dimension axis of x padded by before and after:
+// (size + before + after − dilation·(kernel−1) − 1)/stride + 1. It panics
+// if none fits or the arithmetic would overflow. The paddings are ≥ 0 and
+// kernel, dilation, stride ≥ 1.
+func windows(op string, x *tensor.Tensor, axis, before, after, kernel, dilation, stride int) int {
+	size := x.Dim(axis)
+	padText := fmt.Sprint(before)
+	if after != before {
+		padText = fmt.Sprintf("%d before and %d after", before, after)
+	}
+	if before > math.MaxInt-size || after > math.MaxInt-size-before || kernel-1 > (math.MaxInt-1)/dilation {
+		panic(errorf(op, tensor.ErrShape, "input %v: padding %s, kernel %d and dilation %d along dimension %d overflow an int", x.Shape(), padText, kernel, dilation, axis))
+	}
+	padded, span := size+before+after, dilation*(kernel-1)+1
 	if padded < span {
 		kernelText := fmt.Sprintf("the kernel of %d", kernel)
 		if dilation > 1 {
 			kernelText = fmt.Sprintf("the kernel's span of %d (%d dilated by %d)", span, kernel, dilation)
 		}
-		panic(errorf(op, tensor.ErrShape, "input %v padded by %d along dimension %d is %d wide, less than %s", x.Shape(), pad, axis, padded, kernelText))
+		panic(errorf(op, tensor.ErrShape, "input %v padded by %s along dimension %d is %d wide, less than %s", x.Shape(), padText, axis, padded, kernelText))
 	}
 	return (padded-span)/stride + 1
 }
@@ -143,7 +251,7 @@ func (g convGeometry) im2col(x, col []float64, grp int, scatter bool, n0, n1 int
 					plane := x[(n*g.c+grp*g.cg+c)*g.h*g.w:][:g.h*g.w]
 					out := row[n*p:][:p]
 					for y := range g.oh {
-						iy := y*g.opt.Stride[0] - g.opt.Padding[0] + i*g.opt.Dilation[0]
+						iy := y*g.opt.Stride[0] - g.pad[0] + i*g.opt.Dilation[0]
 						line := out[y*g.ow:][:g.ow]
 						if iy < 0 || iy >= g.h {
 							if !scatter {
@@ -153,7 +261,7 @@ func (g convGeometry) im2col(x, col []float64, grp int, scatter bool, n0, n1 int
 						}
 						in := plane[iy*g.w:][:g.w]
 						// Output columns lo ≤ xo < hi read input column xo·stride + off.
-						st, off := g.opt.Stride[1], j*g.opt.Dilation[1]-g.opt.Padding[1]
+						st, off := g.opt.Stride[1], j*g.opt.Dilation[1]-g.pad[1]
 						lo, hi := g.inside[j][0], g.inside[j][1]
 						switch {
 						case scatter:
@@ -223,7 +331,12 @@ func (g convGeometry) forward(xd, wd, bd, col, prod, od []float64) {
 // patches beyond tensor.MaxElements panic with an *Error before anything
 // is allocated.
 func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
-	g := newConvGeometry(x.Value, w.Value, b, o)
+	return x.convolve(newConvGeometry("Conv2d", 2, x.Value, w.Value, b, o), w, b)
+}
+
+// convolve records the convolution of x with the filters w plus the bias
+// b (nil for none) that g describes, 2-D or 1-D.
+func (x *Var) convolve(g convGeometry, w, b *Var) *Var {
 	p := g.oh * g.ow
 	cols, k := g.n*p, g.cg*g.kh*g.kw
 	xd, wd := x.Value.Data(), w.Value.Data()
@@ -237,13 +350,17 @@ func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
 	// anything: the whole batch's when a gradient keeps them, else at least
 	// one image's.
 	keep := recordsGradient(inputs...)
+	patches, outShape := []int{g.c, g.kh, g.kw, g.oh, g.ow}, []int{g.n, g.o, g.oh, g.ow}
+	if g.spatial == 1 {
+		patches, outShape = []int{g.c, g.kw, g.ow}, []int{g.n, g.o, g.ow}
+	}
 	switch {
 	case keep:
-		checkSize("Conv2d", "patches unfolded for the batch", g.c, g.kh, g.kw, g.n, g.oh, g.ow)
+		checkSize(g.op, "patches unfolded for the batch", slices.Insert(patches, len(patches)-g.spatial, g.n)...)
 	case g.n > 0:
-		checkSize("Conv2d", "patches unfolded for one image", g.c, g.kh, g.kw, g.oh, g.ow)
+		checkSize(g.op, "patches unfolded for one image", patches...)
 	}
-	out := tensor.Zeros(g.n, g.o, g.oh, g.ow)
+	out := tensor.Zeros(outShape...)
 	od := out.Data()
 	if g.n == 0 { // an empty batch, as PyTorch allows: empty output, zero gradients
 		return record(out, func(*tensor.Tensor) {

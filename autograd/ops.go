@@ -25,8 +25,10 @@ func (a *Var) Add(b *Var) *Var {
 		// g belongs to this closure, so the first input may keep it.
 		ga, _ := unbroadcast(g, a.Value.Shape())
 		a.accumulate(ga, true)
-		gb, owned := unbroadcast(g, b.Value.Shape())
-		b.accumulate(gb, owned)
+		if b.requiresGrad { // a mask or other constant needs no sum
+			gb, owned := unbroadcast(g, b.Value.Shape())
+			b.accumulate(gb, owned)
+		}
 	}, a, b)
 }
 

@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/minidl/minidl/internal/gemm"
@@ -23,8 +24,10 @@ type PoolOptions struct {
 }
 
 // poolGeometry is the shape arithmetic of one pooling: the input planes
-// (batch × channels), their size and the output's.
+// (batch × channels), their size and the output's. A 1-D pooling is a 2-D
+// one over planes of height 1 with a kernel of height 1.
 type poolGeometry struct {
+	spatial              int // 2, or 1 for the 1-D poolings
 	planes, h, w, oh, ow int
 	opt                  PoolOptions
 }
@@ -32,32 +35,53 @@ type poolGeometry struct {
 // newPoolGeometry checks a pooling's shapes and settings at the door,
 // before anything is allocated: the planes are not empty (the batch and
 // the channels may be), no size arithmetic overflows, and the output fits
-// in a tensor.
-func newPoolGeometry(op string, x *tensor.Tensor, o PoolOptions) poolGeometry {
-	checkPoolInput(op, x)
+// in a tensor. spatial is 2, or 1 for inputs [batch channels length],
+// whose options' first entries are a kernel of 1 and no padding.
+func newPoolGeometry(op string, spatial int, x *tensor.Tensor, o PoolOptions) poolGeometry {
+	checkPoolInput(op, spatial, x)
 	for i := range 2 {
 		if o.Stride[i] == 0 {
 			o.Stride[i] = o.Kernel[i]
 		}
+	}
+	for i := range 2 {
 		if o.Kernel[i] < 1 || o.Stride[i] < 1 || o.Padding[i] < 0 || o.Padding[i] > o.Kernel[i]/2 {
-			panic(errorf(op, tensor.ErrArgument, "kernel %v, stride %v, padding %v: want kernels and strides ≥ 1 and padding at most half the kernel", o.Kernel, o.Stride, o.Padding))
+			first := 2 - spatial
+			panic(errorf(op, tensor.ErrArgument, "kernel %v, stride %v, padding %v: want kernels and strides ≥ 1 and padding at most half the kernel",
+				o.Kernel[first:], o.Stride[first:], o.Padding[first:]))
 		}
 	}
-	g := poolGeometry{planes: x.Dim(0) * x.Dim(1), h: x.Dim(2), w: x.Dim(3), opt: o}
-	g.oh = windows(op, x, 2, o.Padding[0], o.Kernel[0], 1, o.Stride[0])
-	g.ow = windows(op, x, 3, o.Padding[1], o.Kernel[1], 1, o.Stride[1])
-	checkSize(op, "output", x.Dim(0), x.Dim(1), g.oh, g.ow)
+	g := poolGeometry{spatial: spatial, planes: x.Dim(0) * x.Dim(1), h: 1, w: x.Dim(-1), oh: 1, opt: o}
+	if spatial == 2 {
+		g.h = x.Dim(2)
+		g.oh = windows(op, x, 2, o.Padding[0], o.Padding[0], o.Kernel[0], 1, o.Stride[0])
+	}
+	g.ow = windows(op, x, x.Dims()-1, o.Padding[1], o.Padding[1], o.Kernel[1], 1, o.Stride[1])
+	checkSize(op, "output", g.shape(x, g.oh, g.ow)...)
 	return g
 }
 
-// checkPoolInput panics unless x is [batch channels height width] with a
-// plane of at least one element.
-func checkPoolInput(op string, x *tensor.Tensor) {
-	if x.Dims() != 4 {
-		panic(errorf(op, tensor.ErrShape, "input %v: want [batch channels height width]", x.Shape()))
+// shape returns the shape of an output oh×ow (ow long for 1-D) of x.
+func (g poolGeometry) shape(x *tensor.Tensor, oh, ow int) []int {
+	if g.spatial == 1 {
+		return []int{x.Dim(0), x.Dim(1), ow}
 	}
-	if x.Dim(2) == 0 || x.Dim(3) == 0 {
-		panic(errorf(op, tensor.ErrShape, "input %v: want height and width ≥ 1 (only the batch and the channels may be empty)", x.Shape()))
+	return []int{x.Dim(0), x.Dim(1), oh, ow}
+}
+
+// checkPoolInput panics unless x is [batch channels height width], or
+// [batch channels length] for spatial 1, with a plane of at least one
+// element.
+func checkPoolInput(op string, spatial int, x *tensor.Tensor) {
+	want, sizes := "[batch channels height width]", "height and width"
+	if spatial == 1 {
+		want, sizes = "[batch channels length]", "a length"
+	}
+	if x.Dims() != 2+spatial {
+		panic(errorf(op, tensor.ErrShape, "input %v: want %s", x.Shape(), want))
+	}
+	if x.Dim(2) == 0 || x.Dim(-1) == 0 {
+		panic(errorf(op, tensor.ErrShape, "input %v: want %s ≥ 1 (only the batch and the channels may be empty)", x.Shape(), sizes))
 	}
 }
 
@@ -75,12 +99,15 @@ func (g poolGeometry) window(y, x int) (y0, y1, x0, x1 int) {
 // the window's first maximum in row-major order (PyTorch's choice on ties);
 // a NaN is the maximum of any window that holds one.
 func (x *Var) MaxPool2d(o PoolOptions) *Var {
-	g := newPoolGeometry("MaxPool2d", x.Value, o)
+	return x.maxPool("MaxPool2d", newPoolGeometry("MaxPool2d", 2, x.Value, o))
+}
+
+// maxPool records the maximum pooling (op) that g describes.
+func (x *Var) maxPool(op string, g poolGeometry) *Var {
 	if g.h*g.w > math.MaxInt32 {
-		panic(errorf("MaxPool2d", tensor.ErrShape, "input %v: a plane of %d elements; MaxPool2d records the position of each maximum in 32 bits, so planes hold at most %d", x.Value.Shape(), g.h*g.w, math.MaxInt32))
+		panic(errorf(op, tensor.ErrShape, "input %v: a plane of %d elements; %s records the position of each maximum in 32 bits, so planes hold at most %d", x.Value.Shape(), g.h*g.w, op, math.MaxInt32))
 	}
-	shape := []int{x.Value.Dim(0), x.Value.Dim(1), g.oh, g.ow}
-	out := tensor.Zeros(shape...)
+	out := tensor.Zeros(g.shape(x.Value, g.oh, g.ow)...)
 	od, xd := out.Data(), x.Value.Data()
 	argmax := make([]int32, len(od)) // the index within the plane
 	gemm.ParallelFor(g.planes, g.h*g.w, func(lo, hi int) {
@@ -128,7 +155,11 @@ func (x *Var) MaxPool2d(o PoolOptions) *Var {
 // width], as torch.nn.functional.avg_pool2d: the padding counts as zeros
 // in the divisor unless ExcludePad.
 func (x *Var) AvgPool2d(o PoolOptions) *Var {
-	g := newPoolGeometry("AvgPool2d", x.Value, o)
+	return x.avgPool(newPoolGeometry("AvgPool2d", 2, x.Value, o))
+}
+
+// avgPool records the average pooling that g describes.
+func (x *Var) avgPool(g poolGeometry) *Var {
 	return x.averageWindows(g, func(y, xo int) (y0, y1, x0, x1 int, size float64) {
 		y0, y1, x0, x1 = g.window(y, xo)
 		size = float64(g.opt.Kernel[0] * g.opt.Kernel[1])
@@ -144,14 +175,27 @@ func (x *Var) AvgPool2d(o PoolOptions) *Var {
 // output row i covers input rows ⌊i·h/oh⌋ to ⌈(i+1)·h/oh⌉, and likewise
 // across. (1, 1) is the global average pooling of a CNN's head.
 func (x *Var) AdaptiveAvgPool2d(oh, ow int) *Var {
-	checkPoolInput("AdaptiveAvgPool2d", x.Value)
+	checkPoolInput("AdaptiveAvgPool2d", 2, x.Value)
 	if oh < 1 || ow < 1 {
 		panic(errorf("AdaptiveAvgPool2d", tensor.ErrArgument, "output size %d×%d: want both ≥ 1", oh, ow))
 	}
-	checkSize("AdaptiveAvgPool2d", "output", x.Value.Dim(0), x.Value.Dim(1), oh, ow)
-	g := poolGeometry{planes: x.Value.Dim(0) * x.Value.Dim(1), h: x.Value.Dim(2), w: x.Value.Dim(3)}
+	return x.adaptiveAvgPool("AdaptiveAvgPool2d", 2, oh, ow)
+}
+
+// adaptiveAvgPool records the adaptive average pooling (op) of x, checked
+// by checkPoolInput, to oh×ow, both ≥ 1 (oh 1 for spatial 1).
+func (x *Var) adaptiveAvgPool(op string, spatial, oh, ow int) *Var {
+	g := poolGeometry{spatial: spatial, planes: x.Value.Dim(0) * x.Value.Dim(1), h: 1, w: x.Value.Dim(-1)}
+	if spatial == 2 {
+		g.h = x.Value.Dim(2)
+	}
+	checkSize(op, "output", g.shape(x.Value, oh, ow)...)
 	if oh > math.MaxInt/g.h || ow > math.MaxInt/g.w { // the windows' bounds are (i+1)·h/oh
-		panic(errorf("AdaptiveAvgPool2d", tensor.ErrShape, "output size %d×%d of input %v: the window arithmetic overflows an int", oh, ow, x.Value.Shape()))
+		size := fmt.Sprintf("%d×%d", oh, ow)
+		if spatial == 1 {
+			size = fmt.Sprint(ow)
+		}
+		panic(errorf(op, tensor.ErrShape, "output size %s of input %v: the window arithmetic overflows an int", size, x.Value.Shape()))
 	}
 	return x.averageWindows(g, func(y, xo int) (y0, y1, x0, x1 int, size float64) {
 		y0, y1 = y*g.h/oh, ((y+1)*g.h+oh-1)/oh
@@ -163,7 +207,7 @@ func (x *Var) AdaptiveAvgPool2d(oh, ow int) *Var {
 // averageWindows records the average pooling whose window and divisor for
 // each output position window gives.
 func (x *Var) averageWindows(g poolGeometry, window func(y, x int) (y0, y1, x0, x1 int, size float64), oh, ow int) *Var {
-	out := tensor.Zeros(x.Value.Dim(0), x.Value.Dim(1), oh, ow)
+	out := tensor.Zeros(g.shape(x.Value, oh, ow)...)
 	od, xd := out.Data(), x.Value.Data()
 	for pl := range g.planes {
 		plane := xd[pl*g.h*g.w:][:g.h*g.w]

@@ -94,6 +94,23 @@ func (a *Var) Softmax(axis int) *Var {
 	out := a.Value.Softmax(axis)
 	return record(out, func(g *tensor.Tensor) {
 		// dx = s ⊙ (g − Σ g⊙s)
+		if n := out.Dim(-1); axis == -1 || axis == out.Dims()-1 {
+			// Along the last axis the lines are contiguous: one pass over
+			// each, in g, which this closure owns.
+			gd, sd := g.Data(), out.Data()
+			for i := 0; i < len(gd); i += n {
+				gl, sl := gd[i:i+n], sd[i:i+n]
+				dot := 0.0
+				for j, v := range gl {
+					dot += v * sl[j]
+				}
+				for j, v := range gl {
+					gl[j] = sl[j] * (v - dot)
+				}
+			}
+			a.accumulate(g, true)
+			return
+		}
 		dot := g.Mul(out).SumKeepDims(axis)
 		a.accumulate(out.Mul(g.Sub(dot)), true)
 	}, a)

@@ -6,6 +6,12 @@
 //     Dgemm (pure Go) and PyTorch (torch/matmul.py);
 //   - xor: the 2-8-1 XOR network, full-batch Adam, µs per epoch and the
 //     whole process — minidl's cmd/xor against torch/xor.py;
+//   - lstm: a training step and a forward pass of a one-layer LSTM (32 to
+//     128 features, 64 sequences of 50 steps, float64), sequences/s —
+//     minidl's nn.LSTM against torch/lstm.py on as many threads and on one;
+//   - attention: a transformer encoder layer's training step and
+//     evaluation pass, sequences/s — minidl against torch/attention.py in
+//     float64 and float32;
 //   - mnist: the 784-128-10 MLP and the CNN of cmd/mnist -model cnn,
 //     samples/s, peak RSS and test accuracy — cmd/mnist against
 //     torch/mnist.py in float32 (one thread and all) and float64.
@@ -61,6 +67,7 @@ func main() {
 	cnnEpochs := flag.Int("cnn-epochs", 1, "epochs per MNIST CNN run (0 skips it; an epoch of minidl's takes about 2.5 minutes on 2 cores)")
 	ref := flag.String("ref", "torch", "folder of the PyTorch reference programs")
 	python := flag.String("python", "/usr/bin/python3", "the Python that has PyTorch")
+	attention := flag.Bool("attention", true, "measure the attention block")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "minidl-bench-")
@@ -80,6 +87,10 @@ func main() {
 	}
 	b.matmul()
 	b.xor()
+	b.lstm()
+	if *attention {
+		b.attention()
+	}
 	if *mnistEpochs > 0 {
 		b.mnist("mlp", "MNIST MLP (784-128-10, batch 64, SGD)", *mnistEpochs, true)
 	}
@@ -261,6 +272,62 @@ func (b *bench) xor() {
 	fmt.Printf("| µs per epoch (training loop) | %s | %s | %s |\n", ours.cell("%.1f"), torch.cell("%.1f"), ratio(&ours, &torch))
 	fmt.Printf("| whole process, s (cmd/xor vs torch/xor.py) | %s | %s | %s |\n", oursProc.cell("%.3f"), torchProc.cell("%.3f"), ratio(&oursProc, &torchProc))
 	fmt.Println()
+}
+
+// lstm compares torch/lstm.py's LSTM step and forward pass, in float64,
+// with PyTorch on GOMAXPROCS threads and on one.
+func (b *bench) lstm() {
+	n := runtime.GOMAXPROCS(0)
+	var train, forward [3]series // minidl, PyTorch on n threads, PyTorch on 1
+	for range b.rounds {
+		tr, fw := minidlLSTM()
+		train[0].add(tr)
+		forward[0].add(fw)
+		if !b.torch {
+			continue
+		}
+		for i, threads := range []int{n, 1} {
+			lines, err := b.python3("lstm.py", "--threads", strconv.Itoa(threads))
+			tr, ok1 := last(lines)["train_sequences_per_second"].(float64)
+			fw, ok2 := last(lines)["forward_sequences_per_second"].(float64)
+			if err != nil || !ok1 || !ok2 {
+				train[i+1].fail(reason(err, "no sequences_per_second"))
+				forward[i+1].fail(reason(err, "no sequences_per_second"))
+				continue
+			}
+			train[i+1].add(tr)
+			forward[i+1].add(fw)
+		}
+	}
+	fmt.Println("## LSTM (32→128, 64 sequences of 50 steps, float64), sequences/s")
+	fmt.Println()
+	fmt.Printf("| measure | minidl, %s | PyTorch, %s | PyTorch, 1 thread | minidl / PyTorch %s | minidl / PyTorch 1 thread |\n", threads(n), threads(n), threads(n))
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, row := range []struct {
+		name string
+		s    *[3]series
+	}{{"training step (forward, loss, backward)", &train}, {"forward pass, no graph", &forward}} {
+		s := row.s
+		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", row.name, s[0].cell("%.0f"), s[1].cell("%.0f"), s[2].cell("%.0f"), ratio(&s[0], &s[1]), ratio(&s[0], &s[2]))
+	}
+	fmt.Println()
+}
+
+// minidlLSTM measures torch/lstm.py's step and forward pass in minidl
+// (nn's BenchmarkLSTMStep and BenchmarkLSTMForward): sequences/s of each.
+func minidlLSTM() (train, forward float64) {
+	const in, hidden, batch, steps = 32, 128, 64, 50
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := nn.NewLSTM(rng, in, hidden, nn.RNNConfig{})
+	x := tensor.Normal(rng, 0, 1, steps, batch, in)
+	train = batch / timeBest(func() {
+		for _, p := range m.Parameters() {
+			p.Var.ZeroGrad()
+		}
+		m.Forward(autograd.Const(x)).Square().Mean().Backward()
+	})
+	forward = batch / timeBest(func() { m.Forward(autograd.NoGrad(x)) })
+	return train, forward
 }
 
 // timeRun runs cmd and returns how long it took, or why it failed.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/minidl/minidl/autograd"
@@ -13,7 +14,8 @@ import (
 // Conv2d is a 2-D convolution over inputs [batch in height width] (NCHW),
 // as torch.nn.Conv2d: Weight is [out in/groups kh kw] as PyTorch stores it,
 // Bias is [out] (set it to nil for a layer without one), and Options hold
-// the stride, padding, dilation and groups.
+// the stride, padding (PadMode autograd.PadSame for PyTorch's
+// padding='same'), dilation and groups.
 type Conv2d struct {
 	Weight, Bias *autograd.Var
 	Options      autograd.Conv2dOptions
@@ -22,11 +24,13 @@ type Conv2d struct {
 // NewConv2d returns a Conv2d from in to out channels with a kernel of
 // kernel[0]×kernel[1], initialized as PyTorch does: weight and bias from
 // U(−1/√fan, 1/√fan), fan = in/groups·kh·kw (Kaiming-uniform with a = √5).
-// Negative settings panic here rather than at the first Forward.
+// Negative settings and a padding mode that does not fit them panic here
+// rather than at the first Forward.
 func NewConv2d(rng *rand.Rand, in, out int, kernel [2]int, o autograd.Conv2dOptions) *Conv2d {
 	if o.Groups < 0 || min(o.Stride[0], o.Stride[1], o.Padding[0], o.Padding[1], o.Dilation[0], o.Dilation[1]) < 0 {
 		panic(&Error{Op: "NewConv2d", Detail: fmt.Sprintf("stride %v, padding %v, dilation %v, groups %d: want none negative (0 is the default: stride and dilation 1, one group)", o.Stride, o.Padding, o.Dilation, o.Groups)})
 	}
+	checkPadMode("NewConv2d", o.PadMode, o.Padding[:], o.Stride[:])
 	groups := max(o.Groups, 1)
 	if in <= 0 || out <= 0 || kernel[0] <= 0 || kernel[1] <= 0 || in%groups != 0 || out%groups != 0 {
 		panic(&Error{Op: "NewConv2d", Detail: fmt.Sprintf("%d to %d channels, kernel %v, %d groups: want positive sizes and groups dividing both channel counts", in, out, kernel, groups)})
@@ -75,7 +79,9 @@ func (c *Conv2d) String() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Conv2d(%d, %d, kernel_size=%s, stride=%s", w.Dim(1)*groups, w.Dim(0), pair(w.Dim(2), w.Dim(3)), pair(stride[0], stride[1]))
-	if o.Padding != [2]int{} {
+	if o.PadMode != autograd.PadExplicit {
+		fmt.Fprintf(&b, ", padding=%v", o.PadMode)
+	} else if o.Padding != [2]int{} {
 		fmt.Fprintf(&b, ", padding=%s", pair(o.Padding[0], o.Padding[1]))
 	}
 	if dilation != [2]int{1, 1} {
@@ -92,6 +98,25 @@ func (c *Conv2d) String() string {
 
 // pair prints (a, b), as PyTorch prints a size.
 func pair(a, b int) string { return fmt.Sprintf("(%d, %d)", a, b) }
+
+// checkPadMode panics, naming the constructor op, unless the padding mode
+// is known and fits the padding and strides set beside it, as the
+// convolution checks them at every Forward.
+func checkPadMode(op string, m autograd.PadMode, padding, stride []int) {
+	switch m {
+	case autograd.PadExplicit:
+		return
+	case autograd.PadValid, autograd.PadSame:
+	default:
+		panic(&Error{Op: op, Detail: fmt.Sprintf("unknown %v: want PadExplicit, PadValid or PadSame", m)})
+	}
+	if slices.ContainsFunc(padding, func(p int) bool { return p != 0 }) {
+		panic(&Error{Op: op, Detail: fmt.Sprintf("padding %v with PadMode %v: want no Padding, which the mode sets", padding, m)})
+	}
+	if m == autograd.PadSame && slices.ContainsFunc(stride, func(s int) bool { return s > 1 }) {
+		panic(&Error{Op: op, Detail: fmt.Sprintf("stride %v with PadSame: padding='same' takes stride 1 only, as in PyTorch", stride)})
+	}
+}
 
 // MaxPool2d returns a layer taking the maximum of each window, as
 // torch.nn.MaxPool2d (see autograd.Var.MaxPool2d).

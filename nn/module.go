@@ -1,7 +1,10 @@
 // Package nn provides the building blocks of neural networks on top of
 // package autograd: the Module interface, layers (Linear, activations,
-// Dropout, Flatten, Sequential), weight initializers, loss functions,
-// metrics, state dicts and safetensors checkpoints.
+// Dropout, Flatten, 1-D and 2-D convolution and pooling, normalization,
+// Embedding, the recurrent RNN, LSTM and GRU, MultiheadAttention and the
+// transformer encoder), the containers Sequential and ModuleList, weight
+// initializers, loss functions, metrics, state dicts and safetensors
+// checkpoints.
 //
 // Everything follows PyTorch's conventions, so that a recipe carries over
 // with the same numbers: a Linear layer stores its weight as out×in and is
@@ -27,7 +30,6 @@ package nn
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/minidl/minidl/autograd"
 	"github.com/minidl/minidl/tensor"
@@ -125,27 +127,10 @@ func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
 	return x
 }
 
-// Parameters returns the layers' parameters prefixed with their positions.
-func (s *Sequential) Parameters() []Param {
-	args := make([]any, 0, 2*len(s.Layers))
-	for i, l := range s.Layers {
-		args = append(args, fmt.Sprint(i), l)
-	}
-	return JoinParameters(args...)
-}
+// Parameters returns the layers' parameters prefixed with their positions,
+// as a ModuleList of them names them.
+func (s *Sequential) Parameters() []Param { return ModuleList(s.Layers).Parameters() }
 
 // String lists the layers as PyTorch prints a Sequential, a layer of your
 // own as Repr describes it.
-func (s *Sequential) String() string {
-	if len(s.Layers) == 0 {
-		return "Sequential()"
-	}
-	var b strings.Builder
-	b.WriteString("Sequential(\n")
-	for i, l := range s.Layers {
-		inner := strings.ReplaceAll(describe(l), "\n", "\n  ")
-		fmt.Fprintf(&b, "  (%d): %s\n", i, inner)
-	}
-	b.WriteString(")")
-	return b.String()
-}
+func (s *Sequential) String() string { return listString("Sequential", s.Layers) }

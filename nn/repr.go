@@ -35,7 +35,10 @@ func Repr(m Module) string {
 	// This package's layers print themselves; a module of another package
 	// may print itself with Repr, so its String is not called here.
 	t := reflect.TypeOf(m)
-	if t.Kind() == reflect.Pointer && t.Elem().PkgPath() == reflect.TypeFor[Sequential]().PkgPath() {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.PkgPath() == reflect.TypeFor[Sequential]().PkgPath() {
 		if s, ok := m.(fmt.Stringer); ok {
 			return s.String()
 		}
@@ -86,24 +89,24 @@ func reprOf(m Module) string {
 		if f.Kind() != reflect.Slice && f.Kind() != reflect.Array {
 			continue
 		}
-		var list strings.Builder
+		var list ModuleList
 		listName := ""
 		for j := range f.Len() {
 			c, ok := moduleIn(f.Index(j))
 			if !ok {
-				list.Reset()
+				list = nil
 				break
 			}
 			if n, ok := paramPrefix(c, names); ok && listName == "" {
 				listName, _ = strings.CutSuffix(n, "."+strconv.Itoa(j))
 			}
-			fmt.Fprintf(&list, "  (%d): %s\n", j, strings.ReplaceAll(describe(c), "\n", "\n  "))
+			list = append(list, c)
 		}
-		if list.Len() > 0 {
+		if len(list) > 0 {
 			if listName == "" {
 				listName = lowerInitial(field.Name)
 			}
-			child(listName, "ModuleList(\n"+list.String()+")")
+			child(listName, list.String())
 		}
 	}
 	if b.Len() == 0 {
@@ -114,6 +117,9 @@ func reprOf(m Module) string {
 
 // moduleIn returns the Module a field or element holds, if any.
 func moduleIn(f reflect.Value) (Module, bool) {
+	if f.Type() == reflect.TypeFor[ModuleList]() && f.CanInterface() {
+		return f.Interface().(ModuleList), true // nil is an empty list, which PyTorch prints too
+	}
 	switch f.Kind() {
 	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
 		if f.IsNil() {
