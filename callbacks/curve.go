@@ -75,8 +75,11 @@ func (c *Curve) Logs(e int) Logs {
 
 // problem returns what makes c a curve that no file may hold, or "".
 func (c *Curve) problem() string {
-	if len(c.Series) == 0 {
+	switch {
+	case len(c.Series) == 0:
 		return "no series"
+	case len(c.Series) > maxNames || len(c.Settings) > maxNames:
+		return fmt.Sprintf("%d series and %d settings: want at most %d of each", len(c.Series), len(c.Settings), maxNames)
 	}
 	entries := -1
 	for _, k := range slices.Sorted(maps.Keys(c.Series)) {
@@ -103,10 +106,14 @@ func (c *Curve) problem() string {
 	default:
 		return fmt.Sprintf("unit %s: want %q or %q", quote.Text(c.Unit), UnitEpoch, UnitCheck)
 	}
+	epochs := entries / perEpoch
+	if entries%perEpoch != 0 {
+		epochs++
+	}
 	switch {
 	case c.Budget < 0:
 		return fmt.Sprintf("budget %d: want a count of epochs, or 0 for none", c.Budget)
-	case c.Budget > 0 && (entries+perEpoch-1)/perEpoch > c.Budget:
+	case c.Budget > 0 && epochs > c.Budget:
 		return fmt.Sprintf("%d values, more than the budget of %d epochs holds", entries, c.Budget)
 	}
 	return ""
@@ -123,20 +130,20 @@ const maxCurveLine = 64 << 20
 // curveLine is a Curve as one JSON line. The fields after seed are
 // optional, so that the files written before them read as they did.
 type curveLine struct {
-	Format         string            `json:"format"`
-	ID             string            `json:"id,omitempty"`
-	Task           string            `json:"task"`
-	Model          string            `json:"model"`
-	Optimizer      string            `json:"optimizer"`
-	Seed           uint64            `json:"seed"`
-	Budget         int               `json:"budget,omitempty"`
-	Unit           string            `json:"unit,omitempty"`
-	ChecksPerEpoch int               `json:"checks_per_epoch,omitempty"`
-	Settings       map[string]string `json:"settings,omitempty"`
-	Series         map[string]series `json:"series"`
+	Format         string        `json:"format"`
+	ID             string        `json:"id,omitempty"`
+	Task           string        `json:"task"`
+	Model          string        `json:"model"`
+	Optimizer      string        `json:"optimizer"`
+	Seed           uint64        `json:"seed"`
+	Budget         int           `json:"budget,omitempty"`
+	Unit           string        `json:"unit,omitempty"`
+	ChecksPerEpoch int           `json:"checks_per_epoch,omitempty"`
+	Settings       names[string] `json:"settings,omitzero"`
+	Series         names[series] `json:"series"`
 }
 
-// curveFields are the names a line may hold.
+// curveFields are the names a line may hold, each once.
 var curveFields = []string{"format", "id", "task", "model", "optimizer", "seed", "budget", "unit", "checks_per_epoch", "settings", "series"}
 
 // series is one series of a line: numbers, with null for a value that is
@@ -241,10 +248,10 @@ func WriteCurves(w io.Writer, curves ...Curve) error {
 			return configErrorf("WriteCurves", "curve %d (task %s): %s", i, quote.Text(c.Task), p)
 		}
 		line := curveLine{Format: CurveFormat, ID: c.ID, Task: c.Task, Model: c.Model, Optimizer: c.Optimizer, Seed: c.Seed,
-			Budget: c.Budget, Unit: c.Unit, ChecksPerEpoch: c.ChecksPerEpoch, Settings: c.Settings,
-			Series: make(map[string]series, len(c.Series))}
+			Budget: c.Budget, Unit: c.Unit, ChecksPerEpoch: c.ChecksPerEpoch, Settings: names[string]{m: c.Settings},
+			Series: names[series]{m: make(map[string]series, len(c.Series))}}
 		for k, s := range c.Series {
-			line.Series[k] = series{vals: s}
+			line.Series.m[k] = series{vals: s}
 		}
 		if err := enc.Encode(line); err != nil {
 			return fmt.Errorf("callbacks: writing curves: %w", err)
@@ -271,13 +278,15 @@ func (e *CurveError) Is(target error) bool { return target == ErrState }
 
 // ReadCurves reads a file written by WriteCurves (name is used in errors),
 // or by any version of it: a field that is absent takes its zero value.
-// A line of another format or version, unknown fields, a curve without
+// A line of another format or version, unknown or repeated fields, a curve without
 // series, an empty series, series of different lengths, a value that is
 // not a number or null, an unknown unit or a line longer than 64 MiB is a
 // *CurveError naming the line, quoting at most a short excerpt of the
-// line's text; blank lines are skipped. The memory it takes is a small
-// multiple of the longest line and of the curves it returns (8 bytes a
-// value): about 6 times the file's size at most.
+// line's text; blank lines are skipped. A curve holds at most 1,000
+// series and 1,000 settings. The memory it takes is twice the longest line
+// and the curves it returns, 8 bytes a value and a few hundred bytes a
+// curve: a 60 MB line of one series peaks at 6 times its size, a file of
+// curves of a single value each at about 14 times.
 func ReadCurves(r io.Reader, name string) ([]Curve, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var curves []Curve
@@ -323,7 +332,10 @@ func readLine(r *bufio.Reader, line []byte) ([]byte, error) {
 			pieces = append(pieces, bytes.Clone(chunk))
 			continue
 		}
-		line = slices.Grow(line[:0], n)
+		if cap(line) < n {
+			line = make([]byte, 0, n) // not slices.Grow, which the race detector's build makes allocate twice
+		}
+		line = line[:0]
 		for _, p := range pieces {
 			line = append(line, p...)
 		}
@@ -336,22 +348,129 @@ type ignored struct{}
 
 func (*ignored) UnmarshalJSON([]byte) error { return nil }
 
-// parseCurve decodes one line, or says what is wrong with it.
-func parseCurve(text []byte) (Curve, string) {
-	// The names first: encoding/json's own check of unknown fields needs a
-	// Decoder, which copies the line, and quotes a field's name whole.
-	var fields map[string]ignored
-	if err := json.Unmarshal(text, &fields); err != nil {
-		return Curve{}, "not a curve: " + jsonProblem(err)
+// maxNames bounds the series and the settings of a curve, so that a line
+// of a million one-value series does not cost a million map entries of
+// about a hundred bytes each.
+const maxNames = 1000
+
+// names is a JSON object of at most maxNames names (or null, none). What
+// is wrong with it is kept in bad, for parseCurve to report with the
+// field's name.
+type names[V any] struct {
+	m   map[string]V
+	bad string
+}
+
+// MarshalJSON writes the object.
+func (n names[V]) MarshalJSON() ([]byte, error) { return json.Marshal(n.m) }
+
+// IsZero reports an empty object, which is left out where it may be.
+func (n names[V]) IsZero() bool { return len(n.m) == 0 }
+
+// UnmarshalJSON counts the names before it decodes them.
+func (n *names[V]) UnmarshalJSON(data []byte) error {
+	*n = names[V]{}
+	switch {
+	case string(data) == "null":
+		return nil
+	case data[0] != '{':
+		n.bad = fmt.Sprintf("is a JSON %s, want an object", jsonKind(data[0]))
+		return nil
 	}
-	unknown := ""
-	for k := range fields {
-		if !slices.Contains(curveFields, k) && (unknown == "" || k < unknown) {
-			unknown = k
+	count := 0
+	eachName(data, func([]byte) bool {
+		count++
+		return count <= maxNames
+	})
+	if count > maxNames {
+		n.bad = fmt.Sprintf("has more than %d names", maxNames)
+		return nil
+	}
+	if err := json.Unmarshal(data, &n.m); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			kind, _, _ := strings.Cut(typ.Value, " ")
+			n.bad = fmt.Sprintf("holds a JSON %s, want a %v", kind, typ.Type)
+		} else {
+			n.bad = jsonProblem(err)
 		}
 	}
-	if unknown != "" {
-		return Curve{}, fmt.Sprintf("unknown field %s", quote.Text(unknown))
+	return nil
+}
+
+// eachName calls f with each name of the JSON object data, which
+// encoding/json has found valid, as it stands between its quotes, until f
+// returns false.
+func eachName(data []byte, f func(name []byte) bool) {
+	depth := 0
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			end := i + 1
+			for data[end] != '"' {
+				if data[end] == '\\' {
+					end++
+				}
+				end++
+			}
+			after := bytes.TrimLeft(data[end+1:], " \t\r\n")
+			if depth == 1 && len(after) > 0 && after[0] == ':' && !f(data[i+1:end]) {
+				return
+			}
+			i = end
+		}
+	}
+}
+
+// jsonKind names the kind of JSON value that starts with b.
+func jsonKind(b byte) string {
+	switch b {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// parseCurve decodes one line, or says what is wrong with it.
+func parseCurve(text []byte) (Curve, string) {
+	if err := json.Unmarshal(text, new(ignored)); err != nil {
+		return Curve{}, "not a curve: " + jsonProblem(err)
+	}
+	if text[0] != '{' {
+		return Curve{}, fmt.Sprintf("not a curve: a JSON %s, want an object", jsonKind(text[0]))
+	}
+	// The names first, each known and once: encoding/json's own check of
+	// unknown fields needs a Decoder, which copies the line, and quotes a
+	// field's name whole.
+	problem := ""
+	var seen [16]bool
+	eachName(text, func(name []byte) bool {
+		i := slices.IndexFunc(curveFields, func(f string) bool { return string(name) == f })
+		switch {
+		case i < 0:
+			problem = fmt.Sprintf("unknown field %s", excerpt(name))
+		case seen[i]:
+			problem = fmt.Sprintf("field %q given twice", curveFields[i])
+		}
+		if i >= 0 {
+			seen[i] = true
+		}
+		return problem == ""
+	})
+	if problem != "" {
+		return Curve{}, problem
 	}
 	var line curveLine
 	if err := json.Unmarshal(text, &line); err != nil {
@@ -360,14 +479,20 @@ func parseCurve(text []byte) (Curve, string) {
 	if line.Format != CurveFormat {
 		return Curve{}, fmt.Sprintf("format %s, want %q", quote.Text(line.Format), CurveFormat)
 	}
+	if bad := line.Settings.bad; bad != "" {
+		return Curve{}, fmt.Sprintf("field \"settings\" %s", bad)
+	}
+	if bad := line.Series.bad; bad != "" {
+		return Curve{}, fmt.Sprintf("field \"series\" %s", bad)
+	}
 	c := Curve{ID: line.ID, Task: line.Task, Model: line.Model, Optimizer: line.Optimizer, Seed: line.Seed,
-		Budget: line.Budget, Unit: line.Unit, ChecksPerEpoch: line.ChecksPerEpoch, Settings: line.Settings,
-		Series: make(map[string][]float64, len(line.Series))}
-	for _, k := range slices.Sorted(maps.Keys(line.Series)) {
-		if bad := line.Series[k].bad; bad != "" {
+		Budget: line.Budget, Unit: line.Unit, ChecksPerEpoch: line.ChecksPerEpoch, Settings: line.Settings.m,
+		Series: make(map[string][]float64, len(line.Series.m))}
+	for _, k := range slices.Sorted(maps.Keys(line.Series.m)) {
+		if bad := line.Series.m[k].bad; bad != "" {
 			return Curve{}, fmt.Sprintf("series %s: %s", quote.Text(k), bad)
 		}
-		c.Series[k] = line.Series[k].vals
+		c.Series[k] = line.Series.m[k].vals
 	}
 	if p := c.problem(); p != "" {
 		return Curve{}, p

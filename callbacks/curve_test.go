@@ -65,7 +65,14 @@ func TestReadCurvesErrors(t *testing.T) {
 		{`{"format":"minidl-curve/1","budget":-3,"series":{"a":[1]}}`, `budget -3: want a count of epochs, or 0 for none`},
 		{`{"format":"minidl-curve/1","budget":1,"series":{"a":[1,2]}}`, `2 values, more than the budget of 1 epochs holds`},
 		{`{"format":"minidl-curve/1","budget":1,"unit":"check","checks_per_epoch":2,"series":{"a":[1,2,3]}}`, `3 values, more than the budget of 1 epochs holds`},
-		{`{"format":"minidl-curve/1","settings":{"lr":0.1},"series":{"a":[1]}}`, `field "settings" is a JSON number, want a string`},
+		{`{"format":"minidl-curve/1","settings":{"lr":0.1},"series":{"a":[1]}}`, `field "settings" holds a JSON number, want a string`},
+		{`{"format":"minidl-curve/1","settings":[1],"series":{"a":[1]}}`, `field "settings" is a JSON array, want an object`},
+		{`{"format":"minidl-curve/1","series":null}`, `no series`},
+		{`{"format":"minidl-curve/1","series":"a"}`, `field "series" is a JSON string, want an object`},
+		{`{"format":"minidl-curve/1","series":{"a":[1]},"format":"minidl-curve/1"}`, `field "format" given twice`},
+		{`{"format":"minidl-curve/1","Series":{"a":[1]}}`, `unknown field "Series"`},
+		{`{"format":"minidl-curve/1","series":{"a":[1]},"s\u0065ed":1}`, `unknown field "s\\u0065ed"`},
+		{`{"format":"minidl-curve/1","series":{"a":[1]` + strings.Repeat(`,"b":[1]`, 1000) + `}}`, `field "series" has more than 1000 names`},
 		{"garbage", "c.jsonl:1: not a curve"},
 	} {
 		_, err := ReadCurves(strings.NewReader(tt.in), "c.jsonl")
@@ -109,12 +116,17 @@ func TestCurveRunFields(t *testing.T) {
 
 // TestWriteCurvesRefuses: what ReadCurves would refuse is not written.
 func TestWriteCurvesRefuses(t *testing.T) {
+	manySettings := map[string]string{}
+	for i := range 1001 {
+		manySettings[fmt.Sprint(i)] = "x"
+	}
 	for _, c := range []Curve{
 		{Task: "none"},
 		{Task: "empty", Series: map[string][]float64{"val_loss": {}}},
 		{Task: "ragged", Series: map[string][]float64{"val_loss": {1, 2}, "loss": {1}}},
 		{Task: "unit", Unit: "batch", Series: map[string][]float64{"val_loss": {1}}},
 		{Task: "budget", Budget: 1, Series: map[string][]float64{"val_loss": {1, 2}}},
+		{Task: "settings", Settings: manySettings, Series: map[string][]float64{"val_loss": {1}}},
 	} {
 		var buf bytes.Buffer
 		err := WriteCurves(&buf, c)
