@@ -131,14 +131,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	fs.Visit(func(f *flag.Flag) { o.patienceSet = o.patienceSet || f.Name == "patience" })
-	if o.epochs == 0 {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	o.patienceSet = given["patience"]
+	if !given["epochs"] {
 		o.epochs = defaultEpochs[o.model]
 	}
-	if o.lr == 0 {
+	if !given["lr"] {
 		o.lr = defaultLR[o.model]
 	}
-	if o.schedule == "" {
+	if !given["schedule"] {
 		o.schedule = defaultSchedule[o.model]
 	}
 	var bad []string
