@@ -3,8 +3,8 @@
 // training images train, the last 10,000 validate, and the 10,000 test
 // images give the final accuracy. Cross-entropy, batches of 64, SGD with
 // learning rate 0.1 for at most 100 epochs, stopped by the rule the project
-// recommends (callbacks.Recommended: patience 20 on a moving average of
-// val_loss) with the best weights restored.
+// recommends (callbacks.Recommended(), read as it evolves) with the best
+// weights restored.
 //
 //	go run ./cmd/mnist              # fetches MNIST through the Go module proxy
 //	go run ./cmd/mnist -data DIR    # or reads the four IDX files from DIR
@@ -14,10 +14,10 @@
 // a linear head) with Adam for 8 epochs under a one-cycle schedule (the
 // rate rises to 0.003 and anneals, as torch.optim.lr_scheduler.OneCycleLR),
 // under the same stopping rule. A budget of 8 epochs keeps the run near
-// ten minutes on two cores; the rule's patience of 20 cannot end it sooner,
-// so there it restores the best weights and stops a diverging run, and the
-// schedule, which anneals the rate to nearly nothing by the last epoch,
-// decides the length.
+// ten minutes on two cores; the recommended rule's patience is longer than
+// that, so there the rule restores the best weights and stops a run that
+// diverges, and the schedule, which anneals the rate to nearly nothing by
+// the last epoch, decides the length.
 //
 // -stop patience (with -patience N) and -schedule none|plateau|onecycle
 // turn either default off.

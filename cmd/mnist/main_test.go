@@ -409,3 +409,15 @@ func TestCNNSchedule(t *testing.T) {
 		t.Errorf("no reduction in %v", epochs)
 	}
 }
+
+// TestRecommendedOutlastsCNNBudget guards what the docs say of the CNN's
+// default run: the recommended rule's patience is longer than its budget,
+// so the one-cycle schedule, not the rule, decides the run's length. If the
+// rule changes so that it could stop the CNN early, the docs (cmd/mnist's
+// comment, README.md, docs/benchmarks.md) and the measured figures need a
+// new look.
+func TestRecommendedOutlastsCNNBudget(t *testing.T) {
+	if p := callbacks.Recommended().Patience; p >= 0 && p < defaultEpochs["cnn"] {
+		t.Errorf("Recommended() has patience %d, within the CNN's %d-epoch budget: the docs say it cannot stop that run", p, defaultEpochs["cnn"])
+	}
+}

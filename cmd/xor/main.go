@@ -1,9 +1,8 @@
 // Command xor trains a small neural network to compute XOR, the classic
 // problem no single-layer network can solve, and stops training with
 // the early stopping the project recommends (callbacks.Recommended(), read
-// as it evolves: patience 20 on a moving average of val_loss, here with a
-// margin of 1e-6, the best weights restored). It is the first program to
-// run with minidl:
+// as it evolves, on val_loss with a margin of 1e-6, the best weights
+// restored). It is the first program to run with minidl:
 //
 //	go run ./cmd/xor
 //
