@@ -394,7 +394,11 @@ func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 		return
 	}
 	n := runtime.GOMAXPROCS(0)
-	args := []string{"-data", dir, "-model", model, "-epochs", strconv.Itoa(epochs), "-json"}
+	// The reference script trains at a constant rate (0.1 SGD, 0.001 Adam)
+	// under patience 3: cmd/mnist's own defaults (a one-cycle schedule for
+	// the CNN, the recommended stopping rule) are set back to those.
+	args := []string{"-data", dir, "-model", model, "-epochs", strconv.Itoa(epochs), "-json",
+		"-schedule", "none", "-stop", "patience", "-patience", "3", "-lr", map[string]string{"mlp": "0.1", "cnn": "0.001"}[model]}
 	runs := []mnistRun{{"minidl float64, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args...) }}}
 	if minidlOneThread && n > 1 {
 		runs = append(runs, mnistRun{"minidl float64, 1 thread", func() *exec.Cmd {

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minidl/minidl/callbacks"
 	"github.com/minidl/minidl/nn"
 )
 
@@ -280,5 +283,141 @@ func TestSecondInterruptEnds(t *testing.T) {
 	state := exited(t, cmd, 5*time.Second)
 	if ws, ok := state.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
 		t.Errorf("after two interrupts: %v, want killed by the second", state)
+	}
+}
+
+// TestDefaultsFollowRecommended keeps the default runs wired to what the
+// project recommends: the stopping rule is callbacks.Recommended()'s, read
+// as it evolves (best weights restored), for both models; the CNN trains
+// under a one-cycle schedule over its whole budget, the MLP at a constant
+// rate; -stop patience, -patience and -schedule change them.
+func TestDefaultsFollowRecommended(t *testing.T) {
+	parse := func(args ...string) options {
+		t.Helper()
+		o, err := parseFlags(args, io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return o
+	}
+	want := callbacks.Recommended()
+	want.RestoreBestWeights = true
+	for _, model := range []string{"mlp", "cnn"} {
+		o := parse("-model", model)
+		if got := stopConfig(o); !reflect.DeepEqual(got, want) {
+			t.Errorf("-model %s stops by\n %+v\nwant Recommended()\n %+v", model, got, want)
+		}
+	}
+	if o := parse("-model", "cnn"); o.schedule != "onecycle" || o.epochs != 8 || o.lr != 0.003 {
+		t.Errorf("CNN defaults: schedule %q, %d epochs, lr %v; want onecycle, 8, 0.003", o.schedule, o.epochs, o.lr)
+	}
+	if o := parse(); o.model != "mlp" || o.schedule != "none" || o.epochs != 100 || o.lr != 0.1 {
+		t.Errorf("MLP defaults: %+v", o)
+	}
+	patience := want
+	patience.Patience = 5
+	if got := stopConfig(parse("-patience", "5")); !reflect.DeepEqual(got, patience) {
+		t.Errorf("-patience 5 on the recommended rule: %+v", got)
+	}
+	plain := callbacks.EarlyStoppingConfig{Patience: 3, RestoreBestWeights: true}
+	if got := stopConfig(parse("-stop", "patience")); !reflect.DeepEqual(got, plain) {
+		t.Errorf("-stop patience: %+v, want %+v", got, plain)
+	}
+	for args, msg := range map[string]string{
+		"-stop never":     `-stop "never": want recommended or patience`,
+		"-schedule cos":   `-schedule "cos": want onecycle, plateau or none`,
+		"-model rnn":      `-model "rnn": want mlp or cnn`,
+		"-patience -1":    `-patience -1: want 0 or more`,
+		"-lr -0.1":        `-lr -0.1: want a positive rate`,
+		"-epochs -2 5":    `unexpected arguments ["5"]`,
+		"-train-size -1":  `-train-size -1: want positive numbers`,
+		"-schedule none2": `-schedule "none2"`,
+	} {
+		var errOut bytes.Buffer
+		if code := run(context.Background(), strings.Fields(args), io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), msg) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", args, code, errOut.String(), msg)
+		}
+	}
+}
+
+// epochLines runs the program with -json and returns its per-epoch lines
+// and its summary.
+func epochLines(t *testing.T, args ...string) ([]map[string]any, map[string]any) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), append(args, "-json"), &out, &errOut); code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	return lines[:len(lines)-1], lines[len(lines)-1]
+}
+
+// TestCNNSchedule checks that the schedules act on the rate the epochs
+// train at: one-cycle by default, starting at the peak over PyTorch's
+// div_factor 25 and rising, and none at a constant rate.
+func TestCNNSchedule(t *testing.T) {
+	dir := tinyMNIST(t, 120)
+	epochs, s := epochLines(t, "-data", dir, "-train-size", "100", "-model", "cnn", "-epochs", "3")
+	if s["schedule"] != "onecycle" || s["stop"] != "callbacks.Recommended()" {
+		t.Errorf("summary %v", s)
+	}
+	// Two batches an epoch, six steps in all: PyTorch's rise ends at step
+	// 0.3·6−1 = 0.8, then the rate anneals along a cosine from 0.003 to
+	// 0.003/25/1e4 at step 5; epoch e starts at step 2e.
+	lr := func(e int) float64 { return epochs[e]["lr"].(float64) }
+	anneal := func(step float64) float64 {
+		lo, f := 0.003/25/1e4, (step-0.8)/(5-0.8)
+		return lo + (0.003-lo)/2*(1+math.Cos(math.Pi*f))
+	}
+	for e, want := range []float64{0.003 / 25, anneal(2), anneal(4)} {
+		if math.Abs(lr(e)-want) > 1e-12 {
+			t.Errorf("epoch %d trained at rate %v; want one-cycle's %v", e, lr(e), want)
+		}
+	}
+	epochs, s = epochLines(t, "-data", dir, "-train-size", "100", "-model", "cnn", "-epochs", "2", "-schedule", "none", "-stop", "patience")
+	if s["schedule"] != "none" || s["stop"] != "patience 3" || epochs[0]["lr"] != 0.003 || epochs[1]["lr"] != 0.003 {
+		t.Errorf("-schedule none: %v, %v", epochs, s)
+	}
+	// A rate far too high for the MLP makes val_loss stall, and each epoch
+	// that does not improve on the best by 1e-4 divides the next epoch's
+	// rate by 5.
+	epochs, s = epochLines(t, "-data", dir, "-train-size", "100", "-epochs", "8", "-schedule", "plateau", "-hidden", "4", "-lr", "5")
+	if s["schedule"] != "plateau" || len(epochs) != 8 {
+		t.Fatalf("-schedule plateau: %v", s)
+	}
+	best, reductions := math.Inf(1), 0
+	for e := 1; e < len(epochs); e++ {
+		val, want := epochs[e-1]["val_loss"].(float64), lr(e-1)
+		if val < best-1e-4 {
+			best = val
+		} else {
+			want *= plateauFactor
+			reductions++
+		}
+		if math.Abs(lr(e)-want) > 1e-12*want {
+			t.Errorf("epoch %d: rate %v after val_loss %v (best %v); want %v", e, lr(e), val, best, want)
+		}
+	}
+	if reductions == 0 {
+		t.Errorf("no reduction in %v", epochs)
+	}
+}
+
+// TestRecommendedOutlastsCNNBudget guards what the docs say of the CNN's
+// default run: the recommended rule's patience is longer than its budget,
+// so the one-cycle schedule, not the rule, decides the run's length. If the
+// rule changes so that it could stop the CNN early, the docs (cmd/mnist's
+// comment, README.md, docs/benchmarks.md) and the measured figures need a
+// new look.
+func TestRecommendedOutlastsCNNBudget(t *testing.T) {
+	if p := callbacks.Recommended().Patience; p >= 0 && p < defaultEpochs["cnn"] {
+		t.Errorf("Recommended() has patience %d, within the CNN's %d-epoch budget: the docs say it cannot stop that run", p, defaultEpochs["cnn"])
 	}
 }

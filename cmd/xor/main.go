@@ -1,6 +1,8 @@
 // Command xor trains a small neural network to compute XOR, the classic
 // problem no single-layer network can solve, and stops training with
-// early stopping. It is the first program to run with minidl:
+// the early stopping the project recommends (callbacks.Recommended(), read
+// as it evolves, on val_loss with a margin of 1e-6, the best weights
+// restored). It is the first program to run with minidl:
 //
 //	go run ./cmd/xor
 //
@@ -50,15 +52,20 @@ type options struct {
 	optimizer  string
 	lr         float64
 	epochs     int
+	stop       string
 	patience   int
 	minDelta   float64
-	tolerance  float64
-	noise      int
-	seed       uint64
-	json       bool
-	plot       string
-	save       string
-	resume     string
+	// given records the flags set on the command line, so that -patience
+	// and -min-delta replace the recommended rule's settings only when
+	// asked to.
+	given     map[string]bool
+	tolerance float64
+	noise     int
+	seed      uint64
+	json      bool
+	plot      string
+	save      string
+	resume    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -70,8 +77,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.optimizer, "optimizer", "adam", "optimizer: adam or sgd")
 	fs.Float64Var(&o.lr, "lr", 0.05, "learning rate")
 	fs.IntVar(&o.epochs, "epochs", 5000, "most epochs to train")
-	fs.IntVar(&o.patience, "patience", 50, "epochs without improvement of val_loss before stopping (negative: off)")
-	fs.Float64Var(&o.minDelta, "min-delta", 1e-6, "smallest change of val_loss that counts as an improvement")
+	fs.StringVar(&o.stop, "stop", "recommended", `stopping rule on val_loss, best weights restored: "recommended" (callbacks.Recommended(), the rule of the stopping study) or "patience" (plain patience, -patience and -min-delta)`)
+	fs.IntVar(&o.patience, "patience", 50, "epochs without improvement of val_loss before stopping (negative: off), with -stop patience; given with -stop recommended, it replaces that rule's patience")
+	fs.Float64Var(&o.minDelta, "min-delta", 1e-6, "smallest change of val_loss that counts as an improvement (with -stop recommended too, unless that rule sets a margin of its own and this flag is not given)")
 	fs.Float64Var(&o.tolerance, "tolerance", 0, "stop once val_loss is below this (0: off)")
 	fs.IntVar(&o.noise, "noise", 0, "train on this many noisy points (a quarter held out for validation) instead of the four corners")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
@@ -86,7 +94,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	o.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.given[f.Name] = true })
 	var bad []string
+	if o.stop != "recommended" && o.stop != "patience" {
+		bad = append(bad, fmt.Sprintf("-stop %q: want recommended or patience", o.stop))
+	}
 	if fs.NArg() > 0 {
 		bad = append(bad, fmt.Sprintf("unexpected arguments %q", fs.Args()))
 	}
@@ -125,6 +138,47 @@ var activations = map[string]func() nn.Module{
 	"leaky_relu": func() nn.Module { return nn.LeakyReLU(0.01) },
 	"sigmoid":    func() nn.Module { return nn.Sigmoid() },
 	"gelu":       func() nn.Module { return nn.GELU() },
+}
+
+// stopConfig is the early stopping on val_loss the options ask for: the
+// recommended rule, read from callbacks.Recommended() so that the program
+// follows the stopping study's choice as it changes (-patience, if given,
+// replaces its patience; -min-delta sets the margin of an improvement
+// unless the rule has its own and the flag is not given), or plain
+// patience with
+// -patience and -min-delta. The best weights are restored either way, and
+// -tolerance adds a stopping threshold to either.
+func stopConfig(o options) callbacks.EarlyStoppingConfig {
+	cfg := callbacks.EarlyStoppingConfig{Patience: o.patience, MinDelta: o.minDelta}
+	if o.stop == "recommended" {
+		cfg = callbacks.Recommended()
+		if o.given["patience"] {
+			cfg.Patience = o.patience
+		}
+		// The margin of an improvement depends on the scale of the
+		// quantity, which the program knows and a general rule does not:
+		// -min-delta fills in a margin the rule leaves at zero.
+		if o.given["min-delta"] || cfg.MinDelta == 0 {
+			cfg.MinDelta = o.minDelta
+		}
+	}
+	cfg.Monitor, cfg.RestoreBestWeights = "val_loss", true
+	if o.tolerance > 0 {
+		cfg.StoppingThreshold = new(o.tolerance)
+	}
+	return cfg
+}
+
+// stopDescription says in a few words which stopping rule the options ask for.
+func stopDescription(o options) string {
+	c := stopConfig(o)
+	if o.stop == "patience" {
+		return fmt.Sprintf("patience %d on val_loss, margin %g", c.Patience, c.MinDelta)
+	}
+	if o.given["patience"] {
+		return fmt.Sprintf("callbacks.Recommended() with patience %d, margin %g", c.Patience, c.MinDelta)
+	}
+	return fmt.Sprintf("callbacks.Recommended(), margin %g", c.MinDelta)
 }
 
 // summary is the final JSON object of -json.
@@ -166,13 +220,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.optimizer == "sgd" {
 		opt = optim.NewSGD(model.Parameters(), optim.SGDConfig{LR: o.lr})
 	}
-	esCfg := callbacks.EarlyStoppingConfig{
-		Monitor: "val_loss", Patience: o.patience, MinDelta: o.minDelta, RestoreBestWeights: true,
-	}
-	if o.tolerance > 0 {
-		esCfg.StoppingThreshold = new(o.tolerance)
-	}
-	stop := callbacks.NewEarlyStopping(esCfg)
+	stop := callbacks.NewEarlyStopping(stopConfig(o))
 	batch := max(trainSet.Len(), 1)
 	if o.noise > 0 {
 		batch = 32
@@ -187,6 +235,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !o.json {
 		fmt.Fprintf(stdout, "minidl XOR: 2-%d-1 network (%s, sigmoid output), %s lr %g, seed %d\n", o.hidden, o.activation, o.optimizer, o.lr, o.seed)
+		fmt.Fprintf(stdout, "stopping: %s\n", stopDescription(o))
 		fmt.Fprintf(stdout, "loss: MSE = (1/m) Σ (h(x) − y)², twice the textbook J(θ) = 1/(2m) Σ (h(x) − y)²\n")
 	}
 	hist, err := train.Fit(ctx, model, cfg)

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/minidl/minidl/callbacks"
 	"github.com/minidl/minidl/nn"
 )
 
@@ -172,5 +174,44 @@ func TestResume(t *testing.T) {
 		if !reflect.DeepEqual(want[k], got[k]) {
 			t.Errorf("%s: resumed %v, straight %v", k, got[k], want[k])
 		}
+	}
+}
+
+// TestStopsByRecommendedRule keeps the default wired to the project's
+// recommended stopping rule, read from callbacks.Recommended(): the
+// configuration the default flags build is that rule on val_loss (with the
+// program's margin where the rule sets none, the best weights restored),
+// and -stop patience and -patience turn it off or change it.
+func TestStopsByRecommendedRule(t *testing.T) {
+	config := func(args ...string) callbacks.EarlyStoppingConfig {
+		t.Helper()
+		o, err := parseFlags(args, io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return stopConfig(o)
+	}
+	want := callbacks.Recommended()
+	want.Monitor, want.RestoreBestWeights = "val_loss", true
+	if want.MinDelta == 0 {
+		want.MinDelta = 1e-6
+	}
+	if got := config(); !reflect.DeepEqual(got, want) {
+		t.Errorf("default stopping:\n got %+v\nwant %+v", got, want)
+	}
+	want.Patience = 7
+	if got := config("-patience", "7"); !reflect.DeepEqual(got, want) {
+		t.Errorf("-patience 7 on the recommended rule:\n got %+v\nwant %+v", got, want)
+	}
+	plain := callbacks.EarlyStoppingConfig{Monitor: "val_loss", Patience: 50, MinDelta: 1e-6, RestoreBestWeights: true}
+	if got := config("-stop", "patience"); !reflect.DeepEqual(got, plain) {
+		t.Errorf("-stop patience:\n got %+v\nwant %+v", got, plain)
+	}
+	// The run itself says which rule it used.
+	if _, out, _ := runXOR(t); !strings.Contains(out, "stopping: callbacks.Recommended()") {
+		t.Errorf("the default run does not name the recommended rule:\n%s", out)
+	}
+	if code, _, errOut := runXOR(t, "-stop", "prechelt"); code != 2 || !strings.Contains(errOut, `-stop "prechelt": want recommended or patience`) {
+		t.Errorf("-stop prechelt: exit %d, %q", code, errOut)
 	}
 }
