@@ -5,8 +5,11 @@ import (
 	"io"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/minidl/minidl/callbacks"
 )
@@ -263,7 +266,11 @@ type study struct {
 	chosen [][]string
 }
 
-// run replays every rule on the curves and cross-validates each.
+// runStudy replays every rule on the curves and cross-validates each. The
+// learned rule's trainings (one on all curves, one a fold) and the replays
+// of every setting are independent of one another, so they run on every
+// processor at once, each writing only its own slot: the study is the same,
+// bit for bit, on any number of processors.
 func runStudy(curves []callbacks.Curve, rs []rule) *study {
 	s := &study{curves: curves, rules: rs}
 	for _, c := range curves {
@@ -271,25 +278,57 @@ func runStudy(curves []callbacks.Curve, rs []rule) *study {
 			s.tasks = append(s.tasks, c.Task)
 		}
 	}
-	replay := func(grid []setting, keep func(c callbacks.Curve) bool) [][]outcome {
-		out := make([][]outcome, len(grid))
-		for g, st := range grid {
-			out[g] = make([]outcome, len(curves))
-			for i, c := range curves {
-				if keep(c) {
-					out[g][i] = measure(st, c)
+	// grids[r][v] are rule r's settings: as given, or for a learned rule
+	// learned on all curves (v = 0) and without task v−1 (the folds).
+	grids := make([][][]setting, len(rs))
+	type variant struct{ r, v int }
+	var learns []variant
+	for r, rl := range rs {
+		if rl.learn == nil {
+			grids[r] = [][]setting{rl.grid}
+			continue
+		}
+		grids[r] = make([][]setting, 1+len(s.tasks))
+		for v := range grids[r] {
+			learns = append(learns, variant{r, v})
+		}
+	}
+	inParallel(len(learns), func(i int) {
+		l := learns[i]
+		train := curves
+		if l.v > 0 {
+			train = nil
+			for _, c := range curves {
+				if c.Task != s.tasks[l.v-1] {
+					train = append(train, c)
 				}
 			}
 		}
-		return out
-	}
-	every := func(callbacks.Curve) bool { return true }
-	for _, r := range rs {
-		grid := r.grid
-		if r.learn != nil {
-			grid = r.learn(curves)
+		grids[l.r][l.v] = rs[l.r].learn(train)
+	})
+	// outs[r][v][g][c] is the outcome of setting g of grids[r][v] on curve c.
+	outs := make([][][][]outcome, len(rs))
+	type replayJob struct{ r, v, g int }
+	var jobs []replayJob
+	for r := range rs {
+		outs[r] = make([][][]outcome, len(grids[r]))
+		for v, grid := range grids[r] {
+			outs[r][v] = make([][]outcome, len(grid))
+			for g := range grid {
+				jobs = append(jobs, replayJob{r, v, g})
+			}
 		}
-		all := replay(grid, every)
+	}
+	inParallel(len(jobs), func(i int) {
+		j := jobs[i]
+		st, o := grids[j.r][j.v][j.g], make([]outcome, len(curves))
+		for c := range curves {
+			o[c] = measure(st, curves[c])
+		}
+		outs[j.r][j.v][j.g] = o
+	})
+	for r := range rs {
+		grid, all := grids[r][0], outs[r][0]
 		s.grids, s.all = append(s.grids, grid), append(s.all, all)
 		s.pick = append(s.pick, bestSetting(all, func(callbacks.Curve) bool { return true }, curves))
 		held := make([]outcome, len(curves))
@@ -297,15 +336,8 @@ func runStudy(curves []callbacks.Curve, rs []rule) *study {
 		for t, task := range s.tasks {
 			others := func(c callbacks.Curve) bool { return c.Task != task }
 			foldGrid, foldAll := grid, all
-			if r.learn != nil {
-				var train []callbacks.Curve
-				for _, c := range curves {
-					if others(c) {
-						train = append(train, c)
-					}
-				}
-				foldGrid = r.learn(train)
-				foldAll = replay(foldGrid, every)
+			if len(grids[r]) > 1 {
+				foldGrid, foldAll = grids[r][1+t], outs[r][1+t]
 			}
 			g := bestSetting(foldAll, others, curves)
 			chosen[t] = foldGrid[g].name
@@ -318,6 +350,22 @@ func runStudy(curves []callbacks.Curve, rs []rule) *study {
 		s.held, s.chosen = append(s.held, held), append(s.chosen, chosen)
 	}
 	return s
+}
+
+// inParallel calls f(0), …, f(n−1), each once, on up to GOMAXPROCS
+// goroutines, taking the indices in order, and returns when all have
+// returned.
+func inParallel(n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // bestSetting returns the setting of least objective on the curves kept.
@@ -473,16 +521,25 @@ func studyCorpus(w io.Writer, curves []callbacks.Curve, rs []rule) *study {
 			epochs = append(epochs, c)
 		}
 	}
-	var s *study
+	// The two studies are independent: both run at once, which keeps both
+	// processors busy while either has one long training left.
+	var s, sc *study
+	var wg sync.WaitGroup
+	if len(checks) > 0 {
+		wg.Go(func() { sc = runStudy(checks, rs) })
+	}
 	if len(epochs) > 0 {
 		s = runStudy(epochs, rs)
+	}
+	wg.Wait()
+	if s != nil {
 		report(w, s, "")
 	}
-	if len(checks) > 0 {
+	if sc != nil {
 		if s != nil {
 			fmt.Fprintln(w)
 		}
-		report(w, runStudy(checks, rs), "checks")
+		report(w, sc, "checks")
 	}
 	return s
 }
