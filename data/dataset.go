@@ -94,6 +94,9 @@ type LoaderConfig struct {
 	// caller, and an iteration that stops early waits for the batch in
 	// flight before it returns.
 	Prefetch bool
+	// Sampler, if set, chooses each epoch's examples and their order, as
+	// DataLoader(sampler=…); it excludes Shuffle, as in PyTorch.
+	Sampler Sampler
 }
 
 // Loader iterates over a Dataset in batches, one epoch per call to All.
@@ -111,6 +114,9 @@ func NewLoader(ds Dataset, cfg LoaderConfig) *Loader {
 	if cfg.BatchSize < 0 {
 		panic(&Error{Op: "NewLoader", Detail: fmt.Sprintf("batch size %d is negative", cfg.BatchSize)})
 	}
+	if cfg.Shuffle && cfg.Sampler != nil {
+		panic(&Error{Op: "NewLoader", Detail: "Shuffle and a Sampler both set; the Sampler chooses the order"})
+	}
 	if cfg.Shuffle && cfg.Rand == nil {
 		panic(&Error{Op: "NewLoader", Detail: "Shuffle needs a Rand"})
 	}
@@ -126,6 +132,9 @@ func (l *Loader) BatchSize() int { return l.cfg.BatchSize }
 // Len returns the number of batches in one epoch.
 func (l *Loader) Len() int {
 	n, b := l.ds.Len(), l.cfg.BatchSize
+	if l.cfg.Sampler != nil {
+		n = l.cfg.Sampler.Len()
+	}
 	if l.cfg.DropLast {
 		return n / b
 	}
@@ -159,6 +168,10 @@ func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 		}
 		if l.cfg.Shuffle {
 			l.cfg.Rand.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		if l.cfg.Sampler != nil {
+			order = samplerOrder(l.cfg.Sampler, n)
+			n = len(order)
 		}
 		var batchIndices [][]int
 		for start := 0; start < n; start += b {

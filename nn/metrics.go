@@ -85,19 +85,24 @@ func classesOf(op string, pred, target *tensor.Tensor) (want, got []int) {
 	if pred.Dims() != 2 {
 		panic(&Error{Kind: tensor.ErrShape, Op: op, Detail: fmt.Sprintf("predictions of shape %v: want [batch classes]", pred.Shape())})
 	}
-	n := pred.Dim(0)
-	if n == 0 {
+	if pred.Dim(0) == 0 {
 		return nil, nil
 	}
-	labels := target
-	if target.SameShape(pred) {
-		labels = target.ArgMax(1)
-	}
-	want = classLabels(op, labels, n, pred.Dim(1), nil)
+	want = targetClasses(op, pred, target)
 	for _, c := range pred.ArgMax(1).Data() {
 		got = append(got, int(c))
 	}
 	return want, got
+}
+
+// targetClasses returns the classes of the targets of a batch of scores
+// pred [N C]: labels [N], or one-hot rows [N C] (their argmax).
+func targetClasses(op string, pred, target *tensor.Tensor) []int {
+	labels := target
+	if target.SameShape(pred) {
+		labels = target.ArgMax(1)
+	}
+	return classLabels(op, labels, pred.Dim(0), pred.Dim(1), nil)
 }
 
 // binaryClasses returns the target classes, 0 or 1, and the predicted ones,
@@ -246,6 +251,38 @@ func (m *RMSE) Value() float64 { return math.Sqrt(ratioOr0(m.sum, m.n)) }
 // Reset forgets every batch.
 func (m *RMSE) Reset() { *m = RMSE{} }
 
+// MAPE is the mean absolute percentage error over every element, as
+// scikit-learn's mean_absolute_percentage_error: the mean of
+// |target − pred| / max(|target|, ε), ε being float64's machine epsilon
+// (2⁻⁵²), so that a zero target gives a large finite error rather than
+// Inf. Like scikit-learn, and unlike Keras's MAPE, it is a fraction, not a
+// percentage: 0.05 is 5 %. Over several outputs it is the mean over every
+// element, which is scikit-learn's uniform average of the outputs.
+type MAPE struct{ sum, n float64 }
+
+// Update adds a batch.
+func (m *MAPE) Update(pred, target *tensor.Tensor) {
+	if !pred.SameShape(target) {
+		shapeMismatch("MAPE", pred, target)
+	}
+	for i, p := range pred.Data() {
+		y := target.Data()[i]
+		m.sum += math.Abs(y-p) / max(math.Abs(y), epsilon64)
+	}
+	m.n += float64(pred.Size())
+}
+
+// epsilon64 is numpy's finfo(float64).eps, the gap between 1 and the next
+// float64, which scikit-learn's MAPE divides by in place of a zero target.
+const epsilon64 = 0x1p-52
+
+// Value returns the mean absolute percentage error, as a fraction; 0
+// before any element.
+func (m *MAPE) Value() float64 { return ratioOr0(m.sum, m.n) }
+
+// Reset forgets every batch.
+func (m *MAPE) Reset() { *m = MAPE{} }
+
 // R2 is the coefficient of determination, 1 − Σ(y − ŷ)² / Σ(y − ȳ)², over
 // every example; for several outputs (pred [N K]) it is the mean over the
 // outputs, as scikit-learn's r2_score. It accumulates per-output sums, and
@@ -314,6 +351,18 @@ const (
 	// among the targets or the predictions, as scikit-learn's default, or
 	// of the classes a metric's Labels name.
 	Macro
+	// Micro scores the counts of those classes pooled, as scikit-learn's
+	// average="micro": precision, recall and F1 are then all the accuracy
+	// when every class is counted, since each miss is a false positive of
+	// one class and a false negative of another. For ROCAUC it is the area
+	// of every (example, class) pair of the one-vs-rest problems taken as
+	// one binary problem.
+	Micro
+	// Weighted is the mean of those classes' scores weighted by their
+	// support, the number of targets of each class, as scikit-learn's
+	// average="weighted"; it favours the frequent classes, as Macro does
+	// not.
+	Weighted
 )
 
 // ConfusionMatrix counts, over every example, how often class i was
@@ -400,21 +449,21 @@ func (m *ConfusionMatrix) perClass(c int) (tp, predicted, actual float64) {
 	return tp, predicted, actual
 }
 
-// averaged applies score to the positive class or to the classes labels
-// name (nil: every class that occurs), as avg says; a class whose
+// averaged applies score to the positive class, or to the classes labels
+// name (nil: every class that occurs) averaged as avg says; a class whose
 // denominator is 0 scores 0, as scikit-learn's default zero_division does.
 // op names the metric in a panic.
 func (m *ConfusionMatrix) averaged(op string, avg Average, labels []int, score func(tp, predicted, actual float64) float64) float64 {
 	present := m.present()
 	switch {
 	case avg == Binary && labels != nil:
-		panic(&Error{Op: op, Detail: fmt.Sprintf("Labels %v are for a Macro average; Average is Binary, the score of class 1", labels)})
+		panic(&Error{Op: op, Detail: fmt.Sprintf("Labels %v are for a Macro, Micro or Weighted average; Average is Binary, the score of class 1", labels)})
 	case avg == Binary && len(present) > 0 && present[len(present)-1] > 1:
-		panic(&Error{Op: op, Detail: fmt.Sprintf("Average Binary scores class 1 of a problem with classes 0 and 1, but class %d occurs; use Average Macro", present[len(present)-1])})
+		panic(&Error{Op: op, Detail: fmt.Sprintf("Average Binary scores class 1 of a problem with classes 0 and 1, but class %d occurs; use Average Macro, Micro or Weighted", present[len(present)-1])})
 	case avg == Binary:
 		return score(m.perClass(1))
-	case avg != Macro:
-		panic(&Error{Op: op, Detail: fmt.Sprintf("Average %d is neither Binary nor Macro", avg)})
+	case avg != Macro && avg != Micro && avg != Weighted:
+		panic(&Error{Op: op, Detail: fmt.Sprintf("Average %d is not Binary, Macro, Micro or Weighted", avg)})
 	}
 	if labels == nil {
 		labels = present
@@ -422,14 +471,28 @@ func (m *ConfusionMatrix) averaged(op string, avg Average, labels []int, score f
 	if len(m.counts) == 0 || len(labels) == 0 {
 		return 0
 	}
-	total := 0.0
 	for i, c := range labels {
 		if c < 0 || c >= len(m.counts) || slices.Contains(labels[:i], c) {
 			panic(&Error{Op: op, Kind: tensor.ErrIndex, Detail: fmt.Sprintf("Labels %v: label %d is not a distinct class of the %d classes seen", labels, c, len(m.counts))})
 		}
-		total += score(m.perClass(c))
 	}
-	return total / float64(len(labels))
+	total, weights, tps, predicted, actual := 0.0, 0.0, 0.0, 0.0, 0.0
+	for _, c := range labels {
+		tp, p, a := m.perClass(c)
+		tps, predicted, actual = tps+tp, predicted+p, actual+a
+		switch avg {
+		case Macro:
+			total += score(tp, p, a)
+			weights++
+		case Weighted:
+			total += a * score(tp, p, a)
+			weights += a
+		}
+	}
+	if avg == Micro {
+		return score(tps, predicted, actual)
+	}
+	return ratioOr0(total, weights)
 }
 
 // present returns, in order, the classes that occur as a target or as a
@@ -445,14 +508,15 @@ func (m *ConfusionMatrix) present() []int {
 }
 
 // Precision is tp / (tp + fp) of the positive class (Average Binary) or
-// the mean over the classes (Macro), from a ConfusionMatrix of every
-// example.
+// averaged over the classes (Macro, Micro, Weighted), from a
+// ConfusionMatrix of every example.
 type Precision struct {
 	Average Average
-	// Labels, for a Macro average, are the classes to average over; nil
-	// means every class that occurs among the targets or the predictions,
-	// as scikit-learn's default. A class named here that never occurs
-	// scores 0, as in scikit-learn.
+	// Labels, for an average over classes, are the classes to average
+	// over (for Micro, whose counts to pool); nil means every class that
+	// occurs among the targets or the predictions, as scikit-learn's
+	// default. A class named here that never occurs scores 0, as in
+	// scikit-learn.
 	Labels []int
 	ConfusionMatrix
 }
@@ -462,11 +526,12 @@ func (p *Precision) Value() float64 {
 	return p.averaged("Precision", p.Average, p.Labels, func(tp, predicted, _ float64) float64 { return ratioOr0(tp, predicted) })
 }
 
-// Recall is tp / (tp + fn) of the positive class (Average Binary) or the
-// mean over the classes (Macro).
+// Recall is tp / (tp + fn) of the positive class (Average Binary) or
+// averaged over the classes (Macro, Micro, Weighted). Its Weighted average
+// is the accuracy over the classes averaged, as in scikit-learn.
 type Recall struct {
 	Average Average
-	// Labels are the classes of a Macro average, as Precision's.
+	// Labels are the classes averaged over, as Precision's.
 	Labels []int
 	ConfusionMatrix
 }
@@ -477,11 +542,12 @@ func (r *Recall) Value() float64 {
 }
 
 // F1 is the harmonic mean of precision and recall, 2tp / (2tp + fp + fn),
-// of the positive class (Average Binary) or the mean of the classes' F1
-// (Macro), as scikit-learn's f1_score.
+// of the positive class (Average Binary), the mean of the classes' F1
+// (Macro, or Weighted by support), or the F1 of the pooled counts (Micro),
+// as scikit-learn's f1_score.
 type F1 struct {
 	Average Average
-	// Labels are the classes of a Macro average, as Precision's.
+	// Labels are the classes averaged over, as Precision's.
 	Labels []int
 	ConfusionMatrix
 }
@@ -490,69 +556,3 @@ type F1 struct {
 func (f *F1) Value() float64 {
 	return f.averaged("F1", f.Average, f.Labels, func(tp, predicted, actual float64) float64 { return ratioOr0(2*tp, predicted+actual) })
 }
-
-// ROCAUC is the area under the ROC curve of a binary problem: the
-// probability that a random positive scores above a random negative, ties
-// counting one half (the Mann-Whitney statistic, as scikit-learn's
-// roc_auc_score computes it exactly). Scores are [N] or [N 1] (any
-// monotone score: probabilities or logits) against targets 0 or 1. It keeps
-// every score, 16 bytes an example, since the exact area needs them all.
-type ROCAUC struct {
-	scores, labels []float64
-}
-
-// Update keeps a batch.
-func (a *ROCAUC) Update(pred, target *tensor.Tensor) {
-	if pred.Size() != target.Size() || pred.Dims() > 2 || (pred.Dims() == 2 && pred.Dim(1) != 1) {
-		shapeMismatch("ROCAUC", pred, target)
-	}
-	for i, t := range target.Data() {
-		if t != 0 && t != 1 {
-			panic(&Error{Kind: tensor.ErrIndex, Op: "ROCAUC", Detail: fmt.Sprintf("target %v at position %d: want 0 or 1", t, i)})
-		}
-	}
-	a.scores = append(a.scores, pred.Data()...)
-	a.labels = append(a.labels, target.Data()...)
-}
-
-// Value returns the area, or NaN if only one class has been seen (the
-// area is then undefined; scikit-learn raises an error).
-func (a *ROCAUC) Value() float64 {
-	order := make([]int, len(a.scores))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(i, j int) int {
-		switch {
-		case a.scores[i] < a.scores[j]:
-			return -1
-		case a.scores[i] > a.scores[j]:
-			return 1
-		}
-		return 0
-	})
-	// Sum the ranks of the positives, tied scores sharing their mean rank.
-	rankSum, positives := 0.0, 0.0
-	for lo := 0; lo < len(order); {
-		hi := lo
-		for hi < len(order) && a.scores[order[hi]] == a.scores[order[lo]] {
-			hi++
-		}
-		mean := float64(lo+hi+1) / 2 // ranks lo+1 … hi
-		for _, i := range order[lo:hi] {
-			if a.labels[i] == 1 {
-				rankSum += mean
-				positives++
-			}
-		}
-		lo = hi
-	}
-	negatives := float64(len(order)) - positives
-	if positives == 0 || negatives == 0 {
-		return math.NaN()
-	}
-	return (rankSum - positives*(positives+1)/2) / (positives * negatives)
-}
-
-// Reset forgets every batch.
-func (a *ROCAUC) Reset() { a.scores, a.labels = a.scores[:0], a.labels[:0] }

@@ -208,7 +208,7 @@ func TestAverageMisuse(t *testing.T) {
 		m    Metric
 		want string
 	}{
-		{"Labels with Binary", &F1{Labels: []int{0, 1}}, "F1: Labels [0 1] are for a Macro average"},
+		{"Labels with Binary", &F1{Labels: []int{0, 1}}, "F1: Labels [0 1] are for a Macro, Micro or Weighted average"},
 		{"Binary on three classes", &Precision{}, "Precision: Average Binary scores class 1 of a problem with classes 0 and 1, but class 2 occurs"},
 		{"label outside", &Recall{Average: Macro, Labels: []int{0, 3}}, "Recall: Labels [0 3]: label 3 is not a distinct class of the 3 classes seen"},
 		{"label twice", &Recall{Average: Macro, Labels: []int{1, 1}}, "label 1 is not a distinct class"},
