@@ -88,6 +88,23 @@ type CSVConfig struct {
 	// anything (an identifier, free text); it cannot be a target.
 	Skip        []string
 	SkipColumns []int
+
+	// Categorical names input columns read as categories (with Header);
+	// CategoricalColumns gives them by 0-based index. Their values, text
+	// or not, are encoded as codes 0, 1, … in sorted order (see Encoding)
+	// into CSVData.Codes, apart from the numeric X, for an nn.Embedding. A
+	// missing category is refused, whatever Missing says.
+	Categorical        []string
+	CategoricalColumns []int
+	// Encoding, if set, encodes the categorical columns it names (by name
+	// with a header, by index without) as the file it came from was
+	// encoded, so that a test set gets the training set's codes; a
+	// category it does not know is then an error, or code len(Values) if
+	// it has Unknown. Set it or Categorical, not both.
+	Encoding *Encoding
+	// UnknownCategory makes the Encoding that this file's reading returns
+	// reserve a code for unknown categories (Encoding.Unknown).
+	UnknownCategory bool
 }
 
 // Missing is a policy for missing values in a CSV file's input columns.
@@ -133,6 +150,25 @@ type CSVData struct {
 	// ClassNames maps class indices to the labels found in the file, when
 	// the target was text.
 	ClassNames []string
+	// Codes holds the categorical columns' codes, [N categorical columns]
+	// (made by CodeTensor), nil without categorical columns; Categorical
+	// names them (numbers from "1" without a header) and Encoding is the
+	// encoding to save beside the model and give the reading of a second
+	// file.
+	Codes       *tensor.Tensor
+	Categorical []string
+	Encoding    *Encoding
+}
+
+// MultiDataset returns the codes and the numeric inputs, in that order and
+// named "codes" and "features", with the targets, as a MultiTensorDataset:
+// for a model that embeds the codes (an nn.MultiInput). It panics with an
+// *Error if the file had no categorical or no numeric column.
+func (d *CSVData) MultiDataset() *MultiTensorDataset {
+	if d.Codes == nil || d.X.Dim(1) == 0 {
+		panicf("CSVData.MultiDataset", "want both categorical and numeric inputs; have codes %v and X %v", d.Codes != nil, d.X.Shape())
+	}
+	return NewMultiTensorDataset([]*tensor.Tensor{d.Codes, d.X}, d.Y).WithNames("codes", "features")
 }
 
 // Dataset returns the inputs and targets as a TensorDataset.
@@ -172,7 +208,15 @@ func ReadCSV(r io.Reader, name string, cfg CSVConfig) (*CSVData, error) {
 		return nil, &ParseError{File: name, Err: fmt.Errorf("separator %q cannot separate CSV fields", comma)}
 	}
 	sc := newCSVScanner(br, comma)
-	p := &csvParser{name: name, cfg: cfg}
+	p := &csvParser{name: name, cfg: cfg, cats: map[int]*catColumn{}}
+	if cfg.Encoding != nil && !cfg.Header {
+		for k := range cfg.Encoding.Columns {
+			ec := &cfg.Encoding.Columns[k]
+			if ec.Column >= 0 && p.cats[ec.Column] == nil {
+				p.cats[ec.Column] = &catColumn{enc: ec}
+			}
+		}
+	}
 	c, rowLine := 0, 0
 	for {
 		err := sc.Next()
@@ -227,6 +271,19 @@ type csvParser struct {
 	// were missing.
 	firstMissing []int
 	skip         []bool // by column, once the width is known
+	// The categorical columns: isCat by column once the width is known,
+	// catCols in file order, cats by column, and the codes of every row,
+	// row-major.
+	isCat   []bool
+	catCols []int
+	cats    map[int]*catColumn
+	codes   []int
+}
+
+// earlyCategorical reports whether column c is categorical before the
+// width is known (a file without a header): by index only.
+func (p *csvParser) earlyCategorical(c int) bool {
+	return slices.Contains(p.cfg.CategoricalColumns, c) || (p.cfg.Encoding != nil && p.cats[c] != nil)
 }
 
 type csvField struct {
@@ -274,6 +331,8 @@ func (p *csvParser) field(c int, text []byte, line int) error {
 		return p.firstField(c, text, line)
 	case c >= p.width || p.skip[c]:
 		return nil // the row's length is reported at its end
+	case p.isCat[c]:
+		return p.category(c, text, line)
 	case !p.isTarget[c]:
 		v, err := p.input(text, line, c)
 		p.x = appendDoubling(p.x, v)
@@ -332,6 +391,10 @@ func (p *csvParser) firstField(c int, text []byte, line int) error {
 	if slices.Contains(p.cfg.SkipColumns, c) {
 		p.first = appendDoubling(p.first, 0) // dropped by replayFirst
 		return nil
+	}
+	if p.earlyCategorical(c) {
+		p.first = appendDoubling(p.first, 0) // its code is in p.codes
+		return p.category(c, text, line)
 	}
 	if p.cfg.Missing != MissingError && p.isMissing(text) {
 		p.firstMissing = append(p.firstMissing, c)
@@ -400,6 +463,20 @@ func (p *csvParser) resolveTargets() error {
 		}
 		p.skip[c] = true
 	}
+	cats, byColumn, err := categoricalColumns(&p.header, p.width, p.cfg)
+	if err != nil {
+		return &ParseError{File: p.name, Err: err}
+	}
+	p.isCat, p.catCols = make([]bool, p.width), cats
+	for _, c := range cats {
+		if p.isTarget[c] || p.skip[c] {
+			return p.fail(0, c, "is categorical and also a target or skipped")
+		}
+		p.isCat[c] = true
+		if ec := byColumn[c]; ec != nil && p.cats[c] == nil {
+			p.cats[c] = &catColumn{enc: ec}
+		}
+	}
 	if len(skipped)+len(targets) == p.width {
 		return p.fail(0, -1, "every input column is skipped")
 	}
@@ -441,7 +518,7 @@ func (p *csvParser) replayFirst(line int) error {
 	inputs := p.first[:0]
 	for c, v := range p.first {
 		switch {
-		case p.skip[c]:
+		case p.skip[c] || p.isCat[c]:
 		case slices.Contains(p.firstMissing, c) && p.isTarget[c]:
 			return p.fail(line, c, "empty field; want a number")
 		case !p.isTarget[c]:
@@ -542,15 +619,21 @@ func (p *csvParser) finish() (*CSVData, error) {
 			}
 			out.Targets = append(out.Targets, name)
 		case p.skip[c]:
+		case p.isCat[c]:
+			out.Categorical = append(out.Categorical, p.categoryName(c))
 		case p.cfg.Header:
 			out.Features = append(out.Features, name)
 		}
 	}
 	inputs := 0
 	for c := range p.width {
-		if !p.isTarget[c] && !p.skip[c] {
+		if !p.isTarget[c] && !p.skip[c] && !p.isCat[c] {
 			inputs++
 		}
+	}
+	if len(p.catCols) > 0 {
+		out.Encoding = p.finishCategories(p.catCols)
+		out.Codes = CodeTensor(p.codes, p.rows, len(p.catCols))
 	}
 	if err := p.impute(inputs); err != nil {
 		return nil, err
@@ -624,7 +707,7 @@ func (p *csvParser) impute(inputs int) error {
 	j := 0 // the column's place among the inputs
 	var values []float64
 	for c := range p.width {
-		if p.isTarget[c] || p.skip[c] {
+		if p.isTarget[c] || p.skip[c] || p.isCat[c] {
 			continue
 		}
 		values = values[:0]
