@@ -87,12 +87,17 @@ func LoadEncoding(path string) (*Encoding, error) {
 // encoding that does not hold (unsorted or repeated categories, more than
 // MaxCategories in a column, repeated columns) is a *ParseError.
 func ReadEncoding(r io.Reader, name string) (*Encoding, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxEncodingBytes+1))
+	return readEncoding(r, name, maxEncodingBytes)
+}
+
+// readEncoding is ReadEncoding with a limit of size bytes.
+func readEncoding(r io.Reader, name string, size int) (*Encoding, error) {
+	b, err := io.ReadAll(io.LimitReader(r, int64(size)+1))
 	if err != nil {
 		return nil, &ParseError{File: name, Err: err}
 	}
-	if len(b) > maxEncodingBytes {
-		return nil, &ParseError{File: name, Err: fmt.Errorf("more than %d bytes: not an encoding", maxEncodingBytes)}
+	if len(b) > size {
+		return nil, &ParseError{File: name, Err: fmt.Errorf("more than %d bytes: not an encoding", size)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
