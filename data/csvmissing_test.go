@@ -48,6 +48,11 @@ func TestReadCSVMissing(t *testing.T) {
 	if nan != 5 || d.X.Dim(1) != 3 {
 		t.Errorf("MissingNaN: %d NaN in X %v, want 5 of [6 3]", nan, d.X.Shape())
 	}
+	// A NaN read with AllowNonFinite counts as missing, as in SimpleImputer.
+	d, err = ReadCSV(strings.NewReader("a,y\n1,0\nNaN,1\n3,0\n"), "nan.csv", CSVConfig{Header: true, AllowNonFinite: true, Missing: MissingMean})
+	if err != nil || !cmp.Equal(d.X.Data(), []float64{1, 2, 3}) {
+		t.Errorf("a NaN text with MissingMean: %v, %v", d, err)
+	}
 	// Without a header: the first row's missing value, a skipped text column.
 	d, err = ReadCSV(strings.NewReader("x,,1,0\ny,4,3,1\n"), "n.csv", CSVConfig{SkipColumns: []int{0}, Missing: MissingMean})
 	if err != nil || !cmp.Equal(d.X.Data(), []float64{4, 1, 4, 3}) || !cmp.Equal(d.Y.Data(), []float64{0, 1}) {
