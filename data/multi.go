@@ -199,7 +199,7 @@ func NewMultiLoader(ds MultiDataset, cfg LoaderConfig) *Loader {
 	return l
 }
 
-// String describes an input count for messages: "1 input", "3 inputs".
+// inputCount describes an input count for messages: "1 input", "3 inputs".
 func inputCount(n int) string {
 	if n == 1 {
 		return "1 input"

@@ -25,7 +25,6 @@ type tabular struct {
 	Emb      *nn.Embedding
 	Num, Out *nn.Linear
 	Drop     *nn.Dropout
-	names    []string
 }
 
 func newTabular(rng *rand.Rand) *tabular {
