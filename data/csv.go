@@ -67,6 +67,76 @@ type CSVConfig struct {
 	// default they are refused, since one of them turns a scaler's mean,
 	// and then training, into NaN.
 	AllowNonFinite bool
+
+	// Missing says what becomes of a missing value in an input column: an
+	// empty field, or one of MissingValues. The zero value, MissingError,
+	// refuses it with a *ParseError naming the line and the column. The
+	// others read the file whole first, then fill every missing value of a
+	// column as scikit-learn's SimpleImputer does, from that column's
+	// values in this file. A missing target is always refused: a filled
+	// label is a made-up one.
+	Missing Missing
+	// FillValue is the value of MissingConstant (0 by default, as
+	// SimpleImputer's fill_value for numbers).
+	FillValue float64
+	// MissingValues are texts that also mean a missing value, such as "NA"
+	// or "?", compared with a field's text without its surrounding spaces.
+	MissingValues []string
+
+	// Skip names columns to leave out (with Header); SkipColumns gives them
+	// by 0-based index. A skipped column is not read at all, so it may hold
+	// anything (an identifier, free text); it cannot be a target.
+	Skip        []string
+	SkipColumns []int
+
+	// Categorical names input columns read as categories (with Header);
+	// CategoricalColumns gives them by 0-based index. Their values, text
+	// or not, are encoded as codes 0, 1, … in sorted order (see Encoding)
+	// into CSVData.Codes, apart from the numeric X, for an nn.Embedding. A
+	// missing category is refused, whatever Missing says.
+	Categorical        []string
+	CategoricalColumns []int
+	// Encoding, if set, encodes the categorical columns it names (by name
+	// with a header, by index without) as the file it came from was
+	// encoded, so that a test set gets the training set's codes; a
+	// category it does not know is then an error, or code len(Values) if
+	// it has Unknown. Set it or Categorical, not both.
+	Encoding *Encoding
+	// UnknownCategory makes the Encoding that this file's reading returns
+	// reserve a code for unknown categories (Encoding.Unknown).
+	UnknownCategory bool
+}
+
+// Missing is a policy for missing values in a CSV file's input columns.
+type Missing int
+
+const (
+	// MissingError refuses a missing value (the default).
+	MissingError Missing = iota
+	// MissingNaN reads it as NaN, for a model or a step of one's own to
+	// deal with.
+	MissingNaN
+	// MissingConstant fills it with CSVConfig.FillValue (SimpleImputer's
+	// strategy "constant").
+	MissingConstant
+	// MissingMean fills it with the mean of the column's values
+	// (strategy "mean").
+	MissingMean
+	// MissingMedian fills it with the median of the column's values, the
+	// mean of the middle two for an even count (strategy "median").
+	MissingMedian
+	// MissingMostFrequent fills it with the column's most frequent value,
+	// the smallest of those tied (strategy "most_frequent").
+	MissingMostFrequent
+)
+
+// String returns the policy's name.
+func (m Missing) String() string {
+	names := []string{"MissingError", "MissingNaN", "MissingConstant", "MissingMean", "MissingMedian", "MissingMostFrequent"}
+	if m < 0 || int(m) >= len(names) {
+		return "Missing(" + strconv.Itoa(int(m)) + ")"
+	}
+	return names[m]
 }
 
 // CSVData is what ReadCSV returns.
@@ -80,6 +150,25 @@ type CSVData struct {
 	// ClassNames maps class indices to the labels found in the file, when
 	// the target was text.
 	ClassNames []string
+	// Codes holds the categorical columns' codes, [N categorical columns]
+	// (made by CodeTensor), nil without categorical columns; Categorical
+	// names them (numbers from "1" without a header) and Encoding is the
+	// encoding to save beside the model and give the reading of a second
+	// file.
+	Codes       *tensor.Tensor
+	Categorical []string
+	Encoding    *Encoding
+}
+
+// MultiDataset returns the codes and the numeric inputs, in that order and
+// named "codes" and "features", with the targets, as a MultiTensorDataset:
+// for a model that embeds the codes (an nn.MultiInput). It panics with an
+// *Error if the file had no categorical or no numeric column.
+func (d *CSVData) MultiDataset() *MultiTensorDataset {
+	if d.Codes == nil || d.X.Dim(1) == 0 {
+		panicf("CSVData.MultiDataset", "want both categorical and numeric inputs; have codes %v and X %v", d.Codes != nil, d.X.Shape())
+	}
+	return NewMultiTensorDataset([]*tensor.Tensor{d.Codes, d.X}, d.Y).WithNames("codes", "features")
 }
 
 // Dataset returns the inputs and targets as a TensorDataset.
@@ -119,7 +208,15 @@ func ReadCSV(r io.Reader, name string, cfg CSVConfig) (*CSVData, error) {
 		return nil, &ParseError{File: name, Err: fmt.Errorf("separator %q cannot separate CSV fields", comma)}
 	}
 	sc := newCSVScanner(br, comma)
-	p := &csvParser{name: name, cfg: cfg}
+	p := &csvParser{name: name, cfg: cfg, cats: map[int]*catColumn{}}
+	if cfg.Encoding != nil && !cfg.Header {
+		for k := range cfg.Encoding.Columns {
+			ec := &cfg.Encoding.Columns[k]
+			if ec.Column >= 0 && p.cats[ec.Column] == nil {
+				p.cats[ec.Column] = &catColumn{enc: ec}
+			}
+		}
+	}
 	c, rowLine := 0, 0
 	for {
 		err := sc.Next()
@@ -170,6 +267,23 @@ type csvParser struct {
 	// field that is not a number (only the target may be text).
 	first   []float64
 	pending *csvField
+	// firstMissing holds the columns of the held first row whose values
+	// were missing.
+	firstMissing []int
+	skip         []bool // by column, once the width is known
+	// The categorical columns: isCat by column once the width is known,
+	// catCols in file order, cats by column, and the codes of every row,
+	// row-major.
+	isCat   []bool
+	catCols []int
+	cats    map[int]*catColumn
+	codes   []int
+}
+
+// earlyCategorical reports whether column c is categorical before the
+// width is known (a file without a header): by index only.
+func (p *csvParser) earlyCategorical(c int) bool {
+	return slices.Contains(p.cfg.CategoricalColumns, c) || (p.cfg.Encoding != nil && p.cats[c] != nil)
 }
 
 type csvField struct {
@@ -200,6 +314,9 @@ func (p *csvParser) notNumber(line, c int, text []byte, want string) error {
 	if len(bytes.TrimSpace(text)) == 0 {
 		return p.fail(line, c, "empty field; want %s", want)
 	}
+	if p.isMissing(text) {
+		return p.fail(line, c, "%s, a missing value; want %s", quote.Text(string(text)), want)
+	}
 	return p.fail(line, c, "%s is not %s", quote.Text(string(text)), want)
 }
 
@@ -212,8 +329,10 @@ func (p *csvParser) field(c int, text []byte, line int) error {
 		return nil
 	case p.width == 0:
 		return p.firstField(c, text, line)
-	case c >= p.width:
+	case c >= p.width || p.skip[c]:
 		return nil // the row's length is reported at its end
+	case p.isCat[c]:
+		return p.category(c, text, line)
 	case !p.isTarget[c]:
 		v, err := p.input(text, line, c)
 		p.x = appendDoubling(p.x, v)
@@ -237,8 +356,26 @@ func appendDoubling(s []float64, v float64) []float64 {
 	return append(s, v)
 }
 
-// input parses the value of an input column.
+// isMissing reports whether a field's text is a missing value.
+func (p *csvParser) isMissing(text []byte) bool {
+	t := bytes.TrimSpace(text)
+	if len(t) == 0 {
+		return true
+	}
+	for _, m := range p.cfg.MissingValues {
+		if string(t) == m {
+			return true
+		}
+	}
+	return false
+}
+
+// input parses the value of an input column; a missing value is NaN when
+// the policy allows it.
 func (p *csvParser) input(text []byte, line, c int) (float64, error) {
+	if p.cfg.Missing != MissingError && p.isMissing(text) {
+		return math.NaN(), nil
+	}
 	v, ok, err := p.number(text, line, c)
 	if err == nil && !ok {
 		err = p.notNumber(line, c, text, "a number")
@@ -251,6 +388,19 @@ func (p *csvParser) input(text []byte, line, c int) (float64, error) {
 // with TargetColumns the targets are known; otherwise the target is the
 // last column, so of two text fields the earlier one is an input.
 func (p *csvParser) firstField(c int, text []byte, line int) error {
+	if slices.Contains(p.cfg.SkipColumns, c) {
+		p.first = appendDoubling(p.first, 0) // dropped by replayFirst
+		return nil
+	}
+	if p.earlyCategorical(c) {
+		p.first = appendDoubling(p.first, 0) // its code is in p.codes
+		return p.category(c, text, line)
+	}
+	if p.cfg.Missing != MissingError && p.isMissing(text) {
+		p.firstMissing = append(p.firstMissing, c)
+		p.first = appendDoubling(p.first, math.NaN())
+		return nil
+	}
 	v, ok, err := p.number(text, line, c)
 	if err != nil {
 		return err
@@ -302,7 +452,61 @@ func (p *csvParser) resolveTargets() error {
 	for _, c := range targets {
 		p.isTarget[c] = true
 	}
+	p.skip = make([]bool, p.width)
+	skipped, err := skipColumns(&p.header, p.width, p.cfg)
+	if err != nil {
+		return &ParseError{File: p.name, Err: err}
+	}
+	for _, c := range skipped {
+		if p.isTarget[c] {
+			return p.fail(0, c, "is both skipped and a target")
+		}
+		p.skip[c] = true
+	}
+	cats, byColumn, err := categoricalColumns(&p.header, p.width, p.cfg)
+	if err != nil {
+		return &ParseError{File: p.name, Err: err}
+	}
+	p.isCat, p.catCols = make([]bool, p.width), cats
+	for _, c := range cats {
+		if p.isTarget[c] || p.skip[c] {
+			return p.fail(0, c, "is categorical and also a target or skipped")
+		}
+		p.isCat[c] = true
+		if ec := byColumn[c]; ec != nil && p.cats[c] == nil {
+			p.cats[c] = &catColumn{enc: ec}
+		}
+	}
+	if len(skipped)+len(targets) == p.width {
+		return p.fail(0, -1, "every input column is skipped")
+	}
+	if p.cfg.Missing < MissingError || p.cfg.Missing > MissingMostFrequent {
+		return p.fail(0, -1, "Missing %v is not a policy", p.cfg.Missing)
+	}
 	return nil
+}
+
+// skipColumns resolves the columns to skip to indices.
+func skipColumns(header *csvHeader, width int, cfg CSVConfig) ([]int, error) {
+	var idx []int
+	if len(cfg.Skip) > 0 && !cfg.Header {
+		return nil, errors.New("columns skipped by name need a header")
+	}
+	for _, name := range cfg.Skip {
+		i := header.index(name)
+		if i < 0 {
+			return nil, fmt.Errorf("no column %s to skip; the columns are %s", quote.Text(name), header.list())
+		}
+		idx = append(idx, i)
+	}
+	for _, i := range cfg.SkipColumns {
+		if i < 0 || i >= width {
+			return nil, fmt.Errorf("skipped column %d outside the %d columns", i, width)
+		}
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	return slices.Compact(idx), nil
 }
 
 // replayFirst sorts the held first row into inputs and targets, the
@@ -314,6 +518,9 @@ func (p *csvParser) replayFirst(line int) error {
 	inputs := p.first[:0]
 	for c, v := range p.first {
 		switch {
+		case p.skip[c] || p.isCat[c]:
+		case slices.Contains(p.firstMissing, c) && p.isTarget[c]:
+			return p.fail(line, c, "empty field; want a number")
 		case !p.isTarget[c]:
 			inputs = append(inputs, v)
 		case p.pending != nil && p.pending.c == c:
@@ -355,6 +562,8 @@ func (p *csvParser) target(field []byte, line int) error {
 	switch {
 	case err != nil:
 		return err
+	case !blank && p.isMissing(field):
+		return p.fail(line, c, "%s, a missing value: a target is never filled", quote.Text(string(field)))
 	case blank && p.labels != nil:
 		return p.fail(line, c, "empty field; want a class label, as on line %d", p.textLine)
 	case blank && p.rows == 0:
@@ -409,11 +618,27 @@ func (p *csvParser) finish() (*CSVData, error) {
 				name = strconv.Itoa(c + 1)
 			}
 			out.Targets = append(out.Targets, name)
+		case p.skip[c]:
+		case p.isCat[c]:
+			out.Categorical = append(out.Categorical, p.categoryName(c))
 		case p.cfg.Header:
 			out.Features = append(out.Features, name)
 		}
 	}
-	out.X = tensor.New(p.x, p.rows, p.width-len(p.targets))
+	inputs := 0
+	for c := range p.width {
+		if !p.isTarget[c] && !p.skip[c] && !p.isCat[c] {
+			inputs++
+		}
+	}
+	if len(p.catCols) > 0 {
+		out.Encoding = p.finishCategories(p.catCols)
+		out.Codes = CodeTensor(p.codes, p.rows, len(p.catCols))
+	}
+	if err := p.impute(inputs); err != nil {
+		return nil, err
+	}
+	out.X = tensor.New(p.x, p.rows, inputs)
 	switch {
 	case p.labels != nil:
 		names := slices.Clone(p.labels)
@@ -470,4 +695,75 @@ func targetColumns(header *csvHeader, width int, cfg CSVConfig) ([]int, error) {
 		return nil, fmt.Errorf("%d column: want inputs and a target", width)
 	}
 	return []int{width - 1}, nil
+}
+
+// impute fills the missing values of every input column, by the policy,
+// from the column's other values. A NaN read with AllowNonFinite counts as
+// missing, as in SimpleImputer.
+func (p *csvParser) impute(inputs int) error {
+	if p.cfg.Missing == MissingError || p.cfg.Missing == MissingNaN {
+		return nil
+	}
+	j := 0 // the column's place among the inputs
+	var values []float64
+	for c := range p.width {
+		if p.isTarget[c] || p.skip[c] || p.isCat[c] {
+			continue
+		}
+		values = values[:0]
+		for r := range p.rows {
+			if v := p.x[r*inputs+j]; !math.IsNaN(v) {
+				values = append(values, v)
+			}
+		}
+		if len(values) < p.rows { // a missing value (or a NaN read with AllowNonFinite)
+			fill := p.cfg.FillValue
+			if p.cfg.Missing != MissingConstant {
+				if len(values) == 0 {
+					return p.fail(0, c, "every value is missing: no %v to fill them with", p.cfg.Missing)
+				}
+				fill = fillValue(p.cfg.Missing, values)
+			}
+			for r := range p.rows {
+				if math.IsNaN(p.x[r*inputs+j]) {
+					p.x[r*inputs+j] = fill
+				}
+			}
+		}
+		j++
+	}
+	return nil
+}
+
+// fillValue returns the statistic of values that policy fills with;
+// values is reordered.
+func fillValue(policy Missing, values []float64) float64 {
+	switch policy {
+	case MissingMean:
+		sum := 0.0
+		for _, v := range values {
+			sum += v
+		}
+		return sum / float64(len(values))
+	case MissingMedian:
+		slices.Sort(values)
+		n := len(values)
+		if n%2 == 1 {
+			return values[n/2]
+		}
+		return (values[n/2-1] + values[n/2]) / 2
+	}
+	slices.Sort(values) // most frequent: the smallest of the longest runs
+	best, bestRun := values[0], 0
+	for i := 0; i < len(values); {
+		k := i
+		for k < len(values) && values[k] == values[i] {
+			k++
+		}
+		if k-i > bestRun {
+			best, bestRun = values[i], k-i
+		}
+		i = k
+	}
+	return best
 }

@@ -99,39 +99,74 @@ type LoaderConfig struct {
 	Sampler Sampler
 }
 
-// Loader iterates over a Dataset in batches, one epoch per call to All.
+// Loader iterates over a Dataset (or a MultiDataset, see NewMultiLoader)
+// in batches, one epoch per call to All (AllInputs).
 type Loader struct {
-	ds  Dataset
+	ds  Dataset      // the data set of NewLoader; nil for NewMultiLoader's
+	src MultiDataset // what the batches are gathered from: ds seen as one input, or the MultiDataset
 	cfg LoaderConfig
 }
 
 // NewLoader returns a Loader over ds. It panics if the batch size is
 // negative or Shuffle is set without a Rand.
 func NewLoader(ds Dataset, cfg LoaderConfig) *Loader {
+	l := newLoader("NewLoader", asMulti(ds), cfg)
+	l.ds = ds
+	return l
+}
+
+// newLoader checks the configuration and returns a loader over src.
+func newLoader(op string, src MultiDataset, cfg LoaderConfig) *Loader {
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 1
 	}
 	if cfg.BatchSize < 0 {
-		panic(&Error{Op: "NewLoader", Detail: fmt.Sprintf("batch size %d is negative", cfg.BatchSize)})
+		panic(&Error{Op: op, Detail: fmt.Sprintf("batch size %d is negative", cfg.BatchSize)})
 	}
 	if cfg.Shuffle && cfg.Sampler != nil {
-		panic(&Error{Op: "NewLoader", Detail: "Shuffle and a Sampler both set; the Sampler chooses the order"})
+		panic(&Error{Op: op, Detail: "Shuffle and a Sampler both set; the Sampler chooses the order"})
 	}
 	if cfg.Shuffle && cfg.Rand == nil {
-		panic(&Error{Op: "NewLoader", Detail: "Shuffle needs a Rand"})
+		panic(&Error{Op: op, Detail: "Shuffle needs a Rand"})
 	}
-	return &Loader{ds: ds, cfg: cfg}
+	return &Loader{src: src, cfg: cfg}
 }
 
-// Dataset returns the data set the loader reads.
+// Dataset returns the data set the loader reads, or nil for a loader of a
+// MultiDataset (see MultiDataset).
 func (l *Loader) Dataset() Dataset { return l.ds }
+
+// MultiDataset returns the multi-input data set the loader reads, or nil
+// for a loader of a Dataset.
+func (l *Loader) MultiDataset() MultiDataset {
+	if l.ds != nil {
+		return nil
+	}
+	return l.src
+}
+
+// Examples returns the number of examples of the data set.
+func (l *Loader) Examples() int { return l.src.Len() }
+
+// NumInputs returns the number of inputs of every example: 1 for a
+// Dataset, the data set's count for a MultiDataset.
+func (l *Loader) NumInputs() int { return l.src.NumInputs() }
+
+// InputNames returns the names of the inputs, if the data set names them
+// (MultiTensorDataset.WithNames), or nil.
+func (l *Loader) InputNames() []string {
+	if n, ok := l.src.(inputNamer); ok && l.ds == nil {
+		return n.InputNames()
+	}
+	return nil
+}
 
 // BatchSize returns the number of examples per batch.
 func (l *Loader) BatchSize() int { return l.cfg.BatchSize }
 
 // Len returns the number of batches in one epoch.
 func (l *Loader) Len() int {
-	n, b := l.ds.Len(), l.cfg.BatchSize
+	n, b := l.src.Len(), l.cfg.BatchSize
 	if l.cfg.Sampler != nil {
 		n = l.cfg.Sampler.Len()
 	}
@@ -147,21 +182,53 @@ func (l *Loader) Len() int {
 //
 // With Shuffle, each call draws a new order from the loader's Rand. One
 // Loader must not be iterated by several goroutines at once when it
-// shuffles, since they would share its Rand.
-func (l *Loader) All() iter.Seq2[*tensor.Tensor, *tensor.Tensor] { return l.batches(false) }
+// shuffles, since they would share its Rand. A loader of a MultiDataset of
+// several inputs panics with an *Error: its batches come from AllInputs.
+func (l *Loader) All() iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
+	return oneInput("Loader.All", l, l.batches(false))
+}
 
 // Reused is All, except that every batch of a given size is gathered into
 // the same two tensors, so that a batch is valid only until the next one is
 // taken. It saves allocating and clearing a batch per step in loops that are
 // done with each batch before they take the next, as train.Fit is. Data
 // sets that are not BatchFillers get fresh tensors as with All.
-func (l *Loader) Reused() iter.Seq2[*tensor.Tensor, *tensor.Tensor] { return l.batches(true) }
+func (l *Loader) Reused() iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
+	return oneInput("Loader.Reused", l, l.batches(true))
+}
 
-func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
-	filler, canFill := l.ds.(BatchFiller)
-	reuse = reuse && canFill
+// AllInputs is All for a loader of any number of inputs: it yields each
+// batch's inputs, in the data set's order (one tensor for a Dataset), and
+// its targets:
+//
+//	for xs, y := range loader.AllInputs() { out := model.ForwardInputs(…xs…) }
+func (l *Loader) AllInputs() iter.Seq2[[]*tensor.Tensor, *tensor.Tensor] { return l.batches(false) }
+
+// ReusedInputs is Reused for a loader of any number of inputs: every batch
+// of a given size is gathered into the same tensors (and the same slice of
+// them), valid until the next batch is taken, when the data set is a
+// BatchFiller or MultiBatchFiller.
+func (l *Loader) ReusedInputs() iter.Seq2[[]*tensor.Tensor, *tensor.Tensor] { return l.batches(true) }
+
+// oneInput adapts batches of one input to All's form.
+func oneInput(op string, l *Loader, seq iter.Seq2[[]*tensor.Tensor, *tensor.Tensor]) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
+	if n := l.NumInputs(); n != 1 {
+		panicf(op, "the data set has %s per example: iterate with AllInputs or ReusedInputs", inputCount(n))
+	}
 	return func(yield func(x, y *tensor.Tensor) bool) {
-		n, b := l.ds.Len(), l.cfg.BatchSize
+		for xs, y := range seq {
+			if !yield(xs[0], y) {
+				return
+			}
+		}
+	}
+}
+
+func (l *Loader) batches(reuse bool) iter.Seq2[[]*tensor.Tensor, *tensor.Tensor] {
+	filler, canFill := l.src.(MultiBatchFiller)
+	reuse = reuse && canFill
+	return func(yield func(xs []*tensor.Tensor, y *tensor.Tensor) bool) {
+		n, b := l.src.Len(), l.cfg.BatchSize
 		order := make([]int, n)
 		for i := range order {
 			order[i] = i
@@ -184,8 +251,9 @@ func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 		// With reuse, batches go into buffers kept per batch size (full and
 		// last); prefetching alternates two sets, one being filled while the
 		// caller holds the other.
-		var bufX, bufY [2][2]*tensor.Tensor
-		gather := func(k int) (x, y *tensor.Tensor) {
+		var bufX [2][2][]*tensor.Tensor
+		var bufY [2][2]*tensor.Tensor
+		gather := func(k int) (x []*tensor.Tensor, y *tensor.Tensor) {
 			idx := batchIndices[k]
 			slot, set := 0, 0
 			if len(idx) < b {
@@ -196,10 +264,10 @@ func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 			}
 			if reuse && bufX[set][slot] != nil {
 				x, y = bufX[set][slot], bufY[set][slot]
-				filler.FillBatch(x, y, idx)
+				filler.FillBatchInputs(x, y, idx)
 				return x, y
 			}
-			x, y = l.ds.Batch(idx)
+			x, y = l.src.BatchInputs(idx)
 			if reuse {
 				bufX[set][slot], bufY[set][slot] = x, y
 			}
@@ -214,7 +282,8 @@ func (l *Loader) batches(reuse bool) iter.Seq2[*tensor.Tensor, *tensor.Tensor] {
 			return
 		}
 		type batch struct {
-			x, y     *tensor.Tensor
+			x        []*tensor.Tensor
+			y        *tensor.Tensor
 			panicked any // a panic of the data set, raised again in the caller
 		}
 		next := make(chan batch, 1)

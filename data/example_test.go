@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/minidl/minidl/data"
+	"github.com/minidl/minidl/tensor"
 )
 
 func Example() {
@@ -52,4 +53,23 @@ func ExampleReadIDX() {
 	// Output:
 	// [[1 2]
 	//  [3 4]] shape [2 2] <nil>
+}
+
+// A data set of two inputs, category codes and numeric features, cut into
+// batches that keep them apart.
+func ExampleNewMultiLoader() {
+	codes := data.CodeTensor([]int{0, 2, 1, 2, 0}, 5, 1)
+	features := tensor.New([]float64{0.5, 1, 1.5, 2, 2.5}, 5, 1)
+	y := tensor.New([]float64{1, 0, 1, 0, 1}, 5)
+	ds := data.NewMultiTensorDataset([]*tensor.Tensor{codes, features}, y).WithNames("codes", "features")
+	loader := data.NewMultiLoader(ds, data.LoaderConfig{BatchSize: 2})
+	fmt.Println(loader.InputNames())
+	for xs, y := range loader.AllInputs() {
+		fmt.Println(xs[0].Data(), xs[1].Data(), y.Data())
+	}
+	// Output:
+	// [codes features]
+	// [0 2] [0.5 1] [1 0]
+	// [1 2] [1.5 2] [1 0]
+	// [0] [2.5] [1]
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/minidl/minidl/internal/flock"
 
+	"github.com/minidl/minidl/internal/atomicfile"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -184,7 +185,7 @@ func TestSaveKeepsALiveSavesTemporary(t *testing.T) {
 	}
 	dir := t.TempDir()
 	target := filepath.Join(dir, "ckpt.safetensors")
-	live, locked, err := openTemp(target) // a save in progress
+	live, locked, err := atomicfile.OpenTemp(target) // a save in progress
 	if err != nil || !locked {
 		t.Fatal(err)
 	}

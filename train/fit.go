@@ -111,8 +111,13 @@ type Config struct {
 // returns the history so far with the context's error. The weights are
 // never left half-updated.
 //
+// A loader of several inputs (data.NewMultiLoader) gives each batch's
+// inputs to the model's ForwardInputs (an nn.MultiInput; see
+// PredictInputs).
+//
 // Invalid configuration, a monitored name that no log will carry, an
-// empty loader, or a schedule with an end (optim.NewOneCycleLR) that the
+// empty loader, a loader of several inputs for a model that takes one (or
+// inputs other than a model's nn.NamedInputs), or a schedule with an end (optim.NewOneCycleLR) that the
 // run's steps would overrun is reported as an error before the first
 // epoch. A panic during the run (in the model, the loss or a callback) runs
 // the callbacks' OnTrainEnd, the run stopped with callbacks.StopError, and
@@ -259,14 +264,14 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 	}
 	lossSum, seen := 0.0, 0
 	batch := 0
-	for x, y := range cfg.Train.Reused() { // each batch is done with before the next
+	for xs, y := range cfg.Train.ReusedInputs() { // each batch is done with before the next
 		if ctx.Err() != nil { // no step after a cancel
 			break
 		}
 		for _, p := range params {
 			p.Var.ZeroGrad()
 		}
-		out := model.Forward(autograd.Const(x))
+		out := forward(model, xs, autograd.Const)
 		loss := cfg.Loss(out, autograd.Const(y))
 		loss.Backward()
 		if cfg.ClipValue > 0 {
@@ -280,7 +285,7 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 			cfg.BatchSchedule.Step()
 		}
 
-		n := x.Dim(0)
+		n := y.Dim(0)
 		batchLogs := callbacks.Logs{"loss": loss.Item()}
 		for _, name := range names {
 			m := cfg.Metrics[name]
@@ -365,6 +370,9 @@ func onCheck(run *callbacks.Run, cbs []callbacks.Callback, check int, logs callb
 // the inputs are autograd.NoGrad, so every layer with a mode, in any
 // module, evaluates, and nothing in the model is written. Any number of
 // goroutines may evaluate one model at once, each with metrics of its own.
+// A loader of several inputs (data.NewMultiLoader) passes them to the
+// model's ForwardInputs; a model that is not an nn.MultiInput then panics
+// with an *nn.Error, as nn.ForwardInputs does.
 func Evaluate(model nn.Module, loader *data.Loader, loss nn.Loss, metrics map[string]nn.Metric) callbacks.Logs {
 	return evaluate(context.Background(), model, loader, loss, metrics)
 }
@@ -375,16 +383,16 @@ func evaluate(ctx context.Context, model nn.Module, loader *data.Loader, loss nn
 		m.Reset()
 	}
 	lossSum, seen := 0.0, 0
-	for x, y := range loader.Reused() {
+	for xs, y := range loader.ReusedInputs() {
 		if ctx.Err() != nil {
 			break
 		}
-		out := model.Forward(autograd.NoGrad(x))
-		lossSum += loss(out, autograd.NoGrad(y)).Item() * float64(x.Dim(0))
+		out := forward(model, xs, autograd.NoGrad)
+		lossSum += loss(out, autograd.NoGrad(y)).Item() * float64(y.Dim(0))
 		for _, m := range metrics {
 			m.Update(out.Value, y)
 		}
-		seen += x.Dim(0)
+		seen += y.Dim(0)
 	}
 	logs := callbacks.Logs{"loss": lossSum / float64(seen)}
 	for name, m := range metrics {
@@ -421,11 +429,12 @@ func validate(model nn.Module, cfg *Config) error {
 	case cfg.Train == nil:
 		problems = append(problems, "no Train loader")
 	case cfg.Train.Len() == 0:
-		problems = append(problems, fmt.Sprintf("the Train loader yields no batches (%d examples, batch size %d)", cfg.Train.Dataset().Len(), cfg.Train.BatchSize()))
+		problems = append(problems, fmt.Sprintf("the Train loader yields no batches (%d examples, batch size %d)", cfg.Train.Examples(), cfg.Train.BatchSize()))
 	}
 	if cfg.Val != nil && cfg.Val.Len() == 0 {
-		problems = append(problems, fmt.Sprintf("the Val loader yields no batches (%d examples, batch size %d)", cfg.Val.Dataset().Len(), cfg.Val.BatchSize()))
+		problems = append(problems, fmt.Sprintf("the Val loader yields no batches (%d examples, batch size %d)", cfg.Val.Examples(), cfg.Val.BatchSize()))
 	}
+	problems = append(problems, inputProblems(model, cfg)...)
 	for name, m := range cfg.Metrics {
 		switch {
 		case name == "" || strings.HasPrefix(name, "val_"):

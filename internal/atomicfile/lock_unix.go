@@ -1,6 +1,6 @@
 //go:build unix
 
-package nn
+package atomicfile
 
 import "os"
 

@@ -1,0 +1,53 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/minidl/minidl/autograd"
+	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/tensor"
+)
+
+// forward runs model on a batch's inputs, each wrapped by wrap
+// (autograd.Const to train, autograd.NoGrad to evaluate): a model of one
+// input through Forward, a MultiInput through ForwardInputs.
+func forward(model nn.Module, xs []*tensor.Tensor, wrap func(*tensor.Tensor) *autograd.Var) *autograd.Var {
+	vs := make([]*autograd.Var, len(xs))
+	for i, x := range xs {
+		vs[i] = wrap(x)
+	}
+	return nn.ForwardInputs(model, vs...)
+}
+
+// inputProblems returns what is wrong with the inputs the loaders give the
+// model: several inputs for a model that takes one, or not the inputs its
+// nn.NamedInputs names.
+func inputProblems(model nn.Module, cfg *Config) []string {
+	var problems []string
+	if model == nil {
+		return nil
+	}
+	for _, l := range []struct {
+		name   string
+		loader interface {
+			NumInputs() int
+			InputNames() []string
+		}
+		present bool
+	}{{"Train", cfg.Train, cfg.Train != nil}, {"Val", cfg.Val, cfg.Val != nil}} {
+		if !l.present {
+			continue
+		}
+		if p := nn.InputsProblem(model, l.loader.NumInputs(), l.loader.InputNames()); p != "" {
+			problems = append(problems, fmt.Sprintf("the %s loader gives %s", l.name, p))
+		}
+	}
+	return problems
+}
+
+// PredictInputs returns the output of a model of several inputs for xs, in
+// order, computed in evaluation mode without building a graph, as Predict
+// does for a model of one.
+func PredictInputs(model nn.MultiInput, xs ...*tensor.Tensor) *tensor.Tensor {
+	return forward(model, xs, autograd.NoGrad).Value
+}
