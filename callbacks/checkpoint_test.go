@@ -417,3 +417,42 @@ func TestCSVLoggerResumedAfterATornRow(t *testing.T) {
 		t.Errorf("a log broken before its last line was resumed")
 	}
 }
+
+// TestModelCheckpointVerbose: with Verbose, each save is announced with the
+// best before it and the file, each epoch that did not improve says so, as
+// Keras's verbose=1, numbered from 0; without it nothing is written.
+func TestModelCheckpointVerbose(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name    string
+		cfg     ModelCheckpointConfig
+		want    string
+		written int
+	}{
+		{"best only", ModelCheckpointConfig{Path: filepath.Join(dir, "best.safetensors"), SaveBestOnly: true, Verbose: true},
+			"Epoch 0: val_loss improved from +Inf to 0.31000, saving model to " + filepath.Join(dir, "best.safetensors") + "\n" +
+				"Epoch 1: val_loss improved from 0.31000 to 0.29000, saving model to " + filepath.Join(dir, "best.safetensors") + "\n" +
+				"Epoch 2: val_loss did not improve from 0.29000\n", 1},
+		{"every epoch", ModelCheckpointConfig{Path: filepath.Join(dir, "m-{epoch}.safetensors"), Verbose: true},
+			"Epoch 0: saving model to " + filepath.Join(dir, "m-0.safetensors") + "\n" +
+				"Epoch 1: saving model to " + filepath.Join(dir, "m-1.safetensors") + "\n" +
+				"Epoch 2: saving model to " + filepath.Join(dir, "m-2.safetensors") + "\n", 3},
+		{"quiet", ModelCheckpointConfig{Path: filepath.Join(dir, "q.safetensors"), SaveBestOnly: true}, "", 1},
+	} {
+		var out bytes.Buffer
+		tt.cfg.Out = &out
+		ck := NewModelCheckpoint(tt.cfg)
+		r := &Run{Model: newEpochModel(), Keys: []string{"val_loss"}}
+		if err := ck.OnTrainBegin(r); err != nil {
+			t.Fatal(err)
+		}
+		for epoch, v := range []float64{0.31, 0.29, 0.3} {
+			if err := ck.OnEpochEnd(r, epoch, Logs{"val_loss": v}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out.String() != tt.want || len(ck.Written()) != tt.written {
+			t.Errorf("%s: wrote %d files and\n%s\nwant %d and\n%s", tt.name, len(ck.Written()), out.String(), tt.written, tt.want)
+		}
+	}
+}
