@@ -39,8 +39,16 @@ type ModelCheckpointConfig struct {
 	// KeepLast, if positive, keeps only the newest KeepLast files this
 	// callback wrote and deletes the older ones.
 	KeepLast int
+	// Verbose announces each save, and with SaveBestOnly each epoch that
+	// did not improve, on a line to Out, as Keras's verbose=1 (its epochs
+	// numbered from 0): "Epoch 5: val_loss improved from 0.31000 to
+	// 0.29000, saving model to m.safetensors", "Epoch 6: val_loss did not
+	// improve from 0.29000", or without SaveBestOnly "Epoch 5: saving model
+	// to m.safetensors".
+	Verbose bool
 	// Out receives a line for each save skipped because the weights or the
-	// monitored value are not finite; nil means os.Stderr.
+	// monitored value are not finite, and Verbose's lines; nil means
+	// os.Stderr.
 	Out io.Writer
 }
 
@@ -154,10 +162,21 @@ func (c *ModelCheckpoint) OnEpochEnd(r *Run, epoch int, logs Logs) error {
 		r.Printf(c.cfg.Out, "Epoch %d: ModelCheckpoint: parameter %s is not finite; not saving", epoch, name)
 		return nil
 	}
+	best := c.tracker.Best()
 	if c.cfg.SaveBestOnly && (!monitored || !c.tracker.Observe(epoch, current)) {
+		if c.cfg.Verbose && monitored {
+			r.Printf(c.cfg.Out, "Epoch %d: %s did not improve from %.5f", epoch, c.cfg.Monitor, best)
+		}
 		return nil
 	}
 	path := c.Filename(epoch, logs)
+	if c.cfg.Verbose {
+		if c.cfg.SaveBestOnly {
+			r.Printf(c.cfg.Out, "Epoch %d: %s improved from %.5f to %.5f, saving model to %s", epoch, c.cfg.Monitor, best, current, path)
+		} else {
+			r.Printf(c.cfg.Out, "Epoch %d: saving model to %s", epoch, path)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("callbacks: ModelCheckpoint: creating the folder %s: %w", filepath.Dir(path), err)
 	}

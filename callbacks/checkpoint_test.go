@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/minidl/minidl/autograd"
@@ -312,7 +313,7 @@ func TestProgressBar(t *testing.T) {
 	p.OnBatchEnd(r, 0, Logs{"loss": 1})
 	p.OnEpochEnd(r, 0, Logs{"loss": 0.5, "val_loss": 0.25, "epoch_seconds": 1, "lr": 1e-5})
 	line := out.String()
-	if !strings.HasPrefix(line, "Epoch 0: ") || !strings.Contains(line, "loss 0.5000 lr 1e-05 val_loss 0.2500\n") || strings.Contains(line, "epoch_seconds") {
+	if !strings.HasPrefix(line, "Epoch 0 (1/3): ") || !strings.Contains(line, "loss 0.5000 lr 1e-05 val_loss 0.2500\n") || strings.Contains(line, "epoch_seconds") {
 		t.Errorf("line %q", line)
 	}
 	out.Reset()
@@ -321,7 +322,7 @@ func TestProgressBar(t *testing.T) {
 	p.OnEpochBegin(r, 0)
 	p.OnBatchEnd(r, 0, Logs{"loss": 1})
 	p.OnBatchEnd(r, 1, Logs{"loss": 0.75})
-	if s := out.String(); !strings.Contains(s, "\rEpoch 0: [===============>              ] 1/2 ETA") || !strings.Contains(s, "2/2 ETA 0s loss 0.75") {
+	if s := out.String(); !strings.Contains(s, "\rEpoch 0 (1/3): [===============>              ] 1/2 ETA") || !strings.Contains(s, "2/2 ETA 0s run ETA 0s loss 0.75") {
 		t.Errorf("bar %q", s)
 	}
 }
@@ -356,7 +357,7 @@ func TestMessagesAndTheBar(t *testing.T) {
 		shown := strings.TrimPrefix(parts[len(parts)-1], "\033[K")
 		lines = append(lines, shown)
 	}
-	want := []string{"Epoch 0: ", "Epoch 1: ReduceLROnPlateau: learning rate 1 → 0.1", "Epoch 1: "}
+	want := []string{"Epoch 0 (1/3): ", "Epoch 1: ReduceLROnPlateau: learning rate 1 → 0.1", "Epoch 1 (2/3): "}
 	for i, w := range want {
 		if i >= len(lines) || !strings.HasPrefix(lines[i], w) {
 			t.Fatalf("screen lines %q, want lines starting %q", lines, want)
@@ -415,5 +416,95 @@ func TestCSVLoggerResumedAfterATornRow(t *testing.T) {
 	os.WriteFile(path, []byte("epoch,loss\n0,1\n\"1,0.5\n2,0.4\n"), 0o644)
 	if err := NewCSVLogger(CSVLoggerConfig{Path: path}).OnTrainBegin(&Run{Resumed: true, InitialEpoch: 2}); err == nil {
 		t.Errorf("a log broken before its last line was resumed")
+	}
+}
+
+// TestModelCheckpointVerbose: with Verbose, each save is announced with the
+// best before it and the file, each epoch that did not improve says so, as
+// Keras's verbose=1, numbered from 0; without it nothing is written.
+func TestModelCheckpointVerbose(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name    string
+		cfg     ModelCheckpointConfig
+		want    string
+		written int
+	}{
+		{"best only", ModelCheckpointConfig{Path: filepath.Join(dir, "best.safetensors"), SaveBestOnly: true, Verbose: true},
+			"Epoch 0: val_loss improved from +Inf to 0.31000, saving model to " + filepath.Join(dir, "best.safetensors") + "\n" +
+				"Epoch 1: val_loss improved from 0.31000 to 0.29000, saving model to " + filepath.Join(dir, "best.safetensors") + "\n" +
+				"Epoch 2: val_loss did not improve from 0.29000\n", 1},
+		{"every epoch", ModelCheckpointConfig{Path: filepath.Join(dir, "m-{epoch}.safetensors"), Verbose: true},
+			"Epoch 0: saving model to " + filepath.Join(dir, "m-0.safetensors") + "\n" +
+				"Epoch 1: saving model to " + filepath.Join(dir, "m-1.safetensors") + "\n" +
+				"Epoch 2: saving model to " + filepath.Join(dir, "m-2.safetensors") + "\n", 3},
+		{"quiet", ModelCheckpointConfig{Path: filepath.Join(dir, "q.safetensors"), SaveBestOnly: true}, "", 1},
+	} {
+		var out bytes.Buffer
+		tt.cfg.Out = &out
+		ck := NewModelCheckpoint(tt.cfg)
+		r := &Run{Model: newEpochModel(), Keys: []string{"val_loss"}}
+		if err := ck.OnTrainBegin(r); err != nil {
+			t.Fatal(err)
+		}
+		for epoch, v := range []float64{0.31, 0.29, 0.3} {
+			if err := ck.OnEpochEnd(r, epoch, Logs{"val_loss": v}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out.String() != tt.want || len(ck.Written()) != tt.written {
+			t.Errorf("%s: wrote %d files and\n%s\nwant %d and\n%s", tt.name, len(ck.Written()), out.String(), tt.written, tt.want)
+		}
+	}
+}
+
+// TestProgressBarETA: on a fake clock, the bar and the epoch lines show the
+// epoch out of the run's, the time left in the epoch (from the batches'
+// pace) and in the run (from the epochs' mean, to Run.Epochs), for a run
+// resumed at epoch 2 of 5; without a known number of epochs, the number
+// alone.
+func TestProgressBarETA(t *testing.T) {
+	var out bytes.Buffer
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := NewProgressBar(&out)
+	p.Terminal = true
+	p.now = func() time.Time { return clock }
+	r := &Run{Epochs: 5, Steps: 4, InitialEpoch: 2}
+	p.OnTrainBegin(r)
+	for _, epoch := range []int{2, 3} {
+		r.Epoch = epoch
+		p.OnEpochBegin(r, epoch)
+		for b := range 4 {
+			clock = clock.Add(2 * time.Second) // 2 s a batch
+			p.OnBatchEnd(r, b, Logs{"loss": 1})
+		}
+		clock = clock.Add(2 * time.Second) // the validation
+		p.OnEpochEnd(r, epoch, Logs{"loss": 0.5})
+	}
+	got := out.String()
+	for _, want := range []string{
+		// 1 of 4 batches in 2 s: 6 s left in the epoch, and two epochs of 8 s after it.
+		"\rEpoch 2 (3/5): [=======>                      ] 1/4 ETA 6s run ETA 22s loss 1 ",
+		"\r\033[KEpoch 2 (3/5): 10.0s, ETA 20s loss 0.5000\n", // two epochs of 10 s to go
+		"\rEpoch 3 (4/5): [===============>              ] 2/4 ETA 4s run ETA 14s loss 1 ",
+		"\r\033[KEpoch 3 (4/5): 10.0s, ETA 10s loss 0.5000\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the screen lacks %q:\n%q", want, got)
+		}
+	}
+	out.Reset()
+	p.Terminal = false
+	p.OnEpochBegin(r, 4)
+	clock = clock.Add(3 * time.Second)
+	p.OnEpochEnd(r, 4, Logs{"loss": 0.25})
+	if got := out.String(); got != "Epoch 4 (5/5): 3.0s loss 0.2500\n" {
+		t.Errorf("the last epoch's line %q: want no ETA", got)
+	}
+	out.Reset()
+	p.OnEpochBegin(&Run{}, 7)
+	p.OnEpochEnd(&Run{}, 7, Logs{})
+	if got := out.String(); got != "Epoch 7: 0.0s\n" {
+		t.Errorf("a run of unknown length: %q", got)
 	}
 }

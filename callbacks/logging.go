@@ -228,12 +228,17 @@ func (c *CSVLogger) OnTrainEnd(*Run) error {
 }
 
 // ProgressBar reports progress. On a terminal it redraws a bar with the
-// batch count, the time left and the running loss as batches finish; on
-// anything else (a file, a pipe, CI's log) it writes one line per epoch.
-// Every epoch ends with a line of the epoch's logs, numbered from 0 as
-// every surface of minidl numbers epochs ("Epoch 0: …"). Messages that other
-// callbacks write through Run.Printf end the live line first, so that a bar
-// and a message never share a line.
+// batch count, the time left in the epoch and in the run, and the running
+// loss as batches finish; on anything else (a file, a pipe, CI's log) it
+// writes one line per epoch. Every epoch ends with a line of the epoch's
+// logs. An epoch is named by its number from 0, as every surface of minidl
+// numbers epochs, and, as Keras shows it, by its count out of the run's
+// epochs: "Epoch 17 (18/60): 1.2s, ETA 50s loss …" is the 18th epoch of
+// 60. The run's ETA is the mean time of the epochs this run has trained
+// (a resumed run's own) times the epochs left, up to Run.Epochs: early
+// stopping may end the run sooner. Messages that other callbacks write
+// through Run.Printf end the live line first, so that a bar and a message
+// never share a line.
 type ProgressBar struct {
 	Base
 	Out io.Writer
@@ -241,6 +246,9 @@ type ProgressBar struct {
 	// when Out is a character device.
 	Terminal bool
 
+	now      func() time.Time // the clock: time.Now, or a test's
+	runStart time.Time        // when the run's first epoch began
+	trained  int              // the epochs this run has finished
 	start    time.Time
 	lastDraw time.Time
 	drawn    bool // the live line is on the screen
@@ -257,11 +265,21 @@ func NewProgressBar(w io.Writer) *ProgressBar {
 	return p
 }
 
-// OnTrainBegin makes the bar the run's live line.
+// clock returns the time now.
+func (p *ProgressBar) clock() time.Time {
+	if p.now == nil {
+		return time.Now()
+	}
+	return p.now()
+}
+
+// OnTrainBegin makes the bar the run's live line and starts the run's
+// clock.
 func (p *ProgressBar) OnTrainBegin(r *Run) error {
 	if p.Terminal {
 		r.live = p
 	}
+	p.runStart, p.trained = time.Time{}, 0
 	return nil
 }
 
@@ -276,9 +294,34 @@ func (p *ProgressBar) endLive() {
 
 // OnEpochBegin starts the epoch's clock.
 func (p *ProgressBar) OnEpochBegin(*Run, int) error {
-	p.start = time.Now()
+	p.start = p.clock()
+	if p.runStart.IsZero() {
+		p.runStart = p.start
+	}
 	p.lastDraw = time.Time{}
 	return nil
+}
+
+// title names the epoch: its number and, when the run's epochs are known,
+// its count out of them.
+func title(r *Run, epoch int) string {
+	if r.Epochs <= 0 {
+		return fmt.Sprintf("Epoch %d", epoch)
+	}
+	return fmt.Sprintf("Epoch %d (%d/%d)", epoch, epoch+1, r.Epochs)
+}
+
+// runLeft returns the time the run's epochs after epoch will take, at the
+// mean of those trained so far (of epochTime, the current epoch's
+// estimate, before any), and whether there is such a figure.
+func (p *ProgressBar) runLeft(r *Run, epoch int, epochTime time.Duration) (time.Duration, bool) {
+	if r.Epochs <= 0 {
+		return 0, false
+	}
+	if p.trained > 0 {
+		epochTime = p.start.Sub(p.runStart) / time.Duration(p.trained)
+	}
+	return epochTime * time.Duration(max(0, r.Epochs-epoch-1)), true
 }
 
 // OnBatchEnd redraws the bar on a terminal, at most ten times a second.
@@ -287,28 +330,41 @@ func (p *ProgressBar) OnBatchEnd(r *Run, batch int, logs Logs) error {
 		return nil
 	}
 	done := batch + 1
-	if now := time.Now(); done < r.Steps && now.Sub(p.lastDraw) < 100*time.Millisecond {
+	now := p.clock()
+	if done < r.Steps && now.Sub(p.lastDraw) < 100*time.Millisecond {
 		return nil
 	}
-	p.lastDraw = time.Now()
+	p.lastDraw = now
 	const width = 30
 	filled := width * done / r.Steps
 	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
 	if filled < width {
 		bar = bar[:filled] + ">" + bar[filled+1:]
 	}
-	elapsed := time.Since(p.start)
+	elapsed := now.Sub(p.start)
 	eta := time.Duration(float64(elapsed) / float64(done) * float64(r.Steps-done))
-	fmt.Fprintf(p.Out, "\rEpoch %d: [%s] %d/%d ETA %s loss %.4g ", r.Epoch, bar, done, r.Steps, eta.Round(time.Second), logs["loss"])
+	run := ""
+	if left, ok := p.runLeft(r, r.Epoch, elapsed+eta); ok {
+		run = " run ETA " + (eta + left).Round(time.Second).String()
+	}
+	fmt.Fprintf(p.Out, "\r%s: [%s] %d/%d ETA %s%s loss %.4g ", title(r, r.Epoch), bar, done, r.Steps, eta.Round(time.Second), run, logs["loss"])
 	p.drawn = true
 	return nil
 }
 
-// OnEpochEnd writes the epoch's line.
+// OnEpochEnd writes the epoch's line: its time, the run's ETA and its
+// logs.
 func (p *ProgressBar) OnEpochEnd(r *Run, epoch int, logs Logs) error {
 	p.endLive()
+	now := p.clock()
+	took := now.Sub(p.start)
+	p.trained++
 	var b strings.Builder
-	fmt.Fprintf(&b, "Epoch %d: %.1fs", epoch, time.Since(p.start).Seconds())
+	fmt.Fprintf(&b, "%s: %.1fs", title(r, epoch), took.Seconds())
+	p.start = now // the mean over the epochs trained runs to this end
+	if left, ok := p.runLeft(r, epoch, took); ok && epoch < r.Epochs-1 {
+		fmt.Fprintf(&b, ", ETA %s", left.Round(time.Second))
+	}
 	for _, k := range slices.Sorted(maps.Keys(logs)) {
 		if k == "epoch_seconds" {
 			continue

@@ -13,6 +13,7 @@ import (
 	"github.com/minidl/minidl/callbacks"
 	"github.com/minidl/minidl/internal/quote"
 	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/optim"
 )
 
 // RandomSource is a source of randomness whose state a run checkpoint
@@ -23,25 +24,152 @@ type RandomSource interface {
 	UnmarshalBinary([]byte) error
 }
 
-// resumable is a schedule whose step count a run checkpoint keeps, such as
-// *optim.Schedule.
-type resumable interface {
+// StepCounter is a schedule whose count of steps a run checkpoint keeps,
+// such as *optim.Schedule: the rate it set is in the optimizer's state,
+// the count says where it goes on from.
+type StepCounter interface {
 	Epoch() int
 	SetEpoch(int)
 }
 
+// RunCheckpoint saves the whole state of a training run to one file and
+// loads it back, so that a run interrupted at any epoch and resumed in a
+// fresh process ends as the uninterrupted run would have, to the bit. It is
+// what Fit's Checkpoint and Resume do, for a loop of your own: fill in the
+// run's pieces, call Load once before the first epoch and Save after each.
+//
+//	ckpt := &train.RunCheckpoint{Model: model, Optimizer: opt, Schedule: sched,
+//		Callbacks: []callbacks.Callback{stop}, RandomSources: []train.RandomSource{src}}
+//	start, err := ckpt.Load(path) // 0, and nothing loaded, if there is no file yet
+//	…
+//	for epoch := start; epoch < epochs; epoch++ {
+//		… train, validate, stop.Observe …
+//		if err := ckpt.Save(path, epoch); err != nil { … }
+//	}
+//
+// Save writes atomically (nn.SaveFile): a crash mid-write leaves the last
+// checkpoint whole. Load refuses a checkpoint that is not this run's (other
+// callbacks in type or order, other random sources or schedules, another
+// model or optimizer, an entry no run writes), naming the first piece that
+// differs, and then loads nothing: every entry is checked before any is
+// applied, each piece's own loader checks it, and if one refuses, the
+// pieces loaded before it are put back. The file is read with every count
+// bounded by the bytes present.
+type RunCheckpoint struct {
+	Model     nn.Module       // required
+	Optimizer optim.Optimizer // required
+	// Callbacks are the run's callbacks, in order; the state of each
+	// callbacks.Stateful one is kept (EarlyStopping, driven by Observe
+	// or by a loop, ReduceLROnPlateau, ModelCheckpoint, History,
+	// CurveRecorder), and a checkpoint of other callbacks is refused.
+	Callbacks []callbacks.Callback
+	// Schedule and BatchSchedule are the run's schedules, if any, stepped
+	// once an epoch and once a batch (Fit's names); their step counts are
+	// kept.
+	Schedule, BatchSchedule StepCounter
+	// RandomSources are the sources behind the run's random choices (the
+	// Loader's shuffling, Dropout): give rand.New the source and list it.
+	RandomSources []RandomSource
+	// Epochs, if positive, is the run's number of epochs: a checkpoint
+	// whose next epoch lies past it is refused.
+	Epochs int
+	// Run, if set, is the callbacks.Run the loop passes its callbacks:
+	// Save keeps its ID and, if a callback stopped it, its stop; Load sets
+	// its ID, InitialEpoch (the next epoch) and Resumed, and stops it again
+	// if it had been stopped, so that the loop can see Run.Stopping()
+	// before its first epoch. Without it the checkpoint keeps an identity
+	// of its own.
+	Run *callbacks.Run
+
+	id string // the run's identity without a Run
+}
+
+// Save writes the checkpoint of the run after epoch, the epoch just
+// finished (from 0): the run resumes at epoch+1. It panics with a *Error
+// if Model or Optimizer is missing, epoch is negative, or epoch is not
+// below a positive Epochs.
+func (rc *RunCheckpoint) Save(path string, epoch int) error {
+	rc.check("RunCheckpoint.Save")
+	if epoch < 0 || (rc.Epochs > 0 && epoch >= rc.Epochs) {
+		panic(argError("RunCheckpoint.Save", "epoch %d: want the epoch just finished, from 0 (below Epochs %d, if set)", epoch, rc.Epochs))
+	}
+	return rc.save(path, epoch+1)
+}
+
+// Load loads the checkpoint at path into the run and returns the epoch to
+// run next. If no file is at path, it loads nothing and returns 0, so that
+// a new run and a resumed one start with the same call, as Fit's Resume
+// does. A checkpoint it refuses is an error that names the file and the
+// first piece that differs, and then nothing of the run has changed. It
+// panics with a *Error if Model or Optimizer is missing.
+func (rc *RunCheckpoint) Load(path string) (next int, err error) {
+	rc.check("RunCheckpoint.Load")
+	s, meta, err := nn.LoadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("train: resuming: %w", err)
+	}
+	if next, err = rc.load(s, meta); err != nil {
+		return 0, fmt.Errorf("train: resuming from %s: %w", path, err)
+	}
+	return next, nil
+}
+
+// check panics if the run lacks its required pieces.
+func (rc *RunCheckpoint) check(op string) {
+	if rc.Model == nil || rc.Optimizer == nil {
+		panic(argError(op, "want a Model and an Optimizer (have model %T, optimizer %T)", rc.Model, rc.Optimizer))
+	}
+}
+
+// ID returns the run's identity: Run.ID with a Run, else the one the
+// checkpoint keeps, drawn at the first Save or read by Load.
+func (rc *RunCheckpoint) ID() string {
+	if rc.Run != nil {
+		return rc.Run.ID
+	}
+	return rc.id
+}
+
+// fitCheckpoint returns the RunCheckpoint of a run of Fit: its callbacks
+// (History first), the schedules that keep a step count, and its Run.
+func fitCheckpoint(model nn.Module, cfg *Config, cbs []callbacks.Callback, run *callbacks.Run) *RunCheckpoint {
+	rc := &RunCheckpoint{Model: model, Optimizer: cfg.Optimizer, Callbacks: cbs, RandomSources: cfg.RandomSources, Epochs: cfg.Epochs, Run: run}
+	if s, ok := cfg.Schedule.(StepCounter); ok {
+		rc.Schedule = s
+	}
+	if s, ok := cfg.BatchSchedule.(StepCounter); ok {
+		rc.BatchSchedule = s
+	}
+	return rc
+}
+
 // A run checkpoint is one safetensors file: the tensors of the model
 // ("model."), the optimizer ("optimizer.") and each Stateful callback
-// ("callback.<i>.", i its place in the run, History first), and, as
-// metadata, the run's identity, the epoch to run next, whether the run had
-// ended and how, the schedules' step counts, the random sources' states and
-// the callbacks' own metadata ("callback.<i>.", with their types, so that a
-// checkpoint is never loaded into other callbacks).
+// ("callback.<i>.", i its place in the run, History first in Fit's), and,
+// as metadata, the run's identity, the epoch to run next, whether the run
+// had ended and how, the schedules' step counts, the random sources'
+// states and the callbacks' own metadata ("callback.<i>.", with their
+// types, so that a checkpoint is never loaded into other callbacks).
 const runFormat = "minidl run checkpoint 1"
 
-// saveRun writes the checkpoint of a run whose next epoch is next.
+// saveRun writes the checkpoint of a run of Fit whose next epoch is next.
 func saveRun(path string, next int, model nn.Module, cfg *Config, cbs []callbacks.Callback, run *callbacks.Run) error {
-	s, meta, err := runState(next, model, cfg, cbs, run)
+	return fitCheckpoint(model, cfg, cbs, run).save(path, next)
+}
+
+// loadRun loads the checkpoint at path into a run of Fit; a run with no
+// checkpoint yet is left as it is.
+func loadRun(path string, model nn.Module, cfg *Config, cbs []callbacks.Callback, run *callbacks.Run) error {
+	_, err := fitCheckpoint(model, cfg, cbs, run).Load(path)
+	return err
+}
+
+// save writes the checkpoint of the run whose next epoch is next.
+func (rc *RunCheckpoint) save(path string, next int) error {
+	s, meta, err := rc.state(next)
 	if err != nil {
 		return err
 	}
@@ -51,12 +179,20 @@ func saveRun(path string, next int, model nn.Module, cfg *Config, cbs []callback
 	return nil
 }
 
-// runState returns the tensors and metadata of the checkpoint of a run
+// state returns the tensors and metadata of the checkpoint of the run
 // whose next epoch is next.
-func runState(next int, model nn.Module, cfg *Config, cbs []callbacks.Callback, run *callbacks.Run) (*nn.StateDict, map[string]string, error) {
+func (rc *RunCheckpoint) state(next int) (*nn.StateDict, map[string]string, error) {
+	id := rc.ID()
+	if id == "" {
+		id = callbacks.NewRunID()
+		if rc.Run != nil {
+			rc.Run.ID = id
+		}
+		rc.id = id
+	}
 	s := nn.NewStateDict()
-	meta := map[string]string{"format": runFormat, "next_epoch": strconv.Itoa(next), "run_id": run.ID}
-	if run.Stopping() {
+	meta := map[string]string{"format": runFormat, "next_epoch": strconv.Itoa(next), "run_id": id}
+	if run := rc.Run; run != nil && run.Stopping() {
 		meta["stop_reason"], meta["stop_message"] = string(run.StopReason()), run.StopMessage()
 		meta["stop_epoch"] = strconv.Itoa(max(run.StoppedEpoch(), next-1))
 	}
@@ -66,22 +202,25 @@ func runState(next int, model nn.Module, cfg *Config, cbs []callbacks.Callback, 
 			s.Set(prefix+name, v)
 		}
 	}
-	add("model.", nn.StateOf(model))
-	add("optimizer.", cfg.Optimizer.State())
-	if sch, ok := cfg.Schedule.(resumable); ok {
-		meta["schedule.epoch"] = strconv.Itoa(sch.Epoch())
+	add("model.", nn.StateOf(rc.Model))
+	add("optimizer.", rc.Optimizer.State())
+	if rc.Schedule != nil {
+		meta["schedule.epoch"] = strconv.Itoa(rc.Schedule.Epoch())
 	}
-	if sch, ok := cfg.BatchSchedule.(resumable); ok {
-		meta["batch_schedule.step"] = strconv.Itoa(sch.Epoch())
+	if rc.BatchSchedule != nil {
+		meta["batch_schedule.step"] = strconv.Itoa(rc.BatchSchedule.Epoch())
 	}
-	for i, src := range cfg.RandomSources {
+	for i, src := range rc.RandomSources {
+		if src == nil {
+			return nil, nil, fmt.Errorf("train: run checkpoint: RandomSources[%d] is nil", i)
+		}
 		b, err := src.MarshalBinary()
 		if err != nil {
 			return nil, nil, fmt.Errorf("train: saving random source %d: %w", i, err)
 		}
 		meta["rand."+strconv.Itoa(i)] = base64.StdEncoding.EncodeToString(b)
 	}
-	for i, cb := range cbs {
+	for i, cb := range rc.Callbacks {
 		st, ok := cb.(callbacks.Stateful)
 		if !ok {
 			continue
@@ -97,44 +236,32 @@ func runState(next int, model nn.Module, cfg *Config, cbs []callbacks.Callback, 
 	return s, meta, nil
 }
 
-// loadRun loads the checkpoint at path into the run (see loadRunState); a
-// run with no checkpoint yet is left as it is.
-func loadRun(path string, model nn.Module, cfg *Config, cbs []callbacks.Callback, run *callbacks.Run) error {
-	s, meta, err := nn.LoadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+// load loads a run checkpoint's tensors and metadata into the run and
+// returns the epoch to run next; with a Run, it sets its InitialEpoch to
+// it, Resumed, its ID, and its stop if a callback had stopped it. Nothing
+// is loaded unless every piece fits: first every entry is checked against
+// the run (the format, the counts, the identity, how the run ended, that
+// its callbacks, random sources and schedules are the run's and that
+// nothing else is there); then the pieces are loaded, each checked by its
+// own loader, and if one refuses, those loaded before it are put back as
+// they were.
+func (rc *RunCheckpoint) load(s *nn.StateDict, meta map[string]string) (int, error) {
+	c, err := rc.read(s, meta)
 	if err != nil {
-		return fmt.Errorf("train: resuming: %w", err)
+		return 0, err
 	}
-	if err := loadRunState(s, meta, model, cfg, cbs, run); err != nil {
-		return fmt.Errorf("train: resuming from %s: %w", path, err)
+	if err := c.apply(rc); err != nil {
+		return 0, err
 	}
-	return nil
-}
-
-// loadRunState loads a run checkpoint's tensors and metadata into the run,
-// setting its InitialEpoch to the epoch to run next, Resumed, its ID, and
-// its stop if a callback had stopped it. Nothing is loaded unless every
-// piece fits: first every entry is checked against the run (the format,
-// the counts, the identity, how the run ended, that its callbacks, random
-// sources and schedules are the run's and that nothing else is there); then
-// the pieces are loaded, each checked by its own loader, and if one
-// refuses, those loaded before it are put back as they were.
-func loadRunState(s *nn.StateDict, meta map[string]string, model nn.Module, cfg *Config, cbs []callbacks.Callback, run *callbacks.Run) error {
-	c, err := readRun(s, meta, cfg, cbs)
-	if err != nil {
-		return err
+	rc.id = c.id
+	if run := rc.Run; run != nil {
+		run.InitialEpoch, run.ID, run.Resumed = c.next, c.id, true
+		if c.stopped {
+			run.Epoch = c.stopEpoch
+			run.Stop(c.reason, c.message)
+		}
 	}
-	if err := c.apply(model, cfg, cbs); err != nil {
-		return err
-	}
-	run.InitialEpoch, run.ID, run.Resumed = c.next, c.id, true
-	if c.stopped {
-		run.Epoch = c.stopEpoch
-		run.Stop(c.reason, c.message)
-	}
-	return nil
+	return c.next, nil
 }
 
 // runCheckpoint is a run checkpoint read and checked, ready to load.
@@ -158,9 +285,10 @@ type piece struct {
 	meta    map[string]string
 }
 
-// readRun checks every entry of a run checkpoint against the run, changing
+// read checks every entry of a run checkpoint against the run, changing
 // nothing, and returns the pieces to load.
-func readRun(s *nn.StateDict, meta map[string]string, cfg *Config, cbs []callbacks.Callback) (*runCheckpoint, error) {
+func (rc *RunCheckpoint) read(s *nn.StateDict, meta map[string]string) (*runCheckpoint, error) {
+	cbs := rc.Callbacks
 	if meta["format"] != runFormat {
 		return nil, fmt.Errorf("not a run checkpoint (format %s, want %q)", quote.Text(meta["format"]), runFormat)
 	}
@@ -173,8 +301,11 @@ func readRun(s *nn.StateDict, meta map[string]string, cfg *Config, cbs []callbac
 	}
 	v, _ := field("next_epoch")
 	next, err := strconv.Atoi(v)
-	if err != nil || next < 0 || next > cfg.Epochs {
-		return nil, fmt.Errorf("next_epoch %s: want an epoch in [0, %d]", quote.Text(v), cfg.Epochs)
+	if err != nil || next < 0 || (rc.Epochs > 0 && next > rc.Epochs) {
+		if rc.Epochs > 0 {
+			return nil, fmt.Errorf("next_epoch %s: want an epoch in [0, %d]", quote.Text(v), rc.Epochs)
+		}
+		return nil, fmt.Errorf("next_epoch %s: want an epoch from 0", quote.Text(v))
 	}
 	c.next = next
 	c.id = callbacks.NewRunID() // for a checkpoint written before runs had one
@@ -202,11 +333,11 @@ func readRun(s *nn.StateDict, meta map[string]string, cfg *Config, cbs []callbac
 	}
 	for _, sch := range []struct {
 		key   string
-		sch   any
+		sch   StepCounter
 		count *int
 		name  string
-	}{{"schedule.epoch", cfg.Schedule, &c.schedule, "Schedule"}, {"batch_schedule.step", cfg.BatchSchedule, &c.batch, "BatchSchedule"}} {
-		_, has := sch.sch.(resumable)
+	}{{"schedule.epoch", rc.Schedule, &c.schedule, "Schedule"}, {"batch_schedule.step", rc.BatchSchedule, &c.batch, "BatchSchedule"}} {
+		has := sch.sch != nil
 		v, saved := field(sch.key)
 		switch {
 		case has && !saved:
@@ -219,7 +350,7 @@ func readRun(s *nn.StateDict, meta map[string]string, cfg *Config, cbs []callbac
 			}
 		}
 	}
-	for i := range cfg.RandomSources {
+	for i := range rc.RandomSources {
 		key := "rand." + strconv.Itoa(i)
 		v, ok := field(key)
 		if !ok {
@@ -278,13 +409,13 @@ func readRun(s *nn.StateDict, meta map[string]string, cfg *Config, cbs []callbac
 			if typ, ok := c.callbacks[i].meta["type"]; ok {
 				what = ", a " + quote.Text(typ) + ","
 			}
-			return nil, fmt.Errorf("the checkpoint holds callback %d%s which the run does not have (it has %d callbacks, History first)", i, what, len(cbs))
+			return nil, fmt.Errorf("the checkpoint holds callback %d%s which the run does not have (it has %d callbacks%s)", i, what, len(cbs), rc.historyFirst())
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(meta)) {
 		if !used[k] {
 			if strings.HasPrefix(k, "rand.") {
-				return nil, fmt.Errorf("the checkpoint holds %s, a random source the run does not have (it has %d)", quote.Text(k), len(cfg.RandomSources))
+				return nil, fmt.Errorf("the checkpoint holds %s, a random source the run does not have (it has %d)", quote.Text(k), len(rc.RandomSources))
 			}
 			return nil, fmt.Errorf("unknown entry %s", quote.Text(k))
 		}
@@ -308,7 +439,8 @@ func callbackEntry(name string) (i int, rest string, ok bool) {
 
 // apply loads the checkpoint into the run's pieces, each checked by its own
 // loader; if one refuses, those loaded before it are put back.
-func (c *runCheckpoint) apply(model nn.Module, cfg *Config, cbs []callbacks.Callback) (err error) {
+func (c *runCheckpoint) apply(rc *RunCheckpoint) (err error) {
+	model, opt, cbs := rc.Model, rc.Optimizer, rc.Callbacks
 	var undo []func()
 	defer func() {
 		if err != nil {
@@ -322,11 +454,11 @@ func (c *runCheckpoint) apply(model nn.Module, cfg *Config, cbs []callbacks.Call
 		return err
 	}
 	undo = append(undo, func() { nn.LoadState(model, before) })
-	optimizer := cfg.Optimizer.State()
-	if err := cfg.Optimizer.LoadState(c.optimizer); err != nil {
+	optimizer := opt.State()
+	if err := opt.LoadState(c.optimizer); err != nil {
 		return err
 	}
-	undo = append(undo, func() { cfg.Optimizer.LoadState(optimizer) })
+	undo = append(undo, func() { opt.LoadState(optimizer) })
 	for i, cb := range cbs {
 		st, ok := cb.(callbacks.Stateful)
 		if !ok {
@@ -343,7 +475,7 @@ func (c *runCheckpoint) apply(model nn.Module, cfg *Config, cbs []callbacks.Call
 		undo = append(undo, func() { st.LoadState(t, m) })
 	}
 	for i, b := range c.sources {
-		src := cfg.RandomSources[i]
+		src := rc.RandomSources[i]
 		prev, err := src.MarshalBinary()
 		if err != nil {
 			return fmt.Errorf("random source %d: %w", i, err)
@@ -354,10 +486,21 @@ func (c *runCheckpoint) apply(model nn.Module, cfg *Config, cbs []callbacks.Call
 		}
 	}
 	if c.schedule >= 0 {
-		cfg.Schedule.(resumable).SetEpoch(c.schedule)
+		rc.Schedule.SetEpoch(c.schedule)
 	}
 	if c.batch >= 0 {
-		cfg.BatchSchedule.(resumable).SetEpoch(c.batch)
+		rc.BatchSchedule.SetEpoch(c.batch)
 	}
 	return nil
+}
+
+// historyFirst says, in an error, that Fit's callbacks begin with its
+// History.
+func (rc *RunCheckpoint) historyFirst() string {
+	if len(rc.Callbacks) > 0 {
+		if _, ok := rc.Callbacks[0].(*callbacks.History); ok {
+			return ", History first"
+		}
+	}
+	return ""
 }

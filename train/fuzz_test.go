@@ -40,7 +40,7 @@ func fuzzOne(t *testing.T, b []byte) {
 		cfg.Callbacks = cbs // fingerprint reads them all
 		before := fingerprint(t, model, cfg)
 		run := &callbacks.Run{}
-		if err := loadRunState(s, meta, model, &cfg, cbs, run); err != nil {
+		if _, err := fitCheckpoint(model, &cfg, cbs, run).load(s, meta); err != nil {
 			if len(err.Error()) > 1000 {
 				t.Errorf("an error of %d bytes", len(err.Error()))
 			}
@@ -49,7 +49,7 @@ func fuzzOne(t *testing.T, b []byte) {
 			}
 			return
 		}
-		s2, meta2, err := runState(run.InitialEpoch, model, &cfg, cbs, run)
+		s2, meta2, err := fitCheckpoint(model, &cfg, cbs, run).state(run.InitialEpoch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func fuzzOne(t *testing.T, b []byte) {
 		}
 		model, cfg, _ = resumeRun("")
 		cbs = append([]callbacks.Callback{&callbacks.History{}}, cfg.Callbacks...)
-		if err := loadRunState(s3, meta3, model, &cfg, cbs, &callbacks.Run{}); err != nil {
+		if _, err := fitCheckpoint(model, &cfg, cbs, &callbacks.Run{}).load(s3, meta3); err != nil {
 			t.Fatalf("an accepted checkpoint, saved again, is refused: %.300v", err)
 		}
 	}

@@ -216,7 +216,7 @@ func fingerprint(t testing.TB, model nn.Module, cfg Config) string {
 		b, _ := src.MarshalBinary()
 		meta[fmt.Sprint("rand.", i)] = string(b)
 	}
-	meta["schedule"] = fmt.Sprint(cfg.Schedule.(resumable).Epoch(), cfg.BatchSchedule.(resumable).Epoch())
+	meta["schedule"] = fmt.Sprint(cfg.Schedule.(StepCounter).Epoch(), cfg.BatchSchedule.(StepCounter).Epoch())
 	var buf strings.Builder
 	if err := nn.WriteSafetensors(&buf, s, meta); err != nil {
 		t.Fatal(err)
