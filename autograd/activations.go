@@ -24,6 +24,19 @@ func (a *Var) ReLU() *Var {
 	return record(a.Value.ReLU(), func(g *tensor.Tensor) {
 		// g belongs to this closure (see Add), so it is masked in place and
 		// handed on: no new tensor per step.
+		if g.DType() == tensor.Float32 {
+			gd := g.Float32s()
+			xd := a.Value.Float32s()[:len(gd)]
+			for i := range gd {
+				var keep uint32
+				if xd[i] > 0 {
+					keep = ^uint32(0)
+				}
+				gd[i] = math.Float32frombits(math.Float32bits(gd[i]) & keep)
+			}
+			a.accumulate(g, true)
+			return
+		}
 		gd := g.Data()
 		xd := a.Value.Data()[:len(gd)]
 		for i := range gd {

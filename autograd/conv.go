@@ -337,6 +337,11 @@ func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
 // convolve records the convolution of x with the filters w plus the bias
 // b (nil for none) that g describes, 2-D or 1-D.
 func (x *Var) convolve(g convGeometry, w, b *Var) *Var {
+	var bv *tensor.Tensor
+	if b != nil {
+		bv = b.Value
+	}
+	float64Only(g.op, x.Value, w.Value, bv)
 	p := g.oh * g.ow
 	cols, k := g.n*p, g.cg*g.kh*g.kw
 	xd, wd := x.Value.Data(), w.Value.Data()

@@ -1,6 +1,10 @@
 package autograd
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/minidl/minidl/tensor"
+)
 
 // Error is the value autograd panics with when it is misused: a Backward
 // from a result that is not a scalar, a seed of the wrong shape, a Custom
@@ -11,7 +15,7 @@ import "fmt"
 // *tensor.Error it is.
 type Error struct {
 	Op     string // the operation, such as "Backward"
-	Kind   error  // tensor.ErrShape, tensor.ErrIndex or tensor.ErrArgument
+	Kind   error  // tensor.ErrShape, tensor.ErrIndex, tensor.ErrArgument or tensor.ErrDType
 	Detail string // the shapes involved and what was expected
 }
 
@@ -23,4 +27,15 @@ func (e *Error) Unwrap() error { return e.Kind }
 
 func errorf(op string, kind error, format string, args ...any) *Error {
 	return &Error{Op: op, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}
+
+// float64Only panics unless every tensor given is float64: op's kernel
+// reads float64 slices and has no float32 path yet, and a named panic at
+// the door says so where reading the slice would only name Data.
+func float64Only(op string, ts ...*tensor.Tensor) {
+	for _, t := range ts {
+		if t != nil && t.DType() != tensor.Float64 {
+			panic(errorf(op, tensor.ErrDType, "a %v operand of shape %v: %s computes in float64 only so far; convert with To(tensor.Float64)", t.DType(), t.Shape(), op))
+		}
+	}
 }

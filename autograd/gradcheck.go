@@ -41,7 +41,16 @@ func (r GradCheckReport) String() string {
 // pseudo-random weights, so that no output element escapes the check (a
 // plain sum would, for example, hide every error in Softmax, whose outputs
 // always sum to 1). f must be deterministic; the inputs are left unchanged.
+// GradCheck works in float64: it panics with an *Error of kind
+// tensor.ErrDType on a float32 input, whose resolution is coarser than the
+// step; check a float32 gradient against the float64 one instead.
 func GradCheck(f func(x ...*Var) *Var, inputs ...*tensor.Tensor) GradCheckReport {
+	for i, in := range inputs {
+		if in.DType() != tensor.Float64 {
+			panic(errorf("GradCheck", tensor.ErrDType, "input %d is %v: finite differences need float64 (a step of 1e-6 is below float32's resolution); "+
+				"check in float64 and compare the float32 gradient with the float64 one", i, in.DType()))
+		}
+	}
 	params := make([]*Var, len(inputs))
 	for i, in := range inputs {
 		params[i] = Param(in.Clone())

@@ -42,6 +42,7 @@ func (q *Var) HeadsMatMulT(k *Var, heads int) *Var {
 	}
 	l, s := q.Value.Dim(1), k.Value.Dim(1)
 	checkSize("HeadsMatMulT", "output", n, heads, l, s)
+	float64Only("HeadsMatMulT", q.Value, k.Value)
 	out := tensor.Zeros(n, heads, l, s)
 	qd, kd, od := q.Value.Data(), k.Value.Data(), out.Data()
 	// Head (i, h)'s rows start at i·L·e + h·d in q (i·S·e + h·d in k).
@@ -92,6 +93,7 @@ func (w *Var) HeadsMatMul(v *Var, heads int) *Var {
 		panic(errorf("HeadsMatMul", tensor.ErrShape, "%v and %v: want [%d %d L %d] and [%d %d %d]", w.Value.Shape(), v.Value.Shape(), n, heads, v.Value.Dim(1), n, v.Value.Dim(1), e))
 	}
 	l, s := w.Value.Dim(2), w.Value.Dim(3)
+	float64Only("HeadsMatMul", w.Value, v.Value)
 	out := tensor.Zeros(n, l, e)
 	wd, vd, od := w.Value.Data(), v.Value.Data(), out.Data()
 	gemm.ParallelFor(n*heads, l*s*d, func(lo, hi int) {
@@ -143,6 +145,7 @@ func (x *Var) MaskedSoftmax(mask *tensor.Tensor) *Var {
 	}
 	n := xs[len(xs)-1]
 	maskAt := maskRows(x.Value, mask)
+	float64Only("MaskedSoftmax", x.Value, mask)
 	out := tensor.Zeros(xs...)
 	if out.Size() == 0 {
 		return record(out, func(*tensor.Tensor) { x.accumulate(tensor.Zeros(xs...), true) }, x)

@@ -123,16 +123,17 @@ func (a *Var) extreme(b *Var, out *tensor.Tensor, sign float64) *Var {
 	}, a, b)
 }
 
-// binaryMap applies f elementwise to x and y broadcast together.
+// binaryMap applies f elementwise to x and y broadcast together, giving a
+// tensor of x's dtype (float32 values are passed to f as float64).
 func binaryMap(x, y *tensor.Tensor, f func(x, y float64) float64) *tensor.Tensor {
 	shape, _ := tensor.BroadcastShapes(x.Shape(), y.Shape())
 	xb, yb := x.BroadcastTo(shape...), y.BroadcastTo(shape...)
 	out := tensor.Zeros(shape...)
-	o, xs, ys := out.Data(), xb.Data(), yb.Data()
+	o, xs, ys := out.Data(), xb.Float64s(), yb.Float64s()
 	for i := range o {
 		o[i] = f(xs[i], ys[i])
 	}
-	return out
+	return out.To(x.DType())
 }
 
 // AddScalar returns a + c.
@@ -159,6 +160,17 @@ func (a *Var) Neg() *Var { return a.MulScalar(-1) }
 // deriv(x, y), where x is the input and y the output element.
 func (a *Var) unary(out *tensor.Tensor, deriv func(x, y float64) float64) *Var {
 	return record(out, func(g *tensor.Tensor) {
+		if g.DType() == tensor.Float32 {
+			// float32 values are passed to deriv as float64 and the
+			// gradient rounded once.
+			d := tensor.ZerosLike(g)
+			dd, gd, xd, yd := d.Float32s(), g.Float32s(), a.Value.Float32s(), out.Float32s()
+			for i := range dd {
+				dd[i] = float32(float64(gd[i]) * deriv(float64(xd[i]), float64(yd[i])))
+			}
+			a.accumulate(d, true)
+			return
+		}
 		d := tensor.Zeros(g.Shape()...)
 		dd, gd, xd, yd := d.Data(), g.Data(), a.Value.Data(), out.Data()
 		for i := range dd {
@@ -377,12 +389,12 @@ func (a *Var) Slice(axis, start, end int) *Var {
 		parts := []*tensor.Tensor{}
 		if start > 0 {
 			shape[ax] = start
-			parts = append(parts, tensor.Zeros(shape...))
+			parts = append(parts, tensor.ZerosOf(g.DType(), shape...))
 		}
 		parts = append(parts, g)
 		if rest := a.Value.Dim(ax) - end; rest > 0 {
 			shape[ax] = rest
-			parts = append(parts, tensor.Zeros(shape...))
+			parts = append(parts, tensor.ZerosOf(g.DType(), shape...))
 		}
 		a.accumulate(tensor.Concat(ax, parts...), true)
 	}, a)
@@ -392,6 +404,6 @@ func (a *Var) Slice(axis, start, end int) *Var {
 // row picked twice is the sum of both.
 func (a *Var) IndexRows(indices []int) *Var {
 	return record(a.Value.IndexRows(indices), func(g *tensor.Tensor) {
-		a.accumulate(tensor.Zeros(a.Value.Shape()...).ScatterAddRows(g, indices), true)
+		a.accumulate(tensor.ZerosLike(a.Value).ScatterAddRows(g, indices), true)
 	}, a)
 }

@@ -104,6 +104,7 @@ func (x *Var) MaxPool2d(o PoolOptions) *Var {
 
 // maxPool records the maximum pooling (op) that g describes.
 func (x *Var) maxPool(op string, g poolGeometry) *Var {
+	float64Only(op, x.Value)
 	if g.h*g.w > math.MaxInt32 {
 		panic(errorf(op, tensor.ErrShape, "input %v: a plane of %d elements; %s records the position of each maximum in 32 bits, so planes hold at most %d", x.Value.Shape(), g.h*g.w, op, math.MaxInt32))
 	}
@@ -207,6 +208,7 @@ func (x *Var) adaptiveAvgPool(op string, spatial, oh, ow int) *Var {
 // averageWindows records the average pooling whose window and divisor for
 // each output position window gives.
 func (x *Var) averageWindows(g poolGeometry, window func(y, x int) (y0, y1, x0, x1 int, size float64), oh, ow int) *Var {
+	float64Only("average pooling", x.Value)
 	out := tensor.Zeros(g.shape(x.Value, oh, ow)...)
 	od, xd := out.Data(), x.Value.Data()
 	for pl := range g.planes {

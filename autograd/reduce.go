@@ -94,7 +94,7 @@ func (a *Var) Softmax(axis int) *Var {
 	out := a.Value.Softmax(axis)
 	return record(out, func(g *tensor.Tensor) {
 		// dx = s ⊙ (g − Σ g⊙s)
-		if n := out.Dim(-1); axis == -1 || axis == out.Dims()-1 {
+		if n := out.Dim(-1); (axis == -1 || axis == out.Dims()-1) && out.DType() == tensor.Float64 {
 			// Along the last axis the lines are contiguous: one pass over
 			// each, in g, which this closure owns.
 			gd, sd := g.Data(), out.Data()

@@ -34,7 +34,7 @@ type Var struct {
 	// Value is the tensor this Var holds. Optimizers update the Value of
 	// Params in place.
 	Value *tensor.Tensor
-	// Grad is the accumulated gradient, with Value's shape, or nil if no
+	// Grad is the accumulated gradient, with Value's shape and dtype, or nil if no
 	// gradient has reached this Var since it was last zeroed. ZeroGrad
 	// keeps the tensor to write the next gradient into, so Clone a
 	// gradient you want to keep past ZeroGrad.
@@ -158,8 +158,8 @@ func (v *Var) accumulateProduct(a, b *tensor.Tensor, ta, tb bool) {
 	}
 	dst := v.spare
 	v.spare = nil
-	if dst == nil || !dst.SameShape(v.Value) {
-		dst = tensor.Zeros(v.Value.Shape()...)
+	if dst == nil || !dst.SameShape(v.Value) || dst.DType() != v.Value.DType() {
+		dst = tensor.ZerosLike(v.Value)
 	}
 	v.Grad = dst.SetMatMul(a, b, ta, tb)
 }
@@ -231,7 +231,7 @@ func (v *Var) Backward() {
 	if v.Value.Size() != 1 {
 		panic(errorf("Backward", tensor.ErrShape, "result of shape %v is not a scalar: use BackwardWith and a seed gradient", v.Value.Shape()))
 	}
-	v.backwardFrom("Backward", tensor.Ones(v.Value.Shape()...))
+	v.backwardFrom("Backward", tensor.FullOf(v.Value.DType(), 1, v.Value.Shape()...))
 }
 
 // BackwardWith is Backward for a result of any shape: seed is the gradient

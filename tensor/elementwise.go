@@ -39,31 +39,35 @@ func dimFromEnd(shape []int, k int) int {
 	return shape[len(shape)-1-k]
 }
 
-// kernel holds the three loops of a binary operation: vector with vector,
-// vector with scalar, scalar with vector. Broadcasting reduces every case to
-// runs of one of these.
-type kernel struct {
-	vv func(dst, x, y []float64)
-	vs func(dst, x []float64, y float64)
-	sv func(dst []float64, x float64, y []float64)
+// kernel holds the three loops of a binary operation on elements of type E:
+// vector with vector, vector with scalar, scalar with vector. Broadcasting
+// reduces every case to runs of one of these.
+type kernel[E float] struct {
+	vv func(dst, x, y []E)
+	vs func(dst, x []E, y E)
+	sv func(dst []E, x E, y []E)
 }
 
-// kernelOf builds the loops of a binary operation from its scalar function.
-// The four arithmetic operations have hand-written loops instead, because a
-// call per element costs more than the arithmetic.
-func kernelOf(f func(x, y float64) float64) kernel {
-	return kernel{
-		vv: func(dst, x, y []float64) {
+// kernels is a binary operation's loops for each dtype.
+type kernels struct {
+	k64 kernel[float64]
+	k32 kernel[float32]
+}
+
+// loopsOf builds the loops of a binary operation from its scalar function.
+func loopsOf[E float](f func(x, y E) E) kernel[E] {
+	return kernel[E]{
+		vv: func(dst, x, y []E) {
 			for i := range dst {
 				dst[i] = f(x[i], y[i])
 			}
 		},
-		vs: func(dst, x []float64, y float64) {
+		vs: func(dst, x []E, y E) {
 			for i := range dst {
 				dst[i] = f(x[i], y)
 			}
 		},
-		sv: func(dst []float64, x float64, y []float64) {
+		sv: func(dst []E, x E, y []E) {
 			for i := range dst {
 				dst[i] = f(x, y[i])
 			}
@@ -71,70 +75,91 @@ func kernelOf(f func(x, y float64) float64) kernel {
 	}
 }
 
+// kernelOf builds the loops of a binary operation from its float64 scalar
+// function; float32 elements are computed in float64 and rounded, which
+// is exact for comparisons and at least as accurate as float32 arithmetic
+// otherwise. The arithmetic operations have hand-written loops instead,
+// because a call per element costs more than the arithmetic.
+func kernelOf(f func(x, y float64) float64) kernels {
+	return kernels{
+		k64: loopsOf(f),
+		k32: loopsOf(func(x, y float32) float32 { return float32(f(float64(x), float64(y))) }),
+	}
+}
+
+func addVV[E float](dst, x, y []E) {
+	y = y[:len(dst)]
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] = x[i] + y[i]
+	}
+}
+
+func addVS[E float](dst, x []E, y E) {
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] = x[i] + y
+	}
+}
+
+func addSV[E float](dst []E, x E, y []E) {
+	y = y[:len(dst)]
+	for i := range dst {
+		dst[i] = x + y[i]
+	}
+}
+
+func subVV[E float](dst, x, y []E) {
+	y = y[:len(dst)]
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] = x[i] - y[i]
+	}
+}
+
+func subVS[E float](dst, x []E, y E) {
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] = x[i] - y
+	}
+}
+
+func subSV[E float](dst []E, x E, y []E) {
+	y = y[:len(dst)]
+	for i := range dst {
+		dst[i] = x - y[i]
+	}
+}
+
+func mulVV[E float](dst, x, y []E) {
+	y = y[:len(dst)]
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] = x[i] * y[i]
+	}
+}
+
+func mulVS[E float](dst, x []E, y E) {
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] = x[i] * y
+	}
+}
+
+func mulSV[E float](dst []E, x E, y []E) {
+	y = y[:len(dst)]
+	for i := range dst {
+		dst[i] = x * y[i]
+	}
+}
+
 var (
-	addKernel = kernel{
-		vv: func(dst, x, y []float64) {
-			y = y[:len(dst)]
-			x = x[:len(dst)]
-			for i := range dst {
-				dst[i] = x[i] + y[i]
-			}
-		},
-		vs: func(dst, x []float64, y float64) {
-			x = x[:len(dst)]
-			for i := range dst {
-				dst[i] = x[i] + y
-			}
-		},
-		sv: func(dst []float64, x float64, y []float64) {
-			y = y[:len(dst)]
-			for i := range dst {
-				dst[i] = x + y[i]
-			}
-		},
-	}
-	subKernel = kernel{
-		vv: func(dst, x, y []float64) {
-			y = y[:len(dst)]
-			x = x[:len(dst)]
-			for i := range dst {
-				dst[i] = x[i] - y[i]
-			}
-		},
-		vs: func(dst, x []float64, y float64) {
-			x = x[:len(dst)]
-			for i := range dst {
-				dst[i] = x[i] - y
-			}
-		},
-		sv: func(dst []float64, x float64, y []float64) {
-			y = y[:len(dst)]
-			for i := range dst {
-				dst[i] = x - y[i]
-			}
-		},
-	}
-	mulKernel = kernel{
-		vv: func(dst, x, y []float64) {
-			y = y[:len(dst)]
-			x = x[:len(dst)]
-			for i := range dst {
-				dst[i] = x[i] * y[i]
-			}
-		},
-		vs: func(dst, x []float64, y float64) {
-			x = x[:len(dst)]
-			for i := range dst {
-				dst[i] = x[i] * y
-			}
-		},
-		sv: func(dst []float64, x float64, y []float64) {
-			y = y[:len(dst)]
-			for i := range dst {
-				dst[i] = x * y[i]
-			}
-		},
-	}
+	addKernel = kernels{kernel[float64]{addVV[float64], addVS[float64], addSV[float64]},
+		kernel[float32]{addVV[float32], addVS[float32], addSV[float32]}}
+	subKernel = kernels{kernel[float64]{subVV[float64], subVS[float64], subSV[float64]},
+		kernel[float32]{subVV[float32], subVS[float32], subSV[float32]}}
+	mulKernel = kernels{kernel[float64]{mulVV[float64], mulVS[float64], mulSV[float64]},
+		kernel[float32]{mulVV[float32], mulVS[float32], mulSV[float32]}}
 	divKernel = kernelOf(func(x, y float64) float64 { return x / y })
 	powKernel = kernelOf(math.Pow)
 	maxKernel = kernelOf(func(x, y float64) float64 {
@@ -205,43 +230,56 @@ func (t *Tensor) Lt(u *Tensor) *Tensor { return binary("Lt", t, u, ltKernel) }
 // Le returns a mask with 1 where t <= u and 0 elsewhere, broadcasting.
 func (t *Tensor) Le(u *Tensor) *Tensor { return binary("Le", t, u, leKernel) }
 
-// binary applies k to a and b under broadcasting.
-func binary(op string, a, b *Tensor, k kernel) *Tensor {
-	if slices.Equal(a.shape, b.shape) {
-		out := Zeros(a.shape...)
-		k.vv(out.data, a.data, b.data)
-		return out
+// binary applies k to a and b under broadcasting. The result has their
+// dtype, which must be the same.
+func binary(op string, a, b *Tensor, k kernels) *Tensor {
+	sameDType(op, a, b)
+	shape := a.shape
+	if !slices.Equal(a.shape, b.shape) {
+		var ok bool
+		if shape, ok = BroadcastShapes(a.shape, b.shape); !ok {
+			panic(shapeError(op, "%v and %v: shapes do not broadcast", a.shape, b.shape))
+		}
 	}
-	shape, ok := BroadcastShapes(a.shape, b.shape)
-	if !ok {
-		panic(shapeError(op, "%v and %v: shapes do not broadcast", a.shape, b.shape))
+	out := zerosOf(op, a.dtype, shape)
+	if a.dtype == Float32 {
+		broadcastInto(out.f32, a.f32, b.f32, shape, a.shape, b.shape, k.k32)
+	} else {
+		broadcastInto(out.data, a.data, b.data, shape, a.shape, b.shape, k.k64)
 	}
-	out := Zeros(shape...)
+	return out
+}
+
+// broadcastInto fills out, of shape, with k applied to a and b of shapes
+// as and bs, which broadcast to it.
+func broadcastInto[E float](out, a, b []E, shape, as, bs []int, k kernel[E]) {
 	switch {
-	case len(b.data) == 1 && len(a.data) == len(out.data):
-		k.vs(out.data, a.data, b.data[0])
-		return out
-	case len(a.data) == 1 && len(b.data) == len(out.data):
-		k.sv(out.data, a.data[0], b.data)
-		return out
+	case slices.Equal(as, bs):
+		k.vv(out, a, b)
+		return
+	case len(b) == 1 && len(a) == len(out):
+		k.vs(out, a, b[0])
+		return
+	case len(a) == 1 && len(b) == len(out):
+		k.sv(out, a[0], b)
+		return
 	}
-	eachRun(shape, a.shape, b.shape, func(o, ia, ib, n, sa, sb int) {
-		dst := out.data[o : o+n]
+	eachRun(shape, as, bs, func(o, ia, ib, n, sa, sb int) {
+		dst := out[o : o+n]
 		switch {
 		case sa == 1 && sb == 1:
-			k.vv(dst, a.data[ia:ia+n], b.data[ib:ib+n])
+			k.vv(dst, a[ia:ia+n], b[ib:ib+n])
 		case sa == 1:
-			k.vs(dst, a.data[ia:ia+n], b.data[ib])
+			k.vs(dst, a[ia:ia+n], b[ib])
 		case sb == 1:
-			k.sv(dst, a.data[ia], b.data[ib:ib+n])
+			k.sv(dst, a[ia], b[ib:ib+n])
 		default:
-			k.vs(dst[:1], a.data[ia:ia+1], b.data[ib])
+			k.vs(dst[:1], a[ia:ia+1], b[ib])
 			for i := 1; i < n; i++ {
 				dst[i] = dst[0]
 			}
 		}
 	})
-	return out
 }
 
 // eachRun walks the output of a broadcast of shapes a and b to out in
@@ -313,29 +351,29 @@ func broadcastStrides(shape []int, n int, out []int) []int {
 	return s
 }
 
-// AddScalar returns t + c.
-func (t *Tensor) AddScalar(c float64) *Tensor {
-	out := Zeros(t.shape...)
-	addKernel.vs(out.data, t.data, c)
+// withScalar returns k applied to every element of t and c, rounded to
+// t's dtype, as a new tensor of t's dtype.
+func (t *Tensor) withScalar(op string, c float64, k kernels) *Tensor {
+	out := zerosOf(op, t.dtype, t.shape)
+	if t.dtype == Float32 {
+		k.k32.vs(out.f32, t.f32, float32(c))
+	} else {
+		k.k64.vs(out.data, t.data, c)
+	}
 	return out
 }
+
+// AddScalar returns t + c.
+func (t *Tensor) AddScalar(c float64) *Tensor { return t.withScalar("AddScalar", c, addKernel) }
 
 // SubScalar returns t − c.
 func (t *Tensor) SubScalar(c float64) *Tensor { return t.AddScalar(-c) }
 
 // MulScalar returns c·t.
-func (t *Tensor) MulScalar(c float64) *Tensor {
-	out := Zeros(t.shape...)
-	mulKernel.vs(out.data, t.data, c)
-	return out
-}
+func (t *Tensor) MulScalar(c float64) *Tensor { return t.withScalar("MulScalar", c, mulKernel) }
 
 // DivScalar returns t / c.
-func (t *Tensor) DivScalar(c float64) *Tensor {
-	out := Zeros(t.shape...)
-	divKernel.vs(out.data, t.data, c)
-	return out
-}
+func (t *Tensor) DivScalar(c float64) *Tensor { return t.withScalar("DivScalar", c, divKernel) }
 
 // PowScalar returns t raised elementwise to the power c.
 func (t *Tensor) PowScalar(c float64) *Tensor {
@@ -345,14 +383,19 @@ func (t *Tensor) PowScalar(c float64) *Tensor {
 	case 1:
 		return t.Clone()
 	}
-	out := Zeros(t.shape...)
-	powKernel.vs(out.data, t.data, c)
-	return out
+	return t.withScalar("PowScalar", c, powKernel)
 }
 
-// Map returns f applied to every element of t.
+// Map returns f applied to every element of t, as a tensor of t's dtype:
+// a float32 element is passed to f as a float64 and the result rounded.
 func (t *Tensor) Map(f func(float64) float64) *Tensor {
-	out := Zeros(t.shape...)
+	out := zerosOf("Map", t.dtype, t.shape)
+	if t.dtype == Float32 {
+		for i, x := range t.f32 {
+			out.f32[i] = float32(f(float64(x)))
+		}
+		return out
+	}
 	for i, x := range t.data {
 		out.data[i] = f(x)
 	}
@@ -395,12 +438,20 @@ func Sigmoid(x float64) float64 {
 
 // ReLU returns max(x, 0) elementwise. NaN stays NaN.
 func (t *Tensor) ReLU() *Tensor {
-	out := Zeros(t.shape...)
-	d := out.data[:len(t.data)]
-	for i, x := range t.data {
-		d[i] = max(x, 0) // branch-free: the signs of activations are a coin toss
+	out := zerosOf("ReLU", t.dtype, t.shape)
+	if t.dtype == Float32 {
+		relu(out.f32, t.f32)
+	} else {
+		relu(out.data, t.data)
 	}
 	return out
+}
+
+func relu[E float](dst, src []E) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		dst[i] = max(x, 0) // branch-free: the signs of activations are a coin toss
+	}
 }
 
 // Clip returns t with every element limited to [lo, hi]. It panics if
@@ -413,37 +464,79 @@ func (t *Tensor) Clip(lo, hi float64) *Tensor {
 }
 
 // AddScaled adds alpha·x to t in place (the BLAS axpy) and returns t. The
-// shapes must be equal.
+// shapes and dtypes must be equal; for float32, alpha is rounded to
+// float32.
 func (t *Tensor) AddScaled(alpha float64, x *Tensor) *Tensor {
 	if !slices.Equal(t.shape, x.shape) {
 		panic(shapeError("AddScaled", "%v += α·%v: shapes differ", t.shape, x.shape))
+	}
+	sameDType("AddScaled", t, x)
+	if t.dtype == Float32 {
+		gemm.Axpy32(float32(alpha), x.f32, t.f32)
+		return t
 	}
 	gemm.Axpy(alpha, x.data, t.data)
 	return t
 }
 
-// Scale multiplies t by alpha in place and returns t.
+// Scale multiplies t by alpha (rounded to t's dtype) in place and returns
+// t.
 func (t *Tensor) Scale(alpha float64) *Tensor {
-	for i := range t.data {
-		t.data[i] *= alpha
+	if t.dtype == Float32 {
+		scale(t.f32, float32(alpha))
+	} else {
+		scale(t.data, alpha)
 	}
 	return t
 }
 
-// Fill sets every element of t to v in place and returns t.
+func scale[E float](x []E, alpha E) {
+	for i := range x {
+		x[i] *= alpha
+	}
+}
+
+// Fill sets every element of t to v (rounded to t's dtype) in place and
+// returns t.
 func (t *Tensor) Fill(v float64) *Tensor {
-	for i := range t.data {
-		t.data[i] = v
+	if t.dtype == Float32 {
+		fill(t.f32, float32(v))
+	} else {
+		fill(t.data, v)
 	}
 	return t
+}
+
+func fill[E float](x []E, v E) {
+	for i := range x {
+		x[i] = v
+	}
 }
 
 // CopyFrom copies src's elements into t, which must have the same shape,
-// and returns t.
+// and returns t. The dtypes may differ: each element is converted to t's,
+// as torch.Tensor.copy_ does, which is how a float64 checkpoint loads into
+// a float32 model.
 func (t *Tensor) CopyFrom(src *Tensor) *Tensor {
 	if !slices.Equal(t.shape, src.shape) {
 		panic(shapeError("CopyFrom", "%v ← %v: shapes differ", t.shape, src.shape))
 	}
-	copy(t.data, src.data)
+	switch {
+	case t.dtype == src.dtype:
+		copy(t.data, src.data)
+		copy(t.f32, src.f32)
+	case t.dtype == Float32:
+		convertInto(t.f32, src.data)
+	default:
+		convertInto(t.data, src.f32)
+	}
 	return t
+}
+
+// convertInto sets dst to src converted element by element.
+func convertInto[To, From float](dst []To, src []From) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = To(v)
+	}
 }

@@ -16,6 +16,9 @@ var (
 	// ErrArgument: any other argument that cannot be right, such as a zero
 	// step or bounds in the wrong order.
 	ErrArgument = errors.New("tensor: bad argument")
+	// ErrDType: tensors of different dtypes given to one operation, or a
+	// typed accessor (Data, Float32s) used on a tensor of another dtype.
+	ErrDType = errors.New("tensor: dtypes differ")
 )
 
 // Error is the value tensor operations panic with when they are given
@@ -28,7 +31,7 @@ var (
 // and tell its kind with errors.Is(e, tensor.ErrShape) and the like.
 type Error struct {
 	Op     string // the operation, such as "MatMul"
-	Kind   error  // ErrShape, ErrIndex or ErrArgument
+	Kind   error  // ErrShape, ErrIndex, ErrArgument or ErrDType
 	Detail string // the shapes involved and what was expected
 }
 
@@ -48,4 +51,8 @@ func indexError(op, format string, args ...any) *Error {
 
 func argError(op, format string, args ...any) *Error {
 	return &Error{Op: op, Kind: ErrArgument, Detail: fmt.Sprintf(format, args...)}
+}
+
+func dtypeError(op, format string, args ...any) *Error {
+	return &Error{Op: op, Kind: ErrDType, Detail: fmt.Sprintf(format, args...)}
 }

@@ -41,3 +41,27 @@ func ExampleTensor_Softmax() {
 	fmt.Println(logits.Softmax(0))
 	// Output: [0.5 0.5] shape [2]
 }
+
+func ExampleTensor_To() {
+	x := tensor.New([]float64{1, 2.5, 1.0 / 3}) // float64, the default
+	y := x.To(tensor.Float32)
+	fmt.Println(y)
+	fmt.Println(y.DType(), y.Float32s()[2], y.Mean().Item())
+	fmt.Println(y.To(tensor.Float32) == y) // already float32: the same tensor, as torch's to
+	// Output:
+	// [       1      2.5 0.333333] shape [3] dtype float32
+	// float32 0.33333334 1.2777777910232544
+	// true
+}
+
+func ExampleZerosOf() {
+	w := tensor.ZerosOf(tensor.Float32, 2, 2).Fill(0.5)
+	x := tensor.NewFloat32([]float32{1, 2, 3, 4}, 2, 2)
+	fmt.Println(x.MatMul(w)) // float32 in, float32 out
+	defer func() { fmt.Println(recover()) }()
+	x.MatMul(tensor.Ones(2, 2))
+	// Output:
+	// [[1.5 1.5]
+	//  [3.5 3.5]] shape [2 2] dtype float32
+	// tensor: MatMul: float32 [2 2] and float64 [2 2]: dtypes differ; convert one with To(tensor.Float32) or To(tensor.Float64)
+}

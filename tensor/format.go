@@ -14,15 +14,22 @@ const (
 	printEdge      = 3
 )
 
-// String formats t like NumPy prints an array, followed by its shape:
+// String formats t like NumPy prints an array, followed by its shape, and
+// by its dtype when that is not the default float64 (as PyTorch prints
+// dtype=torch.float32):
 //
 //	[[1 2.5]
 //	 [3  -4]] shape [2 2]
+//	[1 2.5] shape [2] dtype float32
 func (t *Tensor) String() string {
-	elide := len(t.data) > printThreshold
+	elide := t.Size() > printThreshold
+	bits := 64
+	if t.dtype == Float32 {
+		bits = 32
+	}
 	var cells []string
 	walkPrinted(t, elide, func(off int) {
-		cells = append(cells, formatElement(t.data[off]))
+		cells = append(cells, strconv.FormatFloat(t.at(off), 'g', 6, bits))
 	})
 	width := 0
 	for _, c := range cells {
@@ -32,11 +39,10 @@ func (t *Tensor) String() string {
 	next := 0
 	writeAxis(&b, t, 0, 0, elide, width, cells, &next)
 	fmt.Fprintf(&b, " shape %v", t.shape)
+	if t.dtype != Float64 {
+		fmt.Fprintf(&b, " dtype %v", t.dtype)
+	}
 	return b.String()
-}
-
-func formatElement(v float64) string {
-	return strconv.FormatFloat(v, 'g', 6, 64)
 }
 
 // shown returns the indices of an axis of length n that are printed; -1

@@ -46,16 +46,21 @@ func (t *Tensor) matMulInto(op string, a, b *Tensor, ta, tb, add bool) *Tensor {
 	if t.shape[0] != m || t.shape[1] != n {
 		panic(shapeError(op, "destination %v for a [%d %d] product", t.shape, m, n))
 	}
-	if overlap(t.data, a.data) || overlap(t.data, b.data) {
+	sameDType(op, t, a, b)
+	if overlap(t.data, a.data) || overlap(t.data, b.data) || overlap(t.f32, a.f32) || overlap(t.f32, b.f32) {
 		panic(argError(op, "the destination shares memory with an operand"))
 	}
-	product(ta, tb, m, n, k, a.data, b.data, t.data, add)
+	if t.dtype == Float32 {
+		product(ta, tb, m, n, k, a.f32, b.f32, t.f32, add)
+	} else {
+		product(ta, tb, m, n, k, a.data, b.data, t.data, add)
+	}
 	return t
 }
 
 // product computes op(a)·op(b) into c, all contiguous, through the matrix
-// engine.
-func product(ta, tb bool, m, n, k int, a, b, c []float64, add bool) {
+// engine: Gemm for float64, Gemm32 for float32.
+func product[E float](ta, tb bool, m, n, k int, a, b, c []E, add bool) {
 	lda, ldb := k, n
 	if ta {
 		lda = m
@@ -63,7 +68,12 @@ func product(ta, tb bool, m, n, k int, a, b, c []float64, add bool) {
 	if tb {
 		ldb = k
 	}
-	gemm.Gemm(ta, tb, m, n, k, a, max(lda, 1), b, max(ldb, 1), c, max(n, 1), add)
+	switch a := any(a).(type) {
+	case []float64:
+		gemm.Gemm(ta, tb, m, n, k, a, max(lda, 1), any(b).([]float64), max(ldb, 1), any(c).([]float64), max(n, 1), add)
+	case []float32:
+		gemm.Gemm32(ta, tb, m, n, k, a, max(lda, 1), any(b).([]float32), max(ldb, 1), any(c).([]float32), max(n, 1), add)
+	}
 }
 
 // opDims returns the rows and columns of the matrix in the last two axes of
@@ -77,16 +87,17 @@ func opDims(shape []int, trans bool) (rows, cols int) {
 }
 
 // overlap reports whether two slices share any element.
-func overlap(x, y []float64) bool {
+func overlap[E float](x, y []E) bool {
 	if len(x) == 0 || len(y) == 0 {
 		return false
 	}
+	size := unsafe.Sizeof(x[0])
 	x0, y0 := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
-	return x0 < y0+uintptr(len(y))*8 && y0 < x0+uintptr(len(x))*8
+	return x0 < y0+uintptr(len(y))*size && y0 < x0+uintptr(len(x))*size
 }
 
-// matmul checks shapes and dispatches the 2-D, batched and broadcast cases
-// to the matrix engine.
+// matmul checks shapes and dtypes and dispatches the 2-D, batched and
+// broadcast cases to the matrix engine.
 func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 	bad := func(why string) {
 		panic(shapeError(op, "%v × %v: %s", a.shape, b.shape, why))
@@ -100,30 +111,39 @@ func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
 	if k != k2 {
 		bad("inner dimensions differ")
 	}
+	if ad == 3 && bd == 3 && b.shape[0] != a.shape[0] {
+		bad("batch sizes differ")
+	}
+	sameDType(op, a, b)
+	shape := []int{m, n}
+	if ad == 3 {
+		shape = []int{a.shape[0], m, n}
+	}
+	out := zerosOf(op, a.dtype, shape)
+	if a.dtype == Float32 {
+		matmulInto(out.f32, a.f32, b.f32, shape, ad, bd, ta, tb, k)
+	} else {
+		matmulInto(out.data, a.data, b.data, shape, ad, bd, ta, tb, k)
+	}
+	return out
+}
+
+// matmulInto computes the checked product of matmul into out, of shape.
+func matmulInto[E float](out, a, b []E, shape []int, ad, bd int, ta, tb bool, k int) {
+	m, n := shape[len(shape)-2], shape[len(shape)-1]
 	switch {
 	case ad == 2:
-		out := Zeros(m, n)
-		product(ta, tb, m, n, k, a.data, b.data, out.data, false)
-		return out
+		product(ta, tb, m, n, k, a, b, out, false)
 	case bd == 2 && !ta:
 		// A shared right-hand matrix: one product of the stacked rows.
-		batch := a.shape[0]
-		out := Zeros(batch, m, n)
-		product(false, tb, batch*m, n, k, a.data, b.data, out.data, false)
-		return out
+		product(false, tb, shape[0]*m, n, k, a, b, out, false)
 	default:
-		batch := a.shape[0]
-		if bd == 3 && b.shape[0] != batch {
-			bad("batch sizes differ")
-		}
-		out := Zeros(batch, m, n)
 		sa, sb, sc := m*k, k*n, m*n
 		if bd == 2 {
 			sb = 0
 		}
-		for i := range batch {
-			product(ta, tb, m, n, k, a.data[i*sa:(i+1)*sa], b.data[i*sb:i*sb+k*n], out.data[i*sc:(i+1)*sc], false)
+		for i := range shape[0] {
+			product(ta, tb, m, n, k, a[i*sa:(i+1)*sa], b[i*sb:i*sb+k*n], out[i*sc:(i+1)*sc], false)
 		}
-		return out
 	}
 }

@@ -17,7 +17,7 @@ func (t *Tensor) Sum(axes ...int) *Tensor {
 
 // SumKeepDims is Sum keeping the reduced axes with size 1.
 func (t *Tensor) SumKeepDims(axes ...int) *Tensor {
-	out := Zeros(t.kept("Sum", axes)...)
+	out := zerosOf("Sum", t.dtype, t.kept("Sum", axes))
 	sumInto(out, t)
 	return out
 }
@@ -76,21 +76,32 @@ func (t *Tensor) SumTo(shape ...int) *Tensor {
 	if slices.Equal(shape, t.shape) {
 		return t.Clone()
 	}
-	out := Zeros(shape...)
+	out := zerosOf("SumTo", t.dtype, shape)
 	sumInto(out, t)
 	return out
 }
 
 // sumInto adds every element of in into the element of out it broadcasts
-// from. out's shape must broadcast to in's.
+// from. out's shape must broadcast to in's, and the dtypes agree.
 func sumInto(out, in *Tensor) {
-	if len(in.data) == 0 {
+	if in.dtype == Float32 {
+		sumRuns(out.f32, in.f32, out.shape, in.shape)
+	} else {
+		sumRuns(out.data, in.data, out.shape, in.shape)
+	}
+}
+
+// sumRuns is sumInto on the elements. A run summed into one element is
+// accumulated in float64 whatever E, so a float32 sum of many elements
+// keeps float64's accuracy until it is rounded once.
+func sumRuns[E float](out, in []E, outShape, inShape []int) {
+	if len(in) == 0 {
 		return
 	}
-	eachRun(in.shape, in.shape, out.shape, func(o, _, ib, n, _, sb int) {
-		src := in.data[o : o+n]
+	eachRun(inShape, inShape, outShape, func(o, _, ib, n, _, sb int) {
+		src := in[o : o+n]
 		if sb == 1 {
-			dst := out.data[ib : ib+n]
+			dst := out[ib : ib+n]
 			for j, v := range src {
 				dst[j] += v
 			}
@@ -98,44 +109,54 @@ func sumInto(out, in *Tensor) {
 		}
 		s := 0.0
 		for _, v := range src {
-			s += v
+			s += float64(v)
 		}
-		out.data[ib] += s
+		out[ib] += E(s)
 	})
 }
 
 // extreme computes Max or Min with the reduced axes kept.
-func (t *Tensor) extreme(op string, axes []int, k kernel) *Tensor {
-	if len(t.data) == 0 {
+func (t *Tensor) extreme(op string, axes []int, k kernels) *Tensor {
+	if t.Size() == 0 {
 		panic(shapeError(op, "shape %v: no elements to reduce", t.shape))
 	}
-	out := Full(math.NaN(), t.kept(op, axes)...)
-	first := Zeros(out.shape...) // 1 once an output element has a value
-	eachRun(t.shape, t.shape, out.shape, func(o, _, ib, n, _, sb int) {
-		src := t.data[o : o+n]
+	out := zerosOf(op, t.dtype, t.kept(op, axes))
+	if t.dtype == Float32 {
+		extremeRuns(out.f32, t.f32, out.shape, t.shape, k.k32)
+	} else {
+		extremeRuns(out.data, t.data, out.shape, t.shape, k.k64)
+	}
+	return out
+}
+
+// extremeRuns sets every element of out to k folded over the elements of
+// in that reduce to it.
+func extremeRuns[E float](out, in []E, outShape, inShape []int, k kernel[E]) {
+	seen := make([]bool, len(out)) // whether an output element has a value
+	eachRun(inShape, inShape, outShape, func(o, _, ib, n, _, sb int) {
+		src := in[o : o+n]
 		if sb == 1 {
-			dst := out.data[ib : ib+n]
-			if first.data[ib] == 0 {
+			dst := out[ib : ib+n]
+			if !seen[ib] {
 				copy(dst, src)
 				for j := range n {
-					first.data[ib+j] = 1
+					seen[ib+j] = true
 				}
 				return
 			}
 			k.vv(dst, dst, src)
 			return
 		}
-		acc := out.data[ib : ib+1]
+		acc := out[ib : ib+1]
 		start := 0
-		if first.data[ib] == 0 {
+		if !seen[ib] {
 			acc[0], start = src[0], 1
-			first.data[ib] = 1
+			seen[ib] = true
 		}
 		for _, v := range src[start:] {
 			k.vs(acc, acc, v)
 		}
 	})
-	return out
 }
 
 // axesSet normalizes axes (none means all) into a membership mask.
@@ -180,48 +201,66 @@ func (t *Tensor) dropped(op string, axes []int) []int {
 }
 
 // ArgMax returns the index of the largest element along axis, as float64
-// values in a tensor without that axis. Ties go to the first index; a NaN
+// values in a float64 tensor without that axis, whatever t's dtype (an
+// index is not one of t's values). Ties go to the first index; a NaN
 // counts as the largest, as torch.argmax does.
 func (t *Tensor) ArgMax(axis int) *Tensor {
 	axis = t.axis("ArgMax", axis)
 	if t.shape[axis] == 0 {
 		panic(shapeError("ArgMax", "shape %v: axis %d is empty", t.shape, axis))
 	}
-	outer, inner := splitAt(t.shape, axis)
-	n := t.shape[axis]
 	out := Zeros(t.dropped("ArgMax", []int{axis})...)
-	for i := range outer {
-		for j := range inner {
-			base := i*n*inner + j
-			best, bi := t.data[base], 0
-			for q := 1; q < n && best == best; q++ {
-				if v := t.data[base+q*inner]; v > best || v != v {
-					best, bi = v, q
-				}
-			}
-			out.data[i*inner+j] = float64(bi)
-		}
+	if t.dtype == Float32 {
+		argMax(out.data, t.f32, t.shape, axis)
+	} else {
+		argMax(out.data, t.data, t.shape, axis)
 	}
 	return out
 }
 
+func argMax[E float](out []float64, data []E, shape []int, axis int) {
+	outer, inner := splitAt(shape, axis)
+	n := shape[axis]
+	for i := range outer {
+		for j := range inner {
+			base := i*n*inner + j
+			best, bi := data[base], 0
+			for q := 1; q < n && best == best; q++ {
+				if v := data[base+q*inner]; v > best || v != v {
+					best, bi = v, q
+				}
+			}
+			out[i*inner+j] = float64(bi)
+		}
+	}
+}
+
 // Softmax returns exp(t) normalized to sum to 1 along axis, computed by
 // subtracting each run's maximum first so that no exponential overflows.
+// A float32 line is exponentiated and summed in float64.
 func (t *Tensor) Softmax(axis int) *Tensor {
 	out := t.Clone()
 	axis = t.axis("Softmax", axis)
-	eachLine(out, axis, func(line []float64, stride int) {
-		m := lineMax(line, stride)
-		s := 0.0
-		for q := 0; q < len(line); q += stride {
-			line[q] = math.Exp(line[q] - m)
-			s += line[q]
-		}
-		for q := 0; q < len(line); q += stride {
-			line[q] /= s
-		}
-	})
+	if t.dtype == Float32 {
+		eachLine(out.f32, t.shape, axis, softmaxLine[float32])
+	} else {
+		eachLine(out.data, t.shape, axis, softmaxLine[float64])
+	}
 	return out
+}
+
+// softmaxLine replaces line[0], line[stride], … by their softmax.
+func softmaxLine[E float](line []E, stride int) {
+	m := lineMax(line, stride)
+	s := 0.0
+	for q := 0; q < len(line); q += stride {
+		e := math.Exp(float64(line[q]) - m)
+		line[q] = E(e)
+		s += e
+	}
+	for q := 0; q < len(line); q += stride {
+		line[q] = E(float64(line[q]) / s)
+	}
 }
 
 // LogSoftmax returns the logarithm of Softmax along axis, computed as
@@ -229,86 +268,110 @@ func (t *Tensor) Softmax(axis int) *Tensor {
 func (t *Tensor) LogSoftmax(axis int) *Tensor {
 	out := t.Clone()
 	axis = t.axis("LogSoftmax", axis)
-	eachLine(out, axis, func(line []float64, stride int) {
-		lse := lineLogSumExp(line, stride)
-		for q := 0; q < len(line); q += stride {
-			line[q] -= lse
-		}
-	})
+	if t.dtype == Float32 {
+		eachLine(out.f32, t.shape, axis, logSoftmaxLine[float32])
+	} else {
+		eachLine(out.data, t.shape, axis, logSoftmaxLine[float64])
+	}
 	return out
+}
+
+// logSoftmaxLine replaces line[0], line[stride], … by their log-softmax.
+func logSoftmaxLine[E float](line []E, stride int) {
+	lse := lineLogSumExp(line, stride)
+	for q := 0; q < len(line); q += stride {
+		line[q] = E(float64(line[q]) - lse)
+	}
 }
 
 // LogSumExp returns log Σ exp(t) along axis, without the axis, computed
 // stably.
 func (t *Tensor) LogSumExp(axis int) *Tensor {
 	axis = t.axis("LogSumExp", axis)
-	out := Zeros(t.dropped("LogSumExp", []int{axis})...)
-	i := 0
-	eachLine(t, axis, func(line []float64, stride int) {
-		out.data[i] = lineLogSumExp(line, stride)
-		i++
-	})
+	out := zerosOf("LogSumExp", t.dtype, t.dropped("LogSumExp", []int{axis}))
+	if t.dtype == Float32 {
+		logSumExpLines(out.f32, t.f32, t.shape, axis)
+	} else {
+		logSumExpLines(out.data, t.data, t.shape, axis)
+	}
 	return out
 }
 
-// eachLine calls f for every line of t along axis, in the row-major order of
-// the other axes; a line is line[0], line[stride], … within the slice.
-func eachLine(t *Tensor, axis int, f func(line []float64, stride int)) {
-	outer, inner := splitAt(t.shape, axis)
-	n := t.shape[axis]
+func logSumExpLines[E float](out, data []E, shape []int, axis int) {
+	i := 0
+	eachLine(data, shape, axis, func(line []E, stride int) {
+		out[i] = E(lineLogSumExp(line, stride))
+		i++
+	})
+}
+
+// eachLine calls f for every line of data (of shape) along axis, in the
+// row-major order of the other axes; a line is line[0], line[stride], …
+// within the slice.
+func eachLine[E float](data []E, shape []int, axis int, f func(line []E, stride int)) {
+	outer, inner := splitAt(shape, axis)
+	n := shape[axis]
 	if n == 0 {
 		return
 	}
 	for i := range outer {
 		for j := range inner {
 			base := i*n*inner + j
-			f(t.data[base:base+(n-1)*inner+1], inner)
+			f(data[base:base+(n-1)*inner+1], inner)
 		}
 	}
 }
 
-func lineMax(line []float64, stride int) float64 {
+func lineMax[E float](line []E, stride int) float64 {
 	m := math.Inf(-1)
 	for q := 0; q < len(line); q += stride {
-		if v := line[q]; v > m || v != v {
+		if v := float64(line[q]); v > m || v != v {
 			m = v
 		}
 	}
 	return m
 }
 
-func lineLogSumExp(line []float64, stride int) float64 {
+func lineLogSumExp[E float](line []E, stride int) float64 {
 	m := lineMax(line, stride)
 	if math.IsInf(m, 0) {
 		return m // all −Inf gives −Inf; any +Inf gives +Inf
 	}
 	s := 0.0
 	for q := 0; q < len(line); q += stride {
-		s += math.Exp(line[q] - m)
+		s += math.Exp(float64(line[q]) - m)
 	}
 	return m + math.Log(s)
 }
 
 // BroadcastTo returns t repeated along the axes where it broadcasts to shape,
-// as a new tensor of that shape.
+// as a new tensor of that shape and t's dtype.
 func (t *Tensor) BroadcastTo(shape ...int) *Tensor {
 	if b, ok := BroadcastShapes(t.shape, shape); !ok || !slices.Equal(b, shape) {
 		panic(shapeError("BroadcastTo", "%v to %v: shapes do not broadcast", t.shape, shape))
 	}
-	out := Zeros(shape...)
-	if len(out.data) == 0 {
-		return out
+	out := zerosOf("BroadcastTo", t.dtype, shape)
+	if t.dtype == Float32 {
+		broadcastRuns(out.f32, t.f32, shape, t.shape)
+	} else {
+		broadcastRuns(out.data, t.data, shape, t.shape)
 	}
-	eachRun(shape, shape, t.shape, func(o, _, ib, n, _, sb int) {
-		dst := out.data[o : o+n]
+	return out
+}
+
+func broadcastRuns[E float](out, in []E, shape, inShape []int) {
+	if len(out) == 0 {
+		return
+	}
+	eachRun(shape, shape, inShape, func(o, _, ib, n, _, sb int) {
+		dst := out[o : o+n]
 		if sb == 1 {
-			copy(dst, t.data[ib:ib+n])
+			copy(dst, in[ib:ib+n])
 			return
 		}
-		v := t.data[ib]
+		v := in[ib]
 		for j := range dst {
 			dst[j] = v
 		}
 	})
-	return out
 }

@@ -28,24 +28,35 @@ func (t *Tensor) Permute(axes ...int) *Tensor {
 		seen[a] = true
 		shape[i] = t.shape[a]
 	}
-	out := Zeros(shape...)
-	if len(t.data) == 0 {
-		return out
+	out := zerosOf("Permute", t.dtype, shape)
+	if t.dtype == Float32 {
+		permute(out.f32, t.f32, t.shape, axes, shape)
+	} else {
+		permute(out.data, t.data, t.shape, axes, shape)
 	}
-	src := strides(t.shape)
+	return out
+}
+
+// permute fills out, of shape, with in, of inShape, permuted by axes.
+func permute[E float](out, in []E, inShape, axes, shape []int) {
+	n := len(shape)
+	if len(in) == 0 {
+		return
+	}
+	src := strides(inShape)
 	// step[i] is how far a unit step along output axis i moves in t.
 	step := make([]int, n)
 	for i, a := range axes {
 		step[i] = src[a]
 	}
 	if n == 2 && axes[0] == 1 {
-		transpose2(t.data, out.data, t.shape[0], t.shape[1])
-		return out
+		transpose2(in, out, inShape[0], inShape[1])
+		return
 	}
 	idx := make([]int, n)
 	off := 0
-	for o := range out.data {
-		out.data[o] = t.data[off]
+	for o := range out {
+		out[o] = in[off]
 		for k := n - 1; k >= 0; k-- {
 			idx[k]++
 			off += step[k]
@@ -56,12 +67,11 @@ func (t *Tensor) Permute(axes ...int) *Tensor {
 			idx[k] = 0
 		}
 	}
-	return out
 }
 
 // transpose2 writes the transpose of the r×c matrix src into dst, in tiles
 // so that both sides stay in cache.
-func transpose2(src, dst []float64, r, c int) {
+func transpose2[E float](src, dst []E, r, c int) {
 	const tile = 32
 	for i0 := 0; i0 < r; i0 += tile {
 		for j0 := 0; j0 < c; j0 += tile {
@@ -98,13 +108,14 @@ func splitAt(shape []int, axis int) (outer, inner int) {
 	return outer, inner
 }
 
-// Concat joins tensors along an existing axis. All other dimensions must
-// agree.
+// Concat joins tensors along an existing axis. All other dimensions, and
+// the dtypes, must agree.
 func Concat(axis int, ts ...*Tensor) *Tensor {
 	if len(ts) == 0 {
 		panic(argError("Concat", "no tensors"))
 	}
 	first := ts[0]
+	sameDType("Concat", ts...)
 	axis = first.axis("Concat", axis)
 	shape := slices.Clone(first.shape)
 	shape[axis] = 0
@@ -119,16 +130,30 @@ func Concat(axis int, ts ...*Tensor) *Tensor {
 		}
 		shape[axis] += t.shape[axis]
 	}
-	out := Zeros(shape...)
+	out := zerosOf("Concat", first.dtype, shape)
 	outer, inner := splitAt(shape, axis)
-	o := 0
-	for i := range outer {
-		for _, t := range ts {
-			run := t.shape[axis] * inner
-			o += copy(out.data[o:], t.data[i*run:(i+1)*run])
-		}
+	runs := make([]int, len(ts)) // elements each input gives per outer index
+	for j, t := range ts {
+		runs[j] = t.shape[axis] * inner
+	}
+	if first.dtype == Float32 {
+		concatInto(out.f32, ts, func(t *Tensor) []float32 { return t.f32 }, outer, runs)
+	} else {
+		concatInto(out.data, ts, func(t *Tensor) []float64 { return t.data }, outer, runs)
 	}
 	return out
+}
+
+// concatInto fills out with, for each outer index in turn, the next run of
+// every input's elements.
+func concatInto[E float](out []E, ts []*Tensor, elems func(*Tensor) []E, outer int, runs []int) {
+	o := 0
+	for i := range outer {
+		for j, t := range ts {
+			run := runs[j]
+			o += copy(out[o:], elems(t)[i*run:(i+1)*run])
+		}
+	}
 }
 
 // Stack joins tensors of equal shape along a new axis inserted at axis.
@@ -162,14 +187,22 @@ func (t *Tensor) Slice(axis, start, end int) *Tensor {
 	}
 	shape := slices.Clone(t.shape)
 	shape[axis] = end - start
-	out := Zeros(shape...)
-	outer, inner := splitAt(t.shape, axis)
-	run := (end - start) * inner
-	for i := range outer {
-		src := i*t.shape[axis]*inner + start*inner
-		copy(out.data[i*run:(i+1)*run], t.data[src:src+run])
+	out := zerosOf("Slice", t.dtype, shape)
+	if t.dtype == Float32 {
+		sliceInto(out.f32, t.f32, t.shape, axis, start, end)
+	} else {
+		sliceInto(out.data, t.data, t.shape, axis, start, end)
 	}
 	return out
+}
+
+func sliceInto[E float](out, in []E, shape []int, axis, start, end int) {
+	outer, inner := splitAt(shape, axis)
+	run := (end - start) * inner
+	for i := range outer {
+		src := i*shape[axis]*inner + start*inner
+		copy(out[i*run:(i+1)*run], in[src:src+run])
+	}
 }
 
 // Rows returns rows [start, end) of t (entries along axis 0) as a tensor
@@ -185,6 +218,9 @@ func (t *Tensor) Rows(start, end int) *Tensor {
 	}
 	shape := slices.Clone(t.shape)
 	shape[0] = end - start
+	if t.dtype == Float32 {
+		return &Tensor{shape: shape, dtype: Float32, f32: t.f32[start*row : end*row : end*row]}
+	}
 	return &Tensor{shape: shape, data: t.data[start*row : end*row : end*row]}
 }
 
@@ -197,18 +233,19 @@ func (t *Tensor) IndexRows(indices []int) *Tensor {
 	}
 	shape := slices.Clone(t.shape)
 	shape[0] = len(indices)
-	out := Zeros(shape...)
+	out := zerosOf("IndexRows", t.dtype, shape)
 	out.GatherRows(t, indices)
 	return out
 }
 
 // GatherRows copies the rows of src at the given indices into t, which must
-// have len(indices) rows of src's row shape, and returns t. It allocates
-// nothing.
+// have len(indices) rows of src's row shape and src's dtype, and returns
+// t. It allocates nothing.
 func (t *Tensor) GatherRows(src *Tensor, indices []int) *Tensor {
 	if len(src.shape) == 0 || len(t.shape) != len(src.shape) || t.shape[0] != len(indices) || !slices.Equal(t.shape[1:], src.shape[1:]) {
 		panic(shapeError("GatherRows", "%v ← %d rows of %v: shapes differ", t.shape, len(indices), src.shape))
 	}
+	sameDType("GatherRows", t, src)
 	rows := src.shape[0]
 	row := 1
 	for _, d := range src.shape[1:] {
@@ -218,30 +255,45 @@ func (t *Tensor) GatherRows(src *Tensor, indices []int) *Tensor {
 		if r < 0 || r >= rows {
 			panic(indexError("GatherRows", "row index %d out of range for shape %v", r, src.shape))
 		}
-		copy(t.data[i*row:(i+1)*row], src.data[r*row:(r+1)*row])
+		if t.dtype == Float32 {
+			copy(t.f32[i*row:(i+1)*row], src.f32[r*row:(r+1)*row])
+		} else {
+			copy(t.data[i*row:(i+1)*row], src.data[r*row:(r+1)*row])
+		}
 	}
 	return t
 }
 
 // ScatterAddRows adds row i of src into row indices[i] of t for every i,
 // and returns t. It is the adjoint of GatherRows: rows named twice receive
-// both contributions.
+// both contributions. The dtypes must agree.
 func (t *Tensor) ScatterAddRows(src *Tensor, indices []int) *Tensor {
 	if len(t.shape) == 0 || len(t.shape) != len(src.shape) || src.shape[0] != len(indices) || !slices.Equal(t.shape[1:], src.shape[1:]) {
 		panic(shapeError("ScatterAddRows", "%v += %d rows of %v: shapes differ", t.shape, len(indices), src.shape))
 	}
+	sameDType("ScatterAddRows", t, src)
 	row := 1
 	for _, d := range t.shape[1:] {
 		row *= d
 	}
-	for i, r := range indices {
+	for _, r := range indices {
 		if r < 0 || r >= t.shape[0] {
 			panic(indexError("ScatterAddRows", "row index %d out of range for shape %v", r, t.shape))
 		}
-		dst := t.data[r*row : (r+1)*row]
-		for j, v := range src.data[i*row : (i+1)*row] {
-			dst[j] += v
-		}
+	}
+	if t.dtype == Float32 {
+		scatterAdd(t.f32, src.f32, indices, row)
+	} else {
+		scatterAdd(t.data, src.data, indices, row)
 	}
 	return t
+}
+
+func scatterAdd[E float](dst, src []E, indices []int, row int) {
+	for i, r := range indices {
+		d := dst[r*row : (r+1)*row]
+		for j, v := range src[i*row : (i+1)*row] {
+			d[j] += v
+		}
+	}
 }

@@ -1,10 +1,14 @@
-// Package tensor provides Tensor, an n-dimensional array of float64 values
-// stored contiguously in row-major order, and the kernels that work on it:
-// elementwise arithmetic with NumPy broadcasting, matrix products, shape
-// manipulation and reductions.
+// Package tensor provides Tensor, an n-dimensional array of float64 or
+// float32 values stored contiguously in row-major order, and the kernels
+// that work on it: elementwise arithmetic with NumPy broadcasting, matrix
+// products, shape manipulation and reductions.
 //
-// A Tensor is a shape and a flat slice of data. Element (i, j, k) of a tensor
-// of shape [A B C] lives at Data()[i*B*C + j*C + k]. Every operation returns
+// A Tensor is a shape, a dtype and a flat slice of data. Element (i, j, k)
+// of a tensor of shape [A B C] lives at Data()[i*B*C + j*C + k] (Float32s()
+// for a float32 tensor). Float64 is the default dtype; NewFloat32, ZerosOf
+// and To make float32 tensors, and every operation gives a result of its
+// inputs' dtype. Operations on tensors of different dtypes panic with an
+// *Error of kind ErrDType that says what to convert. Every operation returns
 // a new tensor unless its name says otherwise: Reshape shares its receiver's
 // data, and the in-place helpers (AddScaled, Scale, Fill, CopyFrom) write
 // into their receiver and allocate nothing.
@@ -23,12 +27,14 @@ import (
 	"slices"
 )
 
-// Tensor is an n-dimensional array of float64 values in row-major order.
-// The zero value is not usable; build tensors with New, Zeros and friends.
-// A Tensor is safe for concurrent reads.
+// Tensor is an n-dimensional array of float64 or float32 values (its
+// DType) in row-major order. The zero value is not usable; build tensors
+// with New, Zeros and friends. A Tensor is safe for concurrent reads.
 type Tensor struct {
 	shape []int
-	data  []float64
+	dtype DType
+	data  []float64 // the elements of a Float64 tensor, else nil
+	f32   []float32 // the elements of a Float32 tensor, else nil
 }
 
 // New returns a tensor of the given shape backed by data, which it uses
@@ -91,16 +97,13 @@ func checkShape(op string, shape []int) int {
 	panic(shapeError(op, "shape %v has more than %d elements", shape, MaxElements))
 }
 
-// Zeros returns a tensor of the given shape filled with zeros.
-func Zeros(shape ...int) *Tensor {
-	n := checkShape("Zeros", shape)
-	return &Tensor{shape: slices.Clone(shape), data: make([]float64, n)}
-}
+// Zeros returns a float64 tensor of the given shape filled with zeros.
+func Zeros(shape ...int) *Tensor { return zerosOf("Zeros", Float64, shape) }
 
-// Ones returns a tensor of the given shape filled with ones.
+// Ones returns a float64 tensor of the given shape filled with ones.
 func Ones(shape ...int) *Tensor { return Full(1, shape...) }
 
-// Full returns a tensor of the given shape with every element set to v.
+// Full returns a float64 tensor of the given shape with every element set to v.
 func Full(v float64, shape ...int) *Tensor {
 	t := Zeros(shape...)
 	t.Fill(v)
@@ -174,9 +177,9 @@ func Uniform(rng *rand.Rand, lo, hi float64, shape ...int) *Tensor {
 	return t
 }
 
-// Clone returns a deep copy of t.
+// Clone returns a deep copy of t, of t's dtype.
 func (t *Tensor) Clone() *Tensor {
-	return &Tensor{shape: slices.Clone(t.shape), data: slices.Clone(t.data)}
+	return &Tensor{shape: slices.Clone(t.shape), dtype: t.dtype, data: slices.Clone(t.data), f32: slices.Clone(t.f32)}
 }
 
 // Shape returns a copy of t's dimensions.
@@ -189,11 +192,22 @@ func (t *Tensor) Dims() int { return len(t.shape) }
 func (t *Tensor) Dim(i int) int { return t.shape[t.axis("Dim", i)] }
 
 // Size returns the number of elements of t.
-func (t *Tensor) Size() int { return len(t.data) }
+func (t *Tensor) Size() int {
+	if t.dtype == Float32 {
+		return len(t.f32)
+	}
+	return len(t.data)
+}
 
-// Data returns the backing slice of t in row-major order. Writing to it
-// changes t.
-func (t *Tensor) Data() []float64 { return t.data }
+// Data returns the backing slice of a float64 tensor in row-major order.
+// Writing to it changes t. It panics on a tensor of another dtype: use
+// Float32s for a float32 tensor, Float64s for a converted copy.
+func (t *Tensor) Data() []float64 {
+	if t.dtype != Float64 {
+		panic(dtypeError("Data", "%v tensor of shape %v: Data reads float64 tensors; use Float32s, or Float64s or To(tensor.Float64) for a converted copy", t.dtype, t.shape))
+	}
+	return t.data
+}
 
 // SameShape reports whether t and u have the same dimensions.
 func (t *Tensor) SameShape(u *Tensor) bool { return slices.Equal(t.shape, u.shape) }
@@ -214,18 +228,18 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 			known = append(known, d)
 		}
 	}
-	n := checkShape("Reshape", known)
+	n, size := checkShape("Reshape", known), t.Size()
 	if infer >= 0 {
-		if n == 0 || len(t.data)%n != 0 {
+		if n == 0 || size%n != 0 {
 			panic(shapeError("Reshape", "%v to %v: cannot infer the -1 dimension", t.shape, shape))
 		}
-		shape[infer] = len(t.data) / n
-		n = len(t.data)
+		shape[infer] = size / n
+		n = size
 	}
-	if n != len(t.data) {
-		panic(shapeError("Reshape", "%v (%d elements) to %v (%d elements): sizes differ", t.shape, len(t.data), shape, n))
+	if n != size {
+		panic(shapeError("Reshape", "%v (%d elements) to %v (%d elements): sizes differ", t.shape, size, shape, n))
 	}
-	return &Tensor{shape: shape, data: t.data}
+	return &Tensor{shape: shape, dtype: t.dtype, data: t.data, f32: t.f32}
 }
 
 // offset turns an index into a position in data, panicking on a bad index.
@@ -243,18 +257,35 @@ func (t *Tensor) offset(op string, idx []int) int {
 	return off
 }
 
-// At returns the element at the given index.
-func (t *Tensor) At(idx ...int) float64 { return t.data[t.offset("At", idx)] }
+// At returns the element at the given index, as a float64 whatever t's
+// dtype (as PyTorch's item gives a Python float).
+func (t *Tensor) At(idx ...int) float64 { return t.at(t.offset("At", idx)) }
 
-// Set stores v at the given index.
-func (t *Tensor) Set(v float64, idx ...int) { t.data[t.offset("Set", idx)] = v }
-
-// Item returns the only element of a one-element tensor.
-func (t *Tensor) Item() float64 {
-	if len(t.data) != 1 {
-		panic(shapeError("Item", "shape %v has %d elements, want 1", t.shape, len(t.data)))
+// at returns the element at offset off as a float64.
+func (t *Tensor) at(off int) float64 {
+	if t.dtype == Float32 {
+		return float64(t.f32[off])
 	}
-	return t.data[0]
+	return t.data[off]
+}
+
+// Set stores v at the given index, rounded to t's dtype.
+func (t *Tensor) Set(v float64, idx ...int) {
+	off := t.offset("Set", idx)
+	if t.dtype == Float32 {
+		t.f32[off] = float32(v)
+		return
+	}
+	t.data[off] = v
+}
+
+// Item returns the only element of a one-element tensor, as a float64
+// whatever t's dtype.
+func (t *Tensor) Item() float64 {
+	if t.Size() != 1 {
+		panic(shapeError("Item", "shape %v has %d elements, want 1", t.shape, t.Size()))
+	}
+	return t.at(0)
 }
 
 // axis normalizes a possibly negative axis and panics if it is out of range.
@@ -269,21 +300,24 @@ func (t *Tensor) axis(op string, a int) int {
 	return a
 }
 
-// Equal reports whether a and b have the same shape and identical elements.
-// NaN is not equal to NaN, as with ==.
+// Equal reports whether a and b have the same dtype, the same shape and
+// identical elements. NaN is not equal to NaN, as with ==.
 func Equal(a, b *Tensor) bool {
-	return slices.Equal(a.shape, b.shape) && slices.Equal(a.data, b.data)
+	return a.dtype == b.dtype && slices.Equal(a.shape, b.shape) && slices.Equal(a.data, b.data) && slices.Equal(a.f32, b.f32)
 }
 
 // AllClose reports whether a and b have the same shape and every pair of
 // elements satisfies |a−b| ≤ atol + rtol·|b|, as numpy.allclose does.
-// NaNs never compare close.
+// NaNs never compare close. The dtypes may differ: elements are compared
+// as float64 values, so a float32 result can be checked against a float64
+// one.
 func AllClose(a, b *Tensor, rtol, atol float64) bool {
 	if !slices.Equal(a.shape, b.shape) {
 		return false
 	}
-	for i, x := range a.data {
-		y := b.data[i]
+	bv := b.Float64s()
+	for i, x := range a.Float64s() {
+		y := bv[i]
 		if x == y {
 			continue // equal infinities
 		}

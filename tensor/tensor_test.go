@@ -549,7 +549,7 @@ func TestErrorKinds(t *testing.T) {
 		if !errors.As(err, &te) || !errors.Is(err, tt.kind) {
 			t.Errorf("%s: %v, want a *tensor.Error of kind %v", tt.name, err, tt.kind)
 		}
-		for _, other := range []error{ErrShape, ErrIndex, ErrArgument} {
+		for _, other := range []error{ErrShape, ErrIndex, ErrArgument, ErrDType} {
 			if other != tt.kind && errors.Is(err, other) {
 				t.Errorf("%s: also matches %v", tt.name, other)
 			}

@@ -1,0 +1,150 @@
+package autograd
+
+import (
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/minidl/minidl/tensor"
+)
+
+// grads runs f on Params holding inputs converted to dtype, backpropagates
+// the output weighted elementwise by weights (as GradCheck does, so that
+// no output element escapes), and returns the value and the gradients.
+func grads(f func(x ...*Var) *Var, dtype tensor.DType, weights *tensor.Tensor, inputs ...*tensor.Tensor) (*tensor.Tensor, []*tensor.Tensor) {
+	params := make([]*Var, len(inputs))
+	for i, in := range inputs {
+		params[i] = Param(in.To(dtype).Clone())
+	}
+	out := f(params...)
+	out.Mul(Const(weights.To(dtype))).Sum().Backward()
+	gs := make([]*tensor.Tensor, len(params))
+	for i, p := range params {
+		gs[i] = p.Grad
+	}
+	return out.Value, gs
+}
+
+// TestFloat32Gradients checks every operation that has a float32 path:
+// its value and every input's gradient are float32 and agree with the
+// float64 ones on the same values to float32 accuracy (the float64
+// gradients themselves are checked against finite differences elsewhere).
+func TestFloat32Gradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 14))
+	rounded := func(shape ...int) *tensor.Tensor {
+		return tensor.Normal(rng, 0, 1, shape...).To(tensor.Float32).To(tensor.Float64)
+	}
+	positive := func(shape ...int) *tensor.Tensor {
+		return rounded(shape...).Abs().AddScalar(0.5).To(tensor.Float32).To(tensor.Float64)
+	}
+	a, b, m := rounded(3, 4), rounded(1, 4), rounded(4, 5)
+	pa := positive(3, 4)
+	const tol = 1e-5
+	for _, tt := range []struct {
+		name string
+		f    func(x ...*Var) *Var
+		in   []*tensor.Tensor
+	}{
+		{"Add", func(x ...*Var) *Var { return x[0].Add(x[1]) }, []*tensor.Tensor{a, b}},
+		{"Sub", func(x ...*Var) *Var { return x[0].Sub(x[1]) }, []*tensor.Tensor{a, b}},
+		{"Mul", func(x ...*Var) *Var { return x[0].Mul(x[1]) }, []*tensor.Tensor{a, b}},
+		{"Div", func(x ...*Var) *Var { return x[0].Div(x[1]) }, []*tensor.Tensor{a, pa}},
+		{"Pow", func(x ...*Var) *Var { return x[0].Pow(x[1]) }, []*tensor.Tensor{pa, b}},
+		{"Maximum", func(x ...*Var) *Var { return x[0].Maximum(x[1]) }, []*tensor.Tensor{a, b}},
+		{"Minimum", func(x ...*Var) *Var { return x[0].Minimum(x[1]) }, []*tensor.Tensor{a, b}},
+		{"AddScalar", func(x ...*Var) *Var { return x[0].AddScalar(0.5) }, []*tensor.Tensor{a}},
+		{"MulScalar", func(x ...*Var) *Var { return x[0].MulScalar(-1.5) }, []*tensor.Tensor{a}},
+		{"PowScalar", func(x ...*Var) *Var { return x[0].PowScalar(2.5) }, []*tensor.Tensor{pa}},
+		{"Exp", func(x ...*Var) *Var { return x[0].Exp() }, []*tensor.Tensor{a}},
+		{"Log", func(x ...*Var) *Var { return x[0].Log() }, []*tensor.Tensor{pa}},
+		{"Sqrt", func(x ...*Var) *Var { return x[0].Sqrt() }, []*tensor.Tensor{pa}},
+		{"Abs", func(x ...*Var) *Var { return x[0].Abs() }, []*tensor.Tensor{a}},
+		{"Square", func(x ...*Var) *Var { return x[0].Square() }, []*tensor.Tensor{a}},
+		{"Clip", func(x ...*Var) *Var { return x[0].Clip(-0.5, 0.5) }, []*tensor.Tensor{a}},
+		{"MatMul", func(x ...*Var) *Var { return x[0].MatMul(x[1]) }, []*tensor.Tensor{a, m}},
+		{"MatMulT", func(x ...*Var) *Var { return x[0].MatMulT(x[1]) }, []*tensor.Tensor{a, m.T()}},
+		{"T", func(x ...*Var) *Var { return x[0].T() }, []*tensor.Tensor{a}},
+		{"Permute", func(x ...*Var) *Var { return x[0].Reshape(3, 2, 2).Permute(2, 0, 1) }, []*tensor.Tensor{a}},
+		{"Concat", func(x ...*Var) *Var { return Concat(0, x[0], x[1]) }, []*tensor.Tensor{a, b}},
+		{"Stack", func(x ...*Var) *Var { return Stack(1, x[0], x[0]) }, []*tensor.Tensor{a}},
+		{"Slice", func(x ...*Var) *Var { return x[0].Slice(1, 1, 3) }, []*tensor.Tensor{a}},
+		{"IndexRows", func(x ...*Var) *Var { return x[0].IndexRows([]int{2, 0, 2}) }, []*tensor.Tensor{a}},
+		{"Sum", func(x ...*Var) *Var { return x[0].Sum(1) }, []*tensor.Tensor{a}},
+		{"Mean", func(x ...*Var) *Var { return x[0].Mean() }, []*tensor.Tensor{a}},
+		{"Max", func(x ...*Var) *Var { return x[0].Max(0) }, []*tensor.Tensor{a}},
+		{"Min", func(x ...*Var) *Var { return x[0].Min(1) }, []*tensor.Tensor{a}},
+		{"Var", func(x ...*Var) *Var { return x[0].Var(1) }, []*tensor.Tensor{a}},
+		{"Softmax last", func(x ...*Var) *Var { return x[0].Softmax(-1) }, []*tensor.Tensor{a}},
+		{"Softmax 0", func(x ...*Var) *Var { return x[0].Softmax(0) }, []*tensor.Tensor{a}},
+		{"LogSoftmax", func(x ...*Var) *Var { return x[0].LogSoftmax(1) }, []*tensor.Tensor{a}},
+		{"LogSumExp", func(x ...*Var) *Var { return x[0].LogSumExp(0) }, []*tensor.Tensor{a}},
+		{"Tanh", func(x ...*Var) *Var { return x[0].Tanh() }, []*tensor.Tensor{a}},
+		{"Sigmoid", func(x ...*Var) *Var { return x[0].Sigmoid() }, []*tensor.Tensor{a}},
+		{"ReLU", func(x ...*Var) *Var { return x[0].ReLU() }, []*tensor.Tensor{a}},
+		{"LeakyReLU", func(x ...*Var) *Var { return x[0].LeakyReLU(0.1) }, []*tensor.Tensor{a}},
+		{"GELU", func(x ...*Var) *Var { return x[0].GELU() }, []*tensor.Tensor{a}},
+		{"GELUTanh", func(x ...*Var) *Var { return x[0].GELUTanh() }, []*tensor.Tensor{a}},
+		{"SiLU", func(x ...*Var) *Var { return x[0].SiLU() }, []*tensor.Tensor{a}},
+		{"Softplus", func(x ...*Var) *Var { return x[0].Softplus(1, 20) }, []*tensor.Tensor{a}},
+		{"ELU", func(x ...*Var) *Var { return x[0].ELU(1) }, []*tensor.Tensor{a}},
+		{"LogSigmoid", func(x ...*Var) *Var { return x[0].LogSigmoid() }, []*tensor.Tensor{a}},
+		{"chain", func(x ...*Var) *Var { return x[0].MatMul(x[1]).Tanh().Mul(x[0].Sum(1).Reshape(3, 1)).Mean(0) }, []*tensor.Tensor{a, m}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			shape := tt.f(func() []*Var {
+				vs := make([]*Var, len(tt.in))
+				for i, in := range tt.in {
+					vs[i] = Const(in)
+				}
+				return vs
+			}()...).Shape()
+			weights := tensor.Uniform(rand.New(rand.NewPCG(7, 11)), 0.5, 1.5, shape...).To(tensor.Float32).To(tensor.Float64)
+			want, wantGrads := grads(tt.f, tensor.Float64, weights, tt.in...)
+			got, gotGrads := grads(tt.f, tensor.Float32, weights, tt.in...)
+			if got.DType() != tensor.Float32 || !tensor.AllClose(got, want, tol, tol) {
+				t.Errorf("value: got %v, want %v", got, want)
+			}
+			for i, g := range gotGrads {
+				if g.DType() != tensor.Float32 {
+					t.Errorf("gradient %d is %v, want float32", i, g.DType())
+					continue
+				}
+				if !tensor.AllClose(g, wantGrads[i], tol, tol) {
+					t.Errorf("gradient %d: float32 %v\nfloat64 %v", i, g, wantGrads[i])
+				}
+			}
+		})
+	}
+}
+
+// TestFloat32Refused checks that GradCheck and the operations without a
+// float32 kernel yet refuse a float32 operand with a named ErrDType panic.
+func TestFloat32Refused(t *testing.T) {
+	f32 := func(shape ...int) *tensor.Tensor { return tensor.ZerosOf(tensor.Float32, shape...) }
+	for _, tt := range []struct {
+		name, want string
+		fn         func()
+	}{
+		{"GradCheck", "GradCheck: input 1 is float32: finite differences need float64", func() {
+			GradCheck(func(x ...*Var) *Var { return x[0].Add(x[1]) }, tensor.Zeros(2), f32(2))
+		}},
+		{"Conv2d", "Conv2d: a float32 operand of shape [1 1 3 3]: Conv2d computes in float64 only so far", func() {
+			Const(f32(1, 1, 3, 3)).Conv2d(Param(f32(1, 1, 2, 2)), nil, Conv2dOptions{})
+		}},
+		{"MaxPool2d", "MaxPool2d: a float32 operand", func() { Const(f32(1, 1, 4, 4)).MaxPool2d(PoolOptions{Kernel: [2]int{2, 2}}) }},
+		{"AvgPool2d", "average pooling: a float32 operand", func() { Const(f32(1, 1, 4, 4)).AvgPool2d(PoolOptions{Kernel: [2]int{2, 2}}) }},
+		{"HeadsMatMulT", "HeadsMatMulT: a float32 operand", func() { Const(f32(1, 2, 4)).HeadsMatMulT(Const(f32(1, 3, 4)), 2) }},
+		{"MaskedSoftmax", "MaskedSoftmax: a float32 operand", func() { Const(f32(2, 3)).MaskedSoftmax(nil) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				e, ok := recover().(*Error)
+				if !ok || !errors.Is(e, tensor.ErrDType) || !strings.Contains(e.Error(), tt.want) {
+					t.Errorf("panic %v, want an ErrDType *autograd.Error containing %q", e, tt.want)
+				}
+			}()
+			tt.fn()
+		})
+	}
+}
