@@ -37,7 +37,9 @@ type ReplayConfig struct {
 	// stopping (replayed on its curve with callbacks.Replay, which panics on
 	// a configuration that cannot work), as a trial training with
 	// EarlyStopping would: trials then have different lengths. The full
-	// search's trials stop the same way.
+	// search's trials stop the same way. A trial whose curve has no
+	// Monitor value at an epoch (null in a curve file: the run diverged)
+	// stops at that epoch.
 	Stopping *callbacks.EarlyStoppingConfig
 }
 
@@ -122,7 +124,12 @@ func readCurves(curves []callbacks.Curve, cfg *ReplayConfig) (replayCurves, erro
 		rc.planned = append(rc.planned, len(m))
 		if cfg.Stopping != nil {
 			stop := callbacks.Replay(*cfg.Stopping, c)
-			if stop.Err != nil {
+			// A curve holds null where its run diverged; the replayed
+			// EarlyStopping ends there with an error about the missing
+			// value, and the trial ends there too, as a live run under
+			// TerminateOnNaN would.
+			diverged := stop.StopEpoch >= 0 && math.IsNaN(m[stop.StopEpoch])
+			if stop.Err != nil && !diverged {
 				return replayCurves{}, fmt.Errorf("%w: curve %d (%s %s %s): early stopping: %w", ErrReplay, i,
 					quote.Text(c.Task), quote.Text(c.Model), quote.Text(c.Optimizer), stop.Err)
 			}

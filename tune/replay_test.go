@@ -202,6 +202,13 @@ func TestReplayErrors(t *testing.T) {
 	if err != nil || r.BestFinal != 1 {
 		t.Errorf("a curve without test_loss: %+v, %v", r, err)
 	}
+	// A trial that stops itself stops where its run diverged (null in a
+	// curve file), with the best value before it.
+	diverged := []callbacks.Curve{{Series: map[string][]float64{"val_loss": {3, 2, 2.5, math.NaN(), math.NaN(), 1}}}}
+	r, err = Replay(diverged, nil, ReplayConfig{Stopping: &callbacks.EarlyStoppingConfig{Patience: 10}})
+	if err != nil || r.Epochs != 4 || r.BestFinal != 2 {
+		t.Errorf("a curve that diverged, with early stopping: %+v, %v; want 4 epochs and the best value 2", r, err)
+	}
 	// Every value NaN: the trial fails, and nothing is chosen.
 	nan := []callbacks.Curve{{Series: map[string][]float64{"val_loss": {math.NaN(), math.NaN()}}}}
 	r, err = Replay(nan, nil, ReplayConfig{})

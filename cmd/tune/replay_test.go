@@ -10,25 +10,25 @@ import (
 	"github.com/minidl/minidl/tune"
 )
 
-// TestReplayOutput replays the pruners over the checked-in small corpus of
+// TestReplayOutput replays the pruners over the checked-in subset corpus of
 // cmd/stopstudy: a header, then one row per method, the full search first,
 // spending every epoch and losing nothing.
 func TestReplayOutput(t *testing.T) {
-	code, out, errOut := runTune(t, "-replay", "../stopstudy/corpus/small.jsonl.gz", "-final", "test_error", "-rounds", "2", "-parallel", "1")
+	code, out, errOut := runTune(t, "-replay", "../stopstudy/corpus/subset.jsonl.gz", "-final", "test_error", "-rounds", "2", "-parallel", "1")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	methods := tune.DefaultReplayMethods()
 	want := []string{
-		`^replay: 28 curves, 7 searches \(one per task\), val_loss reported each epoch, regret on test_error$`,
+		`^replay: 144 curves, 12 searches \(one per task\), val_loss reported each epoch, regret on test_error$`,
 		`^each search replayed 2 times \(file order, then shuffles from seed 1\), 1 at a time$`,
 		`^$`,
 		`^method +epochs +saved +lost +mean regret +median +max$`,
-		`^full search +16800 +0% +0/14 +0\.0000 +0\.0000 +0\.0000$`,
+		`^full search +122000 +0% +0/24 +0\.0000 +0\.0000 +0\.0000$`,
 	}
 	for range methods[1:] {
-		want = append(want, `^[a-z0-9 ,()']+ +\d+ +\d+% +\d+/14( \(\d+ empty\))? +(-?[0-9.]+|NaN) +(-?[0-9.]+|NaN) +(-?[0-9.]+|NaN)$`)
+		want = append(want, `^[a-z0-9 ,()']+ +\d+ +\d+% +\d+/24( \(\d+ empty\))? +(-?[0-9.]+|NaN) +(-?[0-9.]+|NaN) +(-?[0-9.]+|NaN)$`)
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), out)
@@ -70,7 +70,7 @@ func TestReplayErrors(t *testing.T) {
 // TestReplayPatience: with -patience the trials stop themselves, so the
 // full search spends fewer epochs than the curves hold.
 func TestReplayPatience(t *testing.T) {
-	code, out, errOut := runTune(t, "-replay", "../stopstudy/corpus/small.jsonl.gz", "-rounds", "1", "-patience", "10")
+	code, out, errOut := runTune(t, "-replay", "../stopstudy/corpus/subset.jsonl.gz", "-rounds", "1", "-patience", "10")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -78,7 +78,7 @@ func TestReplayPatience(t *testing.T) {
 		t.Errorf("no mention of the patience:\n%s", out)
 	}
 	m := regexp.MustCompile(`(?m)^full search +(\d+) `).FindStringSubmatch(out)
-	if m == nil || m[1] == "8400" || len(m[1]) > 4 {
-		t.Errorf("the full search with patience 10 spent %v epochs, want fewer than the 8,400 of 28 curves of 300:\n%s", m, out)
+	if m == nil || m[1] == "61000" || len(m[1]) > 5 {
+		t.Errorf("the full search with patience 10 spent %v epochs, want fewer than the 61,000 the 144 curves hold:\n%s", m, out)
 	}
 }
