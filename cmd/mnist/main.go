@@ -63,12 +63,22 @@ func main() {
 
 // interruptContext returns a context that the first interrupt (Ctrl-C)
 // cancels, so that the run stops cleanly: the fetch removes its files,
-// training ends after its batch. From then on interrupts are no longer
-// caught, so that a second one ends the program at once.
+// training ends after its batch. Interrupts stop being caught before the
+// context is cancelled, so that a second one, however soon, ends the
+// program at once (signal.NotifyContext stops catching them only after).
 func interruptContext() (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	context.AfterFunc(ctx, stop)
-	return ctx, stop
+	ctx, cancel := context.WithCancel(context.Background())
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt)
+	go func() {
+		select {
+		case <-interrupts:
+		case <-ctx.Done():
+		}
+		signal.Stop(interrupts)
+		cancel()
+	}()
+	return ctx, cancel
 }
 
 // evalBatch is the batch size of validation and test. A CNN's activations
