@@ -85,8 +85,8 @@ func (e *Embedding) Forward(x *autograd.Var) *autograd.Var {
 				row[j] += v
 			}
 		}
-		return []*tensor.Tensor{gw}
-	}, e.Weight)
+		return []*tensor.Tensor{gw, nil}
+	}, e.Weight, x) // x, which has no gradient, passes on its mode: NoGrad or Eval indices evaluate what follows
 }
 
 // Parameters returns "weight".

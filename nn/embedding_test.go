@@ -32,6 +32,29 @@ func TestEmbeddingGradients(t *testing.T) {
 	}
 }
 
+// TestEmbeddingPassesMode: indices fed as NoGrad (or Eval) evaluate what
+// follows the embedding, as they do after any other layer: Dropout passes
+// its input through and no graph is recorded.
+func TestEmbeddingPassesMode(t *testing.T) {
+	rng := newRNG()
+	e := NewEmbedding(rng, 5, 8, EmbeddingConfig{})
+	model := NewSequential(e, NewDropout(rng, 0.5))
+	idx := tensor.New([]float64{0, 3, 4, 1}, 4)
+	want := e.Weight.Value.IndexRows([]int{0, 3, 4, 1})
+	for name, x := range map[string]*autograd.Var{"NoGrad": autograd.NoGrad(idx), "Eval": autograd.Const(idx).Eval()} {
+		out := model.Forward(x)
+		if !out.Evaluating() || !tensor.AllClose(out.Value, want, 0, 0) {
+			t.Errorf("%s indices: evaluating %v, output %v; want the embedding rows untouched by Dropout", name, out.Evaluating(), out.Value)
+		}
+	}
+	if model.Forward(autograd.NoGrad(idx)).RequiresGrad() {
+		t.Error("NoGrad indices recorded a graph through the embedding")
+	}
+	if out := model.Forward(autograd.Const(idx)); out.Evaluating() || !out.RequiresGrad() {
+		t.Error("Const indices: want training mode and a graph to the weights")
+	}
+}
+
 func TestEmbeddingInit(t *testing.T) {
 	e := NewEmbedding(newRNG(), 400, 50, EmbeddingConfig{PaddingIdx: new(-1)})
 	if *e.PaddingIdx != 399 {

@@ -78,19 +78,23 @@ func (l *inflationLimit) Read(p []byte) (int, error) {
 }
 
 // studiable checks that every curve has what the study reads: a val_loss
-// and a test_error series, with a finite value each somewhere.
+// and a test_error series, with a finite value each somewhere, unless the
+// run diverged at its start (see divergedAtStart).
 func studiable(curves []callbacks.Curve, name string) error {
 	if len(curves) == 0 {
 		return fmt.Errorf("%s holds no curves", name)
 	}
 	for i, c := range curves {
+		if divergedAtStart(c) {
+			continue
+		}
 		for _, s := range []string{"val_loss", "test_error"} {
 			vals, ok := c.Series[s]
 			problem := ""
 			switch {
 			case !ok:
 				problem = "no " + s + " series"
-			case !slices.ContainsFunc(vals, func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }):
+			case !hasFinite(vals):
 				problem = "no finite value of " + s
 			}
 			if problem != "" {
@@ -98,7 +102,24 @@ func studiable(curves []callbacks.Curve, name string) error {
 			}
 		}
 	}
+	if !slices.ContainsFunc(curves, func(c callbacks.Curve) bool { return !divergedAtStart(c) }) {
+		return fmt.Errorf("%s: every run diverged at its first value: no curve to study", name)
+	}
 	return nil
+}
+
+// divergedAtStart reports whether a curve's run diverged before its first
+// value: it has val_loss and test_error series, neither ever finite. The
+// generator records such runs (a learning rate too high to train at all);
+// no rule has anything to stop on them, and the study leaves them out.
+func divergedAtStart(c callbacks.Curve) bool {
+	val, okVal := c.Series["val_loss"]
+	test, okTest := c.Series["test_error"]
+	return okVal && okTest && !hasFinite(val) && !hasFinite(test)
+}
+
+func hasFinite(vals []float64) bool {
+	return slices.ContainsFunc(vals, func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) })
 }
 
 // describe names a curve in a message.

@@ -25,6 +25,7 @@ func TestCorpusTheStudyCannotUse(t *testing.T) {
 		{`{"format":"minidl-curve/1","task":"a","series":{"test_error":[0.5]}}`, `curve 1 (task "a", model "", optimizer "", seed 0): no val_loss series`},
 		{`{"format":"minidl-curve/1","task":"a","series":{"val_loss":[],"test_error":[]}}`, `series "test_error" has no values`},
 		{"\n\n", "holds no curves"},
+		{`{"format":"minidl-curve/1","task":"a","series":{"val_loss":[null],"test_error":[null]}}`, "every run diverged at its first value"},
 	} {
 		path := filepath.Join(t.TempDir(), "c.jsonl")
 		if err := os.WriteFile(path, []byte(tt.file), 0o644); err != nil {
@@ -35,6 +36,35 @@ func TestCorpusTheStudyCannotUse(t *testing.T) {
 		if code != 1 || !strings.Contains(errOut.String(), tt.want) {
 			t.Errorf("%.50s…: exit %d, %q; want exit 1 and %q", tt.file, code, errOut.String(), tt.want)
 		}
+	}
+}
+
+// TestDivergedAtStartLeftOut: a run that diverged before its first value
+// (too high a rate; the generator records such runs) is left out of the
+// study, which says so, rather than refusing the corpus or putting NaN in
+// its means.
+func TestDivergedAtStartLeftOut(t *testing.T) {
+	var file strings.Builder
+	for _, task := range []string{"a", "b"} {
+		for seed := range 3 {
+			file.WriteString(`{"format":"minidl-curve/1","task":"` + task + `","seed":` + string(rune('0'+seed)) +
+				`,"series":{"val_loss":[1,0.8,0.7,0.75,0.9],"test_error":[0.5,0.4,0.3,0.35,0.4]}}` + "\n")
+		}
+	}
+	file.WriteString(`{"format":"minidl-curve/1","task":"b","seed":9,"series":{"val_loss":[null,null,null,null,null],"test_error":[null,null,null,null,null]}}` + "\n")
+	path := filepath.Join(t.TempDir(), "c.jsonl")
+	if err := os.WriteFile(path, []byte(file.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-corpus", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "1 of the 7 runs diverged before their first value") || !strings.Contains(out.String(), "# Early stopping on 6 curves") {
+		t.Errorf("the study does not say it left the diverged run out:\n%.400s", out.String())
+	}
+	if strings.Contains(out.String(), "NaN") {
+		t.Errorf("NaN in the study:\n%s", out.String())
 	}
 }
 

@@ -116,6 +116,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	total := len(curves)
+	curves = slices.DeleteFunc(curves, divergedAtStart)
+	if left := total - len(curves); left > 0 {
+		fmt.Fprintf(stdout, "%d of the %d runs diverged before their first value (val_loss and test_error never finite): nothing to stop, left out.\n\n", left, total)
+	}
 	if *learn != "" {
 		m := shippedStopModel(curves)
 		src, err := stopModelSource(m, fmt.Sprintf("on %d curves of %s", len(curves), corpusName(*generateTo, *corpusFile)))
