@@ -18,6 +18,10 @@ import (
 // of its numbers: a change to a rule, to the replay or to the measures
 // shows here.
 func TestCheckedInStudy(t *testing.T) {
+	if raceDetector {
+		checkedInStudyOfTwoTasks(t)
+		return
+	}
 	var out, errOut bytes.Buffer
 	svg := filepath.Join(t.TempDir(), "study.svg")
 	if code := run(context.Background(), []string{"-svg", svg}, &out, &errOut); code != 0 {
@@ -39,6 +43,24 @@ func TestCheckedInStudy(t *testing.T) {
 	b, err := os.ReadFile(svg)
 	if err != nil || !bytes.HasPrefix(b, []byte("<svg")) || !bytes.Contains(b, []byte("<polyline")) {
 		t.Errorf("chart: %v, %.80s", err, b)
+	}
+}
+
+// checkedInStudyOfTwoTasks is TestCheckedInStudy under the race detector,
+// where the whole study takes over ten minutes: the same parallel code on
+// two tasks of the subset, with every rule's row in the table.
+func checkedInStudyOfTwoTasks(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-tasks", "iris,moons"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "# Early stopping on 24 curves (iris, moons)\n") {
+		t.Errorf("the study of two tasks begins %.100q", out.String())
+	}
+	for _, r := range rules() {
+		if !strings.Contains(out.String(), "\n| "+r.name+" | ") {
+			t.Errorf("no row for %s", r.name)
+		}
 	}
 }
 
