@@ -139,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *svg != "" && s != nil {
 		f, err := os.Create(*svg)
 		if err == nil {
-			title := fmt.Sprintf("Early-stopping rules on %d curves, leave one task out", len(curves))
+			title := fmt.Sprintf("Early-stopping rules on %d curves, leave one task out", len(s.curves))
 			err = errors.Join(writeChart(f, s.crossValidated(nil), title), f.Close())
 		}
 		if err != nil {
