@@ -175,7 +175,7 @@ func newBase(kind string, named []nn.Param, def hyper, groups []Group, bufferNam
 	for _, name := range bufferNames {
 		buf := buffer{name: name, t: make([]*tensor.Tensor, len(params))}
 		for i, p := range params {
-			buf.t[i] = tensor.Zeros(p.Value.Shape()...)
+			buf.t[i] = tensor.ZerosLike(p.Value)
 		}
 		b.buffers = append(b.buffers, buf)
 	}
@@ -242,9 +242,9 @@ func (b *base) LoadState(s *nn.StateDict) error {
 		case !got.SameShape(w):
 			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: state %v, optimizer %v", name, got.Shape(), w.Shape()))
 		case strings.HasSuffix(name, ".params") && !tensor.Equal(got, w):
-			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: the state's group holds parameters %v, the optimizer's %v", name, got.Data(), w.Data()))
+			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: the state's group holds parameters %v, the optimizer's %v", name, got.Float64s(), w.Float64s()))
 		default:
-			if why := badStateValue(name, got.Data()); why != "" {
+			if why := badStateValue(name, got.Float64s()); why != "" {
 				e.Mismatched = append(e.Mismatched, name+": "+why)
 			}
 		}
@@ -278,18 +278,43 @@ func (b *base) LoadState(s *nn.StateDict) error {
 	return nil
 }
 
-// each calls f for every parameter that has a gradient, with its index,
-// value data, gradient data and its group's settings, after counting the
-// step.
-func (b *base) each(f func(i int, p, g []float64, h hyper)) {
+// element is a parameter's element type. An optimizer updates float64 and
+// float32 parameters alike, each in its own dtype, and keeps its state
+// (momentum, moments) in that dtype, as PyTorch's optimizers do.
+type element interface{ float32 | float64 }
+
+// elements returns the backing slice of t, whose dtype must be E's.
+func elements[E element](t *tensor.Tensor) []E {
+	var e E
+	if _, ok := any(e).(float32); ok {
+		return any(t.Float32s()).([]E)
+	}
+	return any(t.Data()).([]E)
+}
+
+// update is an optimizer's step for one parameter of element type E: its
+// index, value, gradient and its group's settings.
+type update[E element] func(i int, p, g []E, h hyper)
+
+// each calls the update of the parameter's dtype for every parameter that
+// has a gradient, after counting its step.
+func (b *base) each(f64 update[float64], f32 update[float32]) {
 	for i, v := range b.params {
 		if v.Grad == nil {
 			continue
 		}
 		b.steps[i]++
-		f(i, v.Value.Data(), v.Grad.Data(), b.groups[b.groupOf[i]])
+		if v.Value.DType() == tensor.Float32 {
+			f32(i, v.Value.Float32s(), v.Grad.Float32s(), b.groups[b.groupOf[i]])
+		} else {
+			f64(i, v.Value.Data(), v.Grad.Data(), b.groups[b.groupOf[i]])
+		}
 	}
 }
 
-// buf returns the data of buffer k of parameter i.
-func (b *base) buf(k, i int) []float64 { return b.buffers[k].t[i].Data() }
+// buf returns the data of buffer k of parameter i, of element type E.
+func buf[E element](b *base, k, i int) []E { return elements[E](b.buffers[k].t[i]) }
+
+// sqrt is math.Sqrt in E: for float32, the square root in float64 rounded
+// once, which is the correctly rounded float32 root.
+func sqrt[E element](x E) E { return E(math.Sqrt(float64(x))) }

@@ -35,33 +35,7 @@ func problemStep(opt Optimizer, w, b *autograd.Var) {
 // TestPyTorchParity runs five steps of each optimizer and compares the
 // parameters with those PyTorch 1.13 reached (testdata/torch_optim.py).
 func TestPyTorchParity(t *testing.T) {
-	makers := map[string]func(ps []nn.Param) Optimizer{
-		"SGD": func(ps []nn.Param) Optimizer { return NewSGD(ps, SGDConfig{LR: 0.1}) },
-		"SGDMomentum": func(ps []nn.Param) Optimizer {
-			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9, Dampening: 0.1, WeightDecay: 0.01})
-		},
-		"SGDMomentumPlain": func(ps []nn.Param) Optimizer {
-			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.8, Dampening: 0.2})
-		},
-		"SGDNesterov": func(ps []nn.Param) Optimizer {
-			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9, Nesterov: true})
-		},
-		"AdamPlain": func(ps []nn.Param) Optimizer {
-			return NewAdam(ps, AdamConfig{LR: 0.02, Beta1: 0.85, Beta2: 0.995, Eps: 1e-6})
-		},
-		"Adam": func(ps []nn.Param) Optimizer { return NewAdam(ps, AdamConfig{LR: 0.01, WeightDecay: 0.01}) },
-		"AdamAMSGrad": func(ps []nn.Param) Optimizer {
-			return NewAdam(ps, AdamConfig{LR: 0.05, Beta1: 0.8, Beta2: 0.9, AMSGrad: true})
-		},
-		"AdamW":   func(ps []nn.Param) Optimizer { return NewAdamW(ps, AdamWConfig{LR: 0.01, WeightDecay: new(0.1)}) },
-		"RMSprop": func(ps []nn.Param) Optimizer { return NewRMSprop(ps, RMSpropConfig{LR: 0.01}) },
-		"RMSpropCentered": func(ps []nn.Param) Optimizer {
-			return NewRMSprop(ps, RMSpropConfig{LR: 0.01, Alpha: 0.9, Momentum: 0.5, Centered: true, WeightDecay: 0.01})
-		},
-		"Adagrad": func(ps []nn.Param) Optimizer {
-			return NewAdagrad(ps, AdagradConfig{LR: 0.1, LRDecay: 0.01, WeightDecay: 0.01, InitialAccumulator: 0.1})
-		},
-	}
+	makers := parityMakers()
 	want := []struct {
 		name string
 		vals []float64
@@ -93,6 +67,38 @@ func TestPyTorchParity(t *testing.T) {
 		if worst > 1e-12 {
 			t.Errorf("%s: parameters differ from PyTorch's by %.3g relative\n got %v\nwant %v", tt.name, worst, got, tt.vals)
 		}
+	}
+}
+
+// parityMakers are the optimizers, with their settings, that the parity
+// tests compare with testdata/torch_optim.py and torch_optim32.py.
+func parityMakers() map[string]func(ps []nn.Param) Optimizer {
+	return map[string]func(ps []nn.Param) Optimizer{
+		"SGD": func(ps []nn.Param) Optimizer { return NewSGD(ps, SGDConfig{LR: 0.1}) },
+		"SGDMomentum": func(ps []nn.Param) Optimizer {
+			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9, Dampening: 0.1, WeightDecay: 0.01})
+		},
+		"SGDMomentumPlain": func(ps []nn.Param) Optimizer {
+			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.8, Dampening: 0.2})
+		},
+		"SGDNesterov": func(ps []nn.Param) Optimizer {
+			return NewSGD(ps, SGDConfig{LR: 0.1, Momentum: 0.9, Nesterov: true})
+		},
+		"AdamPlain": func(ps []nn.Param) Optimizer {
+			return NewAdam(ps, AdamConfig{LR: 0.02, Beta1: 0.85, Beta2: 0.995, Eps: 1e-6})
+		},
+		"Adam": func(ps []nn.Param) Optimizer { return NewAdam(ps, AdamConfig{LR: 0.01, WeightDecay: 0.01}) },
+		"AdamAMSGrad": func(ps []nn.Param) Optimizer {
+			return NewAdam(ps, AdamConfig{LR: 0.05, Beta1: 0.8, Beta2: 0.9, AMSGrad: true})
+		},
+		"AdamW":   func(ps []nn.Param) Optimizer { return NewAdamW(ps, AdamWConfig{LR: 0.01, WeightDecay: new(0.1)}) },
+		"RMSprop": func(ps []nn.Param) Optimizer { return NewRMSprop(ps, RMSpropConfig{LR: 0.01}) },
+		"RMSpropCentered": func(ps []nn.Param) Optimizer {
+			return NewRMSprop(ps, RMSpropConfig{LR: 0.01, Alpha: 0.9, Momentum: 0.5, Centered: true, WeightDecay: 0.01})
+		},
+		"Adagrad": func(ps []nn.Param) Optimizer {
+			return NewAdagrad(ps, AdagradConfig{LR: 0.1, LRDecay: 0.01, WeightDecay: 0.01, InitialAccumulator: 0.1})
+		},
 	}
 }
 

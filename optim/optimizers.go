@@ -5,6 +5,7 @@ import (
 
 	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/tensor"
 )
 
 // SGDConfig configures SGD. The zero value is plain gradient descent with
@@ -50,24 +51,26 @@ func NewSGD(params []nn.Param, cfg SGDConfig) *SGD {
 }
 
 // Step updates the parameters.
-func (o *SGD) Step() {
-	c := o.cfg
-	o.each(func(i int, p, g []float64, h hyper) {
-		lr := h.lr
+func (o *SGD) Step() { o.each(sgdUpdate[float64](o), sgdUpdate[float32](o)) }
+
+func sgdUpdate[E element](o *SGD) update[E] {
+	return func(i int, p, g []E, h hyper) {
+		c := o.cfg
+		lr := E(h.lr)
+		wd, mu, damp := E(h.weightDecay), E(c.Momentum), E(1-c.Dampening)
 		g = g[:len(p)]
 		switch {
 		case c.Momentum == 0 && h.weightDecay == 0:
 			// Plain descent is one vectorized θ ← θ − αg.
-			gemm.Axpy(-lr, g, p)
+			axpy(-lr, g, p)
 			return
 		case c.Momentum != 0 && h.weightDecay == 0 && !c.Nesterov:
 			// Momentum without decay, the usual recipe, without branches in
 			// the loop: b ← μb + (1−τ)g (b ← g at the first step); θ ← θ − αb.
-			b := o.buf(0, i)[:len(p)]
+			b := buf[E](&o.base, 0, i)[:len(p)]
 			if o.steps[i] == 1 {
 				copy(b, g)
 			} else {
-				mu, damp := c.Momentum, 1-c.Dampening
 				for j, d := range g {
 					b[j] = b[j]*mu + damp*d
 				}
@@ -77,31 +80,41 @@ func (o *SGD) Step() {
 			}
 			return
 		}
-		var b []float64
+		var b []E
 		if c.Momentum != 0 {
-			b = o.buf(0, i)
+			b = buf[E](&o.base, 0, i)
 		}
 		first := o.steps[i] == 1
 		for j := range p {
 			d := g[j]
 			if h.weightDecay != 0 {
-				d += h.weightDecay * p[j]
+				d += wd * p[j]
 			}
 			if c.Momentum != 0 {
 				if first {
 					b[j] = d
 				} else {
-					b[j] = b[j]*c.Momentum + (1-c.Dampening)*d
+					b[j] = b[j]*mu + damp*d
 				}
 				if c.Nesterov {
-					d += c.Momentum * b[j]
+					d += mu * b[j]
 				} else {
 					d = b[j]
 				}
 			}
 			p[j] -= lr * d
 		}
-	})
+	}
+}
+
+// axpy is y ← y + αx, vectorized, in E.
+func axpy[E element](alpha E, x, y []E) {
+	switch x := any(x).(type) {
+	case []float32:
+		gemm.Axpy32(float32(alpha), x, any(y).([]float32))
+	case []float64:
+		gemm.Axpy(float64(alpha), x, any(y).([]float64))
+	}
 }
 
 // AdamConfig configures Adam. The zero value is PyTorch's default:
@@ -197,46 +210,53 @@ func adamBuffers(cfg AdamConfig) []string {
 }
 
 // Step updates the parameters.
-func (o *Adam) Step() {
-	c := o.cfg
-	o.each(func(i int, p, g []float64, h hyper) {
-		lr, wd := h.lr, h.weightDecay
-		m, v := o.buf(0, i), o.buf(1, i)
-		var vmax []float64
+func (o *Adam) Step() { o.each(adamUpdate[float64](o), adamUpdate[float32](o)) }
+
+func adamUpdate[E element](o *Adam) update[E] {
+	return func(i int, p, g []E, h hyper) {
+		c := o.cfg
+		wd, decay := E(h.weightDecay), E(1-h.lr*h.weightDecay)
+		m, v := buf[E](&o.base, 0, i), buf[E](&o.base, 1, i)
+		var vmax []E
 		if c.AMSGrad {
-			vmax = o.buf(2, i)
+			vmax = buf[E](&o.base, 2, i)
 		}
+		// The bias corrections are scalars, computed in float64 as PyTorch
+		// computes them in Python floats.
 		t := o.steps[i]
-		stepSize := lr / (1 - math.Pow(c.Beta1, t))
-		bc2Sqrt := math.Sqrt(1 - math.Pow(c.Beta2, t))
-		if !c.AMSGrad && wd == 0 {
+		stepSize := E(h.lr / (1 - math.Pow(c.Beta1, t)))
+		bc2Sqrt := E(math.Sqrt(1 - math.Pow(c.Beta2, t)))
+		// Coefficients such as 1 − β₁ are computed in float64 and rounded
+		// once, as PyTorch passes them to its float32 kernels.
+		b1, b2, eps := E(c.Beta1), E(c.Beta2), E(c.Eps)
+		a1, a2 := E(1-c.Beta1), E(1-c.Beta2)
+		if !c.AMSGrad && h.weightDecay == 0 {
 			// The common case, without a branch in the loop.
-			b1, b2, eps := c.Beta1, c.Beta2, c.Eps
 			m, v, g := m[:len(p)], v[:len(p)], g[:len(p)]
 			for j, d := range g {
-				m[j] = m[j]*b1 + (1-b1)*d
-				v[j] = v[j]*b2 + (1-b2)*d*d
-				p[j] -= stepSize * (m[j] / (math.Sqrt(v[j])/bc2Sqrt + eps))
+				m[j] = m[j]*b1 + a1*d
+				v[j] = v[j]*b2 + a2*d*d
+				p[j] -= stepSize * (m[j] / (sqrt(v[j])/bc2Sqrt + eps))
 			}
 			return
 		}
 		for j := range p {
 			d := g[j]
 			if o.decoupled {
-				p[j] *= 1 - lr*wd
-			} else if wd != 0 {
+				p[j] *= decay
+			} else if h.weightDecay != 0 {
 				d += wd * p[j]
 			}
-			m[j] = m[j]*c.Beta1 + (1-c.Beta1)*d
-			v[j] = v[j]*c.Beta2 + (1-c.Beta2)*d*d
+			m[j] = m[j]*b1 + a1*d
+			v[j] = v[j]*b2 + a2*d*d
 			second := v[j]
 			if c.AMSGrad {
 				vmax[j] = max(vmax[j], v[j])
 				second = vmax[j]
 			}
-			p[j] -= stepSize * (m[j] / (math.Sqrt(second)/bc2Sqrt + c.Eps))
+			p[j] -= stepSize * (m[j] / (sqrt(second)/bc2Sqrt + eps))
 		}
-	})
+	}
 }
 
 // RMSpropConfig configures RMSprop. The zero value is PyTorch's default:
@@ -276,32 +296,35 @@ func NewRMSprop(params []nn.Param, cfg RMSpropConfig) *RMSprop {
 }
 
 // Step updates the parameters.
-func (o *RMSprop) Step() {
-	c := o.cfg
-	o.each(func(i int, p, g []float64, h hyper) {
-		lr, wd := h.lr, h.weightDecay
-		sq, buf, gavg := o.buf(0, i), o.buf(1, i), o.buf(2, i)
+func (o *RMSprop) Step() { o.each(rmspropUpdate[float64](o), rmspropUpdate[float32](o)) }
+
+func rmspropUpdate[E element](o *RMSprop) update[E] {
+	return func(i int, p, g []E, h hyper) {
+		c := o.cfg
+		lr, wd := E(h.lr), E(h.weightDecay)
+		alpha, rest, eps, mu := E(c.Alpha), E(1-c.Alpha), E(c.Eps), E(c.Momentum)
+		sq, mom, gavg := buf[E](&o.base, 0, i), buf[E](&o.base, 1, i), buf[E](&o.base, 2, i)
 		for j := range p {
 			d := g[j]
-			if wd != 0 {
+			if h.weightDecay != 0 {
 				d += wd * p[j]
 			}
-			sq[j] = sq[j]*c.Alpha + (1-c.Alpha)*d*d
-			var avg float64
+			sq[j] = sq[j]*alpha + rest*d*d
+			var avg E
 			if c.Centered {
-				gavg[j] = gavg[j]*c.Alpha + (1-c.Alpha)*d
-				avg = math.Sqrt(sq[j]-gavg[j]*gavg[j]) + c.Eps
+				gavg[j] = gavg[j]*alpha + rest*d
+				avg = sqrt(sq[j]-gavg[j]*gavg[j]) + eps
 			} else {
-				avg = math.Sqrt(sq[j]) + c.Eps
+				avg = sqrt(sq[j]) + eps
 			}
 			if c.Momentum > 0 {
-				buf[j] = buf[j]*c.Momentum + d/avg
-				p[j] -= lr * buf[j]
+				mom[j] = mom[j]*mu + d/avg
+				p[j] -= lr * mom[j]
 			} else {
 				p[j] -= lr * (d / avg)
 			}
 		}
-	})
+	}
 }
 
 // AdagradConfig configures Adagrad. The zero value is PyTorch's default:
@@ -339,21 +362,22 @@ func NewAdagrad(params []nn.Param, cfg AdagradConfig) *Adagrad {
 }
 
 // Step updates the parameters.
-func (o *Adagrad) Step() {
-	c := o.cfg
-	o.each(func(i int, p, g []float64, h hyper) {
-		sum := o.buf(0, i)
-		wd := h.weightDecay
-		clr := h.lr / (1 + (o.steps[i]-1)*c.LRDecay)
+func (o *Adagrad) Step() { o.each(adagradUpdate[float64](o), adagradUpdate[float32](o)) }
+
+func adagradUpdate[E element](o *Adagrad) update[E] {
+	return func(i int, p, g []E, h hyper) {
+		sum := buf[E](&o.base, 0, i)
+		wd, eps := E(h.weightDecay), E(o.cfg.Eps)
+		clr := E(h.lr / (1 + (o.steps[i]-1)*o.cfg.LRDecay))
 		for j := range p {
 			d := g[j]
-			if wd != 0 {
+			if h.weightDecay != 0 {
 				d += wd * p[j]
 			}
 			sum[j] += d * d
-			p[j] -= clr * (d / (math.Sqrt(sum[j]) + c.Eps))
+			p[j] -= clr * (d / (sqrt(sum[j]) + eps))
 		}
-	})
+	}
 }
 
 // ClipGradNorm scales the gradients of params so that their global L2 norm,
@@ -364,10 +388,12 @@ func ClipGradNorm(params []nn.Param, maxNorm float64) float64 {
 	check("ClipGradNorm", maxNorm > 0, "max norm %v is not positive", maxNorm)
 	sq := 0.0
 	for _, p := range params {
-		if p.Var.Grad != nil {
-			for _, g := range p.Var.Grad.Data() {
-				sq += g * g
-			}
+		switch g := p.Var.Grad; {
+		case g == nil:
+		case g.DType() == tensor.Float32:
+			sq = addSquares(sq, g.Float32s())
+		default:
+			sq = addSquares(sq, g.Data())
 		}
 	}
 	norm := math.Sqrt(sq)
@@ -389,10 +415,27 @@ func ClipGradValue(params []nn.Param, limit float64) {
 		if p.Var.Grad == nil {
 			continue
 		}
-		d := p.Var.Grad.Data()
-		for j, g := range d {
-			d[j] = min(max(g, -limit), limit)
+		if g := p.Var.Grad; g.DType() == tensor.Float32 {
+			clamp(g.Float32s(), float32(limit))
+		} else {
+			clamp(g.Data(), limit)
 		}
+	}
+}
+
+// addSquares returns sq + Σx², accumulated in float64 in order, whatever
+// x's type.
+func addSquares[E element](sq float64, x []E) float64 {
+	for _, v := range x {
+		sq += float64(v) * float64(v)
+	}
+	return sq
+}
+
+// clamp limits every element of x to [−limit, limit].
+func clamp[E element](x []E, limit E) {
+	for j, v := range x {
+		x[j] = min(max(v, -limit), limit)
 	}
 }
 
