@@ -148,3 +148,31 @@ func TestFloat32Refused(t *testing.T) {
 		})
 	}
 }
+
+// TestVarTo: To converts a value and its gradient back, both ways, and is
+// the Var itself for its own dtype.
+func TestVarTo(t *testing.T) {
+	x := Param(tensor.New([]float64{0.1, -2, 3.5}, 3))
+	if x.To(tensor.Float64) != x {
+		t.Error("To(its own dtype) is not the Var itself")
+	}
+	y := x.To(tensor.Float32)
+	if y.Value.DType() != tensor.Float32 || !y.RequiresGrad() {
+		t.Fatalf("To(Float32): %v, requires grad %v", y.Value.DType(), y.RequiresGrad())
+	}
+	// d/dx Σ (x as float32 · w, back to float64)² = 2·x·w²: the gradient
+	// reaches x in float64 through two conversions.
+	w := Const(tensor.NewFloat32([]float32{1, 2, 3}, 3))
+	y.Mul(w).To(tensor.Float64).Square().Sum().Backward()
+	if x.Grad.DType() != tensor.Float64 {
+		t.Fatalf("gradient %v, want float64", x.Grad.DType())
+	}
+	for i, want := range []float64{2 * 0.1, 2 * -2 * 4, 2 * 3.5 * 9} {
+		if got := x.Grad.Data()[i]; got/want-1 > 1e-6 || got/want-1 < -1e-6 {
+			t.Errorf("gradient %d: %v, want %v", i, got, want)
+		}
+	}
+	if NoGrad(x.Value).To(tensor.Float32).RequiresGrad() {
+		t.Error("a NoGrad value converted records a graph")
+	}
+}

@@ -118,6 +118,18 @@ func (v *Var) String() string { return v.Value.String() }
 // from its graph.
 func (v *Var) Detach() *Var { return &Var{Value: v.Value, mode: v.mode} }
 
+// To returns v converted to dtype, as torch.Tensor.to: v itself when it
+// already has that dtype, else a new value whose gradient flows back to v
+// converted to v's dtype. It joins a float32 value to a computation that
+// runs in float64, and back.
+func (v *Var) To(dtype tensor.DType) *Var {
+	from := v.Value.DType()
+	if from == dtype {
+		return v
+	}
+	return record(v.Value.To(dtype), func(g *tensor.Tensor) { v.accumulate(g.To(from), true) }, v)
+}
+
 // ZeroGrad clears v's gradient: Grad becomes nil, as with PyTorch's
 // zero_grad(set_to_none=True), so an optimizer skips v until a gradient
 // reaches it again. The old tensor is kept and may be overwritten by the

@@ -61,32 +61,36 @@ func (e *Embedding) Forward(x *autograd.Var) *autograd.Var {
 		panic(&Error{Op: "Embedding", Kind: tensor.ErrShape, Detail: fmt.Sprintf("input %v of %d indices with rows of %d would give more than %d elements", x.Value.Shape(), x.Value.Size(), dim, tensor.MaxElements)})
 	}
 	idx := make([]int, x.Value.Size())
-	for i, v := range x.Value.Data()[:len(idx)] {
+	for i, v := range x.Value.Float64s()[:len(idx)] {
 		if v != math.Trunc(v) || v < 0 || v >= float64(num) {
 			panic(&Error{Op: "Embedding", Kind: tensor.ErrIndex, Detail: fmt.Sprintf("element %d of the input is %v; want a whole number in [0, %d)", i, v, num)})
 		}
 		idx[i] = int(v)
 	}
-	w := e.Weight.Value.Data()
-	out := tensor.Zeros(append(x.Value.Shape(), dim)...)
-	od := out.Data()
-	for i, r := range idx {
-		copy(od[i*dim:(i+1)*dim], w[r*dim:(r+1)*dim])
-	}
+	out := e.Weight.Value.IndexRows(idx).Reshape(append(x.Value.Shape(), dim)...)
 	return autograd.Custom(out, func(g *tensor.Tensor) []*tensor.Tensor {
-		gw := tensor.Zeros(num, dim)
-		gwd, gd := gw.Data(), g.Data()
-		for i, r := range idx {
-			if e.PaddingIdx != nil && r == *e.PaddingIdx {
-				continue
-			}
-			row := gwd[r*dim : (r+1)*dim]
-			for j, v := range gd[i*dim : (i+1)*dim] {
-				row[j] += v
-			}
+		gw := tensor.ZerosLike(e.Weight.Value)
+		if gw.DType() == tensor.Float32 {
+			addRows(gw.Float32s(), g.Float32s(), idx, dim, e.PaddingIdx)
+		} else {
+			addRows(gw.Data(), g.Data(), idx, dim, e.PaddingIdx)
 		}
 		return []*tensor.Tensor{gw, nil}
 	}, e.Weight, x) // x, which has no gradient, passes on its mode: NoGrad or Eval indices evaluate what follows
+}
+
+// addRows adds row i of g to row idx[i] of gw, for every i but those that
+// index the padding row.
+func addRows[E float32 | float64](gw, g []E, idx []int, dim int, padding *int) {
+	for i, r := range idx {
+		if padding != nil && r == *padding {
+			continue
+		}
+		row := gw[r*dim : (r+1)*dim]
+		for j, v := range g[i*dim : (i+1)*dim] {
+			row[j] += v
+		}
+	}
 }
 
 // Parameters returns "weight".

@@ -206,7 +206,7 @@ func (d *Dropout) Forward(x *autograd.Var) *autograd.Var {
 			}
 		}
 	}
-	return x.Mul(autograd.Const(mask))
+	return x.Mul(autograd.Const(mask.To(x.Value.DType()))) // the same draws in either dtype
 }
 
 // Parameters returns nothing: Dropout has no parameters.

@@ -136,7 +136,7 @@ func BCE(pred, target *autograd.Var) *autograd.Var { return BCELoss(Mean)(pred, 
 // BCELoss returns the binary cross-entropy on probabilities with the given
 // reduction.
 func BCELoss(r Reduction) Loss {
-	return func(pred, target *autograd.Var) *autograd.Var {
+	return inFloat64(func(pred, target *autograd.Var) *autograd.Var {
 		sameShape("BCE", pred, target)
 		p, t := pred.Value.Data(), target.Value.Data()
 		loss := tensor.Zeros(pred.Value.Shape()...)
@@ -157,6 +157,22 @@ func BCELoss(r Reduction) Loss {
 			}
 			return []*tensor.Tensor{dp, g.Mul(logit).Neg()}
 		}, pred, target))
+	})
+}
+
+// inFloat64 runs loss, whose kernel computes in float64, on operands of
+// any dtype: float32 ones are converted in and the loss back, its gradient
+// flowing through both conversions. The float64 pass keeps the stable forms
+// stable (log-sum-exp, log1p), where float32 arithmetic would lose what
+// PyTorch's float32 kernels keep by accumulating wider; a loss is one small
+// pass over [batch classes], so the conversions cost little.
+func inFloat64(loss Loss) Loss {
+	return func(pred, target *autograd.Var) *autograd.Var {
+		dtype := pred.Value.DType()
+		if dtype == tensor.Float64 && target.Value.DType() == tensor.Float64 {
+			return loss(pred, target)
+		}
+		return loss(pred.To(tensor.Float64), target.To(tensor.Float64)).To(dtype)
 	}
 }
 
@@ -197,7 +213,7 @@ func BCEWithLogitsLossWith(o BCEWithLogitsOptions) Loss {
 		}
 		o.PosWeight = o.PosWeight.Clone() // the caller's tensor may change later
 	}
-	return func(pred, target *autograd.Var) *autograd.Var {
+	return inFloat64(func(pred, target *autograd.Var) *autograd.Var {
 		sameShape("BCEWithLogits", pred, target)
 		x, t := pred.Value, target.Value
 		// l = 1 + (p−1)·t scales the softplus term; it is 1 without PosWeight.
@@ -229,7 +245,7 @@ func BCEWithLogitsLossWith(o BCEWithLogitsOptions) Loss {
 			dt := x.Neg().Add(softplus.Mul(o.PosWeight.AddScalar(-1)))
 			return []*tensor.Tensor{g.Mul(dx), g.Mul(dt)}
 		}, pred, target))
-	}
+	})
 }
 
 // CrossEntropy is the cross-entropy of logits [N C] against class labels
@@ -279,7 +295,7 @@ func CrossEntropyLoss(o CrossEntropyOptions) Loss {
 		}
 		o.Weight = o.Weight.Clone() // the caller's tensor may change later
 	}
-	return func(logits, target *autograd.Var) *autograd.Var {
+	return inFloat64(func(logits, target *autograd.Var) *autograd.Var {
 		x := logits.Value
 		if x.Dims() != 2 {
 			panic(&Error{Kind: tensor.ErrShape, Op: "CrossEntropy", Detail: fmt.Sprintf("logits of shape %v: want [batch classes]", x.Shape())})
@@ -320,7 +336,7 @@ func CrossEntropyLoss(o CrossEntropyOptions) Loss {
 			}
 			return []*tensor.Tensor{dx, dt}
 		}, logits, target))
-	}
+	})
 }
 
 // crossEntropyLabels is the unreduced cross-entropy of logits [N C] against
@@ -380,7 +396,7 @@ func NLL(logProbs, target *autograd.Var) *autograd.Var { return NLLLoss(Mean)(lo
 
 // NLLLoss returns the negative log-likelihood with the given reduction.
 func NLLLoss(r Reduction) Loss {
-	return func(logProbs, target *autograd.Var) *autograd.Var {
+	return inFloat64(func(logProbs, target *autograd.Var) *autograd.Var {
 		x := logProbs.Value
 		if x.Dims() != 2 {
 			panic(&Error{Kind: tensor.ErrShape, Op: "NLL", Detail: fmt.Sprintf("log-probabilities of shape %v: want [batch classes]", x.Shape())})
@@ -398,7 +414,7 @@ func NLLLoss(r Reduction) Loss {
 			}
 			return []*tensor.Tensor{dx, nil}
 		}, logProbs, target))
-	}
+	})
 }
 
 // classLabels checks that t holds n whole-number labels in [0, c) and

@@ -14,7 +14,9 @@ import (
 // Reset, and Reset starts the next pass (train.Fit resets before each
 // epoch's training and before its validation). The value over batches is
 // therefore the value over the whole set, whatever the batch size, also
-// for scores that are not means (R², F1, AUC). A Metric holds state: give
+// for scores that are not means (R², F1, AUC). Predictions and targets may
+// be float64 or float32 (the metrics of this package read them in float64,
+// to which a float32 value converts exactly). A Metric holds state: give
 // each concurrent evaluation its own.
 type Metric interface {
 	Update(pred, target *tensor.Tensor)
@@ -56,6 +58,7 @@ type Accuracy struct {
 
 // Update counts a batch.
 func (a *Accuracy) Update(pred, target *tensor.Tensor) {
+	pred, target = pred.To(tensor.Float64), target.To(tensor.Float64)
 	var want, got []int
 	if pred.Dims() == 2 && pred.Dim(1) == 1 {
 		want, got = binaryClasses("Accuracy", pred, target, threshold(a.Threshold))
@@ -145,6 +148,7 @@ type BinaryAccuracy struct {
 
 // Update counts a batch.
 func (a *BinaryAccuracy) Update(pred, target *tensor.Tensor) {
+	pred, target = pred.To(tensor.Float64), target.To(tensor.Float64)
 	if !pred.SameShape(target) {
 		shapeMismatch("BinaryAccuracy", pred, target)
 	}
@@ -177,6 +181,7 @@ type TopKAccuracy struct {
 
 // Update counts a batch.
 func (a *TopKAccuracy) Update(pred, target *tensor.Tensor) {
+	pred, target = pred.To(tensor.Float64), target.To(tensor.Float64)
 	k := a.K
 	if k == 0 {
 		k = 5
@@ -215,6 +220,7 @@ type MAE struct{ sum, n float64 }
 
 // Update adds a batch.
 func (m *MAE) Update(pred, target *tensor.Tensor) {
+	pred, target = pred.To(tensor.Float64), target.To(tensor.Float64)
 	if !pred.SameShape(target) {
 		shapeMismatch("MAE", pred, target)
 	}
@@ -235,6 +241,7 @@ type RMSE struct{ sum, n float64 }
 
 // Update adds a batch.
 func (m *RMSE) Update(pred, target *tensor.Tensor) {
+	pred, target = pred.To(tensor.Float64), target.To(tensor.Float64)
 	if !pred.SameShape(target) {
 		shapeMismatch("RMSE", pred, target)
 	}
@@ -262,6 +269,7 @@ type MAPE struct{ sum, n float64 }
 
 // Update adds a batch.
 func (m *MAPE) Update(pred, target *tensor.Tensor) {
+	pred, target = pred.To(tensor.Float64), target.To(tensor.Float64)
 	if !pred.SameShape(target) {
 		shapeMismatch("MAPE", pred, target)
 	}
@@ -297,6 +305,7 @@ type R2 struct {
 
 // Update adds a batch.
 func (m *R2) Update(pred, target *tensor.Tensor) {
+	pred, target = pred.To(tensor.Float64), target.To(tensor.Float64)
 	if !pred.SameShape(target) {
 		shapeMismatch("R2", pred, target)
 	}
@@ -377,6 +386,7 @@ type ConfusionMatrix struct {
 
 // Update counts a batch.
 func (m *ConfusionMatrix) Update(pred, target *tensor.Tensor) {
+	pred, target = pred.To(tensor.Float64), target.To(tensor.Float64)
 	want, got, classes := m.classify(pred, target)
 	if len(m.counts) < classes {
 		grown := make([][]float64, classes)

@@ -42,6 +42,7 @@ type ROCAUC struct {
 
 // Update keeps a batch.
 func (a *ROCAUC) Update(pred, target *tensor.Tensor) {
+	pred, target = pred.To(tensor.Float64), target.To(tensor.Float64)
 	a.update("ROCAUC", a.Average, a.FromLogits, pred, target)
 }
 
@@ -71,6 +72,7 @@ type AveragePrecision struct {
 
 // Update keeps a batch.
 func (a *AveragePrecision) Update(pred, target *tensor.Tensor) {
+	pred, target = pred.To(tensor.Float64), target.To(tensor.Float64)
 	if pred.Dims() == 2 && pred.Dim(1) > 1 {
 		panic(&Error{Kind: tensor.ErrShape, Op: "AveragePrecision", Detail: fmt.Sprintf("scores of shape %v: want [batch] or [batch 1], the scores of a binary problem", pred.Shape())})
 	}

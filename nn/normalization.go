@@ -179,6 +179,11 @@ func newBatchNorm(op string, channels int, cfg BatchNormConfig, dims int) *Batch
 // Forward normalizes x with the batch's statistics in training and the
 // running ones in evaluation.
 func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
+	for _, t := range []*tensor.Tensor{x.Value, b.RunningMean.Value} {
+		if t.DType() != tensor.Float64 {
+			panic(&Error{Op: b.name(), Kind: tensor.ErrDType, Detail: fmt.Sprintf("a %v input or state: batch normalization computes in float64 only so far; convert the model and its inputs with nn.To and To(tensor.Float64)", t.DType())})
+		}
+	}
 	c := b.RunningMean.Value.Dim(0)
 	xs := x.Value.Shape()
 	okDims := len(xs) == b.dims || (b.dims == 3 && len(xs) == 2)

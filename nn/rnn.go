@@ -299,6 +299,9 @@ func (r *GRU) String() string { return r.describe() }
 // run is Run with the network's weights.
 func (r *recurrent) run(weights []RNNWeights, x *autograd.Var, in RNNInput) (*autograd.Var, RNNState) {
 	op := fmt.Sprintf("%s(%d, %d)", r.name, r.in, r.hidden)
+	if x.Value.DType() != tensor.Float64 || weights[0].IH.Value.DType() != tensor.Float64 {
+		panic(&Error{Op: op, Kind: tensor.ErrDType, Detail: "float32 input or weights: recurrent layers compute in float64 only so far; convert the model and its inputs with nn.To and To(tensor.Float64)"})
+	}
 	D, H := r.directions(), r.hidden
 	xs := x.Value.Shape()
 	if len(xs) < 2 || len(xs) > 3 || xs[len(xs)-1] != r.in {

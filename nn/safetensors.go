@@ -28,8 +28,9 @@ import (
 //	the rest     the tensors' bytes, little-endian, row-major; offsets count
 //	             from the end of the header
 //
-// Tensors are written as F64; reading also accepts F32, F16, BF16 and the
-// integer and boolean dtypes, converted to float64.
+// Tensors are written in their dtype, F64 or F32; reading accepts F64, F32,
+// F16, BF16 and the integer and boolean dtypes, converted to float64
+// (loading converts them into a float32 model, as load_state_dict copies).
 
 // maxHeaderLen bounds the JSON header, as the reference implementation
 // does, so that a corrupt length cannot make a reader allocate without bound.
@@ -72,7 +73,8 @@ type headerEntry struct {
 }
 
 // WriteSafetensors writes s, and metadata if not empty, to w in the
-// safetensors format, every tensor as F64 in s's order.
+// safetensors format in s's order, float64 tensors as F64 and float32 ones
+// as F32 (which a default PyTorch model loads without conversion).
 func WriteSafetensors(w io.Writer, s *StateDict, metadata map[string]string) error {
 	var h bytes.Buffer
 	h.WriteByte('{')
@@ -97,13 +99,17 @@ func WriteSafetensors(w io.Writer, s *StateDict, metadata map[string]string) err
 		if shape == nil {
 			shape = []int{}
 		}
+		dtype, size := "F64", uint64(t.DType().ItemSize())
+		if t.DType() == tensor.Float32 {
+			dtype = "F32"
+		}
 		entry, _ := json.Marshal(map[string]any{
-			"dtype": "F64", "shape": shape, "data_offsets": []uint64{offset, offset + 8*uint64(t.Size())},
+			"dtype": dtype, "shape": shape, "data_offsets": []uint64{offset, offset + size*uint64(t.Size())},
 		})
 		h.Write(key)
 		h.WriteByte(':')
 		h.Write(entry)
-		offset += 8 * uint64(t.Size())
+		offset += size * uint64(t.Size())
 	}
 	h.WriteByte('}')
 	// Pad with spaces so that the data starts 8-byte aligned, as the
@@ -118,6 +124,15 @@ func WriteSafetensors(w io.Writer, s *StateDict, metadata map[string]string) err
 	bw.Write(h.Bytes())
 	var buf [8]byte
 	for _, name := range s.names {
+		if t := s.tensors[name]; t.DType() == tensor.Float32 {
+			for _, v := range t.Float32s() {
+				binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
+				if _, err := bw.Write(buf[:4]); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		for _, v := range s.tensors[name].Data() {
 			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
 			if _, err := bw.Write(buf[:]); err != nil {

@@ -24,8 +24,11 @@ type ModelSummary struct {
 	// statistics, see Param.Buffer) are not parameters, as in torchinfo:
 	// Buffers counts their elements apart.
 	Total, Trainable, NonTrainable, Buffers int
-	// Bytes is the memory of the parameters' values (float64).
+	// Bytes is the memory of the parameters' values, in their dtype.
 	Bytes int
+	// DType is the parameters' dtype (see DTypeOf), which the zeros the
+	// model runs on take too.
+	DType tensor.DType
 }
 
 // SummaryRow is one layer of a ModelSummary. Depth nests a Sequential's
@@ -47,8 +50,8 @@ type SummaryRow struct {
 // first name ("hidden", "out"). An input shape the model does not take
 // panics as its Forward does.
 func Summary(model Module, inputShape ...int) *ModelSummary {
-	s := &ModelSummary{Input: append([]int(nil), inputShape...)}
-	x := autograd.NoGrad(tensor.Zeros(inputShape...))
+	s := &ModelSummary{Input: append([]int(nil), inputShape...), DType: DTypeOf(model)}
+	x := autograd.NoGrad(tensor.ZerosOf(s.DType, inputShape...))
 	s.Output = s.add(model, "", 0, x).Shape()
 	for _, p := range model.Parameters() {
 		n := p.Var.Value.Size()
@@ -57,13 +60,13 @@ func Summary(model Module, inputShape ...int) *ModelSummary {
 			continue
 		}
 		s.Total += n
+		s.Bytes += n * p.Var.Value.DType().ItemSize()
 		if p.Var.RequiresGrad() {
 			s.Trainable += n
 		} else {
 			s.NonTrainable += n
 		}
 	}
-	s.Bytes = 8 * s.Total
 	return s
 }
 
@@ -154,7 +157,7 @@ func (s *ModelSummary) String() string {
 	if s.Buffers > 0 {
 		fmt.Fprintf(&b, "Buffers (not parameters): %s\n", thousands(s.Buffers))
 	}
-	fmt.Fprintf(&b, "Params size: %s (float64)\n", byteSize(s.Bytes))
+	fmt.Fprintf(&b, "Params size: %s (%v)\n", byteSize(s.Bytes), s.DType)
 	return b.String()
 }
 

@@ -304,6 +304,14 @@ func (b *base) each(f64 update[float64], f32 update[float32]) {
 			continue
 		}
 		b.steps[i]++
+		for _, buf := range b.buffers {
+			// State made before the model was converted (nn.To) takes the
+			// parameter's dtype at its first step, as PyTorch makes its
+			// state lazily in the parameter's dtype.
+			if t := buf.t[i]; t.DType() != v.Value.DType() {
+				buf.t[i] = t.To(v.Value.DType())
+			}
+		}
 		if v.Value.DType() == tensor.Float32 {
 			f32(i, v.Value.Float32s(), v.Grad.Float32s(), b.groups[b.groupOf[i]])
 		} else {

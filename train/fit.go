@@ -115,6 +115,12 @@ type Config struct {
 // inputs to the model's ForwardInputs (an nn.MultiInput; see
 // PredictInputs).
 //
+// The batches' inputs and targets are converted to the model's dtype
+// (nn.DTypeOf): a model made float32 with nn.To trains on float32 batches
+// from float64 data, as a PyTorch loop calls x.float(). Category codes for
+// an Embedding stay exact in float32 below 2²⁴ (16,777,216 categories).
+// Evaluate, Predict and the other predictions convert their inputs alike.
+//
 // Invalid configuration, a monitored name that no log will carry, an
 // empty loader, a loader of several inputs for a model that takes one (or
 // inputs other than a model's nn.NamedInputs), or a schedule with an end (optim.NewOneCycleLR) that the
@@ -264,6 +270,7 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 	}
 	lossSum, seen := 0.0, 0
 	batch := 0
+	dtype := nn.DTypeOf(model)
 	for xs, y := range cfg.Train.ReusedInputs() { // each batch is done with before the next
 		if ctx.Err() != nil { // no step after a cancel
 			break
@@ -271,7 +278,8 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 		for _, p := range params {
 			p.Var.ZeroGrad()
 		}
-		out := forward(model, xs, autograd.Const)
+		y = y.To(dtype)
+		out := forward(model, dtype, xs, autograd.Const)
 		loss := cfg.Loss(out, autograd.Const(y))
 		loss.Backward()
 		if cfg.ClipValue > 0 {
@@ -383,11 +391,13 @@ func evaluate(ctx context.Context, model nn.Module, loader *data.Loader, loss nn
 		m.Reset()
 	}
 	lossSum, seen := 0.0, 0
+	dtype := nn.DTypeOf(model)
 	for xs, y := range loader.ReusedInputs() {
 		if ctx.Err() != nil {
 			break
 		}
-		out := forward(model, xs, autograd.NoGrad)
+		y = y.To(dtype)
+		out := forward(model, dtype, xs, autograd.NoGrad)
 		lossSum += loss(out, autograd.NoGrad(y)).Item() * float64(y.Dim(0))
 		for _, m := range metrics {
 			m.Update(out.Value, y)
@@ -404,7 +414,19 @@ func evaluate(ctx context.Context, model nn.Module, loader *data.Loader, loss nn
 // Predict returns the model's output for x, computed in evaluation mode
 // without building a graph, as Evaluate computes it.
 func Predict(model nn.Module, x *tensor.Tensor) *tensor.Tensor {
-	return model.Forward(autograd.NoGrad(x)).Value
+	return model.Forward(autograd.NoGrad(x.To(nn.DTypeOf(model)))).Value
+}
+
+// mixedDTypes returns what nn.DTypeOf says of a model whose parameters
+// differ in dtype, or "".
+func mixedDTypes(model nn.Module) (problem string) {
+	defer func() {
+		if p := recover(); p != nil {
+			problem = fmt.Sprint(p)
+		}
+	}()
+	nn.DTypeOf(model)
+	return ""
 }
 
 // validate checks the configuration and fills in defaults.
@@ -418,6 +440,11 @@ func validate(model nn.Module, cfg *Config) error {
 	}
 	if cfg.Optimizer == nil {
 		problems = append(problems, "no Optimizer")
+	}
+	if model != nil {
+		if mixed := mixedDTypes(model); mixed != "" {
+			problems = append(problems, mixed)
+		}
 	}
 	if cfg.Epochs == 0 {
 		cfg.Epochs = 1

@@ -8,13 +8,14 @@ import (
 	"github.com/minidl/minidl/tensor"
 )
 
-// forward runs model on a batch's inputs, each wrapped by wrap
-// (autograd.Const to train, autograd.NoGrad to evaluate): a model of one
-// input through Forward, a MultiInput through ForwardInputs.
-func forward(model nn.Module, xs []*tensor.Tensor, wrap func(*tensor.Tensor) *autograd.Var) *autograd.Var {
+// forward runs model on a batch's inputs, each converted to dtype (the
+// model's, see nn.DTypeOf) and wrapped by wrap (autograd.Const to train,
+// autograd.NoGrad to evaluate): a model of one input through Forward, a
+// MultiInput through ForwardInputs.
+func forward(model nn.Module, dtype tensor.DType, xs []*tensor.Tensor, wrap func(*tensor.Tensor) *autograd.Var) *autograd.Var {
 	vs := make([]*autograd.Var, len(xs))
 	for i, x := range xs {
-		vs[i] = wrap(x)
+		vs[i] = wrap(x.To(dtype))
 	}
 	return nn.ForwardInputs(model, vs...)
 }
@@ -49,5 +50,5 @@ func inputProblems(model nn.Module, cfg *Config) []string {
 // order, computed in evaluation mode without building a graph, as Predict
 // does for a model of one.
 func PredictInputs(model nn.MultiInput, xs ...*tensor.Tensor) *tensor.Tensor {
-	return forward(model, xs, autograd.NoGrad).Value
+	return forward(model, nn.DTypeOf(model), xs, autograd.NoGrad).Value
 }

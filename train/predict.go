@@ -46,7 +46,7 @@ func PredictBatches(model nn.Module, x *tensor.Tensor, batchSize int) *tensor.Te
 		if out == nil {
 			shape := slices.Clone(y.Shape())
 			shape[0] = n
-			out = tensor.Zeros(shape...)
+			out = tensor.ZerosOf(y.DType(), shape...)
 		}
 		if !slices.Equal(y.Shape()[1:], out.Shape()[1:]) {
 			panic(shapeError(op, "the model gave %v for rows [%d, %d), but rows of shape %v before", y.Shape(), start, end, out.Shape()[1:]))

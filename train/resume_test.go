@@ -62,7 +62,7 @@ type outcome struct {
 func outcomeOf(model nn.Module, hist *callbacks.History, stop *callbacks.EarlyStopping) outcome {
 	o := outcome{Weights: map[string][]float64{}, Stopped: stop.StoppedEpoch(), Reason: stop.StopReason()}
 	for _, p := range model.Parameters() {
-		o.Weights[p.Name] = slices.Clone(p.Var.Value.Data())
+		o.Weights[p.Name] = slices.Clone(p.Var.Value.Float64s())
 	}
 	for _, logs := range hist.Epochs {
 		l := map[string]float64{}

@@ -1,0 +1,39 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/minidl/minidl/tensor"
+)
+
+// To converts every parameter and buffer of m to dtype in place, as
+// PyTorch's model.to(dtype) (model.float() for tensor.Float32): each Var
+// keeps its identity, so optimizers built afterwards see the converted
+// values. Gradients are cleared. Build the optimizer after converting, as
+// in PyTorch, since its state takes the dtype of the parameters it is made
+// over.
+func To(m Module, dtype tensor.DType) {
+	for _, p := range m.Parameters() {
+		if p.Var.Value.DType() != dtype {
+			p.Var.Value = p.Var.Value.To(dtype)
+			p.Var.Grad = nil
+		}
+	}
+}
+
+// DTypeOf returns the dtype of m's parameters, float64 for a module
+// without any. It panics with an *Error naming two parameters if they
+// differ: a model computes in one dtype (convert it with To).
+func DTypeOf(m Module) tensor.DType {
+	params := m.Parameters()
+	if len(params) == 0 {
+		return tensor.Float64
+	}
+	first := params[0]
+	for _, p := range params[1:] {
+		if d := p.Var.Value.DType(); d != first.Var.Value.DType() {
+			panic(&Error{Op: "DTypeOf", Kind: tensor.ErrDType, Detail: fmt.Sprintf("%s is %v and %s is %v: convert the model with nn.To", first.Name, first.Var.Value.DType(), p.Name, d)})
+		}
+	}
+	return first.Var.Value.DType()
+}
