@@ -20,7 +20,9 @@
 // the last epoch, decides the length.
 //
 // -stop patience (with -patience N) and -schedule none|plateau|onecycle
-// turn either default off.
+// turn either default off. -dtype float32 trains the MLP in float32
+// (nn.To; the data stay float64 and Fit converts each batch); the CNN is
+// float64 only so far.
 //
 // With -json it prints the reference script's fields, one object per epoch
 // (with the Go heap in use, heap_mb, besides) and a summary, so that the two
@@ -52,6 +54,7 @@ import (
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
 	"github.com/minidl/minidl/plot"
+	"github.com/minidl/minidl/tensor"
 	"github.com/minidl/minidl/train"
 )
 
@@ -109,6 +112,7 @@ type options struct {
 	// recommended rule's patience instead of being ignored.
 	patienceSet bool
 	schedule    string
+	dtype       tensor.DType
 	seed        uint64
 	json        bool
 	plot        string
@@ -133,6 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.stop, "stop", "recommended", `stopping rule on val_loss, best weights restored: "recommended" (callbacks.Recommended(), the rule of the stopping study) or "patience" (plain patience, -patience epochs)`)
 	fs.IntVar(&o.patience, "patience", 3, "epochs without improvement of val_loss before stopping, with -stop patience; given with -stop recommended, it replaces that rule's patience")
 	fs.StringVar(&o.schedule, "schedule", "", `learning-rate schedule: "onecycle" (OneCycleLR over all the epochs, stepped every batch), "plateau" (ReduceLROnPlateau on val_loss: the rate ×0.2 after an epoch without improvement) or "none" (default onecycle with -model cnn, none with -model mlp)`)
+	dtype := fs.String("dtype", "float64", `"float64" or "float32" (-model mlp only: the CNN's convolutions, pools and batch norm compute in float64 so far)`)
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
 	fs.BoolVar(&o.json, "json", false, "print JSON lines with the reference script's fields")
 	fs.StringVar(&o.plot, "plot", "", "write an SVG chart of the losses to this file")
@@ -165,6 +170,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if !(o.lr > 0) || math.IsInf(o.lr, 0) {
 		bad = append(bad, fmt.Sprintf("-lr %v: want a positive rate", o.lr))
+	}
+	switch *dtype {
+	case "float64":
+		o.dtype = tensor.Float64
+	case "float32":
+		o.dtype = tensor.Float32
+		if o.model == "cnn" {
+			bad = append(bad, "-dtype float32 with -model cnn: its convolutions, pools and batch norm compute in float64 only so far; use -model mlp or -dtype float64")
+		}
+	default:
+		bad = append(bad, fmt.Sprintf("-dtype %q: want float64 or float32", *dtype))
 	}
 	if o.stop != "recommended" && o.stop != "patience" {
 		bad = append(bad, fmt.Sprintf("-stop %q: want recommended or patience", o.stop))
@@ -300,7 +316,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	s := map[string]any{
 		"summary": true, "framework": "minidl", "epochs_run": epochs, "stopped_epoch": nil,
 		"stop_reason": hist.StopReason, "best_val_loss": stop.Best(), "test_accuracy": testLogs["accuracy"],
-		"best_epoch": stop.BestEpoch(), "model": o.model, "seed": o.seed, "schedule": o.schedule, "stop": stopDescription(o),
+		"best_epoch": stop.BestEpoch(), "model": o.model, "dtype": o.dtype.String(), "seed": o.seed, "schedule": o.schedule, "stop": stopDescription(o),
 	}
 	if hist.StoppedEpoch >= 0 {
 		s["stopped_epoch"] = hist.StoppedEpoch
@@ -342,7 +358,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func newModel(o options, rng *rand.Rand) (*nn.Sequential, optim.Optimizer, string) {
 	if o.model == "mlp" {
 		m := nn.NewSequential(nn.NewLinear(rng, 784, o.hidden), nn.ReLU(), nn.NewLinear(rng, o.hidden, 10))
-		return m, optim.NewSGD(m.Parameters(), optim.SGDConfig{LR: o.lr}), fmt.Sprintf("784-%d-10, SGD lr %g,", o.hidden, o.lr)
+		nn.To(m, o.dtype) // the same initial weights, rounded, in either dtype
+		return m, optim.NewSGD(m.Parameters(), optim.SGDConfig{LR: o.lr}), fmt.Sprintf("784-%d-10 in %v, SGD lr %g,", o.hidden, o.dtype, o.lr)
 	}
 	same := autograd.Conv2dOptions{Padding: [2]int{1, 1}}
 	halve := autograd.PoolOptions{Kernel: [2]int{2, 2}}

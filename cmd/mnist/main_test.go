@@ -99,6 +99,25 @@ func TestMNISTJSON(t *testing.T) {
 	}
 }
 
+// TestMNISTFloat32: -dtype float32 trains the MLP in float32, says so in
+// its summary, and learns the trivial set as in float64.
+func TestMNISTFloat32(t *testing.T) {
+	dir := tinyMNIST(t, 200)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-data", dir, "-train-size", "150", "-epochs", "30", "-hidden", "16", "-json", "-dtype", "float32"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var s map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s["dtype"] != "float32" || s["test_accuracy"].(float64) < 0.9 {
+		t.Errorf("-dtype float32: dtype %v, test accuracy %v", s["dtype"], s["test_accuracy"])
+	}
+}
+
 func TestMNISTErrors(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"-epochs", "0"}, &out, &errOut); code != 2 {
@@ -324,14 +343,16 @@ func TestDefaultsFollowRecommended(t *testing.T) {
 		t.Errorf("-stop patience: %+v, want %+v", got, plain)
 	}
 	for args, msg := range map[string]string{
-		"-stop never":     `-stop "never": want recommended or patience`,
-		"-schedule cos":   `-schedule "cos": want onecycle, plateau or none`,
-		"-model rnn":      `-model "rnn": want mlp or cnn`,
-		"-patience -1":    `-patience -1: want 0 or more`,
-		"-lr -0.1":        `-lr -0.1: want a positive rate`,
-		"-epochs -2 5":    `unexpected arguments ["5"]`,
-		"-train-size -1":  `-train-size -1: want positive numbers`,
-		"-schedule none2": `-schedule "none2"`,
+		"-stop never":               `-stop "never": want recommended or patience`,
+		"-schedule cos":             `-schedule "cos": want onecycle, plateau or none`,
+		"-model rnn":                `-model "rnn": want mlp or cnn`,
+		"-dtype float16":            `-dtype "float16": want float64 or float32`,
+		"-model cnn -dtype float32": `-dtype float32 with -model cnn: its convolutions`,
+		"-patience -1":              `-patience -1: want 0 or more`,
+		"-lr -0.1":                  `-lr -0.1: want a positive rate`,
+		"-epochs -2 5":              `unexpected arguments ["5"]`,
+		"-train-size -1":            `-train-size -1: want positive numbers`,
+		"-schedule none2":           `-schedule "none2"`,
 	} {
 		var errOut bytes.Buffer
 		if code := run(context.Background(), strings.Fields(args), io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), msg) {
