@@ -4,6 +4,8 @@
 //
 //   - matmul: float64 square products, GFLOP/s — minidl's MatMul, gonum's
 //     Dgemm (pure Go) and PyTorch (torch/matmul.py);
+//   - matmul32: float32 square products, GFLOP/s — minidl against PyTorch
+//     float32 on as many threads and on one;
 //   - xor: the 2-8-1 XOR network, full-batch Adam, µs per epoch and the
 //     whole process — minidl's cmd/xor against torch/xor.py;
 //   - lstm: a training step and a forward pass of a one-layer LSTM (32 to
@@ -14,7 +16,10 @@
 //     float64 and float32;
 //   - mnist: the 784-128-10 MLP and the CNN of cmd/mnist -model cnn,
 //     samples/s, peak RSS and test accuracy — cmd/mnist against
-//     torch/mnist.py in float32 (one thread and all) and float64.
+//     torch/mnist.py in float32 (one thread and all) and float64, the MLP
+//     in minidl float32 (-dtype float32) too.
+//
+// -only names the sections to run (default all).
 //
 // It is its own module, so that gonum never enters minidl's go.mod, and it
 // carries its own PyTorch programs (torch/), so that a clone reproduces
@@ -68,7 +73,9 @@ func main() {
 	ref := flag.String("ref", "torch", "folder of the PyTorch reference programs")
 	python := flag.String("python", "/usr/bin/python3", "the Python that has PyTorch")
 	attention := flag.Bool("attention", true, "measure the attention block")
+	only := flag.String("only", "", "measure only these sections, comma-separated: matmul, matmul32, xor, lstm, attention, mlp, cnn (default all)")
 	flag.Parse()
+	want := func(section string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), section) }
 
 	tmp, err := os.MkdirTemp("", "minidl-bench-")
 	if err != nil {
@@ -85,16 +92,25 @@ func main() {
 		fmt.Printf("PyTorch is not installed (%s cannot import torch): its columns are left out.\n"+
 			"Install it with: apt-get install -y python3-torch python3-numpy\n\n", b.python)
 	}
-	b.matmul()
-	b.xor()
-	b.lstm()
-	if *attention {
+	if want("matmul") {
+		b.matmul()
+	}
+	if want("matmul32") {
+		b.matmul32()
+	}
+	if want("xor") {
+		b.xor()
+	}
+	if want("lstm") {
+		b.lstm()
+	}
+	if *attention && want("attention") {
 		b.attention()
 	}
-	if *mnistEpochs > 0 {
+	if *mnistEpochs > 0 && want("mlp") {
 		b.mnist("mlp", "MNIST MLP (784-128-10, batch 64, SGD)", *mnistEpochs, true)
 	}
-	if *cnnEpochs > 0 {
+	if *cnnEpochs > 0 && want("cnn") {
 		b.mnist("cnn", "MNIST CNN (conv 32, conv 64, batch norm, max pooling, dropout, batch 64, Adam)", *cnnEpochs, false)
 	}
 }
@@ -189,6 +205,43 @@ func (b *bench) matmul() {
 	fmt.Println()
 }
 
+// matmul32 compares float32 square products with PyTorch's float32 ones,
+// on GOMAXPROCS threads and on one, in GFLOP/s.
+func (b *bench) matmul32() {
+	sizes := []int{64, 256, 512}
+	n := runtime.GOMAXPROCS(0)
+	ours, torchAll, torchOne := map[int]*series{}, map[int]*series{}, map[int]*series{}
+	for _, size := range sizes {
+		ours[size], torchAll[size], torchOne[size] = &series{}, &series{}, &series{}
+	}
+	for range b.rounds {
+		for _, size := range sizes {
+			ours[size].add(gflops(size, minidlMatMulOf(tensor.Float32, size)))
+		}
+		if !b.torch {
+			continue
+		}
+		for threads, into := range map[int]map[int]*series{n: torchAll, 1: torchOne} {
+			lines, err := b.python3("matmul.py", "--threads", strconv.Itoa(threads), "--sizes", "64,256,512", "--dtype", "float32")
+			for _, size := range sizes {
+				if v, ok := lineWith(lines, "n", float64(size))["gflops"].(float64); ok && err == nil {
+					into[size].add(v)
+				} else {
+					into[size].fail(reason(err, "no gflops for n = "+strconv.Itoa(size)))
+				}
+			}
+		}
+	}
+	fmt.Println("## float32 matmul, GFLOP/s")
+	fmt.Println()
+	fmt.Printf("| n | minidl, %s | PyTorch, %s | PyTorch, 1 thread | minidl / PyTorch %s | minidl / PyTorch 1 thread |\n", threads(n), threads(n), threads(n))
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, size := range sizes {
+		fmt.Printf("| %d | %s | %s | %s | %s | %s |\n", size, ours[size].cell("%.1f"), torchAll[size].cell("%.1f"), torchOne[size].cell("%.1f"), ratio(ours[size], torchAll[size]), ratio(ours[size], torchOne[size]))
+	}
+	fmt.Println()
+}
+
 func gflops(n int, seconds float64) float64 { return 2 * float64(n*n*n) / seconds / 1e9 }
 
 // timeBest returns the best time per call of f over three runs of at least
@@ -217,10 +270,13 @@ func timeBest(f func()) float64 {
 	return best
 }
 
-func minidlMatMul(n int) float64 {
+func minidlMatMul(n int) float64 { return minidlMatMulOf(tensor.Float64, n) }
+
+// minidlMatMulOf times an n×n product of dtype, in seconds.
+func minidlMatMulOf(dtype tensor.DType, n int) float64 {
 	rng := rand.New(rand.NewPCG(1, 2))
-	x, y := tensor.Normal(rng, 0, 1, n, n), tensor.Normal(rng, 0, 1, n, n)
-	c := tensor.Zeros(n, n)
+	x, y := tensor.Normal(rng, 0, 1, n, n).To(dtype), tensor.Normal(rng, 0, 1, n, n).To(dtype)
+	c := tensor.ZerosOf(dtype, n, n)
 	return timeBest(func() { c.SetMatMul(x, y, false, false) })
 }
 
@@ -376,7 +432,7 @@ type mnistRun struct {
 // mnist compares training throughput, peak memory and test accuracy on
 // MNIST: cmd/mnist -model model against torch/mnist.py --model model, the
 // same network, data, batch size, optimizer and early stopping, in float32
-// on one thread and on all, and in float64.
+// on one thread and on all, and in float64; the MLP in minidl float32 too.
 func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 	unit := "epochs"
 	if epochs == 1 {
@@ -400,6 +456,14 @@ func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 	args := []string{"-data", dir, "-model", model, "-epochs", strconv.Itoa(epochs), "-json",
 		"-schedule", "none", "-stop", "patience", "-patience", "3", "-lr", map[string]string{"mlp": "0.1", "cnn": "0.001"}[model]}
 	runs := []mnistRun{{"minidl float64, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args...) }}}
+	// The MLP also runs in float32 (-dtype float32); the CNN's kernels are
+	// float64 only so far.
+	float32Run := -1
+	if model == "mlp" {
+		float32Run = len(runs)
+		args32 := append(slices.Clone(args), "-dtype", "float32")
+		runs = append(runs, mnistRun{"minidl float32, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args32...) }})
+	}
 	if minidlOneThread && n > 1 {
 		runs = append(runs, mnistRun{"minidl float64, 1 thread", func() *exec.Cmd {
 			cmd := exec.Command(bin, args...)
@@ -436,14 +500,26 @@ func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 			rss[i].add(mb)
 		}
 	}
-	fmt.Println("| run | training samples/s | peak RSS, MB | test accuracy | minidl's samples/s / this run's |")
-	fmt.Println("|---|---|---|---|---|")
+	header, rule := "| run | training samples/s | peak RSS, MB | test accuracy | minidl's samples/s / this run's |", "|---|---|---|---|---|"
+	if float32Run >= 0 {
+		header, rule = header+" minidl float32's / this run's |", rule+"---|"
+	}
+	fmt.Println(header)
+	fmt.Println(rule)
 	for i, r := range runs {
 		vs := ""
 		if i > 0 {
 			vs = ratio(&speed[0], &speed[i])
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s |\n", r.label, speed[i].cell("%.0f"), rss[i].cell("%.0f"), acc[i].cell("%.4f"), vs)
+		fmt.Printf("| %s | %s | %s | %s | %s |", r.label, speed[i].cell("%.0f"), rss[i].cell("%.0f"), acc[i].cell("%.4f"), vs)
+		if float32Run >= 0 {
+			vs32 := ""
+			if i != float32Run {
+				vs32 = ratio(&speed[float32Run], &speed[i])
+			}
+			fmt.Printf(" %s |", vs32)
+		}
+		fmt.Println()
 	}
 	fmt.Println()
 }
