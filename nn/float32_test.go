@@ -247,3 +247,24 @@ func TestFloat32Summary(t *testing.T) {
 		t.Errorf("summary of a float32 model: total %d, bytes %d, dtype %v\n%s", s.Total, s.Bytes, s.DType, s)
 	}
 }
+
+// TestFloat32LossesAgreeWithFloat64: the losses without a PyTorch float32
+// case here give, on float32 values, a float32 loss and gradient within
+// float32 rounding of the float64 ones on the same values.
+func TestFloat32LossesAgreeWithFloat64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x64 := tensor.Normal(rng, 0, 2, 4, 3).To(tensor.Float32).To(tensor.Float64)
+	y64 := tensor.Normal(rng, 0, 2, 4, 3).To(tensor.Float32).To(tensor.Float64)
+	for name, loss := range map[string]nn.Loss{"L1": nn.L1, "Huber": nn.Huber, "MSE sum": nn.MSELoss(nn.Sum)} {
+		var values []*tensor.Tensor
+		var grads []*tensor.Tensor
+		for _, dtype := range []tensor.DType{tensor.Float64, tensor.Float32} {
+			x := autograd.Param(x64.To(dtype))
+			l := loss(x, autograd.Const(y64.To(dtype)))
+			l.Backward()
+			values, grads = append(values, l.Value), append(grads, x.Grad)
+		}
+		closeFloat32(t, name, values[1], values[0].Float64s())
+		closeFloat32(t, name+" gradient", grads[1], grads[0].Float64s())
+	}
+}
