@@ -453,7 +453,7 @@ func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 	// The reference script trains at a constant rate (0.1 SGD, 0.001 Adam)
 	// under patience 3: cmd/mnist's own defaults (a one-cycle schedule for
 	// the CNN, the recommended stopping rule) are set back to those.
-	args := []string{"-data", dir, "-model", model, "-epochs", strconv.Itoa(epochs), "-json",
+	args := []string{"-data", dir, "-model", model, "-epochs", strconv.Itoa(epochs), "-json", "-dtype", "float64",
 		"-schedule", "none", "-stop", "patience", "-patience", "3", "-lr", map[string]string{"mlp": "0.1", "cnn": "0.001"}[model]}
 	runs := []mnistRun{{"minidl float64, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args...) }}}
 	// The MLP also runs in float32 (-dtype float32); the CNN's kernels are
@@ -461,7 +461,7 @@ func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 	float32Run := -1
 	if model == "mlp" {
 		float32Run = len(runs)
-		args32 := append(slices.Clone(args), "-dtype", "float32")
+		args32 := append(slices.Clone(args), "-dtype", "float32") // the last -dtype counts
 		runs = append(runs, mnistRun{"minidl float32, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args32...) }})
 	}
 	if minidlOneThread && n > 1 {

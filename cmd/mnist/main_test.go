@@ -25,6 +25,7 @@ import (
 
 	"github.com/minidl/minidl/callbacks"
 	"github.com/minidl/minidl/nn"
+	"github.com/minidl/minidl/tensor"
 )
 
 // writeIDX writes an unsigned-byte IDX file.
@@ -326,6 +327,17 @@ func TestDefaultsFollowRecommended(t *testing.T) {
 		if got := stopConfig(o); !reflect.DeepEqual(got, want) {
 			t.Errorf("-model %s stops by\n %+v\nwant Recommended()\n %+v", model, got, want)
 		}
+	}
+	// The MLP trains in float32, which the bench measured faster at the
+	// same accuracy; the CNN in float64, its only dtype so far.
+	if o := parse(); o.dtype != tensor.Float32 {
+		t.Errorf("the MLP's default dtype is %v, want float32", o.dtype)
+	}
+	if o := parse("-dtype", "float64"); o.dtype != tensor.Float64 {
+		t.Errorf("-dtype float64 gives %v", o.dtype)
+	}
+	if o := parse("-model", "cnn"); o.dtype != tensor.Float64 {
+		t.Errorf("the CNN's default dtype is %v, want float64", o.dtype)
 	}
 	if o := parse("-model", "cnn"); o.schedule != "onecycle" || o.epochs != 8 || o.lr != 0.003 {
 		t.Errorf("CNN defaults: schedule %q, %d epochs, lr %v; want onecycle, 8, 0.003", o.schedule, o.epochs, o.lr)
