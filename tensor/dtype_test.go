@@ -233,7 +233,7 @@ func TestDTypePanics(t *testing.T) {
 		})
 	}
 	mustPanic(t, "ZerosOf: unknown dtype DType(9)", func() { ZerosOf(DType(9), 2) })
-	mustPanic(t, "To: unknown dtype DType(2)", func() { d.To(DType(2)) })
+	mustPanic(t, "To: unknown dtype DType(3)", func() { d.To(DType(3)) })
 	mustPanic(t, "NewFloat32: 3 values do not fill shape [2 2]", func() { NewFloat32(make([]float32, 3), 2, 2) })
 }
 

@@ -233,6 +233,7 @@ func (t *Tensor) Le(u *Tensor) *Tensor { return binary("Le", t, u, leKernel) }
 // binary applies k to a and b under broadcasting. The result has their
 // dtype, which must be the same.
 func binary(op string, a, b *Tensor, k kernels) *Tensor {
+	floatOnly(op, a, b)
 	sameDType(op, a, b)
 	shape := a.shape
 	if !slices.Equal(a.shape, b.shape) {
@@ -354,6 +355,7 @@ func broadcastStrides(shape []int, n int, out []int) []int {
 // withScalar returns k applied to every element of t and c, rounded to
 // t's dtype, as a new tensor of t's dtype.
 func (t *Tensor) withScalar(op string, c float64, k kernels) *Tensor {
+	floatOnly(op, t)
 	out := zerosOf(op, t.dtype, t.shape)
 	if t.dtype == Float32 {
 		k.k32.vs(out.f32, t.f32, float32(c))
@@ -377,6 +379,7 @@ func (t *Tensor) DivScalar(c float64) *Tensor { return t.withScalar("DivScalar",
 
 // PowScalar returns t raised elementwise to the power c.
 func (t *Tensor) PowScalar(c float64) *Tensor {
+	floatOnly("PowScalar", t)
 	switch c {
 	case 2:
 		return t.Mul(t)
@@ -389,6 +392,7 @@ func (t *Tensor) PowScalar(c float64) *Tensor {
 // Map returns f applied to every element of t, as a tensor of t's dtype:
 // a float32 element is passed to f as a float64 and the result rounded.
 func (t *Tensor) Map(f func(float64) float64) *Tensor {
+	floatOnly("Map", t)
 	out := zerosOf("Map", t.dtype, t.shape)
 	if t.dtype == Float32 {
 		for i, x := range t.f32 {
@@ -438,6 +442,7 @@ func Sigmoid(x float64) float64 {
 
 // ReLU returns max(x, 0) elementwise. NaN stays NaN.
 func (t *Tensor) ReLU() *Tensor {
+	floatOnly("ReLU", t)
 	out := zerosOf("ReLU", t.dtype, t.shape)
 	if t.dtype == Float32 {
 		relu(out.f32, t.f32)
@@ -470,6 +475,7 @@ func (t *Tensor) AddScaled(alpha float64, x *Tensor) *Tensor {
 	if !slices.Equal(t.shape, x.shape) {
 		panic(shapeError("AddScaled", "%v += α·%v: shapes differ", t.shape, x.shape))
 	}
+	floatOnly("AddScaled", t, x)
 	sameDType("AddScaled", t, x)
 	if t.dtype == Float32 {
 		gemm.Axpy32(float32(alpha), x.f32, t.f32)
@@ -482,6 +488,7 @@ func (t *Tensor) AddScaled(alpha float64, x *Tensor) *Tensor {
 // Scale multiplies t by alpha (rounded to t's dtype) in place and returns
 // t.
 func (t *Tensor) Scale(alpha float64) *Tensor {
+	floatOnly("Scale", t)
 	if t.dtype == Float32 {
 		scale(t.f32, float32(alpha))
 	} else {
@@ -499,6 +506,7 @@ func scale[E float](x []E, alpha E) {
 // Fill sets every element of t to v (rounded to t's dtype) in place and
 // returns t.
 func (t *Tensor) Fill(v float64) *Tensor {
+	floatOnly("Fill", t)
 	if t.dtype == Float32 {
 		fill(t.f32, float32(v))
 	} else {
@@ -516,20 +524,19 @@ func fill[E float](x []E, v E) {
 // CopyFrom copies src's elements into t, which must have the same shape,
 // and returns t. The dtypes may differ: each element is converted to t's,
 // as torch.Tensor.copy_ does, which is how a float64 checkpoint loads into
-// a float32 model.
+// a float32 model. A conversion to or from Int64 refuses the values To
+// refuses.
 func (t *Tensor) CopyFrom(src *Tensor) *Tensor {
 	if !slices.Equal(t.shape, src.shape) {
 		panic(shapeError("CopyFrom", "%v ← %v: shapes differ", t.shape, src.shape))
 	}
-	switch {
-	case t.dtype == src.dtype:
+	if t.dtype == src.dtype {
 		copy(t.data, src.data)
 		copy(t.f32, src.f32)
-	case t.dtype == Float32:
-		convertInto(t.f32, src.data)
-	default:
-		convertInto(t.data, src.f32)
+		copy(t.i64, src.i64)
+		return t
 	}
+	t.convertFrom("CopyFrom", src)
 	return t
 }
 

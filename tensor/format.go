@@ -16,11 +16,13 @@ const (
 
 // String formats t like NumPy prints an array, followed by its shape, and
 // by its dtype when that is not the default float64 (as PyTorch prints
-// dtype=torch.float32):
+// dtype=torch.float32); an int64 tensor's elements are printed whole, every
+// digit, as PyTorch prints a LongTensor:
 //
 //	[[1 2.5]
 //	 [3  -4]] shape [2 2]
 //	[1 2.5] shape [2] dtype float32
+//	[ 3 10 -1] shape [3] dtype int64
 func (t *Tensor) String() string {
 	elide := t.Size() > printThreshold
 	bits := 64
@@ -29,7 +31,11 @@ func (t *Tensor) String() string {
 	}
 	var cells []string
 	walkPrinted(t, elide, func(off int) {
-		cells = append(cells, strconv.FormatFloat(t.at(off), 'g', 6, bits))
+		if t.dtype == Int64 {
+			cells = append(cells, strconv.FormatInt(t.i64[off], 10)) // every digit, as PyTorch prints a LongTensor
+			return
+		}
+		cells = append(cells, strconv.FormatFloat(t.at("String", off), 'g', 6, bits))
 	})
 	width := 0
 	for _, c := range cells {

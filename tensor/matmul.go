@@ -35,6 +35,7 @@ func (t *Tensor) AddMatMul(a, b *Tensor, transA, transB bool) *Tensor {
 }
 
 func (t *Tensor) matMulInto(op string, a, b *Tensor, ta, tb, add bool) *Tensor {
+	floatOnly(op, t, a, b)
 	if len(a.shape) != 2 || len(b.shape) != 2 || len(t.shape) != 2 {
 		panic(shapeError(op, "%v = %v × %v: want 2-D matrices", t.shape, a.shape, b.shape))
 	}
@@ -99,6 +100,7 @@ func overlap[E float](x, y []E) bool {
 // matmul checks shapes and dtypes and dispatches the 2-D, batched and
 // broadcast cases to the matrix engine.
 func matmul(op string, a, b *Tensor, ta, tb bool) *Tensor {
+	floatOnly(op, a, b)
 	bad := func(why string) {
 		panic(shapeError(op, "%v × %v: %s", a.shape, b.shape, why))
 	}

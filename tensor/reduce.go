@@ -17,6 +17,7 @@ func (t *Tensor) Sum(axes ...int) *Tensor {
 
 // SumKeepDims is Sum keeping the reduced axes with size 1.
 func (t *Tensor) SumKeepDims(axes ...int) *Tensor {
+	floatOnly("Sum", t)
 	out := zerosOf("Sum", t.dtype, t.kept("Sum", axes))
 	sumInto(out, t)
 	return out
@@ -70,6 +71,7 @@ func (t *Tensor) VarKeepDims(axes ...int) *Tensor {
 // returning a tensor of the given shape. It is how the gradient of a
 // broadcasting operation is returned to an input's shape.
 func (t *Tensor) SumTo(shape ...int) *Tensor {
+	floatOnly("SumTo", t)
 	if b, ok := BroadcastShapes(shape, t.shape); !ok || !slices.Equal(b, t.shape) {
 		panic(shapeError("SumTo", "%v to %v: target does not broadcast to the source", t.shape, shape))
 	}
@@ -117,6 +119,7 @@ func sumRuns[E float](out, in []E, outShape, inShape []int) {
 
 // extreme computes Max or Min with the reduced axes kept.
 func (t *Tensor) extreme(op string, axes []int, k kernels) *Tensor {
+	floatOnly(op, t)
 	if t.Size() == 0 {
 		panic(shapeError(op, "shape %v: no elements to reduce", t.shape))
 	}
@@ -205,6 +208,7 @@ func (t *Tensor) dropped(op string, axes []int) []int {
 // index is not one of t's values). Ties go to the first index; a NaN
 // counts as the largest, as torch.argmax does.
 func (t *Tensor) ArgMax(axis int) *Tensor {
+	floatOnly("ArgMax", t)
 	axis = t.axis("ArgMax", axis)
 	if t.shape[axis] == 0 {
 		panic(shapeError("ArgMax", "shape %v: axis %d is empty", t.shape, axis))
@@ -239,6 +243,7 @@ func argMax[E float](out []float64, data []E, shape []int, axis int) {
 // subtracting each run's maximum first so that no exponential overflows.
 // A float32 line is exponentiated and summed in float64.
 func (t *Tensor) Softmax(axis int) *Tensor {
+	floatOnly("Softmax", t)
 	out := t.Clone()
 	axis = t.axis("Softmax", axis)
 	if t.dtype == Float32 {
@@ -266,6 +271,7 @@ func softmaxLine[E float](line []E, stride int) {
 // LogSoftmax returns the logarithm of Softmax along axis, computed as
 // x − max − log Σ exp(x − max), which stays finite where Softmax underflows.
 func (t *Tensor) LogSoftmax(axis int) *Tensor {
+	floatOnly("LogSoftmax", t)
 	out := t.Clone()
 	axis = t.axis("LogSoftmax", axis)
 	if t.dtype == Float32 {
@@ -287,6 +293,7 @@ func logSoftmaxLine[E float](line []E, stride int) {
 // LogSumExp returns log Σ exp(t) along axis, without the axis, computed
 // stably.
 func (t *Tensor) LogSumExp(axis int) *Tensor {
+	floatOnly("LogSumExp", t)
 	axis = t.axis("LogSumExp", axis)
 	out := zerosOf("LogSumExp", t.dtype, t.dropped("LogSumExp", []int{axis}))
 	if t.dtype == Float32 {
@@ -351,15 +358,18 @@ func (t *Tensor) BroadcastTo(shape ...int) *Tensor {
 		panic(shapeError("BroadcastTo", "%v to %v: shapes do not broadcast", t.shape, shape))
 	}
 	out := zerosOf("BroadcastTo", t.dtype, shape)
-	if t.dtype == Float32 {
+	switch t.dtype {
+	case Float32:
 		broadcastRuns(out.f32, t.f32, shape, t.shape)
-	} else {
+	case Int64:
+		broadcastRuns(out.i64, t.i64, shape, t.shape)
+	default:
 		broadcastRuns(out.data, t.data, shape, t.shape)
 	}
 	return out
 }
 
-func broadcastRuns[E float](out, in []E, shape, inShape []int) {
+func broadcastRuns[E element](out, in []E, shape, inShape []int) {
 	if len(out) == 0 {
 		return
 	}

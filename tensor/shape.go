@@ -29,16 +29,19 @@ func (t *Tensor) Permute(axes ...int) *Tensor {
 		shape[i] = t.shape[a]
 	}
 	out := zerosOf("Permute", t.dtype, shape)
-	if t.dtype == Float32 {
+	switch t.dtype {
+	case Float32:
 		permute(out.f32, t.f32, t.shape, axes, shape)
-	} else {
+	case Int64:
+		permute(out.i64, t.i64, t.shape, axes, shape)
+	default:
 		permute(out.data, t.data, t.shape, axes, shape)
 	}
 	return out
 }
 
 // permute fills out, of shape, with in, of inShape, permuted by axes.
-func permute[E float](out, in []E, inShape, axes, shape []int) {
+func permute[E element](out, in []E, inShape, axes, shape []int) {
 	n := len(shape)
 	if len(in) == 0 {
 		return
@@ -71,7 +74,7 @@ func permute[E float](out, in []E, inShape, axes, shape []int) {
 
 // transpose2 writes the transpose of the r×c matrix src into dst, in tiles
 // so that both sides stay in cache.
-func transpose2[E float](src, dst []E, r, c int) {
+func transpose2[E element](src, dst []E, r, c int) {
 	const tile = 32
 	for i0 := 0; i0 < r; i0 += tile {
 		for j0 := 0; j0 < c; j0 += tile {
@@ -136,9 +139,12 @@ func Concat(axis int, ts ...*Tensor) *Tensor {
 	for j, t := range ts {
 		runs[j] = t.shape[axis] * inner
 	}
-	if first.dtype == Float32 {
+	switch first.dtype {
+	case Float32:
 		concatInto(out.f32, ts, func(t *Tensor) []float32 { return t.f32 }, outer, runs)
-	} else {
+	case Int64:
+		concatInto(out.i64, ts, func(t *Tensor) []int64 { return t.i64 }, outer, runs)
+	default:
 		concatInto(out.data, ts, func(t *Tensor) []float64 { return t.data }, outer, runs)
 	}
 	return out
@@ -146,7 +152,7 @@ func Concat(axis int, ts ...*Tensor) *Tensor {
 
 // concatInto fills out with, for each outer index in turn, the next run of
 // every input's elements.
-func concatInto[E float](out []E, ts []*Tensor, elems func(*Tensor) []E, outer int, runs []int) {
+func concatInto[E element](out []E, ts []*Tensor, elems func(*Tensor) []E, outer int, runs []int) {
 	o := 0
 	for i := range outer {
 		for j, t := range ts {
@@ -188,15 +194,18 @@ func (t *Tensor) Slice(axis, start, end int) *Tensor {
 	shape := slices.Clone(t.shape)
 	shape[axis] = end - start
 	out := zerosOf("Slice", t.dtype, shape)
-	if t.dtype == Float32 {
+	switch t.dtype {
+	case Float32:
 		sliceInto(out.f32, t.f32, t.shape, axis, start, end)
-	} else {
+	case Int64:
+		sliceInto(out.i64, t.i64, t.shape, axis, start, end)
+	default:
 		sliceInto(out.data, t.data, t.shape, axis, start, end)
 	}
 	return out
 }
 
-func sliceInto[E float](out, in []E, shape []int, axis, start, end int) {
+func sliceInto[E element](out, in []E, shape []int, axis, start, end int) {
 	outer, inner := splitAt(shape, axis)
 	run := (end - start) * inner
 	for i := range outer {
@@ -218,8 +227,11 @@ func (t *Tensor) Rows(start, end int) *Tensor {
 	}
 	shape := slices.Clone(t.shape)
 	shape[0] = end - start
-	if t.dtype == Float32 {
+	switch t.dtype {
+	case Float32:
 		return &Tensor{shape: shape, dtype: Float32, f32: t.f32[start*row : end*row : end*row]}
+	case Int64:
+		return &Tensor{shape: shape, dtype: Int64, i64: t.i64[start*row : end*row : end*row]}
 	}
 	return &Tensor{shape: shape, data: t.data[start*row : end*row : end*row]}
 }
@@ -255,9 +267,12 @@ func (t *Tensor) GatherRows(src *Tensor, indices []int) *Tensor {
 		if r < 0 || r >= rows {
 			panic(indexError("GatherRows", "row index %d out of range for shape %v", r, src.shape))
 		}
-		if t.dtype == Float32 {
+		switch t.dtype {
+		case Float32:
 			copy(t.f32[i*row:(i+1)*row], src.f32[r*row:(r+1)*row])
-		} else {
+		case Int64:
+			copy(t.i64[i*row:(i+1)*row], src.i64[r*row:(r+1)*row])
+		default:
 			copy(t.data[i*row:(i+1)*row], src.data[r*row:(r+1)*row])
 		}
 	}
@@ -266,8 +281,9 @@ func (t *Tensor) GatherRows(src *Tensor, indices []int) *Tensor {
 
 // ScatterAddRows adds row i of src into row indices[i] of t for every i,
 // and returns t. It is the adjoint of GatherRows: rows named twice receive
-// both contributions. The dtypes must agree.
+// both contributions. The dtypes must agree, and be float.
 func (t *Tensor) ScatterAddRows(src *Tensor, indices []int) *Tensor {
+	floatOnly("ScatterAddRows", t, src)
 	if len(t.shape) == 0 || len(t.shape) != len(src.shape) || src.shape[0] != len(indices) || !slices.Equal(t.shape[1:], src.shape[1:]) {
 		panic(shapeError("ScatterAddRows", "%v += %d rows of %v: shapes differ", t.shape, len(indices), src.shape))
 	}

@@ -1,5 +1,5 @@
-// Package tensor provides Tensor, an n-dimensional array of float64 or
-// float32 values stored contiguously in row-major order, and the kernels
+// Package tensor provides Tensor, an n-dimensional array of float64,
+// float32 or int64 values stored contiguously in row-major order, and the kernels
 // that work on it: elementwise arithmetic with NumPy broadcasting, matrix
 // products, shape manipulation and reductions.
 //
@@ -8,7 +8,11 @@
 // for a float32 tensor). Float64 is the default dtype; NewFloat32, ZerosOf
 // and To make float32 tensors, and every operation gives a result of its
 // inputs' dtype. Operations on tensors of different dtypes panic with an
-// *Error of kind ErrDType that says what to convert. Every operation returns
+// *Error of kind ErrDType that says what to convert. NewInt64 makes int64
+// tensors, which carry indices: the operations that only move elements
+// (Reshape, Permute, Slice, Rows, IndexRows, Concat, Stack, BroadcastTo,
+// Clone, To) accept them, and every arithmetic operation panics with
+// ErrDType. Every operation returns
 // a new tensor unless its name says otherwise: Reshape shares its receiver's
 // data, and the in-place helpers (AddScaled, Scale, Fill, CopyFrom) write
 // into their receiver and allocate nothing.
@@ -27,14 +31,15 @@ import (
 	"slices"
 )
 
-// Tensor is an n-dimensional array of float64 or float32 values (its
-// DType) in row-major order. The zero value is not usable; build tensors
+// Tensor is an n-dimensional array of float64, float32 or int64 values
+// (its DType) in row-major order. The zero value is not usable; build tensors
 // with New, Zeros and friends. A Tensor is safe for concurrent reads.
 type Tensor struct {
 	shape []int
 	dtype DType
 	data  []float64 // the elements of a Float64 tensor, else nil
 	f32   []float32 // the elements of a Float32 tensor, else nil
+	i64   []int64   // the elements of an Int64 tensor, else nil
 }
 
 // New returns a tensor of the given shape backed by data, which it uses
@@ -179,7 +184,7 @@ func Uniform(rng *rand.Rand, lo, hi float64, shape ...int) *Tensor {
 
 // Clone returns a deep copy of t, of t's dtype.
 func (t *Tensor) Clone() *Tensor {
-	return &Tensor{shape: slices.Clone(t.shape), dtype: t.dtype, data: slices.Clone(t.data), f32: slices.Clone(t.f32)}
+	return &Tensor{shape: slices.Clone(t.shape), dtype: t.dtype, data: slices.Clone(t.data), f32: slices.Clone(t.f32), i64: slices.Clone(t.i64)}
 }
 
 // Shape returns a copy of t's dimensions.
@@ -193,18 +198,22 @@ func (t *Tensor) Dim(i int) int { return t.shape[t.axis("Dim", i)] }
 
 // Size returns the number of elements of t.
 func (t *Tensor) Size() int {
-	if t.dtype == Float32 {
+	switch t.dtype {
+	case Float32:
 		return len(t.f32)
+	case Int64:
+		return len(t.i64)
 	}
 	return len(t.data)
 }
 
 // Data returns the backing slice of a float64 tensor in row-major order.
 // Writing to it changes t. It panics on a tensor of another dtype: use
-// Float32s for a float32 tensor, Float64s for a converted copy.
+// Float32s for a float32 tensor, Int64s for an int64 one, Float64s for a
+// converted copy.
 func (t *Tensor) Data() []float64 {
 	if t.dtype != Float64 {
-		panic(dtypeError("Data", "%v tensor of shape %v: Data reads float64 tensors; use Float32s, or Float64s or To(tensor.Float64) for a converted copy", t.dtype, t.shape))
+		panic(dtypeError("Data", "%v tensor of shape %v: Data reads float64 tensors; use %ss, or Float64s or To(tensor.Float64) for a converted copy", t.dtype, t.shape, titled(t.dtype)))
 	}
 	return t.data
 }
@@ -239,7 +248,7 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	if n != size {
 		panic(shapeError("Reshape", "%v (%d elements) to %v (%d elements): sizes differ", t.shape, size, shape, n))
 	}
-	return &Tensor{shape: shape, dtype: t.dtype, data: t.data, f32: t.f32}
+	return &Tensor{shape: shape, dtype: t.dtype, data: t.data, f32: t.f32, i64: t.i64}
 }
 
 // offset turns an index into a position in data, panicking on a bad index.
@@ -258,25 +267,37 @@ func (t *Tensor) offset(op string, idx []int) int {
 }
 
 // At returns the element at the given index, as a float64 whatever t's
-// dtype (as PyTorch's item gives a Python float).
-func (t *Tensor) At(idx ...int) float64 { return t.at(t.offset("At", idx)) }
+// dtype (as PyTorch's item gives a Python float). An int64 value beyond
+// ±2⁵³, which a float64 cannot hold exactly, panics (ErrArgument).
+func (t *Tensor) At(idx ...int) float64 { return t.at("At", t.offset("At", idx)) }
 
-// at returns the element at offset off as a float64.
-func (t *Tensor) at(off int) float64 {
-	if t.dtype == Float32 {
+// at returns the element at offset off as a float64, refusing as At; op
+// names the caller in a panic.
+func (t *Tensor) at(op string, off int) float64 {
+	switch t.dtype {
+	case Float32:
 		return float64(t.f32[off])
+	case Int64:
+		var v [1]float64
+		intsToFloatsInto(op, v[:], t.i64[off:off+1])
+		return v[0]
 	}
 	return t.data[off]
 }
 
-// Set stores v at the given index, rounded to t's dtype.
+// Set stores v at the given index, rounded to t's dtype. On an Int64
+// tensor, v must be a whole number in int64's range (ErrArgument panic
+// otherwise), as To requires.
 func (t *Tensor) Set(v float64, idx ...int) {
 	off := t.offset("Set", idx)
-	if t.dtype == Float32 {
+	switch t.dtype {
+	case Float32:
 		t.f32[off] = float32(v)
-		return
+	case Int64:
+		floatsToIntsInto("Set", t.i64[off:off+1], []float64{v})
+	default:
+		t.data[off] = v
 	}
-	t.data[off] = v
 }
 
 // Item returns the only element of a one-element tensor, as a float64
@@ -285,7 +306,7 @@ func (t *Tensor) Item() float64 {
 	if t.Size() != 1 {
 		panic(shapeError("Item", "shape %v has %d elements, want 1", t.shape, t.Size()))
 	}
-	return t.at(0)
+	return t.at("Item", 0)
 }
 
 // axis normalizes a possibly negative axis and panics if it is out of range.
@@ -303,14 +324,14 @@ func (t *Tensor) axis(op string, a int) int {
 // Equal reports whether a and b have the same dtype, the same shape and
 // identical elements. NaN is not equal to NaN, as with ==.
 func Equal(a, b *Tensor) bool {
-	return a.dtype == b.dtype && slices.Equal(a.shape, b.shape) && slices.Equal(a.data, b.data) && slices.Equal(a.f32, b.f32)
+	return a.dtype == b.dtype && slices.Equal(a.shape, b.shape) && slices.Equal(a.data, b.data) && slices.Equal(a.f32, b.f32) && slices.Equal(a.i64, b.i64)
 }
 
 // AllClose reports whether a and b have the same shape and every pair of
 // elements satisfies |a−b| ≤ atol + rtol·|b|, as numpy.allclose does.
 // NaNs never compare close. The dtypes may differ: elements are compared
 // as float64 values, so a float32 result can be checked against a float64
-// one.
+// one. Int64 elements must be within ±2⁵³, as Float64s requires.
 func AllClose(a, b *Tensor, rtol, atol float64) bool {
 	if !slices.Equal(a.shape, b.shape) {
 		return false
