@@ -369,7 +369,7 @@ func (t *Tensor) withScalar(op string, c float64, k kernels) *Tensor {
 func (t *Tensor) AddScalar(c float64) *Tensor { return t.withScalar("AddScalar", c, addKernel) }
 
 // SubScalar returns t − c.
-func (t *Tensor) SubScalar(c float64) *Tensor { return t.AddScalar(-c) }
+func (t *Tensor) SubScalar(c float64) *Tensor { return t.withScalar("SubScalar", -c, addKernel) }
 
 // MulScalar returns c·t.
 func (t *Tensor) MulScalar(c float64) *Tensor { return t.withScalar("MulScalar", c, mulKernel) }
@@ -391,9 +391,12 @@ func (t *Tensor) PowScalar(c float64) *Tensor {
 
 // Map returns f applied to every element of t, as a tensor of t's dtype:
 // a float32 element is passed to f as a float64 and the result rounded.
-func (t *Tensor) Map(f func(float64) float64) *Tensor {
-	floatOnly("Map", t)
-	out := zerosOf("Map", t.dtype, t.shape)
+func (t *Tensor) Map(f func(float64) float64) *Tensor { return t.mapped("Map", f) }
+
+// mapped is Map reporting an int64 tensor as op, the method called.
+func (t *Tensor) mapped(op string, f func(float64) float64) *Tensor {
+	floatOnly(op, t)
+	out := zerosOf(op, t.dtype, t.shape)
 	if t.dtype == Float32 {
 		for i, x := range t.f32 {
 			out.f32[i] = float32(f(float64(x)))
@@ -407,29 +410,29 @@ func (t *Tensor) Map(f func(float64) float64) *Tensor {
 }
 
 // Neg returns −t.
-func (t *Tensor) Neg() *Tensor { return t.MulScalar(-1) }
+func (t *Tensor) Neg() *Tensor { return t.withScalar("Neg", -1, mulKernel) }
 
 // Exp returns eˣ elementwise.
-func (t *Tensor) Exp() *Tensor { return t.Map(math.Exp) }
+func (t *Tensor) Exp() *Tensor { return t.mapped("Exp", math.Exp) }
 
 // Log returns the natural logarithm elementwise.
-func (t *Tensor) Log() *Tensor { return t.Map(math.Log) }
+func (t *Tensor) Log() *Tensor { return t.mapped("Log", math.Log) }
 
 // Sqrt returns the square root elementwise.
-func (t *Tensor) Sqrt() *Tensor { return t.Map(math.Sqrt) }
+func (t *Tensor) Sqrt() *Tensor { return t.mapped("Sqrt", math.Sqrt) }
 
 // Abs returns the absolute value elementwise.
-func (t *Tensor) Abs() *Tensor { return t.Map(math.Abs) }
+func (t *Tensor) Abs() *Tensor { return t.mapped("Abs", math.Abs) }
 
 // Square returns t² elementwise.
-func (t *Tensor) Square() *Tensor { return t.Mul(t) }
+func (t *Tensor) Square() *Tensor { return binary("Square", t, t, mulKernel) }
 
 // Tanh returns the hyperbolic tangent elementwise.
-func (t *Tensor) Tanh() *Tensor { return t.Map(math.Tanh) }
+func (t *Tensor) Tanh() *Tensor { return t.mapped("Tanh", math.Tanh) }
 
 // Sigmoid returns 1/(1+e⁻ˣ) elementwise, computed without overflow for
 // inputs of either sign.
-func (t *Tensor) Sigmoid() *Tensor { return t.Map(Sigmoid) }
+func (t *Tensor) Sigmoid() *Tensor { return t.mapped("Sigmoid", Sigmoid) }
 
 // Sigmoid returns the logistic function of x without overflow.
 func Sigmoid(x float64) float64 {
@@ -465,7 +468,7 @@ func (t *Tensor) Clip(lo, hi float64) *Tensor {
 	if lo > hi {
 		panic(argError("Clip", "lower bound %v above upper bound %v", lo, hi))
 	}
-	return t.Map(func(x float64) float64 { return min(max(x, lo), hi) })
+	return t.mapped("Clip", func(x float64) float64 { return min(max(x, lo), hi) })
 }
 
 // AddScaled adds alpha·x to t in place (the BLAS axpy) and returns t. The

@@ -65,3 +65,23 @@ func ExampleZerosOf() {
 	//  [3.5 3.5]] shape [2 2] dtype float32
 	// tensor: MatMul: float32 [2 2] and float64 [2 2]: dtypes differ; convert one with To(tensor.Float32) or To(tensor.Float64)
 }
+
+func ExampleNewInt64() {
+	codes := tensor.NewInt64([]int64{2, 0, 1, 2}, 2, 2) // indices, exact whatever their size
+	fmt.Println(codes)
+	fmt.Println(codes.IndexRows([]int{1}).Int64s()) // batching moves them unchanged
+	fmt.Println(tensor.New([]float64{3, 1}).To(tensor.Int64))
+	func() {
+		defer func() { fmt.Println(recover()) }()
+		codes.Add(codes) // no arithmetic on indices
+	}()
+	defer func() { fmt.Println(recover()) }()
+	tensor.New([]float64{1, 2.7}).To(tensor.Int64) // PyTorch would truncate to 2
+	// Output:
+	// [[2 0]
+	//  [1 2]] shape [2 2] dtype int64
+	// [1 2]
+	// [3 1] shape [2] dtype int64
+	// tensor: Add: int64 tensor of shape [2 2]: Add computes on float tensors only; convert with To(tensor.Float64)
+	// tensor: To: element 1 is 2.7: want a whole number in int64's range (PyTorch would truncate it; minidl refuses)
+}

@@ -25,11 +25,13 @@ func (t *Tensor) SumKeepDims(axes ...int) *Tensor {
 
 // Mean returns the mean over the given axes (all if none).
 func (t *Tensor) Mean(axes ...int) *Tensor {
+	floatOnly("Mean", t)
 	return t.MeanKeepDims(axes...).Reshape(t.dropped("Mean", axes)...)
 }
 
 // MeanKeepDims is Mean keeping the reduced axes with size 1.
 func (t *Tensor) MeanKeepDims(axes ...int) *Tensor {
+	floatOnly("MeanKeepDims", t)
 	out := t.SumKeepDims(axes...)
 	return out.Scale(float64(out.Size()) / float64(t.Size()))
 }
@@ -60,6 +62,7 @@ func (t *Tensor) Var(axes ...int) *Tensor {
 
 // VarKeepDims is Var keeping the reduced axes with size 1.
 func (t *Tensor) VarKeepDims(axes ...int) *Tensor {
+	floatOnly("Var", t)
 	mean := t.MeanKeepDims(axes...)
 	d := t.Sub(mean)
 	out := d.Mul(d).SumKeepDims(axes...)
