@@ -60,10 +60,18 @@ const (
 	training             // training asked explicitly: Train
 )
 
-// Param returns a leaf that needs a gradient: a trainable parameter.
-func Param(t *tensor.Tensor) *Var { return &Var{Value: t, requiresGrad: true} }
+// Param returns a leaf that needs a gradient: a trainable parameter. It
+// panics (ErrDType) on an Int64 tensor, as PyTorch's "only floating point
+// tensors can require gradients": an index has no gradient.
+func Param(t *tensor.Tensor) *Var {
+	if t.DType() == tensor.Int64 {
+		panic(errorf("Param", tensor.ErrDType, "an int64 tensor of shape %v: only float tensors have gradients; use Const for indices, or convert with To(tensor.Float64)", t.Shape()))
+	}
+	return &Var{Value: t, requiresGrad: true}
+}
 
-// Const returns a leaf that needs no gradient, such as a batch of inputs.
+// Const returns a leaf that needs no gradient, such as a batch of inputs
+// or of Int64 indices.
 func Const(t *tensor.Tensor) *Var { return &Var{Value: t} }
 
 // NoGrad returns a leaf that turns off recording for everything computed
@@ -121,11 +129,15 @@ func (v *Var) Detach() *Var { return &Var{Value: v.Value, mode: v.mode} }
 // To returns v converted to dtype, as torch.Tensor.to: v itself when it
 // already has that dtype, else a new value whose gradient flows back to v
 // converted to v's dtype. It joins a float32 value to a computation that
-// runs in float64, and back.
+// runs in float64, and back. Converting to Int64 cuts the graph, as in
+// PyTorch: the result is a leaf with no gradient, since an index has none.
 func (v *Var) To(dtype tensor.DType) *Var {
 	from := v.Value.DType()
 	if from == dtype {
 		return v
+	}
+	if dtype == tensor.Int64 {
+		return &Var{Value: v.Value.To(dtype), noGrad: v.noGrad, mode: v.mode}
 	}
 	return record(v.Value.To(dtype), func(g *tensor.Tensor) { v.accumulate(g.To(from), true) }, v)
 }
