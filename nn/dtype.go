@@ -11,10 +11,15 @@ import (
 // keeps its identity, so optimizers built afterwards see the converted
 // values. Gradients are cleared. Build the optimizer after converting, as
 // in PyTorch, since its state takes the dtype of the parameters it is made
-// over.
+// over. Int64 buffers (counts, indices) are left as they are, as
+// model.to(dtype) leaves a module's integer buffers, and converting to
+// Int64 is refused: a model computes in a float dtype.
 func To(m Module, dtype tensor.DType) {
+	if dtype == tensor.Int64 {
+		panic(&Error{Op: "To", Kind: tensor.ErrDType, Detail: "int64: a model computes in a float dtype; want tensor.Float64 or tensor.Float32"})
+	}
 	for _, p := range m.Parameters() {
-		if p.Var.Value.DType() != dtype {
+		if d := p.Var.Value.DType(); d != dtype && d != tensor.Int64 {
 			p.Var.Value = p.Var.Value.To(dtype)
 			p.Var.Grad = nil
 		}
@@ -23,9 +28,15 @@ func To(m Module, dtype tensor.DType) {
 
 // DTypeOf returns the dtype of m's parameters, float64 for a module
 // without any. It panics with an *Error naming two parameters if they
-// differ: a model computes in one dtype (convert it with To).
+// differ: a model computes in one dtype (convert it with To). Int64
+// buffers do not count: they are never converted.
 func DTypeOf(m Module) tensor.DType {
-	params := m.Parameters()
+	var params []Param // a new slice: a module may return its own
+	for _, p := range m.Parameters() {
+		if p.Var.Value.DType() != tensor.Int64 {
+			params = append(params, p)
+		}
+	}
 	if len(params) == 0 {
 		return tensor.Float64
 	}

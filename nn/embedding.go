@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/minidl/minidl/autograd"
@@ -12,8 +11,10 @@ import (
 // Embedding maps integer indices to rows of Weight (num × dim), as
 // torch.nn.Embedding: an input of any shape, holding whole numbers in
 // [0, num), gives an output of that shape followed by dim. The indices
-// are float64 values, as every tensor here is; a value that is not a whole
-// number in range panics with a tensor.ErrIndex error naming it.
+// are an Int64 tensor, as PyTorch's LongTensor; float64 or float32 ones
+// holding whole numbers are accepted too, as before Int64 existed. A value
+// that is not a whole number in range panics with a tensor.ErrIndex error
+// naming it.
 //
 // PaddingIdx, if not nil, is a row that starts at zero and receives no
 // gradient, so it stays what it is set to. (PyTorch's max_norm,
@@ -60,9 +61,13 @@ func (e *Embedding) Forward(x *autograd.Var) *autograd.Var {
 	if _, ok := tensor.Elements(x.Value.Size(), dim); !ok {
 		panic(&Error{Op: "Embedding", Kind: tensor.ErrShape, Detail: fmt.Sprintf("input %v of %d indices with rows of %d would give more than %d elements", x.Value.Shape(), x.Value.Size(), dim, tensor.MaxElements)})
 	}
-	idx := make([]int, x.Value.Size())
-	for i, v := range x.Value.Float64s()[:len(idx)] {
-		if v != math.Trunc(v) || v < 0 || v >= float64(num) {
+	vals, bad := indexValues(x.Value)
+	if bad >= 0 {
+		panic(&Error{Op: "Embedding", Kind: tensor.ErrIndex, Detail: fmt.Sprintf("element %d of the input is %v; want a whole number in [0, %d)", bad, x.Value.Float64s()[bad], num)})
+	}
+	idx := make([]int, len(vals))
+	for i, v := range vals {
+		if v < 0 || v >= int64(num) {
 			panic(&Error{Op: "Embedding", Kind: tensor.ErrIndex, Detail: fmt.Sprintf("element %d of the input is %v; want a whole number in [0, %d)", i, v, num)})
 		}
 		idx[i] = int(v)

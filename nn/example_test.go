@@ -35,7 +35,7 @@ func Example() {
 
 func ExampleCrossEntropy() {
 	logits := autograd.Const(tensor.New([]float64{2, 0, 0, 0, 0, 5}, 2, 3))
-	labels := autograd.Const(tensor.New([]float64{0, 2}))
+	labels := autograd.Const(tensor.NewInt64([]int64{0, 2})) // class indices, as PyTorch's int64 targets
 	fmt.Printf("%.4f\n", nn.CrossEntropy(logits, labels).Item())
 	// Output: 0.1265
 }
@@ -106,13 +106,16 @@ func ExampleLayerNorm() {
 func ExampleEmbedding() {
 	rng := rand.New(rand.NewPCG(1, 2))
 	emb := nn.NewEmbedding(rng, 10, 4, nn.EmbeddingConfig{PaddingIdx: new(0)})
-	tokens := autograd.Const(tensor.New([]float64{3, 1, 0, 0, 7, 2}, 2, 3)) // two padded sequences
+	tokens := autograd.Const(tensor.NewInt64([]int64{3, 1, 0, 0, 7, 2}, 2, 3)) // two padded sequences
 	y := emb.Forward(tokens)
-	fmt.Println(emb, y.Shape())
+	fmt.Println(emb, y.Shape(), y.Value.DType())
 	fmt.Println(y.Value.Data()[8:12]) // the padding row
+	defer func() { fmt.Println(recover()) }()
+	emb.Forward(autograd.Const(tensor.NewInt64([]int64{10})))
 	// Output:
-	// Embedding(10, 4, padding_idx=0) [2 3 4]
+	// Embedding(10, 4, padding_idx=0) [2 3 4] float64
 	// [0 0 0 0]
+	// nn: Embedding: element 0 of the input is 10; want a whole number in [0, 10)
 }
 
 // mlp is a custom module: Summary cannot see inside its Forward, so it

@@ -166,13 +166,23 @@ func BCELoss(r Reduction) Loss {
 // stable (log-sum-exp, log1p), where float32 arithmetic would lose what
 // PyTorch's float32 kernels keep by accumulating wider; a loss is one small
 // pass over [batch classes], so the conversions cost little.
+//
+// Int64 targets (class labels) are passed as they are: they are indices,
+// not values to compute on, and a loss that reads labels reads them
+// directly. Int64 predictions are refused: a loss needs float ones.
 func inFloat64(loss Loss) Loss {
 	return func(pred, target *autograd.Var) *autograd.Var {
 		dtype := pred.Value.DType()
-		if dtype == tensor.Float64 && target.Value.DType() == tensor.Float64 {
+		if dtype == tensor.Int64 {
+			panic(&Error{Kind: tensor.ErrDType, Op: "loss", Detail: fmt.Sprintf("int64 predictions of shape %v: a loss needs float predictions (scores, logits); convert with To(tensor.Float64)", pred.Value.Shape())})
+		}
+		if target.Value.DType() == tensor.Float32 {
+			target = target.To(tensor.Float64)
+		}
+		if dtype == tensor.Float64 {
 			return loss(pred, target)
 		}
-		return loss(pred.To(tensor.Float64), target.To(tensor.Float64)).To(dtype)
+		return loss(pred.To(tensor.Float64), target).To(dtype)
 	}
 }
 
@@ -249,7 +259,8 @@ func BCEWithLogitsLossWith(o BCEWithLogitsOptions) Loss {
 }
 
 // CrossEntropy is the cross-entropy of logits [N C] against class labels
-// [N] (whole numbers 0 … C−1 stored as float64), averaged over the batch, as
+// [N] (indices 0 … C−1: an Int64 tensor, as PyTorch's int64 targets, or
+// whole numbers in a float one), averaged over the batch, as
 // torch.nn.CrossEntropyLoss: mean(logsumexp(x) − x[label]), computed stably
 // from the logits. Targets of shape [N C] are read as class probabilities
 // instead.
@@ -390,8 +401,8 @@ func crossEntropyLabels(logits *autograd.Var, labels []int, w []float64, eps flo
 }
 
 // NLL is the negative log-likelihood of log-probabilities [N C] (the output
-// of LogSoftmax) against class labels [N], averaged: mean(−logp[label]), as
-// torch.nn.NLLLoss.
+// of LogSoftmax) against class labels [N] (Int64, or whole numbers in a
+// float tensor), averaged: mean(−logp[label]), as torch.nn.NLLLoss.
 func NLL(logProbs, target *autograd.Var) *autograd.Var { return NLLLoss(Mean)(logProbs, target) }
 
 // NLLLoss returns the negative log-likelihood with the given reduction.
@@ -417,23 +428,47 @@ func NLLLoss(r Reduction) Loss {
 	})
 }
 
-// classLabels checks that t holds n whole-number labels in [0, c) and
-// returns them as ints; a label equal to *ignore, if ignore is not nil, is
-// returned as −1.
+// classLabels checks that t (Int64, or float holding whole numbers) holds
+// n labels in [0, c) and returns them as ints; a label equal to *ignore,
+// if ignore is not nil, is returned as −1.
 func classLabels(op string, t *tensor.Tensor, n, c int, ignore *int) []int {
 	if !slices.Equal(t.Shape(), []int{n}) {
 		panic(&Error{Kind: tensor.ErrShape, Op: op, Detail: fmt.Sprintf("labels of shape %v for %d examples of %d classes: want [%d] class indices or [%d %d] probabilities", t.Shape(), n, c, n, n, c)})
 	}
+	vals, bad := indexValues(t)
+	if bad >= 0 {
+		panic(&Error{Kind: tensor.ErrIndex, Op: op, Detail: fmt.Sprintf("label %v at position %d is not a class index in [0, %d)", t.Float64s()[bad], bad, c)})
+	}
 	labels := make([]int, n)
-	for i, v := range t.Data() {
-		if ignore != nil && v == float64(*ignore) {
+	for i, v := range vals {
+		if ignore != nil && v == int64(*ignore) {
 			labels[i] = -1
 			continue
 		}
-		if v != math.Trunc(v) || v < 0 || v >= float64(c) {
+		if v < 0 || v >= int64(c) {
 			panic(&Error{Kind: tensor.ErrIndex, Op: op, Detail: fmt.Sprintf("label %v at position %d is not a class index in [0, %d)", v, i, c)})
 		}
 		labels[i] = int(v)
 	}
 	return labels
+}
+
+// indexValues returns the elements of t, which holds indices: an Int64
+// tensor's as they are, a float tensor's (the form indices took before
+// Int64, still accepted) converted when every one is a whole number in
+// int64's range. Otherwise it returns the position of the first float
+// element that is not as bad; bad is −1 when all are.
+func indexValues(t *tensor.Tensor) (vals []int64, bad int) {
+	if t.DType() == tensor.Int64 {
+		return t.Int64s(), -1
+	}
+	fs := t.Float64s()
+	vals = make([]int64, len(fs))
+	for i, v := range fs {
+		if v != math.Trunc(v) || !(v >= -(1<<63) && v < 1<<63) {
+			return nil, i
+		}
+		vals[i] = int64(v)
+	}
+	return vals, -1
 }

@@ -15,8 +15,10 @@ import (
 // epoch's training and before its validation). The value over batches is
 // therefore the value over the whole set, whatever the batch size, also
 // for scores that are not means (R², F1, AUC). Predictions and targets may
-// be float64 or float32 (the metrics of this package read them in float64,
-// to which a float32 value converts exactly). A Metric holds state: give
+// be float64, float32 or int64, class labels typically Int64 (the metrics
+// of this package read them in float64, to which a float32 value, and an
+// int64 one within ±2⁵³, converts exactly; a larger int64 panics rather
+// than being rounded). A Metric holds state: give
 // each concurrent evaluation its own.
 type Metric interface {
 	Update(pred, target *tensor.Tensor)

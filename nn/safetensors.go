@@ -73,8 +73,9 @@ type headerEntry struct {
 }
 
 // WriteSafetensors writes s, and metadata if not empty, to w in the
-// safetensors format in s's order, float64 tensors as F64 and float32 ones
-// as F32 (which a default PyTorch model loads without conversion).
+// safetensors format in s's order, float64 tensors as F64, float32 ones as
+// F32 (which a default PyTorch model loads without conversion) and int64
+// ones as I64 (torch.int64).
 func WriteSafetensors(w io.Writer, s *StateDict, metadata map[string]string) error {
 	var h bytes.Buffer
 	h.WriteByte('{')
@@ -100,8 +101,11 @@ func WriteSafetensors(w io.Writer, s *StateDict, metadata map[string]string) err
 			shape = []int{}
 		}
 		dtype, size := "F64", uint64(t.DType().ItemSize())
-		if t.DType() == tensor.Float32 {
+		switch t.DType() {
+		case tensor.Float32:
 			dtype = "F32"
+		case tensor.Int64:
+			dtype = "I64"
 		}
 		entry, _ := json.Marshal(map[string]any{
 			"dtype": dtype, "shape": shape, "data_offsets": []uint64{offset, offset + size*uint64(t.Size())},
@@ -124,6 +128,15 @@ func WriteSafetensors(w io.Writer, s *StateDict, metadata map[string]string) err
 	bw.Write(h.Bytes())
 	var buf [8]byte
 	for _, name := range s.names {
+		if t := s.tensors[name]; t.DType() == tensor.Int64 {
+			for _, v := range t.Int64s() {
+				binary.LittleEndian.PutUint64(buf[:], uint64(v))
+				if _, err := bw.Write(buf[:]); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if t := s.tensors[name]; t.DType() == tensor.Float32 {
 			for _, v := range t.Float32s() {
 				binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
@@ -145,7 +158,12 @@ func WriteSafetensors(w io.Writer, s *StateDict, metadata map[string]string) err
 
 // ReadSafetensors parses a safetensors file held in b and returns its
 // tensors, in the order of their data and converted to float64, and its
-// metadata. Everything is
+// metadata. Every dtype is read as float64, as load_state_dict copies a
+// checkpoint's integers (BatchNorm's num_batches_tracked) into a model's
+// float buffers; an I64 value beyond ±2⁵³, which float64 cannot hold
+// exactly, is a *FormatError rather than a rounded number. (An int64
+// tensor written by WriteSafetensors thus reads back as float64: convert
+// it with To(tensor.Int64).) Everything is
 // checked before anything is allocated on the file's word: the header
 // length against the file size, the JSON, each dtype and shape against its
 // byte range, and the byte ranges against each other (inside the data, in
@@ -285,7 +303,10 @@ func ReadSafetensors(b []byte) (*StateDict, map[string]string, error) {
 	s := NewStateDict()
 	for _, it := range items {
 		raw := data[it.begin:it.end]
-		vals := decode(it.dtype, raw)
+		vals, bad := decode(it.dtype, raw)
+		if bad >= 0 {
+			return nil, nil, fail(it.name, "I64 value %d at position %d is beyond ±2⁵³: float64 cannot hold it exactly", int64(binary.LittleEndian.Uint64(raw[8*bad:])), bad)
+		}
 		if len(it.shape) == 0 {
 			s.Set(it.name, tensor.Scalar(vals[0]))
 			continue
@@ -338,11 +359,12 @@ func dtypeSize(dtype string) uint64 {
 	return 0
 }
 
-// decode converts little-endian values of a dtype to float64. Integers
-// beyond 2⁵³ lose their last bits, as any conversion to float64 does.
-func decode(dtype string, raw []byte) []float64 {
+// decode converts little-endian values of a dtype to float64. It returns
+// the position of the first I64 value beyond ±2⁵³, which float64 cannot
+// hold exactly, as bad (−1 if none): a rounded integer is a wrong one.
+func decode(dtype string, raw []byte) (vals []float64, bad int) {
 	n := len(raw) / int(dtypeSize(dtype))
-	vals := make([]float64, n)
+	vals = make([]float64, n)
 	le := binary.LittleEndian
 	for i := range vals {
 		switch dtype {
@@ -355,7 +377,11 @@ func decode(dtype string, raw []byte) []float64 {
 		case "BF16":
 			vals[i] = float64(math.Float32frombits(uint32(le.Uint16(raw[2*i:])) << 16))
 		case "I64":
-			vals[i] = float64(int64(le.Uint64(raw[8*i:])))
+			v := int64(le.Uint64(raw[8*i:]))
+			if v > 1<<53 || v < -(1<<53) {
+				return nil, i
+			}
+			vals[i] = float64(v)
 		case "I32":
 			vals[i] = float64(int32(le.Uint32(raw[4*i:])))
 		case "I16":
@@ -370,7 +396,7 @@ func decode(dtype string, raw []byte) []float64 {
 			}
 		}
 	}
-	return vals
+	return vals, -1
 }
 
 // halfToFloat converts an IEEE 754 half-precision number.
