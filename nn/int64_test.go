@@ -97,7 +97,9 @@ func TestClassTargetsInt64(t *testing.T) {
 		{"label 3", func() { CrossEntropy(x, autograd.Const(tensor.NewInt64([]int64{0, 1, 3, 0}))) }, tensor.ErrIndex, "label 3 at position 2 is not a class index in [0, 3)"},
 		{"huge label", func() { NLL(x, autograd.Const(tensor.NewInt64([]int64{0, 1 << 60, 0, 0}))) }, tensor.ErrIndex, "label 1152921504606846976 at position 1"},
 		{"int64 probabilities", func() { CrossEntropy(x, autograd.Const(tensor.ZerosOf(tensor.Int64, 4, 3))) }, tensor.ErrDType, "int64"},
-		{"int64 predictions", func() { CrossEntropy(autograd.Const(tensor.ZerosOf(tensor.Int64, 4, 3)), autograd.Const(tensor.NewInt64(ints))) }, tensor.ErrDType, "int64 predictions of shape [4 3]"},
+		{"int64 predictions", func() {
+			CrossEntropy(autograd.Const(tensor.ZerosOf(tensor.Int64, 4, 3)), autograd.Const(tensor.NewInt64(ints)))
+		}, tensor.ErrDType, "int64 predictions of shape [4 3]"},
 		{"MSE int64 target", func() { MSE(x, autograd.Const(tensor.ZerosOf(tensor.Int64, 4, 3))) }, tensor.ErrDType, "convert with To(tensor.Float64)"},
 	} {
 		func() {
