@@ -10,7 +10,8 @@ import (
 // ClassWeights returns the balanced weight of each of classes classes from
 // the labels y [N], as scikit-learn's compute_class_weight("balanced"):
 // n / (classes · count of the class), so that every class weighs the same
-// in total. The result, of shape [classes], is what
+// in total. The labels are an Int64 tensor, or whole numbers in a float
+// one. The result, of shape [classes], is what
 // nn.CrossEntropyLoss.Weight takes. Labels come from data, so a label that
 // is not a class index in [0, classes), and a class without examples (whose
 // weight would be infinite; scikit-learn refuses it too), are errors.
@@ -21,12 +22,13 @@ func ClassWeights(y *tensor.Tensor, classes int) (*tensor.Tensor, error) {
 	if classes < 1 {
 		return nil, &Error{Op: "ClassWeights", Detail: fmt.Sprintf("%d classes: want at least 1", classes)}
 	}
+	labels, err := classIndices("ClassWeights", y, classes)
+	if err != nil {
+		return nil, err
+	}
 	counts := make([]float64, classes)
-	for i, c := range y.Data() {
-		if c != math.Trunc(c) || c < 0 || c >= float64(classes) {
-			return nil, &Error{Op: "ClassWeights", Kind: tensor.ErrIndex, Detail: fmt.Sprintf("label %v at position %d is not a class index in [0, %d)", c, i, classes)}
-		}
-		counts[int(c)]++
+	for _, c := range labels {
+		counts[c]++
 	}
 	weights := make([]float64, classes)
 	for c, n := range counts {
@@ -36,4 +38,30 @@ func ClassWeights(y *tensor.Tensor, classes int) (*tensor.Tensor, error) {
 		weights[c] = float64(y.Size()) / (float64(classes) * n)
 	}
 	return tensor.New(weights), nil
+}
+
+// classIndices returns the labels y holds, an Int64 tensor or whole numbers
+// in a float one, as ints, and an error naming the first that is not a
+// class index in [0, classes).
+func classIndices(op string, y *tensor.Tensor, classes int) ([]int, error) {
+	out := make([]int, y.Size())
+	bad := func(i int, v any) error {
+		return &Error{Op: op, Kind: tensor.ErrIndex, Detail: fmt.Sprintf("label %v at position %d is not a class index in [0, %d)", v, i, classes)}
+	}
+	if y.DType() == tensor.Int64 {
+		for i, c := range y.Int64s() {
+			if c < 0 || c >= int64(classes) {
+				return nil, bad(i, c)
+			}
+			out[i] = int(c)
+		}
+		return out, nil
+	}
+	for i, c := range y.Float64s() {
+		if c != math.Trunc(c) || c < 0 || c >= float64(classes) {
+			return nil, bad(i, c)
+		}
+		out[i] = int(c)
+	}
+	return out, nil
 }

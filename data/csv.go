@@ -150,8 +150,10 @@ type CSVData struct {
 	// ClassNames maps class indices to the labels found in the file, when
 	// the target was text.
 	ClassNames []string
-	// Codes holds the categorical columns' codes, [N categorical columns]
-	// (made by CodeTensor), nil without categorical columns; Categorical
+	// Codes holds the categorical columns' codes, [N categorical columns],
+	// an Int64 tensor made by CodeTensor (so that they stay exact and
+	// train.Fit leaves them unconverted for a float32 model), nil without
+	// categorical columns; Categorical
 	// names them (numbers from "1" without a header) and Encoding is the
 	// encoding to save beside the model and give the reading of a second
 	// file.

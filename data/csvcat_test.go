@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/minidl/minidl/tensor"
 )
 
 // TestReadCSVCategories checks the codes of a training file and of a test
@@ -31,7 +33,7 @@ func TestReadCSVCategories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want.Train, d.Codes.Data()); diff != "" || !cmp.Equal(d.Codes.Shape(), []int{5, 2}) {
+	if diff := cmp.Diff(want.Train, d.Codes.To(tensor.Float64).Data()); diff != "" || !cmp.Equal(d.Codes.Shape(), []int{5, 2}) || d.Codes.DType() != tensor.Int64 {
 		t.Errorf("training codes %v (-sklearn +ours):\n%s", d.Codes.Shape(), diff)
 	}
 	if !cmp.Equal(d.X.Data(), []float64{1.5, 2, 0.5, 3, 1}) || !cmp.Equal(d.Features, []string{"weight"}) || !cmp.Equal(d.Categorical, []string{"colour", "size"}) {
@@ -52,7 +54,7 @@ func TestReadCSVCategories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want.Test, test.Codes.Data()); diff != "" {
+	if diff := cmp.Diff(want.Test, test.Codes.To(tensor.Float64).Data()); diff != "" {
 		t.Errorf("test codes (-sklearn +ours):\n%s", diff)
 	}
 	if ds := test.MultiDataset(); ds.NumInputs() != 2 || ds.Inputs[1] != test.X {
@@ -70,7 +72,7 @@ func TestReadCSVCategories(t *testing.T) {
 	}
 	// Without a header, by index, and a missing category.
 	d, err = ReadCSV(strings.NewReader("b,1,0\na,2,1\n"), "n.csv", CSVConfig{CategoricalColumns: []int{0}})
-	if err != nil || !cmp.Equal(d.Codes.Data(), []float64{1, 0}) || !cmp.Equal(d.Categorical, []string{"1"}) {
+	if err != nil || !cmp.Equal(d.Codes.Int64s(), []int64{1, 0}) || !cmp.Equal(d.Categorical, []string{"1"}) {
 		t.Errorf("no header: %+v, %v", d, err)
 	}
 	_, err = ReadCSV(strings.NewReader("b,1,0\n,2,1\n"), "n.csv", CSVConfig{CategoricalColumns: []int{0}, Missing: MissingMostFrequent})

@@ -65,7 +65,7 @@ func ExampleNewMultiLoader() {
 	loader := data.NewMultiLoader(ds, data.LoaderConfig{BatchSize: 2})
 	fmt.Println(loader.InputNames())
 	for xs, y := range loader.AllInputs() {
-		fmt.Println(xs[0].Data(), xs[1].Data(), y.Data())
+		fmt.Println(xs[0].Int64s(), xs[1].Data(), y.Data()) // the codes stay int64
 	}
 	// Output:
 	// [codes features]

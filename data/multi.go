@@ -130,25 +130,24 @@ func (d *MultiTensorDataset) Range(start, end int) *MultiTensorDataset {
 }
 
 // CodeTensor returns category codes (whole numbers ≥ 0, such as the codes
-// of a CSV file's categorical columns, for nn.Embedding) as a tensor of the
-// given shape. Codes are carried as exact float64 integers today, as every
-// tensor is float64 or float32; every code tensor of the package is made
-// here, so that an integer dtype, when tensors have one, changes this one
-// place. It panics with an *Error if a code is negative or too large for a
-// float64 to hold exactly, or the shape does not hold len(codes) elements.
+// of a CSV file's categorical columns, for nn.Embedding) as an Int64 tensor
+// of the given shape, as PyTorch carries indices (a LongTensor): exact
+// whatever their size, moved by loaders unchanged and never converted to a
+// model's float dtype. Every code tensor of the package is made here. It
+// panics with an *Error if a code is negative or the shape does not hold
+// len(codes) elements.
 func CodeTensor(codes []int, shape ...int) *tensor.Tensor {
-	const maxExact = 1 << 53 // above it, float64 skips whole numbers
-	v := make([]float64, len(codes))
+	v := make([]int64, len(codes))
 	for i, c := range codes {
-		if c < 0 || c > maxExact {
-			panicKind(tensor.ErrIndex, "CodeTensor", "code %d at %d: want a whole number in [0, 2^53]", c, i)
+		if c < 0 {
+			panicKind(tensor.ErrIndex, "CodeTensor", "code %d at %d: want a whole number ≥ 0", c, i)
 		}
-		v[i] = float64(c)
+		v[i] = int64(c)
 	}
 	if size, ok := tensor.Elements(shape...); !ok || size != len(codes) {
 		panicKind(tensor.ErrShape, "CodeTensor", "%d codes into shape %v", len(codes), shape)
 	}
-	return tensor.New(v, shape...)
+	return tensor.NewInt64(v, shape...)
 }
 
 // inputNamer is a data set whose inputs have names.

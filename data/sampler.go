@@ -67,9 +67,10 @@ func NewBalancedSampler(y *tensor.Tensor, classes, numSamples int, rng *rand.Ran
 	if err != nil {
 		return nil, err
 	}
+	labels, _ := classIndices("NewBalancedSampler", y, classes) // ClassWeights checked them
 	weights := make([]float64, y.Size())
-	for i, c := range y.Data() {
-		weights[i] = w.Data()[int(c)]
+	for i, c := range labels {
+		weights[i] = w.Data()[c]
 	}
 	return NewWeightedSampler(weights, numSamples, rng), nil
 }

@@ -61,7 +61,7 @@ func stratifiedSplit(rng *rand.Rand, n, nval int, labels *tensor.Tensor) (train,
 		panicf("SplitIndices", "Stratify has %d labels for %d examples", labels.Size(), n)
 	}
 	byClass := map[float64][]int{}
-	for i, c := range labels.Data() {
+	for i, c := range labels.Float64s() { // an Int64 label beyond ±2⁵³ panics rather than merging with a neighbour
 		byClass[c] = append(byClass[c], i)
 	}
 	classes := make([]float64, 0, len(byClass))
@@ -139,17 +139,19 @@ func KFold(rng *rand.Rand, n, k int) []Fold {
 	return folds
 }
 
-// OneHot returns the [N classes] one-hot encoding of class labels [N].
+// OneHot returns the [N classes] one-hot encoding of class labels [N]
+// (Int64, or whole numbers in a float tensor).
 func OneHot(labels *tensor.Tensor, classes int) *tensor.Tensor {
 	if labels.Dims() != 1 {
 		panicKind(tensor.ErrShape, "OneHot", "labels of shape %v: want [N]", labels.Shape())
 	}
 	out := tensor.Zeros(labels.Size(), classes)
-	for i, c := range labels.Data() {
-		if c != math.Trunc(c) || c < 0 || c >= float64(classes) {
-			panicKind(tensor.ErrIndex, "OneHot", "label %v at position %d is not a class index in [0, %d)", c, i, classes)
-		}
-		out.Data()[i*classes+int(c)] = 1
+	idx, err := classIndices("OneHot", labels, classes)
+	if err != nil {
+		panic(err)
+	}
+	for i, c := range idx {
+		out.Data()[i*classes+c] = 1
 	}
 	return out
 }
