@@ -115,11 +115,12 @@ type Config struct {
 // inputs to the model's ForwardInputs (an nn.MultiInput; see
 // PredictInputs).
 //
-// The batches' inputs and targets are converted to the model's dtype
+// The batches' float inputs and targets are converted to the model's dtype
 // (nn.DTypeOf): a model made float32 with nn.To trains on float32 batches
-// from float64 data, as a PyTorch loop calls x.float(). Category codes for
-// an Embedding stay exact in float32 below 2²⁴ (16,777,216 categories).
-// Evaluate, Predict and the other predictions convert their inputs alike.
+// from float64 data, as a PyTorch loop calls x.float(). Int64 ones (category
+// codes for an Embedding, class labels) are left as they are, exact, as
+// PyTorch leaves a LongTensor. Evaluate, Predict and the other predictions
+// convert their inputs alike.
 //
 // Invalid configuration, a monitored name that no log will carry, an
 // empty loader, a loader of several inputs for a model that takes one (or
@@ -278,7 +279,7 @@ func trainEpoch(ctx context.Context, model nn.Module, params []nn.Param, cfg Con
 		for _, p := range params {
 			p.Var.ZeroGrad()
 		}
-		y = y.To(dtype)
+		y = toModel(y, dtype)
 		out := forward(model, dtype, xs, autograd.Const)
 		loss := cfg.Loss(out, autograd.Const(y))
 		loss.Backward()
@@ -396,7 +397,7 @@ func evaluate(ctx context.Context, model nn.Module, loader *data.Loader, loss nn
 		if ctx.Err() != nil {
 			break
 		}
-		y = y.To(dtype)
+		y = toModel(y, dtype)
 		out := forward(model, dtype, xs, autograd.NoGrad)
 		lossSum += loss(out, autograd.NoGrad(y)).Item() * float64(y.Dim(0))
 		for _, m := range metrics {
@@ -414,7 +415,7 @@ func evaluate(ctx context.Context, model nn.Module, loader *data.Loader, loss nn
 // Predict returns the model's output for x, computed in evaluation mode
 // without building a graph, as Evaluate computes it.
 func Predict(model nn.Module, x *tensor.Tensor) *tensor.Tensor {
-	return model.Forward(autograd.NoGrad(x.To(nn.DTypeOf(model)))).Value
+	return model.Forward(autograd.NoGrad(toModel(x, nn.DTypeOf(model)))).Value
 }
 
 // mixedDTypes returns what nn.DTypeOf says of a model whose parameters

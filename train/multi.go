@@ -8,16 +8,27 @@ import (
 	"github.com/minidl/minidl/tensor"
 )
 
-// forward runs model on a batch's inputs, each converted to dtype (the
-// model's, see nn.DTypeOf) and wrapped by wrap (autograd.Const to train,
-// autograd.NoGrad to evaluate): a model of one input through Forward, a
-// MultiInput through ForwardInputs.
+// forward runs model on a batch's inputs, each converted by toModel to
+// dtype (the model's, see nn.DTypeOf) and wrapped by wrap (autograd.Const
+// to train, autograd.NoGrad to evaluate): a model of one input through
+// Forward, a MultiInput through ForwardInputs.
 func forward(model nn.Module, dtype tensor.DType, xs []*tensor.Tensor, wrap func(*tensor.Tensor) *autograd.Var) *autograd.Var {
 	vs := make([]*autograd.Var, len(xs))
 	for i, x := range xs {
-		vs[i] = wrap(x.To(dtype))
+		vs[i] = wrap(toModel(x, dtype))
 	}
 	return nn.ForwardInputs(model, vs...)
+}
+
+// toModel returns t converted to dtype, the model's, as a PyTorch loop
+// calls x.float(); an Int64 tensor (category codes, class labels) is
+// returned as it is, as PyTorch leaves a LongTensor: its values are
+// indices, exact only as integers.
+func toModel(t *tensor.Tensor, dtype tensor.DType) *tensor.Tensor {
+	if t.DType() == tensor.Int64 {
+		return t
+	}
+	return t.To(dtype)
 }
 
 // inputProblems returns what is wrong with the inputs the loaders give the
