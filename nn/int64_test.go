@@ -223,3 +223,27 @@ func TestSafetensorsInt64(t *testing.T) {
 		t.Errorf("reading an I64 beyond 2⁵³: %v, want a FormatError naming it", err)
 	}
 }
+
+// TestLoadStateInt64Buffer checks that an Int64 buffer saved to a file
+// (as I64, read back as float64) loads back exactly, and that a checkpoint
+// value that is not a whole number is a StateDictError, not a panic.
+func TestLoadStateInt64Buffer(t *testing.T) {
+	c := &counter{W: autograd.Param(tensor.Ones(2)), Count: autograd.Const(tensor.NewInt64([]int64{7}))}
+	var buf bytes.Buffer
+	if err := WriteSafetensors(&buf, StateOf(c), nil); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := ReadSafetensors(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Count.Value.Int64s()[0] = 0
+	if err := LoadState(c, s); err != nil || c.Count.Value.DType() != tensor.Int64 || c.Count.Value.Int64s()[0] != 7 {
+		t.Errorf("LoadState: %v, count %v; want int64 7", err, c.Count.Value)
+	}
+	s.Set("count", tensor.New([]float64{2.5}))
+	var se *StateDictError
+	if err := LoadState(c, s); !errors.As(err, &se) || !strings.Contains(err.Error(), "count: checkpoint value 2.5 at position 0 for an int64 buffer") {
+		t.Errorf("LoadState of 2.5 into an int64 buffer: %v, want a StateDictError naming it", err)
+	}
+}

@@ -131,6 +131,10 @@ func loadState(m Module, s *StateDict, strict bool) (missing, unexpected []strin
 			e.Missing = append(e.Missing, p.Name)
 		case !t.SameShape(p.Var.Value):
 			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: checkpoint %v, model %v", p.Name, t.Shape(), p.Var.Value.Shape()))
+		case p.Var.Value.DType() == tensor.Int64 && t.DType() != tensor.Int64:
+			if _, bad := indexValues(t); bad >= 0 { // CopyFrom would panic on it
+				e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: checkpoint value %v at position %d for an int64 buffer; want a whole number in int64's range", p.Name, t.Float64s()[bad], bad))
+			}
 		}
 	}
 	for _, n := range s.names {
