@@ -229,32 +229,41 @@ func intsToFloats[To float](op string, src []int64) []To {
 	return dst
 }
 
-// intsToFloatsInto sets dst to src converted, and panics on a value that
-// To cannot hold exactly: beyond 2⁵³ (float64) or 2²⁴ (float32) in
-// magnitude, where rounding would turn one index into another.
+// intsToFloatsInto sets dst to src converted by exactFloat.
 func intsToFloatsInto[To float](op string, dst []To, src []int64) {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		f := To(v)
-		if f >= 1<<63 || int64(f) != v { // near 2⁶³ a value rounds up to 2⁶³, which int64 cannot hold
-			panic(argError(op, "element %d is %d: %T cannot hold it exactly; an index this large would be rounded to another", i, v, f))
-		}
-		dst[i] = f
+		dst[i] = exactFloat[To](op, i, v)
 	}
 }
 
-// floatsToIntsInto sets dst to src converted, and panics on a value that
-// is not a whole number in int64's range: PyTorch truncates 2.7 to 2, but
-// a silently changed index is a wrong result.
+// exactFloat returns v, element i of a tensor, as a To, and panics if To
+// cannot hold it exactly: beyond 2⁵³ (float64) or 2²⁴ (float32) in
+// magnitude, where rounding would turn one index into another.
+func exactFloat[To float](op string, i int, v int64) To {
+	f := To(v)
+	if f >= 1<<63 || int64(f) != v { // near 2⁶³ a value rounds up to 2⁶³, which int64 cannot hold
+		panic(argError(op, "element %d is %d: %T cannot hold it exactly; an index this large would be rounded to another", i, v, f))
+	}
+	return f
+}
+
+// floatsToIntsInto sets dst to src converted by wholeInt.
 func floatsToIntsInto[From float](op string, dst []int64, src []From) {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		f := float64(v)
-		if f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 { // NaN fails the first test, ±Inf the others
-			panic(argError(op, "element %d is %v: want a whole number in int64's range (PyTorch would truncate it; minidl refuses)", i, f))
-		}
-		dst[i] = int64(f)
+		dst[i] = wholeInt(op, i, float64(v))
 	}
+}
+
+// wholeInt returns f, element i of a tensor, as an int64, and panics if it
+// is not a whole number in int64's range: PyTorch truncates 2.7 to 2, but
+// a silently changed index is a wrong result.
+func wholeInt(op string, i int, f float64) int64 {
+	if f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 { // NaN fails the first test, ±Inf the others
+		panic(argError(op, "element %d is %v: want a whole number in int64's range (PyTorch would truncate it; minidl refuses)", i, f))
+	}
+	return int64(f)
 }
 
 // sameDType panics unless every tensor has the first one's dtype. Mixing

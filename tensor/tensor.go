@@ -268,7 +268,8 @@ func (t *Tensor) offset(op string, idx []int) int {
 
 // At returns the element at the given index, as a float64 whatever t's
 // dtype (as PyTorch's item gives a Python float). An int64 value beyond
-// ±2⁵³, which a float64 cannot hold exactly, panics (ErrArgument).
+// ±2⁵³, which a float64 cannot hold exactly, panics (ErrArgument, naming
+// its row-major position).
 func (t *Tensor) At(idx ...int) float64 { return t.at("At", t.offset("At", idx)) }
 
 // at returns the element at offset off as a float64, refusing as At; op
@@ -278,9 +279,7 @@ func (t *Tensor) at(op string, off int) float64 {
 	case Float32:
 		return float64(t.f32[off])
 	case Int64:
-		var v [1]float64
-		intsToFloatsInto(op, v[:], t.i64[off:off+1])
-		return v[0]
+		return exactFloat[float64](op, off, t.i64[off])
 	}
 	return t.data[off]
 }
@@ -294,7 +293,7 @@ func (t *Tensor) Set(v float64, idx ...int) {
 	case Float32:
 		t.f32[off] = float32(v)
 	case Int64:
-		floatsToIntsInto("Set", t.i64[off:off+1], []float64{v})
+		t.i64[off] = wholeInt("Set", off, v)
 	default:
 		t.data[off] = v
 	}
