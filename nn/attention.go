@@ -198,7 +198,7 @@ func (m *MultiheadAttention) Attend(query, key, value *autograd.Var, masks Atten
 	batched := query.Value.Dims() == 3
 	q, k, v := m.batchFirst(query, key, value, batched)
 	n, l, s := q.Value.Dim(0), q.Value.Dim(1), k.Value.Dim(1)
-	mask := m.mask(masks, batched, n, l, s)
+	mask := m.mask(masks, batched, n, l, s, q.Value.DType())
 
 	wq, wk, wv := m.QProjWeight, m.KProjWeight, m.VProjWeight
 	if m.InProjWeight != nil {
@@ -274,14 +274,19 @@ func (m *MultiheadAttention) batchFirst(query, key, value *autograd.Var, batched
 }
 
 // mask checks the masks and returns their sum in a shape that broadcasts
-// to the scores [N heads L S], or nil if there is none.
-func (m *MultiheadAttention) mask(masks AttentionMasks, batched bool, n, l, s int) *tensor.Tensor {
+// to the scores [N heads L S] and in their dtype, or nil if there is none.
+// Each mask is converted to dtype before they are added, as PyTorch adds
+// a boolean mask converted to the query's dtype: 0 and −Inf convert
+// exactly, so a float32 model takes the float64 masks that CausalMask,
+// PaddingMask and BoolMask make.
+func (m *MultiheadAttention) mask(masks AttentionMasks, batched bool, n, l, s int, dtype tensor.DType) *tensor.Tensor {
 	h := m.NumHeads
 	fail := func(what string, t *tensor.Tensor, want string) {
 		panic(&Error{Op: m.name(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("%s %v for a query of length %d and keys of length %d: want %s", what, t.Shape(), l, s, want)})
 	}
 	var sum *tensor.Tensor
 	add := func(t *tensor.Tensor) {
+		t = t.To(dtype)
 		if sum == nil {
 			sum = t
 		} else {
