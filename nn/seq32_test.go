@@ -147,8 +147,9 @@ func TestRecurrentFloat32MatchesPyTorch(t *testing.T) {
 }
 
 // TestAttentionFloat32MatchesPyTorch: float32 MultiheadAttention under a
-// causal mask and a key padding mask, and TransformerEncoderLayer (GELU,
-// post-norm and pre-norm) under the same, give PyTorch 1.13's float32
+// causal mask and a key padding mask, TransformerEncoderLayer (GELU,
+// post-norm and pre-norm) and a TransformerEncoder of two such layers and a
+// final LayerNorm under the same, give PyTorch 1.13's float32
 // outputs, averaged attention weights and gradients of the input and every
 // parameter, within 1e-5 of each tensor's largest value. The masks are the
 // float64 ones CausalMask and PaddingMask make, which a float32 layer
@@ -191,6 +192,23 @@ func TestAttentionFloat32MatchesPyTorch(t *testing.T) {
 			}
 		})
 	}
+	t.Run("encoder_stack", func(t *testing.T) {
+		c := ref["encoder_stack"]
+		rng := rand.New(rand.NewPCG(1, 2))
+		layer := nn.NewTransformerEncoderLayer(rng, 8, 2, nn.TransformerEncoderLayerConfig{
+			DimFeedforward: 16, Dropout: new(0.0), Activation: (*autograd.Var).GELU, BatchFirst: true,
+		})
+		e := nn.NewTransformerEncoder(layer, 2, nn.NewLayerNorm([]int{8}, nn.LayerNormConfig{}))
+		c.load(t, e)
+		x := c.input("x")
+		y := e.Encode(x, nn.AttentionMasks{AttnMask: nn.CausalMask(5), KeyPaddingMask: nn.PaddingMask(c.Lengths, 5)})
+		closeWithin(t, "output", y.Value, c.Out["y"], tol)
+		c.weighted(y, "ry").Backward()
+		closeWithin(t, "gradient of the input", x.Grad, c.Grads["x"], tol)
+		for _, p := range e.Parameters() {
+			closeWithin(t, "gradient of "+p.Name, p.Var.Grad, c.Grads[p.Name], tol)
+		}
+	})
 }
 
 // TestLSTMFloat32TrainingMatchesPyTorch: five Adam steps (lr 0.01) on a

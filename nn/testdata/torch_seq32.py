@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes torch_seq32.json: PyTorch 1.13's float32 outputs and gradients of
 recurrent layers (LSTM, GRU, RNN with ReLU), MultiheadAttention and
-TransformerEncoderLayer, and five Adam steps of a tiny LSTM model, all in
-float32, for seq32_test.go:
+TransformerEncoderLayer and TransformerEncoder, and five Adam steps of a
+tiny LSTM model, all in float32, for seq32_test.go:
 
     OPENBLAS_CORETYPE=Haswell /usr/bin/python3 nn/testdata/torch_seq32.py
 
@@ -157,6 +157,19 @@ cases["train"] = {
     "grads": {},
     "after": {n: flat(p) for n, p in tiny.named_parameters()},
 }
+
+# TransformerEncoder: two GELU layers (as above, post-norm) and a final
+# LayerNorm, under the same masks (lengths 5, 2).
+layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu", batch_first=True)
+stack = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(8))
+randomize(stack)
+x = randn(2, 5, 8).requires_grad_()
+pad = torch.tensor([[t >= n for t in range(5)] for n in (5, 2)])
+y = stack(x, mask=causal, src_key_padding_mask=pad)
+r = randn(*y.shape)
+(y * r).sum().backward()
+cases["encoder_stack"] = case(stack, {"x": x, "ry": r}, {"y": y}, {"x": x.grad})
+cases["encoder_stack"]["lengths"] = [5, 2]
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_seq32.json")
 with open(path, "w") as f:
