@@ -107,8 +107,9 @@ func NewMultiheadAttention(rng *rand.Rand, embedDim, numHeads int, cfg Multihead
 // added to the attention scores before the softmax: 0 lets a score be,
 // −Inf forbids it, and any other value biases it, as PyTorch's float
 // masks; PyTorch's boolean masks (true forbids) are BoolMask of them, as
-// PyTorch converts them. The masks add up, so a key forbidden by one is
-// forbidden. A query whose keys are all forbidden has NaN attention
+// PyTorch converts them. A mask may be float64 or float32 whatever the
+// layer's dtype: each is converted to the query's dtype before they add
+// up, so a key forbidden by one is forbidden. A query whose keys are all forbidden has NaN attention
 // weights and output, as in PyTorch 1.13: no average of nothing exists,
 // and a NaN is seen (TerminateOnNaN stops on it) where a zero would hide
 // the mistake.

@@ -257,9 +257,11 @@ func (r *GRU) Forward(x *autograd.Var) *autograd.Var {
 // (batch first with BatchFirst, [steps directions·hidden] for one
 // sequence), and the final states of every layer and direction.
 //
-// Wrong shapes, an initial cell state for a network that has none, and
-// lengths that are not one per sequence in [0, steps] panic with an
-// *Error naming the layer and what it wants.
+// The network computes in the dtype of its weights (see To), which x and
+// the initial states must share. Wrong shapes or dtypes, an initial cell
+// state for a network that has none, and lengths that are not one per
+// sequence in [0, steps] panic with an *Error naming the layer and what it
+// wants.
 func (r *RNN) Run(x *autograd.Var, in RNNInput) (*autograd.Var, RNNState) {
 	return r.run(r.Weights, x, in)
 }
