@@ -190,14 +190,17 @@ func (m *MultiheadAttention) Forward(x *autograd.Var) *autograd.Var {
 // PyTorch returns the weights averaged over the heads by default
 // (average_attn_weights=True): that is weights.Mean(1) (Mean(0)
 // unbatched); weights that are not used cost nothing
-// (need_weights=False). Shapes that do not fit the layer panic with an
-// *Error naming the layer and what it wants.
+// (need_weights=False). The inputs have the dtype of the layer's weights
+// (see To); the masks may have either (see AttentionMasks). Shapes or
+// dtypes that do not fit the layer panic with an *Error naming the layer
+// and what it wants.
 func (m *MultiheadAttention) Attend(query, key, value *autograd.Var, masks AttentionMasks) (out, weights *autograd.Var) {
 	e := m.OutProj.Weight.Value.Dim(0)
 	h := m.NumHeads
 	d := e / h
 	batched := query.Value.Dims() == 3
 	q, k, v := m.batchFirst(query, key, value, batched)
+	m.checkDTypes(query, key, value)
 	n, l, s := q.Value.Dim(0), q.Value.Dim(1), k.Value.Dim(1)
 	mask := m.mask(masks, batched, n, l, s, q.Value.DType())
 
@@ -272,6 +275,21 @@ func (m *MultiheadAttention) batchFirst(query, key, value *autograd.Var, batched
 		v = value.Permute(1, 0, 2)
 	}
 	return q, k, v
+}
+
+// checkDTypes panics, naming the input at fault, unless the query, key
+// and value have the dtype of the layer's weights, the dtype it computes
+// in.
+func (m *MultiheadAttention) checkDTypes(query, key, value *autograd.Var) {
+	want := m.OutProj.Weight.Value.DType()
+	for _, in := range []struct {
+		name string
+		v    *autograd.Var
+	}{{"query", query}, {"key", key}, {"value", value}} {
+		if d := in.v.Value.DType(); d != want {
+			panic(&Error{Op: m.name(), Kind: tensor.ErrDType, Detail: fmt.Sprintf("the %s is %v but the weights are %v: convert it with To(%s), or the model with nn.To", in.name, d, want, dtypeConstant(want))})
+		}
+	}
 }
 
 // mask checks the masks and returns their sum in a shape that broadcasts

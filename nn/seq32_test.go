@@ -320,10 +320,11 @@ func TestFloat32AttentionMasks(t *testing.T) {
 	}
 }
 
-// TestRecurrentFloat32MixedDTypes: a float32 input to float64 weights, a
-// float64 initial state for float32 weights, and a model half converted
-// panic with an ErrDType *nn.Error naming the tensor and what to convert.
-func TestRecurrentFloat32MixedDTypes(t *testing.T) {
+// TestSequenceFloat32MixedDTypes: a float32 input to float64 weights, a
+// float64 initial state for float32 weights, and a recurrent model half
+// converted panic with an ErrDType *nn.Error naming the tensor and what to
+// convert, in recurrent layers and attention.
+func TestSequenceFloat32MixedDTypes(t *testing.T) {
 	newLSTM := func() *nn.LSTM { return nn.NewLSTM(rand.New(rand.NewPCG(1, 2)), 3, 4, nn.RNNConfig{NumLayers: 2}) }
 	x64 := autograd.Const(tensor.Zeros(5, 2, 3))
 	x32 := autograd.Const(tensor.ZerosOf(tensor.Float32, 5, 2, 3))
@@ -349,6 +350,15 @@ func TestRecurrentFloat32MixedDTypes(t *testing.T) {
 		}},
 		{"half converted", "weight_hh_l1 is float32 but the weights are float64: convert the whole model with nn.To", func() {
 			half.Forward(x64)
+		}},
+		{"attention float32 query", "MultiheadAttention(embed_dim=8, num_heads=2): the query is float32 but the weights are float64: convert it with To(tensor.Float64), or the model with nn.To", func() {
+			nn.NewMultiheadAttention(rand.New(rand.NewPCG(1, 2)), 8, 2, nn.MultiheadAttentionConfig{}).Forward(autograd.Const(tensor.ZerosOf(tensor.Float32, 3, 2, 8)))
+		}},
+		{"attention float64 value", "MultiheadAttention(embed_dim=8, num_heads=2): the value is float64 but the weights are float32: convert it with To(tensor.Float32)", func() {
+			m := nn.NewMultiheadAttention(rand.New(rand.NewPCG(1, 2)), 8, 2, nn.MultiheadAttentionConfig{})
+			nn.To(m, tensor.Float32)
+			q := autograd.Const(tensor.ZerosOf(tensor.Float32, 3, 2, 8))
+			m.Attend(q, q, autograd.Const(tensor.Zeros(3, 2, 8)), nn.AttentionMasks{})
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
