@@ -3,6 +3,7 @@ package nn_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -269,6 +270,77 @@ func TestRecurrentFloat32Dropout(t *testing.T) {
 		for i := range got {
 			closeWithin(t, "result", got[i], want[i].Data(), 1e-5)
 		}
+	}
+}
+
+// TestSequenceFloat32AgreesWithFloat64: the options the PyTorch cases
+// leave out — an unbatched input, no biases, tanh, batch-first GRU from
+// initial states, attention with separate key and value widths and no
+// biases, unbatched — give in float32 the output and gradients they give
+// in float64 on the same (float32) values, within 1e-5 of each tensor's
+// largest value.
+func TestSequenceFloat32AgreesWithFloat64(t *testing.T) {
+	noBias := false
+	for _, tt := range []struct {
+		name string
+		new  func() nn.Module
+		run  func(m nn.Module, in func(shape ...int) *autograd.Var) *autograd.Var
+	}{
+		{"RNN tanh, no bias, unbatched", func() nn.Module {
+			return nn.NewRNN(rand.New(rand.NewPCG(1, 2)), 3, 4, nn.RNNConfig{NumLayers: 2, Bias: &noBias, Bidirectional: true})
+		}, func(m nn.Module, in func(shape ...int) *autograd.Var) *autograd.Var {
+			y, st := m.(*nn.RNN).Run(in(5, 3), nn.RNNInput{H0: in(4, 4)})
+			return autograd.Concat(0, y.Reshape(-1), st.H.Reshape(-1))
+		}},
+		{"GRU batch first, h0", func() nn.Module {
+			return nn.NewGRU(rand.New(rand.NewPCG(1, 2)), 3, 4, nn.RNNConfig{BatchFirst: true})
+		}, func(m nn.Module, in func(shape ...int) *autograd.Var) *autograd.Var {
+			y, st := m.(*nn.GRU).Run(in(2, 6, 3), nn.RNNInput{H0: in(1, 2, 4), Lengths: []int{6, 3}})
+			return autograd.Concat(0, y.Reshape(-1), st.H.Reshape(-1))
+		}},
+		{"LSTM unbatched, states", func() nn.Module {
+			return nn.NewLSTM(rand.New(rand.NewPCG(1, 2)), 3, 4, nn.RNNConfig{NumLayers: 2})
+		}, func(m nn.Module, in func(shape ...int) *autograd.Var) *autograd.Var {
+			y, st := m.(*nn.LSTM).Run(in(5, 3), nn.RNNInput{H0: in(2, 4), C0: in(2, 4)})
+			return autograd.Concat(0, y.Reshape(-1), st.H.Reshape(-1), st.C.Reshape(-1))
+		}},
+		{"attention, separate widths, no bias, unbatched", func() nn.Module {
+			return nn.NewMultiheadAttention(rand.New(rand.NewPCG(1, 2)), 8, 2, nn.MultiheadAttentionConfig{KDim: 5, VDim: 3, Bias: &noBias})
+		}, func(m nn.Module, in func(shape ...int) *autograd.Var) *autograd.Var {
+			y, w := m.(*nn.MultiheadAttention).Attend(in(4, 8), in(6, 5), in(6, 3), nn.AttentionMasks{KeyPaddingMask: nn.PaddingMask([]int{5}, 6).Reshape(6)})
+			return autograd.Concat(0, y.Reshape(-1), w.Reshape(-1))
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			run := func(dtype tensor.DType) []*tensor.Tensor {
+				rng := rand.New(rand.NewPCG(3, 4))
+				var inputs []*autograd.Var
+				in := func(shape ...int) *autograd.Var {
+					v := autograd.Param(tensor.Normal(rng, 0, 1, shape...).To(tensor.Float32).To(dtype))
+					inputs = append(inputs, v)
+					return v
+				}
+				m := tt.new()
+				for _, p := range m.Parameters() { // values that float32 holds exactly
+					p.Var.Value.CopyFrom(p.Var.Value.To(tensor.Float32).To(tensor.Float64))
+				}
+				nn.To(m, dtype)
+				y := tt.run(m, in)
+				y.Square().Sum().Backward()
+				out := []*tensor.Tensor{y.Value}
+				for _, v := range inputs {
+					out = append(out, v.Grad)
+				}
+				for _, p := range m.Parameters() {
+					out = append(out, p.Var.Grad)
+				}
+				return out
+			}
+			got, want := run(tensor.Float32), run(tensor.Float64)
+			for i := range got {
+				closeWithin(t, fmt.Sprintf("result %d", i), got[i], want[i].Data(), 1e-5)
+			}
+		})
 	}
 }
 
