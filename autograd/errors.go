@@ -39,3 +39,20 @@ func float64Only(op string, ts ...*tensor.Tensor) {
 		}
 	}
 }
+
+// sameDType panics unless the tensors share a dtype: op computes in one,
+// and converting an operand silently would hide a model left in the other.
+func sameDType(op string, a, b *tensor.Tensor) {
+	if a.DType() != b.DType() {
+		panic(errorf(op, tensor.ErrDType, "%v %v and %v %v: dtypes differ; convert the second with To(%s)", a.DType(), a.Shape(), b.DType(), b.Shape(), dtypeConstant(a.DType())))
+	}
+}
+
+// dtypeConstant is the Go name of d that a message tells the user to pass:
+// tensor.Float32 or tensor.Float64.
+func dtypeConstant(d tensor.DType) string {
+	if d == tensor.Float32 {
+		return "tensor.Float32"
+	}
+	return "tensor.Float64"
+}

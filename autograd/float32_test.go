@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -39,6 +40,9 @@ func TestFloat32Gradients(t *testing.T) {
 		return rounded(shape...).Abs().AddScalar(0.5).To(tensor.Float32).To(tensor.Float64)
 	}
 	a, b, m := rounded(3, 4), rounded(1, 4), rounded(4, 5)
+	q, k, w := rounded(2, 3, 4), rounded(2, 5, 4), rounded(2, 2, 3, 5)
+	mask := rounded(2, 1, 5)
+	mask.Set(math.Inf(-1), 1, 0, 2)
 	pa := positive(3, 4)
 	const tol = 1e-5
 	for _, tt := range []struct {
@@ -89,6 +93,10 @@ func TestFloat32Gradients(t *testing.T) {
 		{"Softplus", func(x ...*Var) *Var { return x[0].Softplus(1, 20) }, []*tensor.Tensor{a}},
 		{"ELU", func(x ...*Var) *Var { return x[0].ELU(1) }, []*tensor.Tensor{a}},
 		{"LogSigmoid", func(x ...*Var) *Var { return x[0].LogSigmoid() }, []*tensor.Tensor{a}},
+		{"HeadsMatMulT", func(x ...*Var) *Var { return x[0].HeadsMatMulT(x[1], 2) }, []*tensor.Tensor{q, k}},
+		{"HeadsMatMul", func(x ...*Var) *Var { return x[0].HeadsMatMul(x[1], 2) }, []*tensor.Tensor{w, k}},
+		{"MaskedSoftmax", func(x ...*Var) *Var { return x[0].MaskedSoftmax(mask.To(x[0].Value.DType())) }, []*tensor.Tensor{w}},
+		{"MaskedSoftmax nil", func(x ...*Var) *Var { return x[0].MaskedSoftmax(nil) }, []*tensor.Tensor{w}},
 		{"chain", func(x ...*Var) *Var { return x[0].MatMul(x[1]).Tanh().Mul(x[0].Sum(1).Reshape(3, 1)).Mean(0) }, []*tensor.Tensor{a, m}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +127,8 @@ func TestFloat32Gradients(t *testing.T) {
 }
 
 // TestFloat32Refused checks that GradCheck and the operations without a
-// float32 kernel yet refuse a float32 operand with a named ErrDType panic.
+// float32 kernel yet refuse a float32 operand, and the per-head products
+// and masked softmax operands of mixed dtypes, with a named ErrDType panic.
 func TestFloat32Refused(t *testing.T) {
 	f32 := func(shape ...int) *tensor.Tensor { return tensor.ZerosOf(tensor.Float32, shape...) }
 	for _, tt := range []struct {
@@ -134,8 +143,15 @@ func TestFloat32Refused(t *testing.T) {
 		}},
 		{"MaxPool2d", "MaxPool2d: a float32 operand", func() { Const(f32(1, 1, 4, 4)).MaxPool2d(PoolOptions{Kernel: [2]int{2, 2}}) }},
 		{"AvgPool2d", "average pooling: a float32 operand", func() { Const(f32(1, 1, 4, 4)).AvgPool2d(PoolOptions{Kernel: [2]int{2, 2}}) }},
-		{"HeadsMatMulT", "HeadsMatMulT: a float32 operand", func() { Const(f32(1, 2, 4)).HeadsMatMulT(Const(f32(1, 3, 4)), 2) }},
-		{"MaskedSoftmax", "MaskedSoftmax: a float32 operand", func() { Const(f32(2, 3)).MaskedSoftmax(nil) }},
+		{"HeadsMatMulT mixed", "HeadsMatMulT: float32 [1 2 4] and float64 [1 3 4]: dtypes differ; convert the second with To(tensor.Float32)", func() {
+			Const(f32(1, 2, 4)).HeadsMatMulT(Const(tensor.Zeros(1, 3, 4)), 2)
+		}},
+		{"HeadsMatMul mixed", "HeadsMatMul: float64 [1 2 2 3] and float32 [1 3 4]: dtypes differ; convert the second with To(tensor.Float64)", func() {
+			Const(tensor.Zeros(1, 2, 2, 3)).HeadsMatMul(Const(f32(1, 3, 4)), 2)
+		}},
+		{"MaskedSoftmax mixed", "MaskedSoftmax: float32 [2 3] and float64 [3]: dtypes differ; convert the second with To(tensor.Float32)", func() {
+			Const(f32(2, 3)).MaskedSoftmax(tensor.Zeros(3))
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			defer func() {
