@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/minidl/minidl/tensor"
 )
@@ -38,4 +39,23 @@ func float64Only(op string, ts ...*tensor.Tensor) {
 			panic(errorf(op, tensor.ErrDType, "a %v operand of shape %v: %s computes in float64 only so far; convert with To(tensor.Float64)", t.DType(), t.Shape(), op))
 		}
 	}
+}
+
+// sameDType panics unless every parameter given (nil ones are skipped)
+// has the input x's dtype: a float32 input meets float64 weights when the
+// model or the batch was not converted, and the message says which to
+// convert rather than promoting one silently.
+func sameDType(op string, x *tensor.Tensor, params ...*tensor.Tensor) {
+	for _, p := range params {
+		if p != nil && p.DType() != x.DType() {
+			panic(errorf(op, tensor.ErrDType, "a %v input %v and a %v parameter %v: dtypes differ; convert the model with nn.To(model, tensor.%s) or the input with To(tensor.%s)",
+				x.DType(), x.Shape(), p.DType(), p.Shape(), titled(x.DType()), titled(p.DType())))
+		}
+	}
+}
+
+// titled returns the exported constant's name of d, such as Float32.
+func titled(d tensor.DType) string {
+	s := d.String()
+	return strings.ToUpper(s[:1]) + s[1:]
 }
