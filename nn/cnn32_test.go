@@ -2,10 +2,12 @@ package nn_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/minidl/minidl/autograd"
@@ -299,5 +301,37 @@ func TestCNN32AgreesWithFloat64(t *testing.T) {
 		for i, r := range got {
 			closeFloat32Within(t, r.name, r.t, want[i].t.Data(), tol)
 		}
+	}
+}
+
+// TestCNN32MixedDTypesRefused: a float32 batch into a float64 convolution
+// or batch norm, or the other way round, panics with ErrDType saying what
+// to convert.
+func TestCNN32MixedDTypesRefused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	conv := nn.NewConv2d(rng, 1, 2, [2]int{3, 3}, autograd.Conv2dOptions{})
+	bn := nn.NewBatchNorm2d(2, nn.BatchNormConfig{})
+	bn32 := nn.NewBatchNorm1d(2, nn.BatchNormConfig{})
+	nn.To(bn32, tensor.Float32)
+	for _, tt := range []struct {
+		name, want string
+		fn         func()
+	}{
+		{"Conv2d", "a float32 input [1 1 4 4] and a float64 parameter [2 1 3 3]: dtypes differ; convert the model with nn.To(model, tensor.Float32) or the input with To(tensor.Float64)",
+			func() { conv.Forward(autograd.Const(tensor.ZerosOf(tensor.Float32, 1, 1, 4, 4))) }},
+		{"BatchNorm2d", "BatchNorm2d(2): a float32 input [3 2 2 2] and a float64 weight: dtypes differ; convert the model with nn.To(model, tensor.Float32) or the input with To(tensor.Float64)",
+			func() { bn.Forward(autograd.Const(tensor.ZerosOf(tensor.Float32, 3, 2, 2, 2))) }},
+		{"BatchNorm1d", "BatchNorm1d(2): a float64 input [3 2] and a float32 weight: dtypes differ; convert the model with nn.To(model, tensor.Float64) or the input with To(tensor.Float32)",
+			func() { bn32.Forward(autograd.Const(tensor.Zeros(3, 2))) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				e, ok := recover().(error)
+				if !ok || !errors.Is(e, tensor.ErrDType) || !strings.Contains(e.Error(), tt.want) {
+					t.Errorf("panic %v, want an ErrDType error containing %q", e, tt.want)
+				}
+			}()
+			tt.fn()
+		})
 	}
 }
