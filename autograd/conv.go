@@ -294,14 +294,14 @@ const convChunk = 1 << 22
 
 // convForward unfolds the images of x into col (groups·k × n·p) and sets
 // out [n o oh ow] to the filters w times the patches plus the bias bd (nil
-// for none), using prod (og × n·p) for each group's product.
-func convForward[E float](g convGeometry, xd, wd, bd, col, prod, od []E) {
+// for none), using prod (og × n·p) for each group's product by mm.
+func convForward[E float](mm product[E], g convGeometry, xd, wd, bd, col, prod, od []E) {
 	p := g.oh * g.ow
 	cols, k := g.n*p, g.cg*g.kh*g.kw
 	for grp := range g.groups {
 		col := col[grp*k*cols:][:k*cols]
 		gemm.ParallelFor(g.n, k*p, func(lo, hi int) { im2col(g, xd, col, grp, false, lo, hi) })
-		matmul(false, false, g.og, cols, k, wd[grp*g.og*k:], k, col, cols, prod, cols, false)
+		mm(false, false, g.og, cols, k, wd[grp*g.og*k:], k, col, cols, prod, cols, false)
 		gemm.ParallelFor(g.n, g.og*p, func(lo, hi int) {
 			for n := lo; n < hi; n++ {
 				for oc := range g.og {
@@ -341,7 +341,7 @@ func (x *Var) convolve(g convGeometry, w, b *Var) *Var {
 	if b != nil {
 		bv = b.Value
 	}
-	sameDType(g.op, x.Value, w.Value, bv)
+	sameDTypeAsInput(g.op, x.Value, w.Value, bv)
 	inputs := []*Var{x, w}
 	if b != nil {
 		inputs = append(inputs, b)
@@ -371,22 +371,22 @@ func (x *Var) convolve(g convGeometry, w, b *Var) *Var {
 		}, inputs...)
 	}
 	if x.Value.DType() == tensor.Float32 {
-		return record(out, convolveOf[float32](g, x, w, b, out, keep), inputs...)
+		return record(out, convolveOf(gemm.Gemm32, g, x, w, b, out, keep), inputs...)
 	}
-	return record(out, convolveOf[float64](g, x, w, b, out, keep), inputs...)
+	return record(out, convolveOf(gemm.Gemm, g, x, w, b, out, keep), inputs...)
 }
 
 // convolveOf computes the convolution that g describes into out, whose
-// dtype E is the operands', and returns its backward (nil unless keep,
+// dtype E is the operands', with mm the product, and returns its backward (nil unless keep,
 // when no gradient follows and the patches are unfolded a few images at
 // a time).
-func convolveOf[E float](g convGeometry, x, w, b *Var, out *tensor.Tensor, keep bool) func(*tensor.Tensor) {
+func convolveOf[E float](mm product[E], g convGeometry, x, w, b *Var, out *tensor.Tensor, keep bool) func(*tensor.Tensor) {
 	p := g.oh * g.ow
 	cols, k := g.n*p, g.cg*g.kh*g.kw
-	xd, wd, od := elements[E](x.Value), elements[E](w.Value), elements[E](out)
+	xd, wd, od := elems[E](x.Value), elems[E](w.Value), elems[E](out)
 	var bd []E
 	if b != nil {
-		bd = elements[E](b.Value)
+		bd = elems[E](b.Value)
 	}
 	if !keep {
 		// No gradient will need the patches: unfold a few images at a time,
@@ -398,16 +398,16 @@ func convolveOf[E float](g convGeometry, x, w, b *Var, out *tensor.Tensor, keep 
 		for n0 := 0; n0 < g.n; n0 += per {
 			sub := g
 			sub.n = min(per, g.n-n0)
-			convForward(sub, xd[n0*g.c*g.h*g.w:], wd, bd, *colBuf, *prodBuf, od[n0*g.o*p:])
+			convForward(mm, sub, xd[n0*g.c*g.h*g.w:], wd, bd, *colBuf, *prodBuf, od[n0*g.o*p:])
 		}
 		return nil
 	}
 	colData := make([]E, g.groups*k*cols) // kept for the weight's gradient
 	prodBuf := buffer[E](g.og * cols)
 	defer release(prodBuf)
-	convForward(g, xd, wd, bd, colData, *prodBuf, od)
+	convForward(mm, g, xd, wd, bd, colData, *prodBuf, od)
 	return func(gr *tensor.Tensor) {
-		gd := elements[E](gr)
+		gd := elems[E](gr)
 		// The output gradient of one group as a matrix [og, n·p].
 		dprodBuf := buffer[E](g.og * cols)
 		defer release(dprodBuf)
@@ -443,17 +443,17 @@ func convolveOf[E float](g convGeometry, x, w, b *Var, out *tensor.Tensor, keep 
 						}
 					}
 					if db != nil {
-						elements[E](db)[ch] = E(sum)
+						elems[E](db)[ch] = E(sum)
 					}
 				}
 			})
 			col := colData[grp*k*cols:][:k*cols]
 			if dw != nil {
-				matmul(false, true, g.og, k, cols, dprod, cols, col, cols, elements[E](dw)[grp*g.og*k:], k, false)
+				mm(false, true, g.og, k, cols, dprod, cols, col, cols, elems[E](dw)[grp*g.og*k:], k, false)
 			}
 			if dx != nil {
-				matmul(true, false, k, cols, g.og, wd[grp*g.og*k:], k, dprod, cols, dcol, cols, false)
-				gemm.ParallelFor(g.n, k*p, func(lo, hi int) { im2col(g, elements[E](dx), dcol, grp, true, lo, hi) })
+				mm(true, false, k, cols, g.og, wd[grp*g.og*k:], k, dprod, cols, dcol, cols, false)
+				gemm.ParallelFor(g.n, k*p, func(lo, hi int) { im2col(g, elems[E](dx), dcol, grp, true, lo, hi) })
 			}
 		}
 		if dx != nil {
@@ -465,29 +465,6 @@ func convolveOf[E float](g convGeometry, x, w, b *Var, out *tensor.Tensor, keep 
 		if db != nil {
 			b.accumulate(db, true)
 		}
-	}
-}
-
-// float is the element types the kernels here are written once for.
-type float interface{ float32 | float64 }
-
-// elements returns t's backing slice, whose dtype is E.
-func elements[E float](t *tensor.Tensor) []E {
-	var zero E
-	if _, ok := any(zero).(float32); ok {
-		return any(t.Float32s()).([]E)
-	}
-	return any(t.Data()).([]E)
-}
-
-// matmul computes op(a)·op(b) into c (or adds it, with add) on the matrix
-// engine: Gemm for float64, Gemm32 for float32.
-func matmul[E float](ta, tb bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int, add bool) {
-	switch a := any(a).(type) {
-	case []float64:
-		gemm.Gemm(ta, tb, m, n, k, a, lda, any(b).([]float64), ldb, any(c).([]float64), ldc, add)
-	case []float32:
-		gemm.Gemm32(ta, tb, m, n, k, a, lda, any(b).([]float32), ldb, any(c).([]float32), ldc, add)
 	}
 }
 

@@ -41,11 +41,11 @@ func float64Only(op string, ts ...*tensor.Tensor) {
 	}
 }
 
-// sameDType panics unless every parameter given (nil ones are skipped)
+// sameDTypeAsInput panics unless every parameter given (nil ones are skipped)
 // has the input x's dtype: a float32 input meets float64 weights when the
 // model or the batch was not converted, and the message says which to
 // convert rather than promoting one silently.
-func sameDType(op string, x *tensor.Tensor, params ...*tensor.Tensor) {
+func sameDTypeAsInput(op string, x *tensor.Tensor, params ...*tensor.Tensor) {
 	for _, p := range params {
 		if p != nil && p.DType() != x.DType() {
 			panic(errorf(op, tensor.ErrDType, "a %v input %v and a %v parameter %v: dtypes differ; convert the model with nn.To(model, tensor.%s) or the input with To(tensor.%s)",

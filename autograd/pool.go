@@ -110,16 +110,16 @@ func (x *Var) maxPool(op string, g poolGeometry) *Var {
 	out := tensor.ZerosOf(x.Value.DType(), g.shape(x.Value, g.oh, g.ow)...)
 	argmax := make([]int32, out.Size()) // the index within the plane
 	if x.Value.DType() == tensor.Float32 {
-		maxPoolForward(g, elements[float32](x.Value), elements[float32](out), argmax)
+		maxPoolForward(g, elems[float32](x.Value), elems[float32](out), argmax)
 	} else {
-		maxPoolForward(g, elements[float64](x.Value), elements[float64](out), argmax)
+		maxPoolForward(g, elems[float64](x.Value), elems[float64](out), argmax)
 	}
 	return record(out, func(gr *tensor.Tensor) {
 		dx := tensor.ZerosLike(x.Value)
 		if dx.DType() == tensor.Float32 {
-			maxPoolBackward(g, elements[float32](dx), elements[float32](gr), argmax)
+			maxPoolBackward(g, elems[float32](dx), elems[float32](gr), argmax)
 		} else {
-			maxPoolBackward(g, elements[float64](dx), elements[float64](gr), argmax)
+			maxPoolBackward(g, elems[float64](dx), elems[float64](gr), argmax)
 		}
 		x.accumulate(dx, true)
 	}, x)
@@ -231,16 +231,16 @@ type windowFunc func(y, x int) (y0, y1, x0, x1 int, size float64)
 func (x *Var) averageWindows(g poolGeometry, window windowFunc, oh, ow int) *Var {
 	out := tensor.ZerosOf(x.Value.DType(), g.shape(x.Value, oh, ow)...)
 	if x.Value.DType() == tensor.Float32 {
-		averageForward(g, window, oh, ow, elements[float32](x.Value), elements[float32](out))
+		averageForward(g, window, oh, ow, elems[float32](x.Value), elems[float32](out))
 	} else {
-		averageForward(g, window, oh, ow, elements[float64](x.Value), elements[float64](out))
+		averageForward(g, window, oh, ow, elems[float64](x.Value), elems[float64](out))
 	}
 	return record(out, func(gr *tensor.Tensor) {
 		dx := tensor.ZerosLike(x.Value)
 		if dx.DType() == tensor.Float32 {
-			averageBackward(g, window, oh, ow, elements[float32](dx), elements[float32](gr))
+			averageBackward(g, window, oh, ow, elems[float32](dx), elems[float32](gr))
 		} else {
-			averageBackward(g, window, oh, ow, elements[float64](dx), elements[float64](gr))
+			averageBackward(g, window, oh, ow, elems[float64](dx), elems[float64](gr))
 		}
 		x.accumulate(dx, true)
 	}, x)

@@ -217,9 +217,9 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 		panic(&Error{Op: b.name(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v has 1 value per channel; training needs more than 1", xs)})
 	}
 	if x.Value.DType() == tensor.Float32 {
-		return batchNorm(b, elementsOf[float32], inputs, n, c, spatial, training)
+		return batchNorm(b, (*tensor.Tensor).Float32s, inputs, n, c, spatial, training)
 	}
-	return batchNorm(b, elementsOf[float64], inputs, n, c, spatial, training)
+	return batchNorm(b, (*tensor.Tensor).Data, inputs, n, c, spatial, training)
 }
 
 // checkDType panics unless x, the parameters and the running statistics
@@ -232,15 +232,6 @@ func (b *BatchNorm) checkDType(x *tensor.Tensor) {
 				x.DType(), x.Shape(), d, p.Name, name(x.DType()), name(d))})
 		}
 	}
-}
-
-// elementsOf returns t's backing slice, whose dtype is E.
-func elementsOf[E float](t *tensor.Tensor) []E {
-	var zero E
-	if _, ok := any(zero).(float32); ok {
-		return any(t.Float32s()).([]E)
-	}
-	return any(t.Data()).([]E)
 }
 
 // batchNorm records the normalization of inputs[0] (x [n c spatial…], in
