@@ -17,13 +17,3 @@ func elems[E float](t *tensor.Tensor) []E {
 	}
 	return any(t.Data()).([]E)
 }
-
-// tensorOf returns a tensor of the given shape backed by data.
-func tensorOf[E float](data []E, shape []int) *tensor.Tensor {
-	switch d := any(data).(type) {
-	case []float32:
-		return tensor.NewFloat32(d, shape...)
-	default:
-		return tensor.New(any(data).([]float64), shape...)
-	}
-}
