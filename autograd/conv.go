@@ -324,7 +324,8 @@ func convForward[E float](mm product[E], g convGeometry, xd, wd, bd, col, prod, 
 // x [batch channels height width] with the filters w [out in/groups kh kw]
 // plus the bias b [out] (nil for none), as torch.nn.functional.conv2d.
 // It unfolds the input into patches (im2col) and multiplies them by the
-// filters on the matrix engine, one product per group for the whole batch.
+// filters on the matrix engine, one product per group for the whole batch,
+// in the operands' dtype: x, w and b must share one.
 //
 // An empty batch gives an empty output, as in PyTorch; any other empty
 // size, a kernel that does not fit the padded input, and an output or

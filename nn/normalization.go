@@ -122,6 +122,8 @@ func (l *LayerNorm) String() string {
 // names ("running_mean", "running_var", "num_batches_tracked") and load
 // into torch.nn.BatchNorm2d and back. A BatchNorm in training must not
 // run in several goroutines at once: the running statistics change.
+// nn.To converts the buffers with the parameters, so a float32 BatchNorm
+// keeps float32 running statistics, as PyTorch's model.float() does.
 type BatchNorm struct {
 	Weight, Bias                               *autograd.Var // nil without the affine
 	RunningMean, RunningVar, NumBatchesTracked *autograd.Var
