@@ -17,8 +17,8 @@
 //     the same dtype, float64 and float32;
 //   - mnist: the 784-128-10 MLP and the CNN of cmd/mnist -model cnn,
 //     samples/s, peak RSS and test accuracy — cmd/mnist against
-//     torch/mnist.py in float32 (one thread and all) and float64, the MLP
-//     in minidl float32 (-dtype float32) too.
+//     torch/mnist.py in float32 (one thread and all) and float64, both
+//     networks in minidl float32 (-dtype float32) too.
 //
 // -only names the sections to run (default all).
 //
@@ -443,7 +443,7 @@ type mnistRun struct {
 // mnist compares training throughput, peak memory and test accuracy on
 // MNIST: cmd/mnist -model model against torch/mnist.py --model model, the
 // same network, data, batch size, optimizer and early stopping, in float32
-// on one thread and on all, and in float64; the MLP in minidl float32 too.
+// on one thread and on all, and in float64; minidl in float32 too.
 func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 	unit := "epochs"
 	if epochs == 1 {
@@ -467,14 +467,11 @@ func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 	args := []string{"-data", dir, "-model", model, "-epochs", strconv.Itoa(epochs), "-json", "-dtype", "float64",
 		"-schedule", "none", "-stop", "patience", "-patience", "3", "-lr", map[string]string{"mlp": "0.1", "cnn": "0.001"}[model]}
 	runs := []mnistRun{{"minidl float64, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args...) }}}
-	// The MLP also runs in float32 (-dtype float32); the CNN's kernels are
-	// float64 only so far.
-	float32Run := -1
-	if model == "mlp" {
-		float32Run = len(runs)
-		args32 := append(slices.Clone(args), "-dtype", "float32") // the last -dtype counts
-		runs = append(runs, mnistRun{"minidl float32, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args32...) }})
-	}
+	// minidl also runs in float32 (-dtype float32), with a ratio column of
+	// its own beside PyTorch float32's rows.
+	float32Run := len(runs)
+	args32 := append(slices.Clone(args), "-dtype", "float32") // the last -dtype counts
+	runs = append(runs, mnistRun{"minidl float32, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args32...) }})
 	if minidlOneThread && n > 1 {
 		runs = append(runs, mnistRun{"minidl float64, 1 thread", func() *exec.Cmd {
 			cmd := exec.Command(bin, args...)
@@ -511,26 +508,18 @@ func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 			rss[i].add(mb)
 		}
 	}
-	header, rule := "| run | training samples/s | peak RSS, MB | test accuracy | minidl's samples/s / this run's |", "|---|---|---|---|---|"
-	if float32Run >= 0 {
-		header, rule = header+" minidl float32's / this run's |", rule+"---|"
-	}
-	fmt.Println(header)
-	fmt.Println(rule)
+	fmt.Println("| run | training samples/s | peak RSS, MB | test accuracy | minidl's samples/s / this run's | minidl float32's / this run's |")
+	fmt.Println("|---|---|---|---|---|---|")
 	for i, r := range runs {
 		vs := ""
 		if i > 0 {
 			vs = ratio(&speed[0], &speed[i])
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s |", r.label, speed[i].cell("%.0f"), rss[i].cell("%.0f"), acc[i].cell("%.4f"), vs)
-		if float32Run >= 0 {
-			vs32 := ""
-			if i != float32Run {
-				vs32 = ratio(&speed[float32Run], &speed[i])
-			}
-			fmt.Printf(" %s |", vs32)
+		vs32 := ""
+		if i != float32Run {
+			vs32 = ratio(&speed[float32Run], &speed[i])
 		}
-		fmt.Println()
+		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", r.label, speed[i].cell("%.0f"), rss[i].cell("%.0f"), acc[i].cell("%.4f"), vs, vs32)
 	}
 	fmt.Println()
 }
