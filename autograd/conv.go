@@ -240,7 +240,7 @@ func floorDiv(a, d int) int {
 // likewise across), or 0 in the padding. With scatter it instead adds col
 // back into x, the adjoint that the input gradient needs. Images touch
 // disjoint parts of x and col, so ranges of them can run in parallel.
-func (g convGeometry) im2col(x, col []float64, grp int, scatter bool, n0, n1 int) {
+func im2col[E float](g convGeometry, x, col []E, grp int, scatter bool, n0, n1 int) {
 	p := g.oh * g.ow
 	cols := g.n * p
 	for c := range g.cg {
@@ -292,21 +292,21 @@ func (g convGeometry) im2col(x, col []float64, grp int, scatter bool, n0, n1 int
 // them, in elements (32 MB).
 const convChunk = 1 << 22
 
-// forward unfolds the images of x into col (groups·k × n·p) and sets out
-// [n o oh ow] to the filters w times the patches plus the bias bd (nil for
-// none), using prod (og × n·p) for each group's product.
-func (g convGeometry) forward(xd, wd, bd, col, prod, od []float64) {
+// convForward unfolds the images of x into col (groups·k × n·p) and sets
+// out [n o oh ow] to the filters w times the patches plus the bias bd (nil
+// for none), using prod (og × n·p) for each group's product by mm.
+func convForward[E float](mm product[E], g convGeometry, xd, wd, bd, col, prod, od []E) {
 	p := g.oh * g.ow
 	cols, k := g.n*p, g.cg*g.kh*g.kw
 	for grp := range g.groups {
 		col := col[grp*k*cols:][:k*cols]
-		gemm.ParallelFor(g.n, k*p, func(lo, hi int) { g.im2col(xd, col, grp, false, lo, hi) })
-		gemm.Gemm(false, false, g.og, cols, k, wd[grp*g.og*k:], k, col, cols, prod, cols, false)
+		gemm.ParallelFor(g.n, k*p, func(lo, hi int) { im2col(g, xd, col, grp, false, lo, hi) })
+		mm(false, false, g.og, cols, k, wd[grp*g.og*k:], k, col, cols, prod, cols, false)
 		gemm.ParallelFor(g.n, g.og*p, func(lo, hi int) {
 			for n := lo; n < hi; n++ {
 				for oc := range g.og {
 					ch := grp*g.og + oc
-					bias := 0.0
+					var bias E
 					if bd != nil {
 						bias = bd[ch]
 					}
@@ -324,7 +324,8 @@ func (g convGeometry) forward(xd, wd, bd, col, prod, od []float64) {
 // x [batch channels height width] with the filters w [out in/groups kh kw]
 // plus the bias b [out] (nil for none), as torch.nn.functional.conv2d.
 // It unfolds the input into patches (im2col) and multiplies them by the
-// filters on the matrix engine, one product per group for the whole batch.
+// filters on the matrix engine, one product per group for the whole batch,
+// in the operands' dtype: x, w and b must share one.
 //
 // An empty batch gives an empty output, as in PyTorch; any other empty
 // size, a kernel that does not fit the padded input, and an output or
@@ -335,20 +336,15 @@ func (x *Var) Conv2d(w, b *Var, o Conv2dOptions) *Var {
 }
 
 // convolve records the convolution of x with the filters w plus the bias
-// b (nil for none) that g describes, 2-D or 1-D.
+// b (nil for none) that g describes, 2-D or 1-D, in x's dtype.
 func (x *Var) convolve(g convGeometry, w, b *Var) *Var {
 	var bv *tensor.Tensor
 	if b != nil {
 		bv = b.Value
 	}
-	float64Only(g.op, x.Value, w.Value, bv)
-	p := g.oh * g.ow
-	cols, k := g.n*p, g.cg*g.kh*g.kw
-	xd, wd := x.Value.Data(), w.Value.Data()
-	var bd []float64
+	sameDTypeAsInput(g.op, x.Value, w.Value, bv)
 	inputs := []*Var{x, w}
 	if b != nil {
-		bd = b.Value.Data()
 		inputs = append(inputs, b)
 	}
 	// Check the patches that will be unfolded at once before allocating
@@ -365,81 +361,100 @@ func (x *Var) convolve(g convGeometry, w, b *Var) *Var {
 	case g.n > 0:
 		checkSize(g.op, "patches unfolded for one image", patches...)
 	}
-	out := tensor.Zeros(outShape...)
-	od := out.Data()
+	out := tensor.ZerosOf(x.Value.DType(), outShape...)
 	if g.n == 0 { // an empty batch, as PyTorch allows: empty output, zero gradients
 		return record(out, func(*tensor.Tensor) {
-			x.accumulate(tensor.Zeros(x.Value.Shape()...), true)
-			w.accumulate(tensor.Zeros(w.Value.Shape()...), true)
+			x.accumulate(tensor.ZerosLike(x.Value), true)
+			w.accumulate(tensor.ZerosLike(w.Value), true)
 			if b != nil {
-				b.accumulate(tensor.Zeros(g.o), true)
+				b.accumulate(tensor.ZerosLike(b.Value), true)
 			}
 		}, inputs...)
+	}
+	if x.Value.DType() == tensor.Float32 {
+		return record(out, convolveOf(gemm.Gemm32, g, x, w, b, out, keep), inputs...)
+	}
+	return record(out, convolveOf(gemm.Gemm, g, x, w, b, out, keep), inputs...)
+}
+
+// convolveOf computes the convolution that g describes into out, whose
+// dtype E is the operands', with mm the product, and returns its backward (nil unless keep,
+// when no gradient follows and the patches are unfolded a few images at
+// a time).
+func convolveOf[E float](mm product[E], g convGeometry, x, w, b *Var, out *tensor.Tensor, keep bool) func(*tensor.Tensor) {
+	p := g.oh * g.ow
+	cols, k := g.n*p, g.cg*g.kh*g.kw
+	xd, wd, od := elems[E](x.Value), elems[E](w.Value), elems[E](out)
+	var bd []E
+	if b != nil {
+		bd = elems[E](b.Value)
 	}
 	if !keep {
 		// No gradient will need the patches: unfold a few images at a time,
 		// so that an evaluation batch costs little more than its output.
 		per := max(1, convChunk/(g.groups*k*p))
-		colBuf, prodBuf := gemm.Buffer(g.groups*k*min(per, g.n)*p), gemm.Buffer(g.og*min(per, g.n)*p)
-		defer gemm.Release(colBuf)
-		defer gemm.Release(prodBuf)
+		colBuf, prodBuf := buffer[E](g.groups*k*min(per, g.n)*p), buffer[E](g.og*min(per, g.n)*p)
+		defer release(colBuf)
+		defer release(prodBuf)
 		for n0 := 0; n0 < g.n; n0 += per {
 			sub := g
 			sub.n = min(per, g.n-n0)
-			sub.forward(xd[n0*g.c*g.h*g.w:], wd, bd, *colBuf, *prodBuf, od[n0*g.o*p:])
+			convForward(mm, sub, xd[n0*g.c*g.h*g.w:], wd, bd, *colBuf, *prodBuf, od[n0*g.o*p:])
 		}
-		return record(out, nil, inputs...)
+		return nil
 	}
-	colData := make([]float64, g.groups*k*cols) // kept for the weight's gradient
-	prodBuf := gemm.Buffer(g.og * cols)
-	defer gemm.Release(prodBuf)
-	g.forward(xd, wd, bd, colData, *prodBuf, od)
-	return record(out, func(gr *tensor.Tensor) {
-		gd := gr.Data()
+	colData := make([]E, g.groups*k*cols) // kept for the weight's gradient
+	prodBuf := buffer[E](g.og * cols)
+	defer release(prodBuf)
+	convForward(mm, g, xd, wd, bd, colData, *prodBuf, od)
+	return func(gr *tensor.Tensor) {
+		gd := elems[E](gr)
 		// The output gradient of one group as a matrix [og, n·p].
-		dprodBuf := gemm.Buffer(g.og * cols)
-		defer gemm.Release(dprodBuf)
+		dprodBuf := buffer[E](g.og * cols)
+		defer release(dprodBuf)
 		dprod := *dprodBuf
 		var dx, dw, db *tensor.Tensor
 		if x.requiresGrad {
-			dx = tensor.Zeros(x.Value.Shape()...)
+			dx = tensor.ZerosLike(x.Value)
 		}
 		if w.requiresGrad {
-			dw = tensor.Zeros(w.Value.Shape()...)
+			dw = tensor.ZerosLike(w.Value)
 		}
 		if b != nil && b.requiresGrad {
-			db = tensor.Zeros(g.o)
+			db = tensor.ZerosLike(b.Value)
 		}
-		var dcol []float64
+		var dcol []E
 		if dx != nil {
-			dcolBuf := gemm.Buffer(k * cols)
-			defer gemm.Release(dcolBuf)
+			dcolBuf := buffer[E](k * cols)
+			defer release(dcolBuf)
 			dcol = *dcolBuf
 		}
 		for grp := range g.groups {
 			gemm.ParallelFor(g.og, cols, func(lo, hi int) {
 				for oc := lo; oc < hi; oc++ {
 					ch := grp*g.og + oc
+					// The bias's gradient sums in float64 and rounds once, so
+					// that a float32 sum over a large batch keeps its digits.
 					sum := 0.0
 					for n := range g.n {
 						src := gd[(n*g.o+ch)*p:][:p]
 						copy(dprod[oc*cols+n*p:][:p], src)
 						for _, v := range src {
-							sum += v
+							sum += float64(v)
 						}
 					}
 					if db != nil {
-						db.Data()[ch] = sum
+						elems[E](db)[ch] = E(sum)
 					}
 				}
 			})
 			col := colData[grp*k*cols:][:k*cols]
 			if dw != nil {
-				gemm.Gemm(false, true, g.og, k, cols, dprod, cols, col, cols, dw.Data()[grp*g.og*k:], k, false)
+				mm(false, true, g.og, k, cols, dprod, cols, col, cols, elems[E](dw)[grp*g.og*k:], k, false)
 			}
 			if dx != nil {
-				gemm.Gemm(true, false, k, cols, g.og, wd[grp*g.og*k:], k, dprod, cols, dcol, cols, false)
-				gemm.ParallelFor(g.n, k*p, func(lo, hi int) { g.im2col(dx.Data(), dcol, grp, true, lo, hi) })
+				mm(true, false, k, cols, g.og, wd[grp*g.og*k:], k, dprod, cols, dcol, cols, false)
+				gemm.ParallelFor(g.n, k*p, func(lo, hi int) { im2col(g, elems[E](dx), dcol, grp, true, lo, hi) })
 			}
 		}
 		if dx != nil {
@@ -451,5 +466,24 @@ func (x *Var) convolve(g convGeometry, w, b *Var) *Var {
 		if db != nil {
 			b.accumulate(db, true)
 		}
-	}, inputs...)
+	}
+}
+
+// buffer and release take and return scratch slices of E from the
+// engine's pools.
+func buffer[E float](n int) *[]E {
+	var zero E
+	if _, ok := any(zero).(float32); ok {
+		return any(gemm.Buffer32(n)).(*[]E)
+	}
+	return any(gemm.Buffer(n)).(*[]E)
+}
+
+func release[E float](p *[]E) {
+	switch p := any(p).(type) {
+	case *[]float64:
+		gemm.Release(p)
+	case *[]float32:
+		gemm.Release32(p)
+	}
 }

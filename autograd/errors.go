@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/minidl/minidl/tensor"
 )
@@ -29,13 +30,45 @@ func errorf(op string, kind error, format string, args ...any) *Error {
 	return &Error{Op: op, Kind: kind, Detail: fmt.Sprintf(format, args...)}
 }
 
-// float64Only panics unless every tensor given is float64: op's kernel
-// reads float64 slices and has no float32 path yet, and a named panic at
-// the door says so where reading the slice would only name Data.
-func float64Only(op string, ts ...*tensor.Tensor) {
+// floatOnly panics with ErrDType if any tensor given (nil ones are
+// skipped) is Int64: op's kernel reads float32 or float64 slices, and an
+// index tensor has neither; an Int64 input meant as indices belongs in an
+// nn.Embedding.
+func floatOnly(op string, ts ...*tensor.Tensor) {
 	for _, t := range ts {
-		if t != nil && t.DType() != tensor.Float64 {
-			panic(errorf(op, tensor.ErrDType, "a %v operand of shape %v: %s computes in float64 only so far; convert with To(tensor.Float64)", t.DType(), t.Shape(), op))
+		if t != nil && t.DType() == tensor.Int64 {
+			panic(errorf(op, tensor.ErrDType, "an int64 operand %v: %s computes on float tensors only; convert it with To(tensor.Float64) (indices go through an nn.Embedding)", t.Shape(), op))
 		}
 	}
+}
+
+// sameDType panics unless the tensors share a dtype: op computes in one,
+// and converting an operand silently would hide a model left in the other.
+// An Int64 operand is refused first, by floatOnly.
+func sameDType(op string, a, b *tensor.Tensor) {
+	floatOnly(op, a, b)
+	if a.DType() != b.DType() {
+		panic(errorf(op, tensor.ErrDType, "%v %v and %v %v: dtypes differ; convert the second with To(%s)", a.DType(), a.Shape(), b.DType(), b.Shape(), dtypeConstant(a.DType())))
+	}
+}
+
+// sameDTypeAsInput panics unless every parameter given (nil ones are skipped)
+// has the input x's dtype: a float32 input meets float64 weights when the
+// model or the batch was not converted, and the message says which to
+// convert rather than promoting one silently.
+func sameDTypeAsInput(op string, x *tensor.Tensor, params ...*tensor.Tensor) {
+	floatOnly(op, x)
+	for _, p := range params {
+		if p != nil && p.DType() != x.DType() {
+			panic(errorf(op, tensor.ErrDType, "a %v input %v and a %v parameter %v: dtypes differ; convert the model with nn.To(model, %s) or the input with To(%s)",
+				x.DType(), x.Shape(), p.DType(), p.Shape(), dtypeConstant(x.DType()), dtypeConstant(p.DType())))
+		}
+	}
+}
+
+// dtypeConstant is the Go name of d that a message tells the user to pass,
+// such as tensor.Float32.
+func dtypeConstant(d tensor.DType) string {
+	s := d.String()
+	return "tensor." + strings.ToUpper(s[:1]) + s[1:]
 }

@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -39,6 +40,11 @@ func TestFloat32Gradients(t *testing.T) {
 		return rounded(shape...).Abs().AddScalar(0.5).To(tensor.Float32).To(tensor.Float64)
 	}
 	a, b, m := rounded(3, 4), rounded(1, 4), rounded(4, 5)
+	q, k, w := rounded(2, 3, 4), rounded(2, 5, 4), rounded(2, 2, 3, 5)
+	mask := rounded(2, 1, 5)
+	mask.Set(math.Inf(-1), 1, 0, 2)
+	img, filt, fb := rounded(2, 4, 7, 6), rounded(6, 2, 3, 2), rounded(6)
+	seq, filt1 := rounded(2, 3, 9), rounded(4, 3, 4)
 	pa := positive(3, 4)
 	const tol = 1e-5
 	for _, tt := range []struct {
@@ -89,6 +95,27 @@ func TestFloat32Gradients(t *testing.T) {
 		{"Softplus", func(x ...*Var) *Var { return x[0].Softplus(1, 20) }, []*tensor.Tensor{a}},
 		{"ELU", func(x ...*Var) *Var { return x[0].ELU(1) }, []*tensor.Tensor{a}},
 		{"LogSigmoid", func(x ...*Var) *Var { return x[0].LogSigmoid() }, []*tensor.Tensor{a}},
+		{"HeadsMatMulT", func(x ...*Var) *Var { return x[0].HeadsMatMulT(x[1], 2) }, []*tensor.Tensor{q, k}},
+		{"HeadsMatMul", func(x ...*Var) *Var { return x[0].HeadsMatMul(x[1], 2) }, []*tensor.Tensor{w, k}},
+		{"MaskedSoftmax", func(x ...*Var) *Var { return x[0].MaskedSoftmax(mask.To(x[0].Value.DType())) }, []*tensor.Tensor{w}},
+		{"MaskedSoftmax nil", func(x ...*Var) *Var { return x[0].MaskedSoftmax(nil) }, []*tensor.Tensor{w}},
+		{"Conv2d", func(x ...*Var) *Var {
+			return x[0].Conv2d(x[1], x[2], Conv2dOptions{Stride: [2]int{2, 1}, Padding: [2]int{1, 2}, Dilation: [2]int{1, 2}, Groups: 2})
+		}, []*tensor.Tensor{img, filt, fb}},
+		{"Conv1d same", func(x ...*Var) *Var { return x[0].Conv1d(x[1], nil, Conv1dOptions{PadMode: PadSame}) }, []*tensor.Tensor{seq, filt1}},
+		{"MaxPool2d", func(x ...*Var) *Var {
+			return x[0].MaxPool2d(PoolOptions{Kernel: [2]int{3, 2}, Stride: [2]int{2, 1}, Padding: [2]int{1, 1}})
+		}, []*tensor.Tensor{img}},
+		{"MaxPool1d", func(x ...*Var) *Var { return x[0].MaxPool1d(Pool1dOptions{Kernel: 2}) }, []*tensor.Tensor{seq}},
+		{"AvgPool2d", func(x ...*Var) *Var {
+			return x[0].AvgPool2d(PoolOptions{Kernel: [2]int{3, 3}, Stride: [2]int{1, 2}, Padding: [2]int{1, 1}})
+		}, []*tensor.Tensor{img}},
+		{"AvgPool2d ExcludePad", func(x ...*Var) *Var {
+			return x[0].AvgPool2d(PoolOptions{Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, ExcludePad: true})
+		}, []*tensor.Tensor{img}},
+		{"AvgPool1d", func(x ...*Var) *Var { return x[0].AvgPool1d(Pool1dOptions{Kernel: 3, Stride: 2, Padding: 1}) }, []*tensor.Tensor{seq}},
+		{"AdaptiveAvgPool2d", func(x ...*Var) *Var { return x[0].AdaptiveAvgPool2d(3, 4) }, []*tensor.Tensor{img}},
+		{"AdaptiveAvgPool1d", func(x ...*Var) *Var { return x[0].AdaptiveAvgPool1d(4) }, []*tensor.Tensor{seq}},
 		{"chain", func(x ...*Var) *Var { return x[0].MatMul(x[1]).Tanh().Mul(x[0].Sum(1).Reshape(3, 1)).Mean(0) }, []*tensor.Tensor{a, m}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +146,10 @@ func TestFloat32Gradients(t *testing.T) {
 }
 
 // TestFloat32Refused checks that GradCheck and the operations without a
-// float32 kernel yet refuse a float32 operand with a named ErrDType panic.
+// float32 kernel yet refuse a float32 operand, that operands of mixed
+// dtypes are refused (a convolution's input and weights, the per-head
+// products, a masked softmax and its mask), with a named ErrDType panic that
+// says what to convert.
 func TestFloat32Refused(t *testing.T) {
 	f32 := func(shape ...int) *tensor.Tensor { return tensor.ZerosOf(tensor.Float32, shape...) }
 	for _, tt := range []struct {
@@ -129,13 +159,21 @@ func TestFloat32Refused(t *testing.T) {
 		{"GradCheck", "GradCheck: input 1 is float32: finite differences need float64", func() {
 			GradCheck(func(x ...*Var) *Var { return x[0].Add(x[1]) }, tensor.Zeros(2), f32(2))
 		}},
-		{"Conv2d", "Conv2d: a float32 operand of shape [1 1 3 3]: Conv2d computes in float64 only so far", func() {
-			Const(f32(1, 1, 3, 3)).Conv2d(Param(f32(1, 1, 2, 2)), nil, Conv2dOptions{})
+		{"Conv2d weight", "Conv2d: a float32 input [1 1 3 3] and a float64 parameter [1 1 2 2]: dtypes differ; convert the model with nn.To(model, tensor.Float32) or the input with To(tensor.Float64)", func() {
+			Const(f32(1, 1, 3, 3)).Conv2d(Param(tensor.Zeros(1, 1, 2, 2)), nil, Conv2dOptions{})
 		}},
-		{"MaxPool2d", "MaxPool2d: a float32 operand", func() { Const(f32(1, 1, 4, 4)).MaxPool2d(PoolOptions{Kernel: [2]int{2, 2}}) }},
-		{"AvgPool2d", "average pooling: a float32 operand", func() { Const(f32(1, 1, 4, 4)).AvgPool2d(PoolOptions{Kernel: [2]int{2, 2}}) }},
-		{"HeadsMatMulT", "HeadsMatMulT: a float32 operand", func() { Const(f32(1, 2, 4)).HeadsMatMulT(Const(f32(1, 3, 4)), 2) }},
-		{"MaskedSoftmax", "MaskedSoftmax: a float32 operand", func() { Const(f32(2, 3)).MaskedSoftmax(nil) }},
+		{"Conv1d bias", "Conv1d: a float64 input [1 1 3] and a float32 parameter [1]: dtypes differ; convert the model with nn.To(model, tensor.Float64) or the input with To(tensor.Float32)", func() {
+			Const(tensor.Zeros(1, 1, 3)).Conv1d(Param(tensor.Zeros(1, 1, 2)), Param(f32(1)), Conv1dOptions{})
+		}},
+		{"HeadsMatMulT mixed", "HeadsMatMulT: float32 [1 2 4] and float64 [1 3 4]: dtypes differ; convert the second with To(tensor.Float32)", func() {
+			Const(f32(1, 2, 4)).HeadsMatMulT(Const(tensor.Zeros(1, 3, 4)), 2)
+		}},
+		{"HeadsMatMul mixed", "HeadsMatMul: float64 [1 2 2 3] and float32 [1 3 4]: dtypes differ; convert the second with To(tensor.Float64)", func() {
+			Const(tensor.Zeros(1, 2, 2, 3)).HeadsMatMul(Const(f32(1, 3, 4)), 2)
+		}},
+		{"MaskedSoftmax mixed", "MaskedSoftmax: float32 [2 3] and float64 [3]: dtypes differ; convert the second with To(tensor.Float32)", func() {
+			Const(f32(2, 3)).MaskedSoftmax(tensor.Zeros(3))
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			defer func() {

@@ -15,9 +15,10 @@ import (
 // place, so no head is copied out and nothing is permuted. The N·heads
 // products are independent and shared among threads whole.
 
-// headsShape checks the operands of a per-head product (op) and returns
+// headsShape checks the operands of a per-head product (op), float ones, and returns
 // the sequences, the heads' width and the row length heads·d.
 func headsShape(op string, a, b *tensor.Tensor, heads int, aWant, bWant string) (n, d, e int) {
+	floatOnly(op, a, b)
 	if heads < 1 {
 		panic(errorf(op, tensor.ErrArgument, "%d heads: want at least 1", heads))
 	}
@@ -35,6 +36,7 @@ func headsShape(op string, a, b *tensor.Tensor, heads int, aWant, bWant string) 
 // and k [N S heads·d] hold heads of d features side by side, and the
 // result [N heads L S] holds q_h·k_hᵀ for each sequence and head h, as
 // torch.einsum("nlhd,nshd->nhls") on the inputs viewed as [N L heads d].
+// q and k share a dtype, the result's.
 func (q *Var) HeadsMatMulT(k *Var, heads int) *Var {
 	n, d, e := headsShape("HeadsMatMulT", q.Value, k.Value, heads, "[N L heads·d]", "[N S heads·d]")
 	if q.Value.Dims() != 3 || q.Value.Dim(0) != n || q.Value.Dim(2) != e {
@@ -42,42 +44,51 @@ func (q *Var) HeadsMatMulT(k *Var, heads int) *Var {
 	}
 	l, s := q.Value.Dim(1), k.Value.Dim(1)
 	checkSize("HeadsMatMulT", "output", n, heads, l, s)
-	float64Only("HeadsMatMulT", q.Value, k.Value)
-	out := tensor.Zeros(n, heads, l, s)
-	qd, kd, od := q.Value.Data(), k.Value.Data(), out.Data()
+	sameDType("HeadsMatMulT", q.Value, k.Value)
+	if q.Value.DType() == tensor.Float32 {
+		return headsMatMulT(gemm.Gemm32, q, k, n, heads, l, s, d)
+	}
+	return headsMatMulT(gemm.Gemm, q, k, n, heads, l, s, d)
+}
+
+// headsMatMulT is HeadsMatMulT in element type E, with mm its product.
+func headsMatMulT[E float](mm product[E], q, k *Var, n, heads, l, s, d int) *Var {
+	e := heads * d
+	out := tensor.ZerosOf(q.Value.DType(), n, heads, l, s)
+	qd, kd, od := elems[E](q.Value), elems[E](k.Value), elems[E](out)
 	// Head (i, h)'s rows start at i·L·e + h·d in q (i·S·e + h·d in k).
 	gemm.ParallelFor(n*heads, l*s*d, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			i, h := p/heads, p%heads
-			gemm.Gemm(false, true, l, s, d, qd[i*l*e+h*d:], e, kd[i*s*e+h*d:], e, od[p*l*s:], s, false)
+			mm(false, true, l, s, d, qd[i*l*e+h*d:], e, kd[i*s*e+h*d:], e, od[p*l*s:], s, false)
 		}
 	})
 	return record(out, func(g *tensor.Tensor) {
-		gd := g.Data()
-		var dq, dk *tensor.Tensor
+		gd := elems[E](g)
+		var dq, dk []E
 		if q.requiresGrad {
-			dq = tensor.Zeros(q.Value.Shape()...)
+			dq = make([]E, q.Value.Size())
 		}
 		if k.requiresGrad {
-			dk = tensor.Zeros(k.Value.Shape()...)
+			dk = make([]E, k.Value.Size())
 		}
 		// Each head writes its own columns of dq and dk.
 		gemm.ParallelFor(n*heads, 2*l*s*d, func(lo, hi int) {
 			for p := lo; p < hi; p++ {
 				i, h := p/heads, p%heads
 				if dq != nil { // dq_h = G_h·k_h
-					gemm.Gemm(false, false, l, d, s, gd[p*l*s:], s, kd[i*s*e+h*d:], e, dq.Data()[i*l*e+h*d:], e, false)
+					mm(false, false, l, d, s, gd[p*l*s:], s, kd[i*s*e+h*d:], e, dq[i*l*e+h*d:], e, false)
 				}
 				if dk != nil { // dk_h = G_hᵀ·q_h
-					gemm.Gemm(true, false, s, d, l, gd[p*l*s:], s, qd[i*l*e+h*d:], e, dk.Data()[i*s*e+h*d:], e, false)
+					mm(true, false, s, d, l, gd[p*l*s:], s, qd[i*l*e+h*d:], e, dk[i*s*e+h*d:], e, false)
 				}
 			}
 		})
 		if dq != nil {
-			q.accumulate(dq, true)
+			q.accumulate(tensorOf(dq, q.Value.Shape()), true)
 		}
 		if dk != nil {
-			k.accumulate(dk, true)
+			k.accumulate(tensorOf(dk, k.Value.Shape()), true)
 		}
 	}, q, k)
 }
@@ -86,75 +97,99 @@ func (q *Var) HeadsMatMulT(k *Var, heads int) *Var {
 // each head's weights and v [N S heads·d] the heads' values side by side,
 // and the result [N L heads·d] holds w_h·v_h for each sequence and head h
 // in head h's columns, as torch.einsum("nhls,nshd->nlhd") viewed as
-// [N L heads·d].
+// [N L heads·d]. w and v share a dtype, the result's.
 func (w *Var) HeadsMatMul(v *Var, heads int) *Var {
 	n, d, e := headsShape("HeadsMatMul", w.Value, v.Value, heads, "[N heads L S]", "[N S heads·d]")
 	if w.Value.Dims() != 4 || w.Value.Dim(0) != n || w.Value.Dim(1) != heads || w.Value.Dim(3) != v.Value.Dim(1) {
 		panic(errorf("HeadsMatMul", tensor.ErrShape, "%v and %v: want [%d %d L %d] and [%d %d %d]", w.Value.Shape(), v.Value.Shape(), n, heads, v.Value.Dim(1), n, v.Value.Dim(1), e))
 	}
 	l, s := w.Value.Dim(2), w.Value.Dim(3)
-	float64Only("HeadsMatMul", w.Value, v.Value)
-	out := tensor.Zeros(n, l, e)
-	wd, vd, od := w.Value.Data(), v.Value.Data(), out.Data()
+	sameDType("HeadsMatMul", w.Value, v.Value)
+	if w.Value.DType() == tensor.Float32 {
+		return headsMatMul(gemm.Gemm32, w, v, n, heads, l, s, d)
+	}
+	return headsMatMul(gemm.Gemm, w, v, n, heads, l, s, d)
+}
+
+// headsMatMul is HeadsMatMul in element type E, with mm its product.
+func headsMatMul[E float](mm product[E], w, v *Var, n, heads, l, s, d int) *Var {
+	e := heads * d
+	out := tensor.ZerosOf(w.Value.DType(), n, l, e)
+	wd, vd, od := elems[E](w.Value), elems[E](v.Value), elems[E](out)
 	gemm.ParallelFor(n*heads, l*s*d, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			i, h := p/heads, p%heads
-			gemm.Gemm(false, false, l, d, s, wd[p*l*s:], s, vd[i*s*e+h*d:], e, od[i*l*e+h*d:], e, false)
+			mm(false, false, l, d, s, wd[p*l*s:], s, vd[i*s*e+h*d:], e, od[i*l*e+h*d:], e, false)
 		}
 	})
 	return record(out, func(g *tensor.Tensor) {
-		gd := g.Data()
-		var dw, dv *tensor.Tensor
+		gd := elems[E](g)
+		var dw, dv []E
 		if w.requiresGrad {
-			dw = tensor.Zeros(w.Value.Shape()...)
+			dw = make([]E, w.Value.Size())
 		}
 		if v.requiresGrad {
-			dv = tensor.Zeros(v.Value.Shape()...)
+			dv = make([]E, v.Value.Size())
 		}
 		gemm.ParallelFor(n*heads, 2*l*s*d, func(lo, hi int) {
 			for p := lo; p < hi; p++ {
 				i, h := p/heads, p%heads
 				if dw != nil { // dw_h = G_h·v_hᵀ
-					gemm.Gemm(false, true, l, s, d, gd[i*l*e+h*d:], e, vd[i*s*e+h*d:], e, dw.Data()[p*l*s:], s, false)
+					mm(false, true, l, s, d, gd[i*l*e+h*d:], e, vd[i*s*e+h*d:], e, dw[p*l*s:], s, false)
 				}
 				if dv != nil { // dv_h = w_hᵀ·G_h
-					gemm.Gemm(true, false, s, d, l, wd[p*l*s:], s, gd[i*l*e+h*d:], e, dv.Data()[i*s*e+h*d:], e, false)
+					mm(true, false, s, d, l, wd[p*l*s:], s, gd[i*l*e+h*d:], e, dv[i*s*e+h*d:], e, false)
 				}
 			}
 		})
 		if dw != nil {
-			w.accumulate(dw, true)
+			w.accumulate(tensorOf(dw, w.Value.Shape()), true)
 		}
 		if dv != nil {
-			v.accumulate(dv, true)
+			v.accumulate(tensorOf(dv, v.Value.Shape()), true)
 		}
 	}, w, v)
 }
 
 // MaskedSoftmax returns the softmax along the last axis of x + mask, as
 // attention takes it, computed stably: mask, nil for none, has x's last
-// dimension and broadcasts to x's shape; −Inf in it forbids a position,
-// and a line forbidden whole is NaN, as the softmax of x.Add(mask) is.
-// It computes in one pass per line, with no x + mask in memory, and lines
-// are shared among threads whole, so results do not depend on their
-// number. The gradient goes to x.
+// dimension and dtype and broadcasts to x's shape; −Inf in it forbids a
+// position, and a line forbidden whole is NaN, as the softmax of x.Add(mask)
+// is. It computes in one pass per line, with no x + mask in memory, and
+// lines are shared among threads whole, so results do not depend on their
+// number. In float32 it rounds as Softmax does (exponentials summed in
+// float64), so its result is still that of x.Add(mask).Softmax(-1). The
+// gradient goes to x.
 func (x *Var) MaskedSoftmax(mask *tensor.Tensor) *Var {
+	floatOnly("MaskedSoftmax", x.Value)
 	xs := x.Value.Shape()
 	if len(xs) == 0 {
 		panic(errorf("MaskedSoftmax", tensor.ErrShape, "x is a scalar: want a last axis"))
 	}
-	n := xs[len(xs)-1]
 	maskAt := maskRows(x.Value, mask)
-	float64Only("MaskedSoftmax", x.Value, mask)
-	out := tensor.Zeros(xs...)
+	if mask != nil {
+		sameDType("MaskedSoftmax", x.Value, mask)
+	}
+	if x.Value.DType() == tensor.Float32 {
+		return maskedSoftmax[float32](x, mask, maskAt)
+	}
+	return maskedSoftmax[float64](x, mask, maskAt)
+}
+
+// maskedSoftmax is MaskedSoftmax in element type E, with maskAt the offset
+// in mask of each line's mask.
+func maskedSoftmax[E float](x *Var, mask *tensor.Tensor, maskAt []int) *Var {
+	xs := x.Value.Shape()
+	n := xs[len(xs)-1]
+	out := tensor.ZerosLike(x.Value)
 	if out.Size() == 0 {
-		return record(out, func(*tensor.Tensor) { x.accumulate(tensor.Zeros(xs...), true) }, x)
+		return record(out, func(*tensor.Tensor) { x.accumulate(tensor.ZerosLike(x.Value), true) }, x)
 	}
 	rows := out.Size() / n
-	xd, od := x.Value.Data(), out.Data()
-	var md []float64
+	xd, od := elems[E](x.Value), elems[E](out)
+	var md []E
 	if mask != nil {
-		md = mask.Data()
+		md = elems[E](mask)
 	}
 	gemm.ParallelFor(rows, 4*n, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
@@ -169,33 +204,34 @@ func (x *Var) MaskedSoftmax(mask *tensor.Tensor) *Var {
 			}
 			top := math.Inf(-1)
 			for _, v := range ol {
-				if v > top || v != v {
-					top = v
+				if float64(v) > top || v != v {
+					top = float64(v)
 				}
 			}
 			sum := 0.0
 			for j, v := range ol {
-				e := math.Exp(v - top)
-				ol[j] = e
+				e := math.Exp(float64(v) - top)
+				ol[j] = E(e)
 				sum += e
 			}
-			for j := range ol {
-				ol[j] /= sum
+			for j, v := range ol {
+				ol[j] = E(float64(v) / sum)
 			}
 		}
 	})
 	return record(out, func(g *tensor.Tensor) {
-		// dx = s ⊙ (g − Σ g⊙s) per line, in g, which this closure owns.
-		gd := g.Data()
+		// dx = s ⊙ (g − Σ g⊙s) per line, in g, which this closure owns;
+		// the dot product sums in float64 whatever E is.
+		gd := elems[E](g)
 		gemm.ParallelFor(rows, 3*n, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				gl, sl := gd[r*n:][:n], od[r*n:][:n]
 				dot := 0.0
 				for j, v := range gl {
-					dot += v * sl[j]
+					dot += float64(v) * float64(sl[j])
 				}
 				for j, v := range gl {
-					gl[j] = sl[j] * (v - dot)
+					gl[j] = E(float64(sl[j]) * (float64(v) - dot))
 				}
 			}
 		})

@@ -58,19 +58,22 @@ func TestHeadsAgainstPermutes(t *testing.T) {
 
 // TestHeadsSameOnAnyThreads checks that the per-head products and the
 // masked softmax, and their gradients, are bitwise the same on one thread
-// and four.
+// and four, in float64 and float32.
 func TestHeadsSameOnAnyThreads(t *testing.T) {
-	run := func(procs int) []*tensor.Tensor {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		q, k, v := Param(randn(1, 4, 32, 64)), Param(randn(2, 4, 40, 64)), Param(randn(3, 4, 40, 64))
-		out := q.HeadsMatMulT(k, 8).MaskedSoftmax(randn(4, 4, 1, 32, 40)).HeadsMatMul(v, 8)
-		out.Square().Sum().Backward()
-		return []*tensor.Tensor{out.Value, q.Grad, k.Grad, v.Grad}
-	}
-	one, four := run(1), run(4)
-	for i := range one {
-		if !tensor.Equal(one[i], four[i]) {
-			t.Errorf("result %d differs between GOMAXPROCS 1 and 4", i)
+	for _, dtype := range []tensor.DType{tensor.Float64, tensor.Float32} {
+		run := func(procs int) []*tensor.Tensor {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			in := func(seed uint64, shape ...int) *tensor.Tensor { return randn(seed, shape...).To(dtype) }
+			q, k, v := Param(in(1, 4, 32, 64)), Param(in(2, 4, 40, 64)), Param(in(3, 4, 40, 64))
+			out := q.HeadsMatMulT(k, 8).MaskedSoftmax(in(4, 4, 1, 32, 40)).HeadsMatMul(v, 8)
+			out.Square().Sum().Backward()
+			return []*tensor.Tensor{out.Value, q.Grad, k.Grad, v.Grad}
+		}
+		one, four := run(1), run(4)
+		for i := range one {
+			if one[i].DType() != dtype || !tensor.Equal(one[i], four[i]) {
+				t.Errorf("%v: result %d differs between GOMAXPROCS 1 and 4 (or is %v)", dtype, i, one[i].DType())
+			}
 		}
 	}
 }
@@ -108,6 +111,31 @@ func TestMaskedSoftmaxIsSoftmaxOfSum(t *testing.T) {
 		want.BackwardWith(seed)
 		if !sameBits(xv.Grad.Data(), ref.Grad.Data()) {
 			t.Fatalf("mask %v: MaskedSoftmax's gradient differs from the softmax of the sum's", shape)
+		}
+	}
+	// In float32 too, with the float32 mask.
+	x32 := x.To(tensor.Float32)
+	for _, mask := range []*tensor.Tensor{nil, rowMask.To(tensor.Float32), whole.To(tensor.Float32)} {
+		xv, ref := Param(x32.Clone()), Param(x32.Clone())
+		got := xv.MaskedSoftmax(mask)
+		sum := ref
+		if mask != nil {
+			sum = ref.Add(Const(mask))
+		}
+		want := sum.Softmax(-1)
+		if !sameBits(got.Value.Float64s(), want.Value.Float64s()) {
+			t.Fatal("float32: MaskedSoftmax differs from the softmax of the sum")
+		}
+		seed := randn(8, x.Shape()...).To(tensor.Float32)
+		got.BackwardWith(seed)
+		want.BackwardWith(seed)
+		// The gradients differ in rounding only: MaskedSoftmax sums its dot
+		// products in float64, Softmax in float32.
+		gv, rv := xv.Grad.Float64s(), ref.Grad.Float64s()
+		for i := range gv {
+			if xv.Grad.DType() != tensor.Float32 || !(math.Abs(gv[i]-rv[i]) <= 1e-6 || gv[i] != gv[i] && rv[i] != rv[i]) {
+				t.Fatalf("float32: MaskedSoftmax's gradient %v differs from the softmax of the sum's %v", gv[i], rv[i])
+			}
 		}
 	}
 	if w := Const(x).MaskedSoftmax(whole).Value.At(1, 2, 3, 0); w == w {

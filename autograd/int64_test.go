@@ -3,6 +3,7 @@ package autograd
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/minidl/minidl/tensor"
@@ -68,6 +69,9 @@ func TestInt64Refused(t *testing.T) {
 		{"Conv2d", func() { idx(1, 1, 3, 3).Conv2d(Param(tensor.Ones(1, 1, 2, 2)), nil, Conv2dOptions{}) }},
 		{"Conv1d", func() { idx(1, 1, 3).Conv1d(Param(tensor.Ones(1, 1, 2)), nil, Conv1dOptions{}) }},
 		{"MaxPool2d", func() { idx(1, 1, 2, 2).MaxPool2d(PoolOptions{Kernel: [2]int{2, 2}}) }},
+		{"MaxPool1d", func() { idx(1, 1, 4).MaxPool1d(Pool1dOptions{Kernel: 2}) }},
+		{"AdaptiveAvgPool1d", func() { idx(1, 1, 4).AdaptiveAvgPool1d(2) }},
+		{"HeadsMatMul", func() { idx(1, 1, 2, 2).HeadsMatMul(idx(1, 2, 2), 1) }},
 		{"AvgPool2d", func() { idx(1, 1, 2, 2).AvgPool2d(PoolOptions{Kernel: [2]int{2, 2}}) }},
 		{"AdaptiveAvgPool2d", func() { idx(1, 1, 2, 2).AdaptiveAvgPool2d(1, 1) }},
 	} {
@@ -75,7 +79,12 @@ func TestInt64Refused(t *testing.T) {
 			defer func() {
 				e, ok := recover().(error)
 				if !ok || !errors.Is(e, tensor.ErrDType) {
-					t.Errorf("panic %v, want an ErrDType error", e)
+					t.Fatalf("panic %v, want an ErrDType error", e)
+				}
+				// Named by the operation (or the tensor op it is built on),
+				// not by an accessor a kernel happened to call.
+				if msg := e.Error(); !strings.Contains(msg, "int64") || !strings.Contains(msg, "To(tensor.Float64)") || strings.Contains(msg, ": Data:") {
+					t.Errorf("message %q: want it to name int64, the operation and To(tensor.Float64)", msg)
 				}
 			}()
 			tt.fn()

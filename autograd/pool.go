@@ -69,10 +69,11 @@ func (g poolGeometry) shape(x *tensor.Tensor, oh, ow int) []int {
 	return []int{x.Dim(0), x.Dim(1), oh, ow}
 }
 
-// checkPoolInput panics unless x is [batch channels height width], or
+// checkPoolInput panics unless x is a float [batch channels height width], or
 // [batch channels length] for spatial 1, with a plane of at least one
 // element.
 func checkPoolInput(op string, spatial int, x *tensor.Tensor) {
+	floatOnly(op, x)
 	want, sizes := "[batch channels height width]", "height and width"
 	if spatial == 1 {
 		want, sizes = "[batch channels length]", "a length"
@@ -102,15 +103,32 @@ func (x *Var) MaxPool2d(o PoolOptions) *Var {
 	return x.maxPool("MaxPool2d", newPoolGeometry("MaxPool2d", 2, x.Value, o))
 }
 
-// maxPool records the maximum pooling (op) that g describes.
+// maxPool records the maximum pooling (op) that g describes, in x's dtype.
 func (x *Var) maxPool(op string, g poolGeometry) *Var {
-	float64Only(op, x.Value)
 	if g.h*g.w > math.MaxInt32 {
 		panic(errorf(op, tensor.ErrShape, "input %v: a plane of %d elements; %s records the position of each maximum in 32 bits, so planes hold at most %d", x.Value.Shape(), g.h*g.w, op, math.MaxInt32))
 	}
-	out := tensor.Zeros(g.shape(x.Value, g.oh, g.ow)...)
-	od, xd := out.Data(), x.Value.Data()
-	argmax := make([]int32, len(od)) // the index within the plane
+	out := tensor.ZerosOf(x.Value.DType(), g.shape(x.Value, g.oh, g.ow)...)
+	argmax := make([]int32, out.Size()) // the index within the plane
+	if x.Value.DType() == tensor.Float32 {
+		maxPoolForward(g, elems[float32](x.Value), elems[float32](out), argmax)
+	} else {
+		maxPoolForward(g, elems[float64](x.Value), elems[float64](out), argmax)
+	}
+	return record(out, func(gr *tensor.Tensor) {
+		dx := tensor.ZerosLike(x.Value)
+		if dx.DType() == tensor.Float32 {
+			maxPoolBackward(g, elems[float32](dx), elems[float32](gr), argmax)
+		} else {
+			maxPoolBackward(g, elems[float64](dx), elems[float64](gr), argmax)
+		}
+		x.accumulate(dx, true)
+	}, x)
+}
+
+// maxPoolForward sets od to the maximum of each window of xd and argmax to
+// its index within the plane.
+func maxPoolForward[E float](g poolGeometry, xd, od []E, argmax []int32) {
 	gemm.ParallelFor(g.planes, g.h*g.w, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			plane := xd[pl*g.h*g.w:][:g.h*g.w]
@@ -136,20 +154,20 @@ func (x *Var) maxPool(op string, g poolGeometry) *Var {
 			}
 		}
 	})
-	return record(out, func(gr *tensor.Tensor) {
-		dx := tensor.Zeros(x.Value.Shape()...)
-		dd, gd := dx.Data(), gr.Data()
-		per := g.oh * g.ow
-		gemm.ParallelFor(g.planes, g.h*g.w, func(lo, hi int) {
-			for pl := lo; pl < hi; pl++ {
-				plane := dd[pl*g.h*g.w:][:g.h*g.w]
-				for i, at := range argmax[pl*per:][:per] {
-					plane[at] += gd[pl*per+i]
-				}
+}
+
+// maxPoolBackward adds each output gradient in gd to the input gradient dd
+// at its window's maximum.
+func maxPoolBackward[E float](g poolGeometry, dd, gd []E, argmax []int32) {
+	per := g.oh * g.ow
+	gemm.ParallelFor(g.planes, g.h*g.w, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			plane := dd[pl*g.h*g.w:][:g.h*g.w]
+			for i, at := range argmax[pl*per:][:per] {
+				plane[at] += gd[pl*per+i]
 			}
-		})
-		x.accumulate(dx, true)
-	}, x)
+		}
+	})
 }
 
 // AvgPool2d returns the mean of each window of x [batch channels height
@@ -205,12 +223,34 @@ func (x *Var) adaptiveAvgPool(op string, spatial, oh, ow int) *Var {
 	}, oh, ow)
 }
 
+// windowFunc gives the rows [y0, y1) and columns [x0, x1) that output (y, x)
+// of an average pooling averages, and the divisor.
+type windowFunc func(y, x int) (y0, y1, x0, x1 int, size float64)
+
 // averageWindows records the average pooling whose window and divisor for
-// each output position window gives.
-func (x *Var) averageWindows(g poolGeometry, window func(y, x int) (y0, y1, x0, x1 int, size float64), oh, ow int) *Var {
-	float64Only("average pooling", x.Value)
-	out := tensor.Zeros(g.shape(x.Value, oh, ow)...)
-	od, xd := out.Data(), x.Value.Data()
+// each output position window gives, in x's dtype.
+func (x *Var) averageWindows(g poolGeometry, window windowFunc, oh, ow int) *Var {
+	out := tensor.ZerosOf(x.Value.DType(), g.shape(x.Value, oh, ow)...)
+	if x.Value.DType() == tensor.Float32 {
+		averageForward(g, window, oh, ow, elems[float32](x.Value), elems[float32](out))
+	} else {
+		averageForward(g, window, oh, ow, elems[float64](x.Value), elems[float64](out))
+	}
+	return record(out, func(gr *tensor.Tensor) {
+		dx := tensor.ZerosLike(x.Value)
+		if dx.DType() == tensor.Float32 {
+			averageBackward(g, window, oh, ow, elems[float32](dx), elems[float32](gr))
+		} else {
+			averageBackward(g, window, oh, ow, elems[float64](dx), elems[float64](gr))
+		}
+		x.accumulate(dx, true)
+	}, x)
+}
+
+// averageForward sets od to the average of each window of xd. The sums
+// run in float64 and round once, so that a float32 window's mean keeps
+// its digits; in float64 that is the plain sum.
+func averageForward[E float](g poolGeometry, window windowFunc, oh, ow int, xd, od []E) {
 	for pl := range g.planes {
 		plane := xd[pl*g.h*g.w:][:g.h*g.w]
 		for y := range oh {
@@ -219,31 +259,31 @@ func (x *Var) averageWindows(g poolGeometry, window func(y, x int) (y0, y1, x0, 
 				sum := 0.0
 				for iy := y0; iy < y1; iy++ {
 					for _, v := range plane[iy*g.w+x0 : iy*g.w+x1] {
-						sum += v
+						sum += float64(v)
 					}
 				}
-				od[(pl*oh+y)*ow+xo] = sum / size
+				od[(pl*oh+y)*ow+xo] = E(sum / size)
 			}
 		}
 	}
-	return record(out, func(gr *tensor.Tensor) {
-		dx := tensor.Zeros(x.Value.Shape()...)
-		dd, gd := dx.Data(), gr.Data()
-		for pl := range g.planes {
-			plane := dd[pl*g.h*g.w:][:g.h*g.w]
-			for y := range oh {
-				for xo := range ow {
-					y0, y1, x0, x1, size := window(y, xo)
-					share := gd[(pl*oh+y)*ow+xo] / size
-					for iy := y0; iy < y1; iy++ {
-						row := plane[iy*g.w+x0 : iy*g.w+x1]
-						for j := range row {
-							row[j] += share
-						}
+}
+
+// averageBackward adds to dd each output gradient of gd shared out over
+// its window.
+func averageBackward[E float](g poolGeometry, window windowFunc, oh, ow int, dd, gd []E) {
+	for pl := range g.planes {
+		plane := dd[pl*g.h*g.w:][:g.h*g.w]
+		for y := range oh {
+			for xo := range ow {
+				y0, y1, x0, x1, size := window(y, xo)
+				share := E(float64(gd[(pl*oh+y)*ow+xo]) / size)
+				for iy := y0; iy < y1; iy++ {
+					row := plane[iy*g.w+x0 : iy*g.w+x1]
+					for j := range row {
+						row[j] += share
 					}
 				}
 			}
 		}
-		x.accumulate(dx, true)
-	}, x)
+	}
 }

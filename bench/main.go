@@ -9,15 +9,16 @@
 //   - xor: the 2-8-1 XOR network, full-batch Adam, µs per epoch and the
 //     whole process — minidl's cmd/xor against torch/xor.py;
 //   - lstm: a training step and a forward pass of a one-layer LSTM (32 to
-//     128 features, 64 sequences of 50 steps, float64), sequences/s —
-//     minidl's nn.LSTM against torch/lstm.py on as many threads and on one;
+//     128 features, 64 sequences of 50 steps), sequences/s — minidl's
+//     nn.LSTM against torch/lstm.py in the same dtype, float64 and float32,
+//     on as many threads and on one;
 //   - attention: a transformer encoder layer's training step and
 //     evaluation pass, sequences/s — minidl against torch/attention.py in
-//     float64 and float32;
+//     the same dtype, float64 and float32;
 //   - mnist: the 784-128-10 MLP and the CNN of cmd/mnist -model cnn,
 //     samples/s, peak RSS and test accuracy — cmd/mnist against
-//     torch/mnist.py in float32 (one thread and all) and float64, the MLP
-//     in minidl float32 (-dtype float32) too.
+//     torch/mnist.py in float32 (one thread and all) and float64, both
+//     networks in minidl float32 (-dtype float32) too.
 //
 // -only names the sections to run (default all).
 //
@@ -330,52 +331,62 @@ func (b *bench) xor() {
 	fmt.Println()
 }
 
-// lstm compares torch/lstm.py's LSTM step and forward pass, in float64,
-// with PyTorch on GOMAXPROCS threads and on one.
+// lstm compares torch/lstm.py's LSTM step and forward pass, minidl in
+// float64 and in float32 against PyTorch in the same dtype on GOMAXPROCS
+// threads and on one.
 func (b *bench) lstm() {
 	n := runtime.GOMAXPROCS(0)
-	var train, forward [3]series // minidl, PyTorch on n threads, PyTorch on 1
+	dtypes := []tensor.DType{tensor.Float64, tensor.Float32}
+	// train[d] and forward[d] hold, for dtypes[d]: minidl, PyTorch on n
+	// threads, PyTorch on 1.
+	train, forward := make([][3]series, len(dtypes)), make([][3]series, len(dtypes))
 	for range b.rounds {
-		tr, fw := minidlLSTM()
-		train[0].add(tr)
-		forward[0].add(fw)
-		if !b.torch {
-			continue
-		}
-		for i, threads := range []int{n, 1} {
-			lines, err := b.python3("lstm.py", "--threads", strconv.Itoa(threads))
-			tr, ok1 := last(lines)["train_sequences_per_second"].(float64)
-			fw, ok2 := last(lines)["forward_sequences_per_second"].(float64)
-			if err != nil || !ok1 || !ok2 {
-				train[i+1].fail(reason(err, "no sequences_per_second"))
-				forward[i+1].fail(reason(err, "no sequences_per_second"))
+		for d, dtype := range dtypes {
+			tr, fw := minidlLSTM(dtype)
+			train[d][0].add(tr)
+			forward[d][0].add(fw)
+			if !b.torch {
 				continue
 			}
-			train[i+1].add(tr)
-			forward[i+1].add(fw)
+			for i, threads := range []int{n, 1} {
+				lines, err := b.python3("lstm.py", "--dtype", dtype.String(), "--threads", strconv.Itoa(threads))
+				tr, ok1 := last(lines)["train_sequences_per_second"].(float64)
+				fw, ok2 := last(lines)["forward_sequences_per_second"].(float64)
+				if err != nil || !ok1 || !ok2 {
+					train[d][i+1].fail(reason(err, "no sequences_per_second"))
+					forward[d][i+1].fail(reason(err, "no sequences_per_second"))
+					continue
+				}
+				train[d][i+1].add(tr)
+				forward[d][i+1].add(fw)
+			}
 		}
 	}
-	fmt.Println("## LSTM (32→128, 64 sequences of 50 steps, float64), sequences/s")
+	fmt.Println("## LSTM (32→128, 64 sequences of 50 steps; minidl and PyTorch in the same dtype), sequences/s")
 	fmt.Println()
 	fmt.Printf("| measure | minidl, %s | PyTorch, %s | PyTorch, 1 thread | minidl / PyTorch %s | minidl / PyTorch 1 thread |\n", threads(n), threads(n), threads(n))
 	fmt.Println("|---|---|---|---|---|---|")
-	for _, row := range []struct {
-		name string
-		s    *[3]series
-	}{{"training step (forward, loss, backward)", &train}, {"forward pass, no graph", &forward}} {
-		s := row.s
-		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", row.name, s[0].cell("%.0f"), s[1].cell("%.0f"), s[2].cell("%.0f"), ratio(&s[0], &s[1]), ratio(&s[0], &s[2]))
+	for d, dtype := range dtypes {
+		for _, row := range []struct {
+			name string
+			s    *[3]series
+		}{{"training step (forward, loss, backward)", &train[d]}, {"forward pass, no graph", &forward[d]}} {
+			s := row.s
+			fmt.Printf("| %s, %v | %s | %s | %s | %s | %s |\n", row.name, dtype, s[0].cell("%.0f"), s[1].cell("%.0f"), s[2].cell("%.0f"), ratio(&s[0], &s[1]), ratio(&s[0], &s[2]))
+		}
 	}
 	fmt.Println()
 }
 
-// minidlLSTM measures torch/lstm.py's step and forward pass in minidl
-// (nn's BenchmarkLSTMStep and BenchmarkLSTMForward): sequences/s of each.
-func minidlLSTM() (train, forward float64) {
+// minidlLSTM measures torch/lstm.py's step and forward pass in minidl in
+// dtype (nn's BenchmarkLSTMStep, BenchmarkLSTMStepFloat32 and
+// BenchmarkLSTMForward): sequences/s of each.
+func minidlLSTM(dtype tensor.DType) (train, forward float64) {
 	const in, hidden, batch, steps = 32, 128, 64, 50
 	rng := rand.New(rand.NewPCG(1, 2))
 	m := nn.NewLSTM(rng, in, hidden, nn.RNNConfig{})
-	x := tensor.Normal(rng, 0, 1, steps, batch, in)
+	nn.To(m, dtype)
+	x := tensor.Normal(rng, 0, 1, steps, batch, in).To(dtype)
 	train = batch / timeBest(func() {
 		for _, p := range m.Parameters() {
 			p.Var.ZeroGrad()
@@ -432,7 +443,7 @@ type mnistRun struct {
 // mnist compares training throughput, peak memory and test accuracy on
 // MNIST: cmd/mnist -model model against torch/mnist.py --model model, the
 // same network, data, batch size, optimizer and early stopping, in float32
-// on one thread and on all, and in float64; the MLP in minidl float32 too.
+// on one thread and on all, and in float64; minidl in float32 too.
 func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 	unit := "epochs"
 	if epochs == 1 {
@@ -456,14 +467,11 @@ func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 	args := []string{"-data", dir, "-model", model, "-epochs", strconv.Itoa(epochs), "-json", "-dtype", "float64",
 		"-schedule", "none", "-stop", "patience", "-patience", "3", "-lr", map[string]string{"mlp": "0.1", "cnn": "0.001"}[model]}
 	runs := []mnistRun{{"minidl float64, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args...) }}}
-	// The MLP also runs in float32 (-dtype float32); the CNN's kernels are
-	// float64 only so far.
-	float32Run := -1
-	if model == "mlp" {
-		float32Run = len(runs)
-		args32 := append(slices.Clone(args), "-dtype", "float32") // the last -dtype counts
-		runs = append(runs, mnistRun{"minidl float32, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args32...) }})
-	}
+	// minidl also runs in float32 (-dtype float32), with a ratio column of
+	// its own beside PyTorch float32's rows.
+	float32Run := len(runs)
+	args32 := append(slices.Clone(args), "-dtype", "float32") // the last -dtype counts
+	runs = append(runs, mnistRun{"minidl float32, " + threads(n), func() *exec.Cmd { return exec.Command(bin, args32...) }})
 	if minidlOneThread && n > 1 {
 		runs = append(runs, mnistRun{"minidl float64, 1 thread", func() *exec.Cmd {
 			cmd := exec.Command(bin, args...)
@@ -500,26 +508,18 @@ func (b *bench) mnist(model, title string, epochs int, minidlOneThread bool) {
 			rss[i].add(mb)
 		}
 	}
-	header, rule := "| run | training samples/s | peak RSS, MB | test accuracy | minidl's samples/s / this run's |", "|---|---|---|---|---|"
-	if float32Run >= 0 {
-		header, rule = header+" minidl float32's / this run's |", rule+"---|"
-	}
-	fmt.Println(header)
-	fmt.Println(rule)
+	fmt.Println("| run | training samples/s | peak RSS, MB | test accuracy | minidl's samples/s / this run's | minidl float32's / this run's |")
+	fmt.Println("|---|---|---|---|---|---|")
 	for i, r := range runs {
 		vs := ""
 		if i > 0 {
 			vs = ratio(&speed[0], &speed[i])
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s |", r.label, speed[i].cell("%.0f"), rss[i].cell("%.0f"), acc[i].cell("%.4f"), vs)
-		if float32Run >= 0 {
-			vs32 := ""
-			if i != float32Run {
-				vs32 = ratio(&speed[float32Run], &speed[i])
-			}
-			fmt.Printf(" %s |", vs32)
+		vs32 := ""
+		if i != float32Run {
+			vs32 = ratio(&speed[float32Run], &speed[i])
 		}
-		fmt.Println()
+		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", r.label, speed[i].cell("%.0f"), rss[i].cell("%.0f"), acc[i].cell("%.4f"), vs, vs32)
 	}
 	fmt.Println()
 }

@@ -17,9 +17,11 @@ type StandardScaler struct {
 }
 
 // FitStandard returns the StandardScaler of x, using the population
-// standard deviation (dividing by N), as scikit-learn does.
+// standard deviation (dividing by N), as scikit-learn does. A float32 x is
+// summed in float64, so the statistics do not carry float32's rounding.
 func FitStandard(x *tensor.Tensor) *StandardScaler {
 	axes := featureAxes("FitStandard", x)
+	x = x.To(tensor.Float64)
 	mean := x.Mean(axes...)
 	d := x.Sub(mean)
 	std := d.Mul(d).Mean(axes...).Sqrt()
@@ -34,13 +36,13 @@ func FitStandard(x *tensor.Tensor) *StandardScaler {
 // Transform returns x standardized.
 func (s *StandardScaler) Transform(x *tensor.Tensor) *tensor.Tensor {
 	checkFeatures("StandardScaler.Transform", x, s.Mean)
-	return x.Sub(s.Mean).Div(s.Std)
+	return x.Sub(s.Mean.To(x.DType())).Div(s.Std.To(x.DType()))
 }
 
 // InverseTransform undoes Transform.
 func (s *StandardScaler) InverseTransform(x *tensor.Tensor) *tensor.Tensor {
 	checkFeatures("StandardScaler.InverseTransform", x, s.Mean)
-	return x.Mul(s.Std).Add(s.Mean)
+	return x.Mul(s.Std.To(x.DType())).Add(s.Mean.To(x.DType()))
 }
 
 // MinMaxScaler maps each feature linearly from [Min, Max] as seen in the
@@ -58,6 +60,7 @@ func FitMinMax(x *tensor.Tensor, lo, hi float64) *MinMaxScaler {
 		panicf("FitMinMax", "range [%v, %v] is empty", lo, hi)
 	}
 	axes := featureAxes("FitMinMax", x)
+	x = x.To(tensor.Float64)
 	return &MinMaxScaler{Min: x.Min(axes...), Max: x.Max(axes...), Lo: lo, Hi: hi}
 }
 
@@ -76,7 +79,8 @@ func (s *MinMaxScaler) scale() *tensor.Tensor {
 // Transform returns x mapped to [Lo, Hi].
 func (s *MinMaxScaler) Transform(x *tensor.Tensor) *tensor.Tensor {
 	checkFeatures("MinMaxScaler.Transform", x, s.Min)
-	return x.Sub(s.Min).Mul(s.scale()).AddScalar(s.Lo)
+	d := x.DType()
+	return x.Sub(s.Min.To(d)).Mul(s.scale().To(d)).AddScalar(s.Lo)
 }
 
 // InverseTransform undoes Transform (for a constant feature it returns the
@@ -89,7 +93,8 @@ func (s *MinMaxScaler) InverseTransform(x *tensor.Tensor) *tensor.Tensor {
 			inv.Data()[i] = 1 / v
 		}
 	}
-	return x.SubScalar(s.Lo).Mul(inv).Add(s.Min)
+	d := x.DType()
+	return x.SubScalar(s.Lo).Mul(inv.To(d)).Add(s.Min.To(d))
 }
 
 // featureAxes returns every axis but the last, checking there is data.

@@ -40,6 +40,7 @@ type WindowDataset struct {
 // ⌊(T − Length − Horizon) / Stride⌋ + 1 windows; a series shorter than
 // Length + Horizon, or a configuration that is not positive, is an error.
 // Keras's sampling_rate (steps skipped inside a window) is not offered.
+// Batches have the series' dtype.
 func Windows(series *tensor.Tensor, cfg WindowsConfig) (*WindowDataset, error) {
 	if cfg.Horizon == 0 {
 		cfg.Horizon = 1
@@ -70,20 +71,32 @@ func (d *WindowDataset) Len() int { return d.n }
 
 // Batch returns the windows at indices and their targets.
 func (d *WindowDataset) Batch(indices []int) (x, y *tensor.Tensor) {
-	x = tensor.Zeros(append([]int{len(indices)}, d.xShape...)...)
-	y = tensor.Zeros(append([]int{len(indices)}, d.yShape...)...)
+	x = tensor.ZerosOf(d.series.DType(), append([]int{len(indices)}, d.xShape...)...)
+	y = tensor.ZerosOf(d.series.DType(), append([]int{len(indices)}, d.yShape...)...)
 	d.FillBatch(x, y, indices)
 	return x, y
 }
 
-// FillBatch gathers the windows at indices into x and y, of the shapes
-// Batch returns, without allocating.
+// FillBatch gathers the windows at indices into x and y, of the shapes and
+// dtype Batch returns, without allocating.
 func (d *WindowDataset) FillBatch(x, y *tensor.Tensor, indices []int) {
 	xs, ys := d.length*d.features, d.horizon*d.features
 	if x.Size() != len(indices)*xs || y.Size() != len(indices)*ys {
 		panicKind(tensor.ErrShape, "WindowDataset.FillBatch", "inputs %v and targets %v for %d windows of shapes %v and %v", x.Shape(), y.Shape(), len(indices), d.xShape, d.yShape)
 	}
-	src, xd, yd := d.series.Data(), x.Data(), y.Data()
+	if dt := d.series.DType(); x.DType() != dt || y.DType() != dt {
+		panicKind(tensor.ErrDType, "WindowDataset.FillBatch", "%v inputs and %v targets for a %v series: want the series' dtype", x.DType(), y.DType(), dt)
+	}
+	if d.series.DType() == tensor.Float32 {
+		fillWindows(d, d.series.Float32s(), x.Float32s(), y.Float32s(), indices)
+	} else {
+		fillWindows(d, d.series.Data(), x.Data(), y.Data(), indices)
+	}
+}
+
+// fillWindows is FillBatch on the backing slices of one dtype.
+func fillWindows[E float32 | float64](d *WindowDataset, src, xd, yd []E, indices []int) {
+	xs, ys := d.length*d.features, d.horizon*d.features
 	for k, i := range indices {
 		if i < 0 || i >= d.n {
 			panicKind(tensor.ErrIndex, "WindowDataset", "window %d of %d", i, d.n)

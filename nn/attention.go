@@ -107,8 +107,9 @@ func NewMultiheadAttention(rng *rand.Rand, embedDim, numHeads int, cfg Multihead
 // added to the attention scores before the softmax: 0 lets a score be,
 // −Inf forbids it, and any other value biases it, as PyTorch's float
 // masks; PyTorch's boolean masks (true forbids) are BoolMask of them, as
-// PyTorch converts them. The masks add up, so a key forbidden by one is
-// forbidden. A query whose keys are all forbidden has NaN attention
+// PyTorch converts them. A mask may be float64 or float32 whatever the
+// layer's dtype: each is converted to the query's dtype before they add
+// up, so a key forbidden by one is forbidden. A query whose keys are all forbidden has NaN attention
 // weights and output, as in PyTorch 1.13: no average of nothing exists,
 // and a NaN is seen (TerminateOnNaN stops on it) where a zero would hide
 // the mistake.
@@ -189,16 +190,19 @@ func (m *MultiheadAttention) Forward(x *autograd.Var) *autograd.Var {
 // PyTorch returns the weights averaged over the heads by default
 // (average_attn_weights=True): that is weights.Mean(1) (Mean(0)
 // unbatched); weights that are not used cost nothing
-// (need_weights=False). Shapes that do not fit the layer panic with an
-// *Error naming the layer and what it wants.
+// (need_weights=False). The inputs have the dtype of the layer's weights
+// (see To); the masks may have either (see AttentionMasks). Shapes or
+// dtypes that do not fit the layer panic with an *Error naming the layer
+// and what it wants.
 func (m *MultiheadAttention) Attend(query, key, value *autograd.Var, masks AttentionMasks) (out, weights *autograd.Var) {
 	e := m.OutProj.Weight.Value.Dim(0)
 	h := m.NumHeads
 	d := e / h
 	batched := query.Value.Dims() == 3
 	q, k, v := m.batchFirst(query, key, value, batched)
+	m.checkDTypes(query, key, value)
 	n, l, s := q.Value.Dim(0), q.Value.Dim(1), k.Value.Dim(1)
-	mask := m.mask(masks, batched, n, l, s)
+	mask := m.mask(masks, batched, n, l, s, q.Value.DType())
 
 	wq, wk, wv := m.QProjWeight, m.KProjWeight, m.VProjWeight
 	if m.InProjWeight != nil {
@@ -273,15 +277,35 @@ func (m *MultiheadAttention) batchFirst(query, key, value *autograd.Var, batched
 	return q, k, v
 }
 
+// checkDTypes panics, naming the input at fault, unless the query, key
+// and value have the dtype of the layer's weights, the dtype it computes
+// in.
+func (m *MultiheadAttention) checkDTypes(query, key, value *autograd.Var) {
+	want := m.OutProj.Weight.Value.DType()
+	for _, in := range []struct {
+		name string
+		v    *autograd.Var
+	}{{"query", query}, {"key", key}, {"value", value}} {
+		if d := in.v.Value.DType(); d != want {
+			panic(&Error{Op: m.name(), Kind: tensor.ErrDType, Detail: fmt.Sprintf("the %s is %v but the weights are %v: convert it with To(%s), or the model with nn.To", in.name, d, want, dtypeConstant(want))})
+		}
+	}
+}
+
 // mask checks the masks and returns their sum in a shape that broadcasts
-// to the scores [N heads L S], or nil if there is none.
-func (m *MultiheadAttention) mask(masks AttentionMasks, batched bool, n, l, s int) *tensor.Tensor {
+// to the scores [N heads L S] and in their dtype, or nil if there is none.
+// Each mask is converted to dtype before they are added, as PyTorch adds
+// a boolean mask converted to the query's dtype: 0 and −Inf convert
+// exactly, so a float32 model takes the float64 masks that CausalMask,
+// PaddingMask and BoolMask make.
+func (m *MultiheadAttention) mask(masks AttentionMasks, batched bool, n, l, s int, dtype tensor.DType) *tensor.Tensor {
 	h := m.NumHeads
 	fail := func(what string, t *tensor.Tensor, want string) {
 		panic(&Error{Op: m.name(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("%s %v for a query of length %d and keys of length %d: want %s", what, t.Shape(), l, s, want)})
 	}
 	var sum *tensor.Tensor
 	add := func(t *tensor.Tensor) {
+		t = t.To(dtype)
 		if sum == nil {
 			sum = t
 		} else {

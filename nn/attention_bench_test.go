@@ -50,3 +50,20 @@ func BenchmarkAttentionBlockEval(b *testing.B) {
 	}
 	b.ReportMetric(benchBatch*float64(b.N)/b.Elapsed().Seconds(), "sequences/s")
 }
+
+// BenchmarkAttentionBlockStepFloat32 is BenchmarkAttentionBlockStep with
+// the layer and the input in float32 (the float64 padding mask, which the
+// layer converts).
+func BenchmarkAttentionBlockStepFloat32(b *testing.B) {
+	l, x, masks := benchEncoderLayer(0)
+	To(l, tensor.Float32)
+	xv := autograd.Const(x.To(tensor.Float32))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range l.Parameters() {
+			p.Var.ZeroGrad()
+		}
+		l.Encode(xv, masks).Sum().Backward()
+	}
+	b.ReportMetric(benchBatch*float64(b.N)/b.Elapsed().Seconds(), "sequences/s")
+}

@@ -122,14 +122,17 @@ func TestMaxPoolNaN(t *testing.T) {
 
 // TestConvBlockSameOnAnyThreads runs a convolution, batch norm, ReLU and
 // both poolings, forward and backward, at a size whose loops are shared
-// among threads, and checks that one thread and four give the same bits.
+// among threads, in float64 and in float32, and checks that one thread
+// and four give the same bits.
 func TestConvBlockSameOnAnyThreads(t *testing.T) {
-	run := func(procs int) []*tensor.Tensor {
+	run := func(procs int, dtype tensor.DType) []*tensor.Tensor {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		rng := rand.New(rand.NewPCG(3, 4))
 		conv := NewConv2d(rng, 3, 16, [2]int{3, 3}, autograd.Conv2dOptions{Padding: [2]int{1, 1}})
 		bn := NewBatchNorm2d(16, BatchNormConfig{})
-		x := autograd.Param(tensor.Normal(rng, 0, 1, 16, 3, 24, 24))
+		To(conv, dtype)
+		To(bn, dtype)
+		x := autograd.Param(tensor.Normal(rng, 0, 1, 16, 3, 24, 24).To(dtype))
 		h := bn.Forward(conv.Forward(x)).ReLU()
 		a := h.MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}})
 		b := h.AvgPool2d(autograd.PoolOptions{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}})
@@ -141,10 +144,15 @@ func TestConvBlockSameOnAnyThreads(t *testing.T) {
 		}
 		return out
 	}
-	one, four := run(1), run(4)
-	for i := range one {
-		if !tensor.Equal(one[i], four[i]) {
-			t.Errorf("result %d differs between GOMAXPROCS 1 and 4", i)
+	for _, dtype := range []tensor.DType{tensor.Float64, tensor.Float32} {
+		one, four := run(1, dtype), run(4, dtype)
+		for i := range one {
+			if one[i].DType() != dtype {
+				t.Errorf("%v: result %d is %v", dtype, i, one[i].DType())
+			}
+			if !tensor.Equal(one[i], four[i]) {
+				t.Errorf("%v: result %d differs between GOMAXPROCS 1 and 4", dtype, i)
+			}
 		}
 	}
 }
@@ -152,16 +160,23 @@ func TestConvBlockSameOnAnyThreads(t *testing.T) {
 // TestConv2dEvaluationInChunks checks that a convolution no gradient
 // will follow, which unfolds a few images at a time, computes what the
 // recorded one computes, over a batch that takes several chunks and one
-// partial chunk.
+// partial chunk: to 1e-12 in float64, and to 1e-5 in float32, whose
+// products may round differently over fewer columns.
 func TestConv2dEvaluationInChunks(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	conv := NewConv2d(rng, 8, 16, [2]int{3, 3}, autograd.Conv2dOptions{Padding: [2]int{1, 1}, Groups: 2})
-	x := tensor.Normal(rng, 0, 1, 150, 8, 32, 32)
-	recorded := conv.Forward(autograd.Param(x)).Value
-	evaluated := conv.Forward(autograd.NoGrad(x)).Value
-	for i, want := range recorded.Data() {
-		if got := evaluated.Data()[i]; math.Abs(got-want) > 1e-12*max(1, math.Abs(want)) {
-			t.Fatalf("element %d: %v evaluated, %v recorded", i, got, want)
+	for _, tt := range []struct {
+		dtype tensor.DType
+		tol   float64
+	}{{tensor.Float64, 1e-12}, {tensor.Float32, 1e-5}} {
+		rng := rand.New(rand.NewPCG(5, 6))
+		conv := NewConv2d(rng, 8, 16, [2]int{3, 3}, autograd.Conv2dOptions{Padding: [2]int{1, 1}, Groups: 2})
+		To(conv, tt.dtype)
+		x := tensor.Normal(rng, 0, 1, 150, 8, 32, 32).To(tt.dtype)
+		recorded := conv.Forward(autograd.Param(x)).Value.Float64s()
+		evaluated := conv.Forward(autograd.NoGrad(x)).Value.Float64s()
+		for i, want := range recorded {
+			if got := evaluated[i]; math.Abs(got-want) > tt.tol*max(1, math.Abs(want)) {
+				t.Fatalf("%v, element %d: %v evaluated, %v recorded", tt.dtype, i, got, want)
+			}
 		}
 	}
 }

@@ -48,3 +48,12 @@ func DTypeOf(m Module) tensor.DType {
 	}
 	return first.Var.Value.DType()
 }
+
+// dtypeConstant is the Go name of d that a message tells the user to pass:
+// tensor.Float32 or tensor.Float64.
+func dtypeConstant(d tensor.DType) string {
+	if d == tensor.Float32 {
+		return "tensor.Float32"
+	}
+	return "tensor.Float64"
+}

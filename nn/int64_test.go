@@ -247,3 +247,36 @@ func TestLoadStateInt64Buffer(t *testing.T) {
 		t.Errorf("LoadState of 2.5 into an int64 buffer: %v, want a StateDictError naming it", err)
 	}
 }
+
+// TestLayersRefuseInt64 checks that every layer with a kernel of its own
+// refuses an Int64 input with an ErrDType that says to convert the input,
+// never the model to Int64: indices belong in an Embedding.
+func TestLayersRefuseInt64(t *testing.T) {
+	rng := newRNG()
+	x4 := autograd.Const(tensor.ZerosOf(tensor.Int64, 1, 1, 4, 4))
+	x3 := autograd.Const(tensor.ZerosOf(tensor.Int64, 2, 3, 4))
+	for name, f := range map[string]func(){
+		"Linear":             func() { NewLinear(rng, 4, 2).Forward(x3) },
+		"LayerNorm":          func() { NewLayerNorm([]int{4}, LayerNormConfig{}).Forward(x3) },
+		"Conv2d":             func() { NewConv2d(rng, 1, 1, [2]int{2, 2}, autograd.Conv2dOptions{}).Forward(x4) },
+		"Conv1d":             func() { NewConv1d(rng, 3, 1, 2, autograd.Conv1dOptions{}).Forward(x3) },
+		"BatchNorm2d":        func() { NewBatchNorm2d(1, BatchNormConfig{}).Forward(x4) },
+		"MaxPool2d":          func() { MaxPool2d(autograd.PoolOptions{Kernel: [2]int{2, 2}}).Forward(x4) },
+		"LSTM":               func() { NewLSTM(rng, 4, 3, RNNConfig{}).Forward(x3) },
+		"GRU":                func() { NewGRU(rng, 4, 3, RNNConfig{}).Forward(x3) },
+		"MultiheadAttention": func() { NewMultiheadAttention(rng, 4, 2, MultiheadAttentionConfig{}).Forward(x3) },
+	} {
+		func() {
+			defer func() {
+				err, _ := recover().(error)
+				if !errors.Is(err, tensor.ErrDType) {
+					t.Fatalf("%s: panic %v, want an ErrDType", name, err)
+				}
+				if msg := err.Error(); !strings.Contains(msg, "int64") || !strings.Contains(msg, "To(tensor.Float64)") || strings.Contains(msg, "tensor.Int64") || strings.Contains(msg, ": Data:") {
+					t.Errorf("%s: message %q: want it to say to convert the int64 input with To(tensor.Float64)", name, msg)
+				}
+			}()
+			f()
+		}()
+	}
+}

@@ -122,6 +122,8 @@ func (l *LayerNorm) String() string {
 // names ("running_mean", "running_var", "num_batches_tracked") and load
 // into torch.nn.BatchNorm2d and back. A BatchNorm in training must not
 // run in several goroutines at once: the running statistics change.
+// nn.To converts the buffers with the parameters, so a float32 BatchNorm
+// keeps float32 running statistics, as PyTorch's model.float() does.
 type BatchNorm struct {
 	Weight, Bias                               *autograd.Var // nil without the affine
 	RunningMean, RunningVar, NumBatchesTracked *autograd.Var
@@ -177,13 +179,9 @@ func newBatchNorm(op string, channels int, cfg BatchNormConfig, dims int) *Batch
 }
 
 // Forward normalizes x with the batch's statistics in training and the
-// running ones in evaluation.
+// running ones in evaluation, in x's dtype, which must be the layer's.
 func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
-	for _, t := range []*tensor.Tensor{x.Value, b.RunningMean.Value} {
-		if t.DType() != tensor.Float64 {
-			panic(&Error{Op: b.name(), Kind: tensor.ErrDType, Detail: fmt.Sprintf("a %v input or state: batch normalization computes in float64 only so far; convert the model and its inputs with nn.To and To(tensor.Float64)", t.DType())})
-		}
-	}
+	b.checkDType(x.Value)
 	c := b.RunningMean.Value.Dim(0)
 	xs := x.Value.Shape()
 	okDims := len(xs) == b.dims || (b.dims == 3 && len(xs) == 2)
@@ -199,20 +197,20 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 		spatial *= d
 	}
 	training := !x.Evaluating()
+	inputs := []*autograd.Var{x}
+	if b.Weight != nil {
+		inputs = append(inputs, b.Weight, b.Bias)
+	}
 	if n*spatial == 0 {
 		// Nothing to normalize: an empty output and zero gradients. Training
 		// counts the batch and leaves the statistics, as PyTorch does.
 		if training {
-			b.NumBatchesTracked.Value.Data()[0]++
+			b.countBatch()
 		}
-		inputs := []*autograd.Var{x}
-		if b.Weight != nil {
-			inputs = append(inputs, b.Weight, b.Bias)
-		}
-		return autograd.Custom(tensor.Zeros(xs...), func(*tensor.Tensor) []*tensor.Tensor {
+		return autograd.Custom(tensor.ZerosLike(x.Value), func(*tensor.Tensor) []*tensor.Tensor {
 			grads := make([]*tensor.Tensor, len(inputs))
 			for i, in := range inputs {
-				grads[i] = tensor.Zeros(in.Value.Shape()...)
+				grads[i] = tensor.ZerosLike(in.Value)
 			}
 			return grads
 		}, inputs...)
@@ -220,10 +218,41 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 	if training && n*spatial == 1 {
 		panic(&Error{Op: b.name(), Kind: tensor.ErrShape, Detail: fmt.Sprintf("input of shape %v has 1 value per channel; training needs more than 1", xs)})
 	}
+	if x.Value.DType() == tensor.Float32 {
+		return batchNorm(b, (*tensor.Tensor).Float32s, inputs, n, c, spatial, training)
+	}
+	return batchNorm(b, (*tensor.Tensor).Data, inputs, n, c, spatial, training)
+}
+
+// checkDType panics unless x, the parameters and the running statistics
+// share one dtype, naming what to convert. An Int64 input is refused
+// apart: the fix is to convert it, never the model.
+func (b *BatchNorm) checkDType(x *tensor.Tensor) {
+	if x.DType() == tensor.Int64 {
+		panic(&Error{Op: b.name(), Kind: tensor.ErrDType, Detail: fmt.Sprintf("an int64 input %v: batch normalization computes on float tensors; convert it with To(%s)", x.Shape(), dtypeConstant(DTypeOf(b)))})
+	}
+	for _, p := range b.Parameters() {
+		if d := p.Var.Value.DType(); d != x.DType() {
+			name := func(d tensor.DType) string { s := d.String(); return "tensor." + strings.ToUpper(s[:1]) + s[1:] }
+			panic(&Error{Op: b.name(), Kind: tensor.ErrDType, Detail: fmt.Sprintf("a %v input %v and a %v %s: dtypes differ; convert the model with nn.To(model, %s) or the input with To(%s)",
+				x.DType(), x.Shape(), d, p.Name, name(x.DType()), name(d))})
+		}
+	}
+}
+
+// batchNorm records the normalization of inputs[0] (x [n c spatial…], in
+// training with the batch's statistics) by b for the element type E of x
+// and of b's tensors, whose slices values gives. The statistics, the sums
+// of the backward pass and each output element are computed in float64
+// and rounded once to E: that is what makes a float32 batch norm
+// numerically stable here (no float32 sum over a large batch loses the
+// small terms), and in float64 it is the plain computation.
+func batchNorm[E float](b *BatchNorm, values func(*tensor.Tensor) []E, inputs []*autograd.Var, n, c, spatial int, training bool) *autograd.Var {
+	x := inputs[0]
 	// Per channel: the mean and 1/√(var + ε) used, the batch's in training
 	// and the running ones in evaluation.
 	mean, inv := make([]float64, c), make([]float64, c)
-	xd := x.Value.Data()
+	xd := values(x.Value)
 	count := float64(n * spatial)
 	if training {
 		variance := make([]float64, c)
@@ -232,35 +261,37 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 				sum := 0.0
 				for i := range n {
 					for _, v := range xd[(i*c+ch)*spatial:][:spatial] {
-						sum += v
+						sum += float64(v)
 					}
 				}
 				mean[ch] = sum / count
 				sq := 0.0
 				for i := range n {
 					for _, v := range xd[(i*c+ch)*spatial:][:spatial] {
-						sq += (v - mean[ch]) * (v - mean[ch])
+						sq += (float64(v) - mean[ch]) * (float64(v) - mean[ch])
 					}
 				}
 				variance[ch] = sq / count
 				inv[ch] = 1 / math.Sqrt(variance[ch]+b.Eps)
 			}
 		})
-		b.track(mean, variance, n*spatial)
+		trackStats(b, values, mean, variance, n*spatial)
 	} else {
-		copy(mean, b.RunningMean.Value.Data())
-		for ch, v := range b.RunningVar.Value.Data() {
-			inv[ch] = 1 / math.Sqrt(v+b.Eps)
+		for ch, v := range values(b.RunningMean.Value) {
+			mean[ch] = float64(v)
+		}
+		for ch, v := range values(b.RunningVar.Value) {
+			inv[ch] = 1 / math.Sqrt(float64(v)+b.Eps)
 		}
 	}
 	gamma := func(ch int) float64 { return 1 }
 	beta := func(ch int) float64 { return 0 }
 	if b.Weight != nil {
-		gamma = func(ch int) float64 { return b.Weight.Value.Data()[ch] }
-		beta = func(ch int) float64 { return b.Bias.Value.Data()[ch] }
+		gamma = func(ch int) float64 { return float64(values(b.Weight.Value)[ch]) }
+		beta = func(ch int) float64 { return float64(values(b.Bias.Value)[ch]) }
 	}
-	out := tensor.Zeros(xs...)
-	od := out.Data()
+	out := tensor.ZerosLike(x.Value)
+	od := values(out)
 	// Channels are independent: each thread takes whole channels, and every
 	// sum runs over the batch and then the positions, in the same order
 	// whoever computes it.
@@ -276,28 +307,24 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 		for i := range n {
 			src, dst := xd[(i*c+ch)*spatial:][:spatial], od[(i*c+ch)*spatial:][:spatial]
 			for j, v := range src {
-				dst[j] = (v-m)*s*g + bt
+				dst[j] = E((float64(v)-m)*s*g + bt)
 			}
 		}
 	})
-	inputs := []*autograd.Var{x}
-	if b.Weight != nil {
-		inputs = append(inputs, b.Weight, b.Bias)
-	}
 	return autograd.Custom(out, func(gr *tensor.Tensor) []*tensor.Tensor {
-		gd := gr.Data()
+		gd := values(gr)
 		// Σg and Σg·x̂ per channel: the bias's and the weight's gradients.
 		sumG, sumGX := make([]float64, c), make([]float64, c)
-		dx := tensor.Zeros(xs...)
-		dd := dx.Data()
+		dx := tensor.ZerosLike(x.Value)
+		dd := values(dx)
 		perChannel(func(ch int) {
 			m, s, g := mean[ch], inv[ch], gamma(ch)
 			sg, sgx := 0.0, 0.0 // locals: neighbouring channels' sums share cache lines
 			for i := range n {
 				xs := xd[(i*c+ch)*spatial:][:spatial]
 				for j, v := range gd[(i*c+ch)*spatial:][:spatial] {
-					sg += v
-					sgx += v * (xs[j] - m) * s
+					sg += float64(v)
+					sgx += float64(v) * (float64(xs[j]) - m) * s
 				}
 			}
 			sumG[ch], sumGX[ch] = sg, sgx
@@ -305,38 +332,50 @@ func (b *BatchNorm) Forward(x *autograd.Var) *autograd.Var {
 				src, dst := gd[(i*c+ch)*spatial:][:spatial], dd[(i*c+ch)*spatial:][:spatial]
 				if !training { // the statistics are constants
 					for j, v := range src {
-						dst[j] = v * g * s
+						dst[j] = E(float64(v) * g * s)
 					}
 					continue
 				}
 				// dx = γ/σ · (g − mean(g) − x̂·mean(g·x̂)), the batch's statistics depending on x.
 				mg, mgx := sumG[ch]/count, sumGX[ch]/count
 				for j, v := range src {
-					xhat := (xd[(i*c+ch)*spatial+j] - m) * s
-					dst[j] = g * s * (v - mg - xhat*mgx)
+					xhat := (float64(xd[(i*c+ch)*spatial+j]) - m) * s
+					dst[j] = E(g * s * (float64(v) - mg - xhat*mgx))
 				}
 			}
 		})
 		if b.Weight == nil {
 			return []*tensor.Tensor{dx}
 		}
-		return []*tensor.Tensor{dx, tensor.New(sumGX, c), tensor.New(sumG, c)}
+		dtype := x.Value.DType()
+		return []*tensor.Tensor{dx, tensor.New(sumGX, c).To(dtype), tensor.New(sumG, c).To(dtype)}
 	}, inputs...)
 }
 
-// track updates the running statistics with a batch's mean and biased
-// variance over n values per channel.
-func (b *BatchNorm) track(mean, biasedVar []float64, n int) {
-	count := b.NumBatchesTracked.Value.Data()
-	count[0]++
+// countBatch adds one to NumBatchesTracked and returns the new count.
+func (b *BatchNorm) countBatch() float64 {
+	t := b.NumBatchesTracked.Value
+	if t.DType() == tensor.Float32 {
+		t.Float32s()[0]++
+		return float64(t.Float32s()[0])
+	}
+	t.Data()[0]++
+	return t.Data()[0]
+}
+
+// trackStats updates b's running statistics, of element type E, with a
+// batch's mean and biased variance over n values per channel, computing
+// in float64 and rounding once.
+func trackStats[E float](b *BatchNorm, values func(*tensor.Tensor) []E, mean, biasedVar []float64, n int) {
+	count := b.countBatch()
 	m := b.Momentum
 	if b.CumulativeAverage {
-		m = 1 / count[0]
+		m = 1 / count
 	}
-	rm, rv := b.RunningMean.Value.Data(), b.RunningVar.Value.Data()
+	rm, rv := values(b.RunningMean.Value), values(b.RunningVar.Value)
 	for i := range rm {
-		rm[i] = (1-m)*rm[i] + m*mean[i]
-		rv[i] = (1-m)*rv[i] + m*biasedVar[i]*float64(n)/float64(n-1)
+		rm[i] = E((1-m)*float64(rm[i]) + m*mean[i])
+		rv[i] = E((1-m)*float64(rv[i]) + m*biasedVar[i]*float64(n)/float64(n-1))
 	}
 }
 

@@ -257,9 +257,11 @@ func (r *GRU) Forward(x *autograd.Var) *autograd.Var {
 // (batch first with BatchFirst, [steps directions·hidden] for one
 // sequence), and the final states of every layer and direction.
 //
-// Wrong shapes, an initial cell state for a network that has none, and
-// lengths that are not one per sequence in [0, steps] panic with an
-// *Error naming the layer and what it wants.
+// The network computes in the dtype of its weights (see To), which x and
+// the initial states must share. Wrong shapes or dtypes, an initial cell
+// state for a network that has none, and lengths that are not one per
+// sequence in [0, steps] panic with an *Error naming the layer and what it
+// wants.
 func (r *RNN) Run(x *autograd.Var, in RNNInput) (*autograd.Var, RNNState) {
 	return r.run(r.Weights, x, in)
 }
@@ -299,9 +301,6 @@ func (r *GRU) String() string { return r.describe() }
 // run is Run with the network's weights.
 func (r *recurrent) run(weights []RNNWeights, x *autograd.Var, in RNNInput) (*autograd.Var, RNNState) {
 	op := fmt.Sprintf("%s(%d, %d)", r.name, r.in, r.hidden)
-	if x.Value.DType() != tensor.Float64 || weights[0].IH.Value.DType() != tensor.Float64 {
-		panic(&Error{Op: op, Kind: tensor.ErrDType, Detail: "float32 input or weights: recurrent layers compute in float64 only so far; convert the model and its inputs with nn.To and To(tensor.Float64)"})
-	}
 	D, H := r.directions(), r.hidden
 	xs := x.Value.Shape()
 	if len(xs) < 2 || len(xs) > 3 || xs[len(xs)-1] != r.in {
@@ -346,6 +345,7 @@ func (r *recurrent) run(weights []RNNWeights, x *autograd.Var, in RNNInput) (*au
 	}
 
 	r.checkWeights(op, weights)
+	r.checkDTypes(op, weights, x, in)
 
 	w := sweep{cell: r.cell, steps: T, batch: N, hidden: H, batchFirst: batched && r.batchFirst, lengths: in.Lengths}
 	initial := func(s *autograd.Var, k int) *autograd.Var {
@@ -415,6 +415,26 @@ func (r *recurrent) checkWeights(op string, weights []RNNWeights) {
 		if !slices.EqualFunc(got, want, slices.Equal) {
 			panic(&Error{Op: op, Kind: tensor.ErrShape, Detail: fmt.Sprintf("weights %d (IH, HH, BiasIH, BiasHH) have shapes %v; want %v", k, got, want)})
 		}
+	}
+}
+
+// checkDTypes panics, naming the layer op and the tensor at fault, unless
+// the input, the initial states and every weight have the dtype of the
+// first weight: a network computes in one dtype, and converting silently
+// would hide a model left in the other.
+func (r *recurrent) checkDTypes(op string, weights []RNNWeights, x *autograd.Var, in RNNInput) {
+	want := weights[0].IH.Value.DType()
+	check := func(name string, v *autograd.Var, convert string) {
+		if v != nil && v.Value.DType() != want {
+			panic(&Error{Op: op, Kind: tensor.ErrDType, Detail: fmt.Sprintf("%s is %v but the weights are %v: convert %s", name, v.Value.DType(), want, convert)})
+		}
+	}
+	toWant := fmt.Sprintf("it with To(%s)", dtypeConstant(want))
+	check("the input", x, toWant+", or the model with nn.To")
+	check("the initial hidden state", in.H0, toWant)
+	check("the initial cell state", in.C0, toWant)
+	for _, p := range r.parameters(weights) {
+		check(p.Name, p.Var, "the whole model with nn.To")
 	}
 }
 

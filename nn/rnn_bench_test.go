@@ -69,3 +69,19 @@ func BenchmarkLSTMStepComposed(b *testing.B) {
 	}
 	b.ReportMetric(lstmBenchBatch*float64(b.N)/b.Elapsed().Seconds(), "sequences/s")
 }
+
+// BenchmarkLSTMStepFloat32 is BenchmarkLSTMStep with the model and the
+// input in float32.
+func BenchmarkLSTMStepFloat32(b *testing.B) {
+	rng := newRNG()
+	m := NewLSTM(rng, lstmBenchIn, lstmBenchHidden, RNNConfig{})
+	To(m, tensor.Float32)
+	x := autograd.Const(tensor.Normal(rng, 0, 1, lstmBenchSteps, lstmBenchBatch, lstmBenchIn).To(tensor.Float32))
+	for b.Loop() {
+		for _, p := range m.Parameters() {
+			p.Var.ZeroGrad()
+		}
+		m.Forward(x).Square().Mean().Backward()
+	}
+	b.ReportMetric(lstmBenchBatch*float64(b.N)/b.Elapsed().Seconds(), "sequences/s")
+}

@@ -122,8 +122,12 @@ type dtype[E float] struct {
 // run records the sweep over xp, the input projection of every step, with
 // the weights wt and the initial states h0 and c0 ([batch hidden] or nil)
 // as one operation, and returns its outputs [rows hidden] and final
-// states [batch hidden] (cn is nil but for an LSTM).
+// states [batch hidden] (cn is nil but for an LSTM). It computes in the
+// dtype of xp, which the caller has checked the others share.
 func (w sweep) run(xp *autograd.Var, wt RNNWeights, h0, c0 *autograd.Var) (y, hn, cn *autograd.Var) {
+	if xp.Value.DType() == tensor.Float32 {
+		return record(w, dtype[float32]{(*tensor.Tensor).Float32s, tensor.NewFloat32, gemm.Gemm32}, xp, wt, h0, c0)
+	}
 	return record(w, dtype[float64]{(*tensor.Tensor).Data, tensor.New, gemm.Gemm}, xp, wt, h0, c0)
 }
 

@@ -25,6 +25,9 @@
 // and -sample characters the model writes after -prompt, drawn with its
 // own seeded random source.
 //
+// -dtype float32 trains the model in float32 (nn.To; Fit converts each
+// batch); float64, the default, keeps the figures of earlier runs.
+//
 // With -json it prints one JSON object per epoch and a summary, the
 // fields of its PyTorch twin, bench/torch/charlm.py, which reads the same
 // text and trains the same model, so that the two compare line by line.
@@ -53,6 +56,7 @@ import (
 	"github.com/minidl/minidl/data"
 	"github.com/minidl/minidl/nn"
 	"github.com/minidl/minidl/optim"
+	"github.com/minidl/minidl/tensor"
 	"github.com/minidl/minidl/train"
 )
 
@@ -82,6 +86,7 @@ type options struct {
 	temperature float64
 	json        bool
 	save        string
+	dtype       tensor.DType
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -106,6 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.temperature, "temperature", 0.8, "sampling temperature (0: always the most likely character)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per epoch and a summary, the fields of bench/torch/charlm.py")
 	fs.StringVar(&o.save, "save", "", "save the trained weights to this safetensors file (PyTorch's names)")
+	dtype := fs.String("dtype", "float64", `the dtype the model computes in: "float64" or "float32"`)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: charlm [flags]\n\nTrains a character-level LSTM language model on the Go distribution's source code.\n\n")
 		fs.PrintDefaults()
@@ -140,6 +146,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if !(o.temperature >= 0) || math.IsInf(o.temperature, 1) {
 		bad = append(bad, fmt.Sprintf("-temperature %v: want a finite number ≥ 0", o.temperature))
 	}
+	switch *dtype {
+	case "float64":
+		o.dtype = tensor.Float64
+	case "float32":
+		o.dtype = tensor.Float32
+	default:
+		bad = append(bad, fmt.Sprintf("-dtype %q: want float64 or float32", *dtype))
+	}
 	if len(bad) > 0 {
 		fmt.Fprintln(stderr, "charlm: "+strings.Join(bad, "; "))
 		fs.Usage()
@@ -161,6 +175,7 @@ func goroot() (string, error) {
 type summary struct {
 	Summary       bool                 `json:"summary"`
 	Framework     string               `json:"framework"`
+	DType         string               `json:"dtype"`
 	EpochsRun     int                  `json:"epochs_run"`
 	StoppedEpoch  *int                 `json:"stopped_epoch"`
 	StopReason    callbacks.StopReason `json:"stop_reason"`
@@ -225,6 +240,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	src := rand.NewPCG(o.seed, 0x5eed)
 	rng := rand.New(src)
 	model := newCharLM(rng, o.embed, o.hidden, o.layers, o.dropout)
+	nn.To(model, o.dtype) // the same initial weights, rounded, in either dtype
 	opt := optim.NewAdam(model.Parameters(), optim.AdamConfig{LR: o.lr})
 	cfg := callbacks.Recommended()
 	cfg.Patience = o.patience
@@ -239,7 +255,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, p := range model.Parameters() {
 		params += p.Var.Value.Size()
 	}
-	logf("%v\n%d parameters; Adam lr %g, batches of %d, gradient norm clipped to %g\n", model, params, o.lr, o.batch, o.clip)
+	logf("%v\n%d parameters in %v; Adam lr %g, batches of %d, gradient norm clipped to %g\n", model, params, o.dtype, o.lr, o.batch, o.clip)
 	eval := func(ds *data.TensorDataset) *data.Loader {
 		return data.NewLoader(ds, data.LoaderConfig{BatchSize: 4 * o.batch})
 	}
@@ -265,7 +281,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sampleStart := time.Now()
 	text0 := model.sample(rand.New(rand.NewPCG(o.seed, 0x5a3b1e)), o.prompt, o.sample, o.temperature)
 	s := summary{
-		Summary: true, Framework: "minidl", EpochsRun: len(hist.Epochs), StopReason: hist.StopReason,
+		Summary: true, Framework: "minidl", DType: o.dtype.String(), EpochsRun: len(hist.Epochs), StopReason: hist.StopReason,
 		BestEpoch: stop.BestEpoch(), BestValLoss: stop.Best(),
 		TestLoss: test["loss"], TestBPC: test["loss"] / math.Ln2, TestAccuracy: test["accuracy"],
 		Sample: o.prompt + text0, TrainDigest: digest(text.Splits[trainSplit]), Parameters: params,

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/minidl/minidl/nn"
 )
 
 // fakeGOROOT writes a GOROOT whose src holds every package of packages,
@@ -94,10 +97,55 @@ func TestCharLMTiny(t *testing.T) {
 	}
 }
 
+// TestCharLMFloat32: -dtype float32 trains the model in float32, its loss
+// falling, says so in the summary, samples, and saves F32 weights that
+// load back.
+func TestCharLMFloat32(t *testing.T) {
+	var out, errOut bytes.Buffer
+	save := filepath.Join(t.TempDir(), "charlm.safetensors")
+	code := run(context.Background(), []string{"-goroot", fakeGOROOT(t), "-chars", "6000", "-seq", "16", "-batch", "8",
+		"-embed", "8", "-hidden", "16", "-layers", "2", "-dropout", "0.1", "-epochs", "4", "-lr", "0.01", "-sample", "40", "-json",
+		"-dtype", "float32", "-save", save}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("want 4 epoch lines and a summary, got:\n%s", out.String())
+	}
+	var first, last map[string]any
+	json.Unmarshal([]byte(lines[0]), &first)
+	json.Unmarshal([]byte(lines[3]), &last)
+	if !(last["loss"].(float64) < first["loss"].(float64)) {
+		t.Errorf("loss did not fall: %v then %v", first["loss"], last["loss"])
+	}
+	var s summary
+	if err := json.Unmarshal([]byte(lines[4]), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.DType != "float32" || s.TestBPC <= 0 || len([]rune(s.Sample)) != len("func ")+40 {
+		t.Errorf("summary %+v", s)
+	}
+	b, err := os.ReadFile(save)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if header := string(b[:min(len(b), 4096)]); !strings.Contains(header, `"F32"`) || strings.Contains(header, `"F64"`) {
+		t.Errorf("saved weights are not all F32: %.200s", header)
+	}
+	m := newCharLM(rand.New(rand.NewPCG(1, 2)), 8, 16, 2, 0.1)
+	if err := nn.Load(save, m); err != nil {
+		t.Errorf("loading the saved weights: %v", err)
+	}
+}
+
 func TestCharLMBadFlags(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"-seq", "0"}, &out, &errOut); code != 2 {
 		t.Errorf("-seq 0: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"-dtype", "float16"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `-dtype "float16": want float64 or float32`) {
+		t.Errorf("-dtype float16: exit %d, %q", code, errOut.String())
 	}
 	if code := run(context.Background(), []string{"-goroot", t.TempDir()}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "no Go sources") {
 		t.Errorf("empty GOROOT: exit %d, %q", code, errOut.String())

@@ -93,7 +93,7 @@ func (m *CharLM) sample(rng *rand.Rand, prompt string, n int, temperature float6
 	for range n {
 		logits, next := m.run(autograd.NoGrad(tensor.New(in, 1, len(in))), nn.RNNInput{H0: state.H, C0: state.C})
 		state = next
-		scores := logits.Value.Data()[(len(in)-1)*vocabSize:]
+		scores := logits.Value.Float64s()[(len(in)-1)*vocabSize:]
 		s := draw(rng, scores, temperature)
 		b.WriteRune(charOf(s))
 		in = []float64{float64(s)}
