@@ -83,3 +83,36 @@ func TestLabelsInt64(t *testing.T) {
 	}()
 	OneHot(tensor.NewInt64([]int64{-1}), 2)
 }
+
+// TestWindowsInt64 checks that the windows of an Int64 series of token
+// indices are Int64 inputs and targets holding the right steps, and that a
+// scaler refuses Int64 inputs with an ErrDType rather than converting its
+// statistics to int64.
+func TestWindowsInt64(t *testing.T) {
+	tokens := tensor.NewInt64([]int64{5, 1, 1<<53 + 1, 4, 2, 0})
+	ds, err := Windows(tokens, WindowsConfig{Length: 3, Stride: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := ds.Batch([]int{1, 0})
+	if !slices.Equal(x.Int64s(), []int64{1<<53 + 1, 4, 2, 5, 1, 1<<53 + 1}) || !slices.Equal(y.Int64s(), []int64{0, 4}) {
+		t.Errorf("windows %v, targets %v", x, y)
+	}
+	s := FitStandard(tensor.New([]float64{1, 2, 3, 5}, 2, 2))
+	for name, f := range map[string]func(){
+		"StandardScaler": func() { s.Transform(tensor.NewInt64([]int64{1, 2}, 1, 2)) },
+		"MinMaxScaler": func() {
+			FitMinMax(tensor.New([]float64{1, 2, 3, 5}, 2, 2), 0, 1).InverseTransform(tensor.NewInt64([]int64{1, 2}, 1, 2))
+		},
+	} {
+		func() {
+			defer func() {
+				err, _ := recover().(error)
+				if !errors.Is(err, tensor.ErrDType) || !strings.Contains(err.Error(), "int64 inputs of shape [1 2]") {
+					t.Errorf("%s of int64 inputs: panic %v, want an ErrDType naming them", name, err)
+				}
+			}()
+			f()
+		}()
+	}
+}

@@ -109,7 +109,12 @@ func featureAxes(op string, x *tensor.Tensor) []int {
 	return axes
 }
 
+// checkFeatures panics unless x is a float tensor whose last axis has the
+// fitted statistics' features.
 func checkFeatures(op string, x, stat *tensor.Tensor) {
+	if x.DType() == tensor.Int64 { // the statistics would be converted to int64 first, a misleading failure
+		panicKind(tensor.ErrDType, op, "int64 inputs of shape %v: a scaler computes on float tensors (category codes are not scaled); convert with To(tensor.Float64)", x.Shape())
+	}
 	if x.Dims() < 1 || x.Dim(-1) != stat.Size() {
 		panicKind(tensor.ErrShape, op, "inputs of shape %v for a scaler fitted on %d features", x.Shape(), stat.Size())
 	}

@@ -40,7 +40,9 @@ type WindowDataset struct {
 // ⌊(T − Length − Horizon) / Stride⌋ + 1 windows; a series shorter than
 // Length + Horizon, or a configuration that is not positive, is an error.
 // Keras's sampling_rate (steps skipped inside a window) is not offered.
-// Batches have the series' dtype.
+// Batches have the series' dtype: an Int64 series of token indices gives
+// Int64 windows and next-token targets, for an nn.Embedding and
+// nn.CrossEntropy.
 func Windows(series *tensor.Tensor, cfg WindowsConfig) (*WindowDataset, error) {
 	if cfg.Horizon == 0 {
 		cfg.Horizon = 1
@@ -87,15 +89,18 @@ func (d *WindowDataset) FillBatch(x, y *tensor.Tensor, indices []int) {
 	if dt := d.series.DType(); x.DType() != dt || y.DType() != dt {
 		panicKind(tensor.ErrDType, "WindowDataset.FillBatch", "%v inputs and %v targets for a %v series: want the series' dtype", x.DType(), y.DType(), dt)
 	}
-	if d.series.DType() == tensor.Float32 {
+	switch d.series.DType() {
+	case tensor.Float32:
 		fillWindows(d, d.series.Float32s(), x.Float32s(), y.Float32s(), indices)
-	} else {
+	case tensor.Int64:
+		fillWindows(d, d.series.Int64s(), x.Int64s(), y.Int64s(), indices)
+	default:
 		fillWindows(d, d.series.Data(), x.Data(), y.Data(), indices)
 	}
 }
 
 // fillWindows is FillBatch on the backing slices of one dtype.
-func fillWindows[E float32 | float64](d *WindowDataset, src, xd, yd []E, indices []int) {
+func fillWindows[E float32 | float64 | int64](d *WindowDataset, src, xd, yd []E, indices []int) {
 	xs, ys := d.length*d.features, d.horizon*d.features
 	for k, i := range indices {
 		if i < 0 || i >= d.n {
