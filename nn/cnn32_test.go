@@ -170,14 +170,23 @@ func TestCNN32BatchNormMatchesPyTorch(t *testing.T) {
 	closeFloat32Within(t, "bias gradient", bn.Bias.Grad, ref.GB, tol)
 	closeFloat32Within(t, "running mean", bn.RunningMean.Value, ref.RunningMean, tol)
 	closeFloat32Within(t, "running variance", bn.RunningVar.Value, ref.RunningVar, tol)
-	closeFloat32Within(t, "batches tracked", bn.NumBatchesTracked.Value, []float64{1}, 0)
+	checkBatchesTracked(t, bn, 1)
 
 	x2 := autograd.Param(f32(ref.XEval, 2, 3, 5, 5))
 	y2 := bn.Forward(x2.Eval())
 	closeFloat32Within(t, "evaluation output", y2.Value, ref.YEval, tol)
 	y2.Mul(autograd.Const(f32(ref.REval, 2, 3, 5, 5))).Sum().Backward()
 	closeFloat32Within(t, "evaluation input gradient", x2.Grad, ref.GXEval, tol)
-	closeFloat32Within(t, "batches tracked after evaluation", bn.NumBatchesTracked.Value, []float64{1}, 0)
+	checkBatchesTracked(t, bn, 1) // evaluation counts no batch
+}
+
+// checkBatchesTracked checks that bn has counted want batches in an int64,
+// as PyTorch does, whatever the model's dtype.
+func checkBatchesTracked(t *testing.T, bn *nn.BatchNorm, want int64) {
+	t.Helper()
+	if n := bn.NumBatchesTracked.Value; n.DType() != tensor.Int64 || n.Int64s()[0] != want {
+		t.Errorf("batches tracked: %v %v, want int64 %d", n.DType(), n, want)
+	}
 }
 
 // smallCNN is the network of testdata/torch_cnn32.py: Conv2d(1→4, 3×3,
@@ -291,8 +300,8 @@ func TestCNN32AgreesWithFloat64(t *testing.T) {
 			eval := bn.Forward(autograd.NoGrad(x.Value))
 			rs = append(rs, result{"BatchNorm1d input gradient", x.Grad}, result{"BatchNorm1d weight gradient", bn.Weight.Grad},
 				result{"BatchNorm1d bias gradient", bn.Bias.Grad}, result{"BatchNorm1d running mean", bn.RunningMean.Value},
-				result{"BatchNorm1d running variance", bn.RunningVar.Value}, result{"BatchNorm1d evaluation", eval.Value},
-				result{"BatchNorm1d batches tracked", bn.NumBatchesTracked.Value})
+				result{"BatchNorm1d running variance", bn.RunningVar.Value}, result{"BatchNorm1d evaluation", eval.Value})
+			checkBatchesTracked(t, bn, 2)
 		}
 		return rs
 	}

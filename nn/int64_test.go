@@ -280,3 +280,41 @@ func TestLayersRefuseInt64(t *testing.T) {
 		}()
 	}
 }
+
+// TestBatchNormCountsInInt64: BatchNorm's num_batches_tracked is int64 in a
+// float64 and a float32 model, as PyTorch's, is written as I64, and loads
+// back exactly from an I64 checkpoint and from the F64 count older
+// checkpoints hold.
+func TestBatchNormCountsInInt64(t *testing.T) {
+	for _, dtype := range []tensor.DType{tensor.Float64, tensor.Float32} {
+		bn := NewBatchNorm1d(2, BatchNormConfig{})
+		To(bn, dtype)
+		for range 3 {
+			bn.Forward(autograd.Const(tensor.Normal(newRNG(), 0, 1, 4, 2).To(dtype)))
+		}
+		if n := bn.NumBatchesTracked.Value; n.DType() != tensor.Int64 || n.Int64s()[0] != 3 {
+			t.Fatalf("%v model: batches tracked %v %v, want int64 3", dtype, n.DType(), n)
+		}
+		var buf bytes.Buffer
+		if err := WriteSafetensors(&buf, StateOf(bn), nil); err != nil {
+			t.Fatal(err)
+		}
+		entry, _, _ := bytes.Cut(buf.Bytes()[bytes.Index(buf.Bytes(), []byte(`"num_batches_tracked":`)):], []byte("}"))
+		if !bytes.Contains(entry, []byte(`"dtype":"I64"`)) {
+			t.Errorf("%v model: the checkpoint does not hold num_batches_tracked as I64", dtype)
+		}
+		s, _, err := ReadSafetensors(buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh := NewBatchNorm1d(2, BatchNormConfig{})
+		To(fresh, dtype)
+		if err := LoadState(fresh, s); err != nil || fresh.NumBatchesTracked.Value.Int64s()[0] != 3 {
+			t.Errorf("%v model from I64: %v, batches tracked %v; want 3", dtype, err, fresh.NumBatchesTracked.Value)
+		}
+		s.Set("num_batches_tracked", tensor.Full(41)) // an older minidl checkpoint's F64 count
+		if err := LoadState(fresh, s); err != nil || fresh.NumBatchesTracked.Value.Int64s()[0] != 41 {
+			t.Errorf("%v model from an F64 count: %v, batches tracked %v; want 41", dtype, err, fresh.NumBatchesTracked.Value)
+		}
+	}
+}

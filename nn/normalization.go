@@ -122,8 +122,9 @@ func (l *LayerNorm) String() string {
 // names ("running_mean", "running_var", "num_batches_tracked") and load
 // into torch.nn.BatchNorm2d and back. A BatchNorm in training must not
 // run in several goroutines at once: the running statistics change.
-// nn.To converts the buffers with the parameters, so a float32 BatchNorm
-// keeps float32 running statistics, as PyTorch's model.float() does.
+// nn.To converts the running statistics with the parameters, so a float32
+// BatchNorm keeps float32 running statistics, as PyTorch's model.float()
+// does; NumBatchesTracked is int64 in any dtype, as PyTorch's.
 type BatchNorm struct {
 	Weight, Bias                               *autograd.Var // nil without the affine
 	RunningMean, RunningVar, NumBatchesTracked *autograd.Var
@@ -169,7 +170,7 @@ func newBatchNorm(op string, channels int, cfg BatchNormConfig, dims int) *Batch
 	}
 	b := &BatchNorm{
 		RunningMean: autograd.Const(tensor.Zeros(channels)), RunningVar: autograd.Const(tensor.Ones(channels)),
-		NumBatchesTracked: autograd.Const(tensor.Zeros()),
+		NumBatchesTracked: autograd.Const(tensor.ZerosOf(tensor.Int64)),
 		Eps:               cmp.Or(cfg.Eps, 1e-5), Momentum: momentum, CumulativeAverage: cfg.CumulativeAverage, dims: dims,
 	}
 	if cfg.Affine == nil || *cfg.Affine {
@@ -232,10 +233,9 @@ func (b *BatchNorm) checkDType(x *tensor.Tensor) {
 		panic(&Error{Op: b.name(), Kind: tensor.ErrDType, Detail: fmt.Sprintf("an int64 input %v: batch normalization computes on float tensors; convert it with To(%s)", x.Shape(), dtypeConstant(DTypeOf(b)))})
 	}
 	for _, p := range b.Parameters() {
-		if d := p.Var.Value.DType(); d != x.DType() {
-			name := func(d tensor.DType) string { s := d.String(); return "tensor." + strings.ToUpper(s[:1]) + s[1:] }
+		if d := p.Var.Value.DType(); d != x.DType() && d != tensor.Int64 { // the batch count is int64 in any model
 			panic(&Error{Op: b.name(), Kind: tensor.ErrDType, Detail: fmt.Sprintf("a %v input %v and a %v %s: dtypes differ; convert the model with nn.To(model, %s) or the input with To(%s)",
-				x.DType(), x.Shape(), d, p.Name, name(x.DType()), name(d))})
+				x.DType(), x.Shape(), d, p.Name, dtypeConstant(x.DType()), dtypeConstant(d))})
 		}
 	}
 }
@@ -352,15 +352,13 @@ func batchNorm[E float](b *BatchNorm, values func(*tensor.Tensor) []E, inputs []
 	}, inputs...)
 }
 
-// countBatch adds one to NumBatchesTracked and returns the new count.
+// countBatch adds one to NumBatchesTracked and returns the new count. The
+// count is an int64, as PyTorch's: in a float32 model's dtype it would stop
+// growing at 2^24 batches without a word.
 func (b *BatchNorm) countBatch() float64 {
-	t := b.NumBatchesTracked.Value
-	if t.DType() == tensor.Float32 {
-		t.Float32s()[0]++
-		return float64(t.Float32s()[0])
-	}
-	t.Data()[0]++
-	return t.Data()[0]
+	n := b.NumBatchesTracked.Value.Int64s()
+	n[0]++
+	return float64(n[0])
 }
 
 // trackStats updates b's running statistics, of element type E, with a
