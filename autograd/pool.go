@@ -129,31 +129,70 @@ func (x *Var) maxPool(op string, g poolGeometry) *Var {
 // maxPoolForward sets od to the maximum of each window of xd and argmax to
 // its index within the plane.
 func maxPoolForward[E float](g poolGeometry, xd, od []E, argmax []int32) {
+	halving := g.opt.Kernel == [2]int{2, 2} && g.opt.Stride == [2]int{2, 2} && g.opt.Padding == [2]int{}
+	per := g.oh * g.ow
 	gemm.ParallelFor(g.planes, g.h*g.w, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
-			plane := xd[pl*g.h*g.w:][:g.h*g.w]
-			for y := range g.oh {
-				for xo := range g.ow {
-					y0, y1, x0, x1 := g.window(y, xo) // never empty: padding ≤ kernel/2
-					at := y0*g.w + x0
-					best := plane[at]
-				scan:
-					for iy := y0; iy < y1 && best == best; iy++ {
-						for ix, v := range plane[iy*g.w+x0 : iy*g.w+x1] {
-							if v > best {
-								best, at = v, iy*g.w+x0+ix
-							} else if v != v {
-								best, at = v, iy*g.w+x0+ix
-								break scan // nothing beats a NaN
-							}
-						}
-					}
-					i := (pl*g.oh+y)*g.ow + xo
-					od[i], argmax[i] = best, int32(at)
-				}
+			plane, out, arg := xd[pl*g.h*g.w:][:g.h*g.w], od[pl*per:][:per], argmax[pl*per:][:per]
+			if halving {
+				maxPoolHalving(g, plane, out, arg)
+			} else {
+				maxPoolWindows(g, plane, out, arg)
 			}
 		}
 	})
+}
+
+// maxPoolWindows is maxPoolForward on one plane, for any windows.
+func maxPoolWindows[E float](g poolGeometry, plane, od []E, argmax []int32) {
+	for y := range g.oh {
+		for xo := range g.ow {
+			y0, y1, x0, x1 := g.window(y, xo) // never empty: padding ≤ kernel/2
+			at := y0*g.w + x0
+			best := plane[at]
+		scan:
+			for iy := y0; iy < y1 && best == best; iy++ {
+				for ix, v := range plane[iy*g.w+x0 : iy*g.w+x1] {
+					if v > best {
+						best, at = v, iy*g.w+x0+ix
+					} else if v != v {
+						best, at = v, iy*g.w+x0+ix
+						break scan // nothing beats a NaN
+					}
+				}
+			}
+			i := y*g.ow + xo
+			od[i], argmax[i] = best, int32(at)
+		}
+	}
+}
+
+// maxPoolHalving is maxPoolForward on one plane for the 2×2 windows of
+// stride 2 without padding that most CNNs use, with the same choice of
+// maximum: the first in row-major order, or the first NaN. Without the
+// general path's window arithmetic it runs several times faster.
+func maxPoolHalving[E float](g poolGeometry, plane, od []E, argmax []int32) {
+	after := [3]int{1, g.w, g.w + 1} // the window's other elements, from its first
+	for y := range g.oh {
+		top, bottom := plane[2*y*g.w:][:g.w], plane[(2*y+1)*g.w:][:g.w]
+		out, arg := od[y*g.ow:][:g.ow], argmax[y*g.ow:][:g.ow]
+		for xo := range out {
+			x := 2 * xo
+			first := 2*y*g.w + x
+			best, at := top[x], first
+			if best == best {
+				for k, v := range [3]E{top[x+1], bottom[x], bottom[x+1]} {
+					if v > best || v != v {
+						best, at = v, first+after[k]
+						if v != v {
+							break
+						}
+					}
+				}
+			}
+			out[xo], arg[xo] = best, int32(at)
+		}
+	}
 }
 
 // maxPoolBackward adds each output gradient in gd to the input gradient dd
