@@ -368,19 +368,19 @@ func TestDefaultsFollowRecommended(t *testing.T) {
 			t.Errorf("-model %s stops by\n %+v\nwant Recommended()\n %+v", model, got, want)
 		}
 	}
-	// The MLP trains in float32, which the bench measured faster at the
-	// same accuracy; the CNN in float64 unless asked.
+	// Both networks train in float32, which the bench measured faster at
+	// the same accuracy, unless asked for float64.
 	if o := parse(); o.dtype != tensor.Float32 {
 		t.Errorf("the MLP's default dtype is %v, want float32", o.dtype)
 	}
 	if o := parse("-dtype", "float64"); o.dtype != tensor.Float64 {
 		t.Errorf("-dtype float64 gives %v", o.dtype)
 	}
-	if o := parse("-model", "cnn"); o.dtype != tensor.Float64 {
-		t.Errorf("the CNN's default dtype is %v, want float64", o.dtype)
+	if o := parse("-model", "cnn"); o.dtype != tensor.Float32 {
+		t.Errorf("the CNN's default dtype is %v, want float32", o.dtype)
 	}
-	if o := parse("-model", "cnn", "-dtype", "float32"); o.dtype != tensor.Float32 {
-		t.Errorf("-model cnn -dtype float32 gives %v", o.dtype)
+	if o := parse("-model", "cnn", "-dtype", "float64"); o.dtype != tensor.Float64 {
+		t.Errorf("-model cnn -dtype float64 gives %v", o.dtype)
 	}
 	if o := parse("-model", "cnn"); o.schedule != "onecycle" || o.epochs != 8 || o.lr != 0.003 {
 		t.Errorf("CNN defaults: schedule %q, %d epochs, lr %v; want onecycle, 8, 0.003", o.schedule, o.epochs, o.lr)
