@@ -15,12 +15,18 @@ import (
 // NaN), in both dtypes.
 func TestMaxPoolHalvingMatchesWindows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, hw := range [][2]int{{2, 2}, {6, 8}, {7, 5}, {9, 9}} {
+	for _, hw := range [][2]int{{2, 2}, {6, 8}, {7, 5}, {9, 9}, {40, 40}} {
 		x := tensor.Zeros(1, 1, hw[0], hw[1])
 		for i := range x.Data() {
-			switch rng.IntN(6) {
+			switch rng.IntN(10) {
 			case 0:
 				x.Data()[i] = math.NaN()
+			case 1:
+				x.Data()[i] = math.Copysign(0, -1) // equal to +0: a tie
+			case 2:
+				x.Data()[i] = math.Inf(2*rng.IntN(2) - 1)
+			case 3:
+				x.Data()[i] = -rng.Float64()
 			default:
 				x.Data()[i] = float64(rng.IntN(3)) // many ties
 			}

@@ -169,30 +169,48 @@ func maxPoolWindows[E float](g poolGeometry, plane, od []E, argmax []int32) {
 
 // maxPoolHalving is maxPoolForward on one plane for the 2×2 windows of
 // stride 2 without padding that most CNNs use, with the same choice of
-// maximum: the first in row-major order, or the first NaN. Without the
-// general path's window arithmetic it runs several times faster.
+// maximum: the first in row-major order, or the first NaN. It compares
+// poolKeys, integers the compiler can select between without branching
+// (after a ReLU, ties are everywhere and a branch on each would be
+// mispredicted), and without the general path's window arithmetic.
 func maxPoolHalving[E float](g poolGeometry, plane, od []E, argmax []int32) {
-	after := [3]int{1, g.w, g.w + 1} // the window's other elements, from its first
+	w := g.w // in a register, so that choosing an offset needs no load (and no branch)
 	for y := range g.oh {
-		top, bottom := plane[2*y*g.w:][:g.w], plane[(2*y+1)*g.w:][:g.w]
+		top, bottom := plane[2*y*w:][:w], plane[(2*y+1)*w:][:w]
 		out, arg := od[y*g.ow:][:g.ow], argmax[y*g.ow:][:g.ow]
 		for xo := range out {
 			x := 2 * xo
-			first := 2*y*g.w + x
-			best, at := top[x], first
-			if best == best {
-				for k, v := range [3]E{top[x+1], bottom[x], bottom[x+1]} {
-					if v > best || v != v {
-						best, at = v, first+after[k]
-						if v != v {
-							break
-						}
-					}
-				}
-			}
-			out[xo], arg[xo] = best, int32(at)
+			k0, k1, k2, k3 := poolKey(top[x]), poolKey(top[x+1]), poolKey(bottom[x]), poolKey(bottom[x+1])
+			m := max(k0, k1, k2, k3)
+			// The offset of the first key equal to m, chosen from the last
+			// up by masks: unequal(k) is all ones unless k == m.
+			off := w + 1
+			off ^= (off ^ w) &^ unequal(k2, m)
+			off ^= (off ^ 1) &^ unequal(k1, m)
+			off &= unequal(k0, m)
+			at := 2*y*w + x + off
+			out[xo], arg[xo] = plane[at], int32(at)
 		}
 	}
+}
+
+// unequal returns −1 (all bits set) if k ≠ m and 0 if k = m, without a
+// branch: k − m or m − k is negative unless they are equal (with
+// wrapping, as Go's integers do).
+func unequal(k, m int64) int { return int(((k - m) | (m - k)) >> 63) }
+
+// poolKey maps v to an integer that orders as the numbers do, −0 equal to
+// +0, and a NaN above everything, so that the first largest key is the
+// window's first maximum or first NaN.
+func poolKey[E float](v E) int64 {
+	i := int64(math.Float64bits(float64(v)))
+	if i&math.MaxInt64 > 0x7FF0000000000000 {
+		return math.MaxInt64
+	}
+	if i == math.MinInt64 {
+		i = 0
+	}
+	return i ^ (i >> 63 & math.MaxInt64) // negative numbers in reverse order of their bits
 }
 
 // maxPoolBackward adds each output gradient in gd to the input gradient dd
