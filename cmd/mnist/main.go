@@ -14,7 +14,7 @@
 // a linear head) with Adam for 8 epochs under a one-cycle schedule (the
 // rate rises to 0.003 and anneals, as torch.optim.lr_scheduler.OneCycleLR),
 // under the same stopping rule. A budget of 8 epochs keeps the run near
-// ten minutes on two cores; the recommended rule's patience is longer than
+// six minutes on two cores (ten in float64); the recommended rule's patience is longer than
 // that, so there the rule restores the best weights and stops a run that
 // diverges, and the schedule, which anneals the rate to nearly nothing by
 // the last epoch, decides the length.
@@ -90,7 +90,7 @@ func interruptContext() (context.Context, context.CancelFunc) {
 const evalBatch = 250
 
 // The defaults that depend on -model: an MLP trains long and cheaply under
-// plain SGD, the CNN for a budget that fits about ten minutes on two cores,
+// plain SGD, the CNN for a budget that fits about six minutes on two cores,
 // under a one-cycle schedule that spends it. Both train in float32 unless
 // asked: the bench measured 1.78 (MLP) and 1.6 (CNN) times float64's
 // samples/s at the same test accuracy.
