@@ -93,7 +93,7 @@ func closeFloat32Within(t *testing.T, name string, got *tensor.Tensor, want []fl
 	for i := range g {
 		diff, scale = max(diff, math.Abs(g[i]-want[i])), max(scale, math.Abs(want[i]))
 	}
-	if diff > tol*scale {
+	if !(diff <= tol*scale) { // a NaN fails too
 		t.Errorf("%s differs from the reference by %.3g of its largest value %.3g (tolerance %g)", name, diff/scale, scale, tol)
 	}
 }

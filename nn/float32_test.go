@@ -3,7 +3,6 @@ package nn_test
 import (
 	"encoding/binary"
 	"encoding/json"
-	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -68,22 +67,7 @@ const float32Tolerance = 1e-5
 // want, normwise.
 func closeFloat32(t *testing.T, name string, got *tensor.Tensor, want []float64) {
 	t.Helper()
-	if got.DType() != tensor.Float32 {
-		t.Errorf("%s is %v, want float32", name, got.DType())
-		return
-	}
-	g := got.Float64s()
-	if len(g) != len(want) {
-		t.Errorf("%s has %d values, want %d", name, len(g), len(want))
-		return
-	}
-	diff, scale := 0.0, 0.0
-	for i := range g {
-		diff, scale = max(diff, math.Abs(g[i]-want[i])), max(scale, math.Abs(want[i]))
-	}
-	if diff > float32Tolerance*scale {
-		t.Errorf("%s differs from PyTorch float32 by %.3g of its largest value %.3g\n got %v\nwant %v", name, diff/scale, scale, g, want)
-	}
+	closeFloat32Within(t, name, got, want, float32Tolerance)
 }
 
 // TestFloat32MLPMatchesPyTorch: a float32 MLP (nn.To) gives PyTorch's

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -66,32 +65,6 @@ func (c seq32Case) load(t *testing.T, m nn.Module) {
 	nn.To(m, tensor.Float32)
 }
 
-// closeWithin is closeFloat32 with the tolerance tol: max|got − want| ≤
-// tol·max|want| over the tensor.
-func closeWithin(t *testing.T, name string, got *tensor.Tensor, want []float64, tol float64) {
-	t.Helper()
-	if got == nil {
-		t.Errorf("%s: none, want %d values", name, len(want))
-		return
-	}
-	if got.DType() != tensor.Float32 {
-		t.Errorf("%s is %v, want float32", name, got.DType())
-		return
-	}
-	g := got.Float64s()
-	if len(g) != len(want) {
-		t.Errorf("%s has %d values, want %d", name, len(g), len(want))
-		return
-	}
-	diff, scale := 0.0, 0.0
-	for i := range g {
-		diff, scale = max(diff, math.Abs(g[i]-want[i])), max(scale, math.Abs(want[i]))
-	}
-	if !(diff <= tol*scale) {
-		t.Errorf("%s differs from PyTorch float32 by %.3g of its largest value %.3g (tolerance %g)", name, diff/scale, scale, tol)
-	}
-}
-
 // weighted returns Σ y·r for the case's weights r of the given name.
 func (c seq32Case) weighted(y *autograd.Var, name string) *autograd.Var {
 	return y.Mul(autograd.Const(f32(c.In[name], y.Value.Shape()...))).Sum()
@@ -127,21 +100,21 @@ func TestRecurrentFloat32MatchesPyTorch(t *testing.T) {
 				in.C0 = c.input("c0")
 			}
 			y, st := tt.m.Run(x, in)
-			closeWithin(t, "output", y.Value, c.Out["y"], tol)
-			closeWithin(t, "final hidden state", st.H.Value, c.Out["h"], tol)
+			closeFloat32Within(t, "output", y.Value, c.Out["y"], tol)
+			closeFloat32Within(t, "final hidden state", st.H.Value, c.Out["h"], tol)
 			loss := c.weighted(y, "ry").Add(c.weighted(st.H, "rh"))
 			if in.C0 != nil {
-				closeWithin(t, "final cell state", st.C.Value, c.Out["c"], tol)
+				closeFloat32Within(t, "final cell state", st.C.Value, c.Out["c"], tol)
 				loss = loss.Add(c.weighted(st.C, "rc"))
 			}
 			loss.Backward()
-			closeWithin(t, "gradient of the input", x.Grad, c.Grads["x"], tol)
-			closeWithin(t, "gradient of h0", h0.Grad, c.Grads["h0"], tol)
+			closeFloat32Within(t, "gradient of the input", x.Grad, c.Grads["x"], tol)
+			closeFloat32Within(t, "gradient of h0", h0.Grad, c.Grads["h0"], tol)
 			if in.C0 != nil {
-				closeWithin(t, "gradient of c0", in.C0.Grad, c.Grads["c0"], tol)
+				closeFloat32Within(t, "gradient of c0", in.C0.Grad, c.Grads["c0"], tol)
 			}
 			for _, p := range tt.m.Parameters() {
-				closeWithin(t, "gradient of "+p.Name, p.Var.Grad, c.Grads[p.Name], tol)
+				closeFloat32Within(t, "gradient of "+p.Name, p.Var.Grad, c.Grads[p.Name], tol)
 			}
 		})
 	}
@@ -164,12 +137,12 @@ func TestAttentionFloat32MatchesPyTorch(t *testing.T) {
 		c.load(t, m)
 		x := c.input("x")
 		y, w := m.Attend(x, x, x, nn.AttentionMasks{AttnMask: nn.CausalMask(5), KeyPaddingMask: nn.PaddingMask(c.Lengths, 5)})
-		closeWithin(t, "output", y.Value, c.Out["y"], tol)
-		closeWithin(t, "averaged weights", w.Mean(1).Value, c.Out["weights"], tol)
+		closeFloat32Within(t, "output", y.Value, c.Out["y"], tol)
+		closeFloat32Within(t, "averaged weights", w.Mean(1).Value, c.Out["weights"], tol)
 		c.weighted(y, "ry").Backward()
-		closeWithin(t, "gradient of the input", x.Grad, c.Grads["x"], tol)
+		closeFloat32Within(t, "gradient of the input", x.Grad, c.Grads["x"], tol)
 		for _, p := range m.Parameters() {
-			closeWithin(t, "gradient of "+p.Name, p.Var.Grad, c.Grads[p.Name], tol)
+			closeFloat32Within(t, "gradient of "+p.Name, p.Var.Grad, c.Grads[p.Name], tol)
 		}
 	})
 	for _, normFirst := range []bool{false, true} {
@@ -185,11 +158,11 @@ func TestAttentionFloat32MatchesPyTorch(t *testing.T) {
 			c.load(t, l)
 			x := c.input("x")
 			y := l.Encode(x, nn.AttentionMasks{Causal: true, KeyPaddingMask: nn.PaddingMask(c.Lengths, 5)})
-			closeWithin(t, "output", y.Value, c.Out["y"], tol)
+			closeFloat32Within(t, "output", y.Value, c.Out["y"], tol)
 			c.weighted(y, "ry").Backward()
-			closeWithin(t, "gradient of the input", x.Grad, c.Grads["x"], tol)
+			closeFloat32Within(t, "gradient of the input", x.Grad, c.Grads["x"], tol)
 			for _, p := range l.Parameters() {
-				closeWithin(t, "gradient of "+p.Name, p.Var.Grad, c.Grads[p.Name], tol)
+				closeFloat32Within(t, "gradient of "+p.Name, p.Var.Grad, c.Grads[p.Name], tol)
 			}
 		})
 	}
@@ -203,11 +176,11 @@ func TestAttentionFloat32MatchesPyTorch(t *testing.T) {
 		c.load(t, e)
 		x := c.input("x")
 		y := e.Encode(x, nn.AttentionMasks{AttnMask: nn.CausalMask(5), KeyPaddingMask: nn.PaddingMask(c.Lengths, 5)})
-		closeWithin(t, "output", y.Value, c.Out["y"], tol)
+		closeFloat32Within(t, "output", y.Value, c.Out["y"], tol)
 		c.weighted(y, "ry").Backward()
-		closeWithin(t, "gradient of the input", x.Grad, c.Grads["x"], tol)
+		closeFloat32Within(t, "gradient of the input", x.Grad, c.Grads["x"], tol)
 		for _, p := range e.Parameters() {
-			closeWithin(t, "gradient of "+p.Name, p.Var.Grad, c.Grads[p.Name], tol)
+			closeFloat32Within(t, "gradient of "+p.Name, p.Var.Grad, c.Grads[p.Name], tol)
 		}
 	})
 }
@@ -239,9 +212,9 @@ func TestLSTMFloat32TrainingMatchesPyTorch(t *testing.T) {
 		loss.Backward()
 		opt.Step()
 	}
-	closeWithin(t, "last loss", loss.Value, c.Out["loss"], tol)
+	closeFloat32Within(t, "last loss", loss.Value, c.Out["loss"], tol)
 	for i, p := range model.Parameters() {
-		closeWithin(t, names[i]+" after five Adam steps", p.Var.Value, c.After[names[i]], tol)
+		closeFloat32Within(t, names[i]+" after five Adam steps", p.Var.Value, c.After[names[i]], tol)
 	}
 }
 
@@ -268,7 +241,7 @@ func TestRecurrentFloat32Dropout(t *testing.T) {
 	for _, training := range []bool{true, false} {
 		got, want := run(tensor.Float32, training), run(tensor.Float64, training)
 		for i := range got {
-			closeWithin(t, "result", got[i], want[i].Data(), 1e-5)
+			closeFloat32Within(t, "result", got[i], want[i].Data(), 1e-5)
 		}
 	}
 }
@@ -338,7 +311,7 @@ func TestSequenceFloat32AgreesWithFloat64(t *testing.T) {
 			}
 			got, want := run(tensor.Float32), run(tensor.Float64)
 			for i := range got {
-				closeWithin(t, fmt.Sprintf("result %d", i), got[i], want[i].Data(), 1e-5)
+				closeFloat32Within(t, fmt.Sprintf("result %d", i), got[i], want[i].Data(), 1e-5)
 			}
 		})
 	}
