@@ -1,11 +1,9 @@
 package nn_test
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -60,16 +58,7 @@ type cnn32Reference struct {
 }
 
 func readCNN32Reference(t *testing.T) cnn32Reference {
-	t.Helper()
-	b, err := os.ReadFile("testdata/torch_cnn32.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref cnn32Reference
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
-	return ref
+	return readTestdata[cnn32Reference](t, "torch_cnn32.json")
 }
 
 // closeFloat32Within checks that got is float32 and within tol of want,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,16 +42,21 @@ type float32Reference struct {
 }
 
 func readFloat32Reference(t *testing.T) float32Reference {
+	return readTestdata[float32Reference](t, "torch_float32.json")
+}
+
+// readTestdata decodes the JSON file name of testdata/ into a T.
+func readTestdata[T any](t *testing.T, name string) T {
 	t.Helper()
-	b, err := os.ReadFile("testdata/torch_float32.json")
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ref float32Reference
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
-	return ref
+	return v
 }
 
 // f32 returns vals, which are float32 values, as a float32 tensor.

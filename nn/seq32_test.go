@@ -1,11 +1,9 @@
 package nn_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -30,16 +28,7 @@ type seq32Case struct {
 }
 
 func readSeq32Reference(t *testing.T) map[string]seq32Case {
-	t.Helper()
-	b, err := os.ReadFile("testdata/torch_seq32.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref struct{ Cases map[string]seq32Case }
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
-	return ref.Cases
+	return readTestdata[struct{ Cases map[string]seq32Case }](t, "torch_seq32.json").Cases
 }
 
 // input returns the case's input name as a float32 Param.
