@@ -448,12 +448,13 @@ func (e *engine[E]) packB(tb bool, b []E, ldb, p, kb, j0, nb, nr int, bp []E) {
 			for c := range cols {
 				src[c] = b[(j+c)*ldb+p : (j+c)*ldb+p+kb]
 			}
-			if cols == 16 {
-				done := 0
-				if tr != nil {
-					done = tr(kb, b[j*ldb+p:], ldb, panel, 16)
-					tr(kb, b[(j+8)*ldb+p:], ldb, panel[8:], 16)
+			done := 0
+			if cols%8 == 0 && tr != nil { // whole groups of eight columns: transpositions
+				for c := 0; c < cols; c += 8 {
+					done = tr(kb, b[(j+c)*ldb+p:], ldb, panel[c:], nr)
 				}
+			}
+			if cols == 16 && nr == 16 { // a full float64 panel: unrolled
 				s0, s1, s2, s3, s4, s5, s6, s7 := src[0][:kb], src[1][:kb], src[2][:kb], src[3][:kb], src[4][:kb], src[5][:kb], src[6][:kb], src[7][:kb]
 				s8, s9, s10, s11, s12, s13, s14, s15 := src[8][:kb], src[9][:kb], src[10][:kb], src[11][:kb], src[12][:kb], src[13][:kb], src[14][:kb], src[15][:kb]
 				for q := done; q < kb; q++ {
@@ -462,12 +463,6 @@ func (e *engine[E]) packB(tb bool, b []E, ldb, p, kb, j0, nb, nr int, bp []E) {
 					d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15] = s8[q], s9[q], s10[q], s11[q], s12[q], s13[q], s14[q], s15[q]
 				}
 				continue
-			}
-			done := 0
-			if cols == nr && nr%8 == 0 && tr != nil { // 32 columns: four transpositions
-				for c := 0; c < nr; c += 8 {
-					done = tr(kb, b[(j+c)*ldb+p:], ldb, panel[c:], nr)
-				}
 			}
 			gather(src[:cols], done, kb, nr, panel)
 			continue

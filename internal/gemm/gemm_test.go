@@ -201,6 +201,31 @@ func testKernels[E float](t *testing.T) {
 	t.Logf("kernels: %v", names)
 }
 
+// TestPanelRemainders checks products whose last panel of op(B) holds
+// every number of columns from 1 to a whole panel (of 16 float64 or 32
+// float32 columns with AVX-512, 8 with AVX2), in every layout, on every
+// engine: a remainder of 16 float32 columns once took the float64 panel's
+// layout when packing Bᵀ.
+func TestPanelRemainders(t *testing.T) {
+	testPanelRemainders[float64](t)
+	testPanelRemainders[float32](t)
+}
+
+func testPanelRemainders[E float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for _, e := range engines[E]() {
+		name := fmt.Sprintf("%T %s", E(0), e.kern.name)
+		for n := 64 + 1; n <= 64+e.kern.nr; n++ {
+			for _, tr := range transposes {
+				checkProduct(t, name, rng, tr[0], tr[1], 2*e.kern.mr+1, n, 37, func(a, b, c matrix[E], add bool) {
+					p := product[E]{ta: tr[0], tb: tr[1], m: 2*e.kern.mr + 1, n: n, k: 37, a: a.data, lda: a.ld, b: b.data, ldb: b.ld, c: c.data, ldc: c.ld, add: add}
+					e.packed(&p)
+				})
+			}
+		}
+	}
+}
+
 // TestGemm checks the entry points, which pick the direct kernels where
 // they apply, over random shapes, strides and transposes and directShapes,
 // on the processor's engines and on those of fewer features.
