@@ -3,6 +3,7 @@ package autograd
 import (
 	"math"
 
+	"github.com/minidl/minidl/internal/gemm"
 	"github.com/minidl/minidl/tensor"
 )
 
@@ -25,32 +26,43 @@ func (a *Var) ReLU() *Var {
 		// g belongs to this closure (see Add), so it is masked in place and
 		// handed on: no new tensor per step.
 		if g.DType() == tensor.Float32 {
-			gd := g.Float32s()
-			xd := a.Value.Float32s()[:len(gd)]
-			for i := range gd {
-				var keep uint32
-				if xd[i] > 0 {
-					keep = ^uint32(0)
-				}
-				gd[i] = math.Float32frombits(math.Float32bits(gd[i]) & keep)
-			}
-			a.accumulate(g, true)
-			return
-		}
-		gd := g.Data()
-		xd := a.Value.Data()[:len(gd)]
-		for i := range gd {
-			// The signs of activations are a coin toss, so a branch would be
-			// mispredicted half the time; masking the bits of g compiles to
-			// a conditional move (and gives an exact 0 where g is ±Inf or NaN).
-			var keep uint64
-			if xd[i] > 0 {
-				keep = ^uint64(0)
-			}
-			gd[i] = math.Float64frombits(math.Float64bits(gd[i]) & keep)
+			reluMask32(g.Float32s(), a.Value.Float32s())
+		} else {
+			reluMask64(g.Data(), a.Value.Data())
 		}
 		a.accumulate(g, true)
 	}, a)
+}
+
+// reluMask64 sets g to 0 wherever x ≤ 0 (or is NaN), across the
+// processors. The signs of activations are a coin toss, so a branch would
+// be mispredicted half the time: masking g's bits compiles to a
+// conditional move (and gives an exact 0 where g is ±Inf or NaN).
+func reluMask64(g, x []float64) {
+	x = x[:len(g)]
+	gemm.SplitWork(len(g), func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			var keep uint64
+			if v > 0 {
+				keep = ^uint64(0)
+			}
+			g[lo+i] = math.Float64frombits(math.Float64bits(g[lo+i]) & keep)
+		}
+	})
+}
+
+// reluMask32 is reluMask64 in float32.
+func reluMask32(g, x []float32) {
+	x = x[:len(g)]
+	gemm.SplitWork(len(g), func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			var keep uint32
+			if v > 0 {
+				keep = ^uint32(0)
+			}
+			g[lo+i] = math.Float32frombits(math.Float32bits(g[lo+i]) & keep)
+		}
+	})
 }
 
 // LeakyReLU returns a where a > 0 and slope·a elsewhere.

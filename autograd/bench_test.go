@@ -35,3 +35,18 @@ func BenchmarkXORStep(b *testing.B) {
 		x.MatMulT(w1).Add(b1).Tanh().MatMulT(w2).Add(b2).Sigmoid().Sub(y).Square().Mean().Backward()
 	}
 }
+
+// BenchmarkMaxPoolHalving is the 2×2 max pooling of cmd/mnist's CNN after
+// its first convolution (64 images, 32 channels of 28×28), after a ReLU so
+// that ties (zeros) are everywhere, in each dtype.
+func BenchmarkMaxPoolHalving(b *testing.B) {
+	for _, dtype := range []tensor.DType{tensor.Float64, tensor.Float32} {
+		b.Run(dtype.String(), func(b *testing.B) {
+			x := Const(randn(7, 64, 32, 28, 28).ReLU().To(dtype))
+			o := PoolOptions{Kernel: [2]int{2, 2}}
+			for b.Loop() {
+				x.MaxPool2d(o)
+			}
+		})
+	}
+}

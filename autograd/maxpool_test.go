@@ -11,7 +11,7 @@ import (
 
 // TestMaxPoolHalvingMatchesWindows: the 2×2, stride-2 path gives the
 // general path's maxima and positions on planes of even and odd sizes full
-// of ties and NaNs (the first maximum in row-major order, or the first
+// of ties and NaNs of either sign (the first maximum in row-major order, or the first
 // NaN), in both dtypes.
 func TestMaxPoolHalvingMatchesWindows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -20,7 +20,7 @@ func TestMaxPoolHalvingMatchesWindows(t *testing.T) {
 		for i := range x.Data() {
 			switch rng.IntN(10) {
 			case 0:
-				x.Data()[i] = math.NaN()
+				x.Data()[i] = math.Copysign(math.NaN(), float64(2*rng.IntN(2)-1)) // either sign
 			case 1:
 				x.Data()[i] = math.Copysign(0, -1) // equal to +0: a tie
 			case 2:

@@ -170,9 +170,10 @@ func maxPoolWindows[E float](g poolGeometry, plane, od []E, argmax []int32) {
 // maxPoolHalving is maxPoolForward on one plane for the 2×2 windows of
 // stride 2 without padding that most CNNs use, with the same choice of
 // maximum: the first in row-major order, or the first NaN. It compares
-// poolKeys, integers the compiler can select between without branching
-// (after a ReLU, ties are everywhere and a branch on each would be
-// mispredicted), and without the general path's window arithmetic.
+// poolKeys, integers the compiler selects between with conditional moves
+// rather than branches (after a ReLU, ties are everywhere and a branch on
+// each would be mispredicted), and without the general path's window arithmetic; a
+// window holding a NaN, which no key orders, takes a short loop instead.
 func maxPoolHalving[E float](g poolGeometry, plane, od []E, argmax []int32) {
 	w := g.w // in a register, so that choosing an offset needs no load (and no branch)
 	for y := range g.oh {
@@ -180,37 +181,56 @@ func maxPoolHalving[E float](g poolGeometry, plane, od []E, argmax []int32) {
 		out, arg := od[y*g.ow:][:g.ow], argmax[y*g.ow:][:g.ow]
 		for xo := range out {
 			x := 2 * xo
-			k0, k1, k2, k3 := poolKey(top[x]), poolKey(top[x+1]), poolKey(bottom[x]), poolKey(bottom[x+1])
-			m := max(k0, k1, k2, k3)
-			// The offset of the first key equal to m, chosen from the last
-			// up by masks: unequal(k) is all ones unless k == m.
-			off := w + 1
-			off ^= (off ^ w) &^ unequal(k2, m)
-			off ^= (off ^ 1) &^ unequal(k1, m)
-			off &= unequal(k0, m)
+			b0, b1, b2, b3 := floatBits(top[x]), floatBits(top[x+1]), floatBits(bottom[x]), floatBits(bottom[x+1])
+			var off int
+			if max(b0&math.MaxInt64, b1&math.MaxInt64, b2&math.MaxInt64, b3&math.MaxInt64) > infBits {
+				off = firstNaN(b0, b1, b2, b3, w)
+			} else {
+				// A tournament: each row's first maximum, then the bottom
+				// row's only if strictly greater, as it comes later.
+				top, bottom := poolKey(b0), poolKey(b2)
+				offBottom := w
+				if k := poolKey(b1); k > top {
+					top, off = k, 1
+				}
+				if k := poolKey(b3); k > bottom {
+					bottom, offBottom = k, w+1
+				}
+				if bottom > top {
+					off = offBottom
+				}
+			}
 			at := 2*y*w + x + off
 			out[xo], arg[xo] = plane[at], int32(at)
 		}
 	}
 }
 
-// unequal returns −1 (all bits set) if k ≠ m and 0 if k = m, without a
-// branch: k − m or m − k is negative unless they are equal (with
-// wrapping, as Go's integers do).
-func unequal(k, m int64) int { return int(((k - m) | (m - k)) >> 63) }
+// infBits is +Inf as float64 bits: the magnitudes above it are NaNs.
+const infBits = 0x7FF0000000000000
 
-// poolKey maps v to an integer that orders as the numbers do, −0 equal to
-// +0, and a NaN above everything, so that the first largest key is the
-// window's first maximum or first NaN.
-func poolKey[E float](v E) int64 {
-	i := int64(math.Float64bits(float64(v)))
-	if i&math.MaxInt64 > 0x7FF0000000000000 {
-		return math.MaxInt64
+// floatBits returns v's value as the bits of a float64 (float32 widens
+// exactly, NaNs keeping their sign), as a signed integer.
+func floatBits[E float](v E) int64 { return int64(math.Float64bits(float64(v))) }
+
+// firstNaN returns the offset, within a 2×2 window of a plane w wide, of
+// the first NaN among the window's values' bits in row-major order.
+func firstNaN(b0, b1, b2, b3 int64, w int) int {
+	for i, b := range [4]int64{b0, b1, b2, b3} {
+		if b&math.MaxInt64 > infBits {
+			return [4]int{0, 1, w, w + 1}[i]
+		}
 	}
-	if i == math.MinInt64 {
-		i = 0
-	}
-	return i ^ (i >> 63 & math.MaxInt64) // negative numbers in reverse order of their bits
+	panic("autograd: firstNaN called on a window without a NaN")
+}
+
+// poolKey maps the bits of a number that is not a NaN to an integer that
+// orders as the numbers do, −0 equal to +0, without a branch: a negative
+// number's magnitude bits are reversed, and shifted up by one so that −0
+// lands on +0's 0.
+func poolKey(bits int64) int64 {
+	sign := bits >> 63 // −1 for a negative number, else 0
+	return (bits ^ (sign & math.MaxInt64)) - sign
 }
 
 // maxPoolBackward adds each output gradient in gd to the input gradient dd

@@ -258,20 +258,15 @@ func batchNorm[E float](b *BatchNorm, values func(*tensor.Tensor) []E, inputs []
 		variance := make([]float64, c)
 		gemm.ParallelFor(c, n*spatial, func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
-				sum := 0.0
+				var sum, sq partialSums
 				for i := range n {
-					for _, v := range xd[(i*c+ch)*spatial:][:spatial] {
-						sum += float64(v)
-					}
+					sumInto(&sum, xd[(i*c+ch)*spatial:][:spatial])
 				}
-				mean[ch] = sum / count
-				sq := 0.0
+				mean[ch] = sum.total() / count
 				for i := range n {
-					for _, v := range xd[(i*c+ch)*spatial:][:spatial] {
-						sq += (float64(v) - mean[ch]) * (float64(v) - mean[ch])
-					}
+					sumSquaredDeviationsInto(&sq, xd[(i*c+ch)*spatial:][:spatial], mean[ch])
 				}
-				variance[ch] = sq / count
+				variance[ch] = sq.total() / count
 				inv[ch] = 1 / math.Sqrt(variance[ch]+b.Eps)
 			}
 		})
@@ -293,8 +288,8 @@ func batchNorm[E float](b *BatchNorm, values func(*tensor.Tensor) []E, inputs []
 	out := tensor.ZerosLike(x.Value)
 	od := values(out)
 	// Channels are independent: each thread takes whole channels, and every
-	// sum runs over the batch and then the positions, in the same order
-	// whoever computes it.
+	// sum runs over the batch and then the positions (in partialSums), in
+	// the same order whoever computes it.
 	perChannel := func(body func(ch int)) {
 		gemm.ParallelFor(c, n*spatial, func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
@@ -319,15 +314,13 @@ func batchNorm[E float](b *BatchNorm, values func(*tensor.Tensor) []E, inputs []
 		dd := values(dx)
 		perChannel(func(ch int) {
 			m, s, g := mean[ch], inv[ch], gamma(ch)
-			sg, sgx := 0.0, 0.0 // locals: neighbouring channels' sums share cache lines
+			var sg, sgx partialSums // locals: neighbouring channels' sums share cache lines
 			for i := range n {
-				xs := xd[(i*c+ch)*spatial:][:spatial]
-				for j, v := range gd[(i*c+ch)*spatial:][:spatial] {
-					sg += float64(v)
-					sgx += float64(v) * (float64(xs[j]) - m) * s
-				}
+				row := gd[(i*c+ch)*spatial:][:spatial]
+				sumInto(&sg, row)
+				sumNormalizedProductsInto(&sgx, row, xd[(i*c+ch)*spatial:][:spatial], m, s)
 			}
-			sumG[ch], sumGX[ch] = sg, sgx
+			sumG[ch], sumGX[ch] = sg.total(), sgx.total()
 			for i := range n {
 				src, dst := gd[(i*c+ch)*spatial:][:spatial], dd[(i*c+ch)*spatial:][:spatial]
 				if !training { // the statistics are constants
@@ -410,4 +403,65 @@ func (b *BatchNorm) String() string {
 		affine = "False"
 	}
 	return fmt.Sprintf("%s(%d, eps=%s, momentum=%s, affine=%s, track_running_stats=True)", b.kind(), b.RunningMean.Value.Dim(0), pyFloat(b.Eps), momentum, affine)
+}
+
+// partialSums is a sum over a channel in four float64 accumulators, value
+// j of each row going to accumulator j mod 4: four independent chains of
+// additions keep the processor's adders busy where one chain waits out each
+// addition's latency. total adds them pairwise, so a channel of one value
+// a row (BatchNorm1d) sums in plain order.
+type partialSums [4]float64
+
+func (p *partialSums) total() float64 { return (p[0] + p[1]) + (p[2] + p[3]) }
+
+// sumInto adds the values of row to p.
+func sumInto[E float](p *partialSums, row []E) {
+	s0, s1, s2, s3 := p[0], p[1], p[2], p[3]
+	j := 0
+	for ; j+4 <= len(row); j += 4 {
+		s0 += float64(row[j])
+		s1 += float64(row[j+1])
+		s2 += float64(row[j+2])
+		s3 += float64(row[j+3])
+	}
+	*p = partialSums{s0, s1, s2, s3}
+	for ; j < len(row); j++ {
+		p[j%4] += float64(row[j])
+	}
+}
+
+// sumSquaredDeviationsInto adds (v − mean)² for the values v of row to p.
+func sumSquaredDeviationsInto[E float](p *partialSums, row []E, mean float64) {
+	s0, s1, s2, s3 := p[0], p[1], p[2], p[3]
+	j := 0
+	for ; j+4 <= len(row); j += 4 {
+		d0, d1, d2, d3 := float64(row[j])-mean, float64(row[j+1])-mean, float64(row[j+2])-mean, float64(row[j+3])-mean
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	*p = partialSums{s0, s1, s2, s3}
+	for ; j < len(row); j++ {
+		d := float64(row[j]) - mean
+		p[j%4] += d * d
+	}
+}
+
+// sumNormalizedProductsInto adds g·x̂ = g·(x − mean)·inv for the values g
+// of grad and x of row (of one length) to p.
+func sumNormalizedProductsInto[E float](p *partialSums, grad, row []E, mean, inv float64) {
+	row = row[:len(grad)]
+	s0, s1, s2, s3 := p[0], p[1], p[2], p[3]
+	j := 0
+	for ; j+4 <= len(grad); j += 4 {
+		s0 += float64(grad[j]) * (float64(row[j]) - mean) * inv
+		s1 += float64(grad[j+1]) * (float64(row[j+1]) - mean) * inv
+		s2 += float64(grad[j+2]) * (float64(row[j+2]) - mean) * inv
+		s3 += float64(grad[j+3]) * (float64(row[j+3]) - mean) * inv
+	}
+	*p = partialSums{s0, s1, s2, s3}
+	for ; j < len(grad); j++ {
+		p[j%4] += float64(grad[j]) * (float64(row[j]) - mean) * inv
+	}
 }

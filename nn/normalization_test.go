@@ -133,3 +133,43 @@ func TestBatchNormGradients(t *testing.T) {
 		t.Errorf("BatchNorm2d: %v", r)
 	}
 }
+
+// TestPartialSums checks BatchNorm's channel sums against their stated
+// order: rows of one value sum in plain order (so BatchNorm1d's statistics
+// are those of a single running sum), and value j of a longer row goes to
+// accumulator j mod 4, the four added pairwise.
+func TestPartialSums(t *testing.T) {
+	rng := newRNG()
+	values := tensor.Normal(rng, 0, 1, 103).Data()
+	var p partialSums
+	plain := 0.0
+	for _, v := range values {
+		sumInto(&p, []float64{v})
+		plain += v
+	}
+	if got := p.total(); got != plain {
+		t.Errorf("rows of one value: total %v, plain sum %v", got, plain)
+	}
+
+	for _, length := range []int{1, 3, 4, 7, 13} {
+		var sum, squares, products partialSums
+		var want, wantSquares, wantProducts [4]float64
+		mean, inv := 0.25, 1.5
+		for start := 0; start+length <= len(values); start += length {
+			row, grad := values[start:start+length], values[len(values)-start-length:len(values)-start]
+			sumInto(&sum, row)
+			sumSquaredDeviationsInto(&squares, row, mean)
+			sumNormalizedProductsInto(&products, grad, row, mean, inv)
+			for j, v := range row {
+				want[j%4] += v
+				wantSquares[j%4] += (v - mean) * (v - mean)
+				wantProducts[j%4] += grad[j] * (v - mean) * inv
+			}
+		}
+		pairwise := func(s [4]float64) float64 { return (s[0] + s[1]) + (s[2] + s[3]) }
+		if sum.total() != pairwise(want) || squares.total() != pairwise(wantSquares) || products.total() != pairwise(wantProducts) {
+			t.Errorf("rows of %d: totals %v %v %v, want %v %v %v", length,
+				sum.total(), squares.total(), products.total(), pairwise(want), pairwise(wantSquares), pairwise(wantProducts))
+		}
+	}
+}

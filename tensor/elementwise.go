@@ -455,11 +455,16 @@ func (t *Tensor) ReLU() *Tensor {
 	return out
 }
 
+// relu shares the elements among the processors (a CNN's activations
+// are millions of them) in chunks that do not depend on the number of
+// processors for their values.
 func relu[E float](dst, src []E) {
 	dst = dst[:len(src)]
-	for i, x := range src {
-		dst[i] = max(x, 0) // branch-free: the signs of activations are a coin toss
-	}
+	gemm.SplitWork(len(src), func(lo, hi int) {
+		for i, x := range src[lo:hi] {
+			dst[lo+i] = max(x, 0) // branch-free: the signs of activations are a coin toss
+		}
+	})
 }
 
 // Clip returns t with every element limited to [lo, hi]. It panics if

@@ -13,7 +13,7 @@ func (e *engine[E]) axpyShared(alpha E, x, y []E) {
 		e.axpy(alpha, x, y)
 		return
 	}
-	splitWork(len(y), func(lo, hi int) { e.axpy(alpha, x[lo:hi], y[lo:hi]) })
+	SplitWork(len(y), func(lo, hi int) { e.axpy(alpha, x[lo:hi], y[lo:hi]) })
 }
 
 // axpyGo adds alpha·x to y, in portable Go.

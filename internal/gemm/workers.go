@@ -143,12 +143,12 @@ func spinUntil(done func() bool) {
 	}
 }
 
-// splitWork calls body on consecutive chunks [lo, hi) that cover [0, n),
+// SplitWork calls body on consecutive chunks [lo, hi) that cover [0, n),
 // one per processor, on the calling goroutine and pooled helpers, and
 // returns when all are done. Chunks start at multiples of 64 elements
 // (eight cache lines) so that no two threads write one cache line; below
 // minSplit elements the caller does it all.
-func splitWork(n int, body func(lo, hi int)) {
+func SplitWork(n int, body func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), n/minSplit)
 	chunk := (n/max(workers, 1) + 63) &^ 63
 	var next atomic.Int64
@@ -163,7 +163,7 @@ func splitWork(n int, body func(lo, hi int)) {
 	})
 }
 
-// minSplit is the fewest elements per thread for which splitWork shares an
+// minSplit is the fewest elements per thread for which SplitWork shares an
 // elementwise loop: below it, handing work over costs more than it saves.
 const minSplit = 1 << 15
 
