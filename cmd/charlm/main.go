@@ -19,8 +19,8 @@
 // first) and a linear head, trained on windows of -seq characters to
 // predict each next one: cross-entropy, Adam, the gradient clipped to norm
 // -clip, batches of -batch shuffled windows, under early stopping on
-// val_loss with callbacks.Recommended() (patience 20 on a bias-corrected
-// moving average, best weights restored). At the end it prints the test
+// val_loss with callbacks.Recommended() (patience 20,
+// best weights restored). At the end it prints the test
 // cross-entropy in bits per character and the next-character accuracy,
 // and -sample characters the model writes after -prompt, drawn with its
 // own seeded random source.
@@ -104,7 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.lr, "lr", 0.002, "Adam's learning rate")
 	fs.Float64Var(&o.clip, "clip", 5, "clip the gradient to this global L2 norm (0: off)")
 	fs.IntVar(&o.epochs, "epochs", 40, "most epochs to train")
-	fs.IntVar(&o.patience, "patience", 20, "epochs without improvement of the smoothed val_loss before stopping (callbacks.Recommended's 20)")
+	fs.IntVar(&o.patience, "patience", 20, "epochs without improvement of val_loss before stopping (callbacks.Recommended's 20)")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
 	fs.StringVar(&o.prompt, "prompt", "func ", "text the sample starts from")
 	fs.IntVar(&o.sample, "sample", 400, "characters to sample at the end (0: none)")
