@@ -455,9 +455,9 @@ func (t *Tensor) ReLU() *Tensor {
 	return out
 }
 
-// relu shares the elements among the processors (a CNN's activations
-// are millions of them) in chunks that do not depend on the number of
-// processors for their values.
+// relu shares the elements among the processors: a CNN's activations are
+// millions of them, and each is computed alone, so the result is the same
+// on any number.
 func relu[E float](dst, src []E) {
 	dst = dst[:len(src)]
 	gemm.SplitWork(len(src), func(lo, hi int) {
