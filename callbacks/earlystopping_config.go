@@ -152,7 +152,7 @@ type EarlyStoppingConfig struct {
 // on 1,223 curves per epoch of 12 tasks (each rule's free parameters chosen
 // on eleven tasks, scored on the twelfth): 55.0% of the budget for a mean
 // regret of 0.281, against 0.271 for the full budget, with the best
-// validation epoch's weights. Patience 10 is cheaper (47.0%) and stops too
+// validation epoch's weights. Patience 10 is cheaper (46.9%) and stops too
 // early more often (regret 0.303); UP 2 costs 51.5% for 0.292; no rule
 // minidl adds (smoothed, noise-aware, remaining-budget or learned) beat
 // fixed patience there. An earlier preset, patience 20 on a bias-corrected
