@@ -19,11 +19,10 @@
 // first) and a linear head, trained on windows of -seq characters to
 // predict each next one: cross-entropy, Adam, the gradient clipped to norm
 // -clip, batches of -batch shuffled windows, under early stopping on
-// val_loss with callbacks.Recommended() (patience 20,
-// best weights restored). At the end it prints the test
-// cross-entropy in bits per character and the next-character accuracy,
-// and -sample characters the model writes after -prompt, drawn with its
-// own seeded random source.
+// val_loss with callbacks.Recommended() (patience 20, best weights
+// restored). At the end it prints the test cross-entropy in bits per
+// character and the next-character accuracy, and -sample characters the
+// model writes after -prompt, drawn with its own seeded random source.
 //
 // -dtype float32 trains the model in float32 (nn.To; Fit converts each
 // batch); float64, the default, keeps the figures of earlier runs.
